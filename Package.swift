@@ -20,8 +20,11 @@ let package = Package(
         .systemLibrary(name: "CFFTW3", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
+        // Vectorised hot loops of the search (AVX2 chosen at run time, scalar elsewhere).
+        .target(name: "CSearchKernels", cSettings: [.unsafeFlags(["-O2"])]),
+
         // The science: formats, dedispersion, FFT search, sifting, folding, simulation.
-        .target(name: "PulsarSearch", dependencies: ["CFFTW3"], swiftSettings: optimisedInDebug),
+        .target(name: "PulsarSearch", dependencies: ["CFFTW3", "CSearchKernels"], swiftSettings: optimisedInDebug),
 
         // The astronomer's and volunteer's command line.
         .executableTarget(
@@ -32,6 +35,6 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "PulsarSearchTests", dependencies: ["PulsarSearch"], swiftSettings: optimisedInDebug),
+        .testTarget(name: "PulsarSearchTests", dependencies: ["PulsarSearch", "CSearchKernels"], swiftSettings: optimisedInDebug),
     ]
 )

@@ -1,0 +1,156 @@
+#include "search_kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define XX_HAVE_X86 1
+#endif
+
+static inline void record(size_t k, float v, size_t first_k, int64_t *cross_k, float *cross_v,
+                          size_t capacity, size_t *found) {
+    if (k < first_k) return;
+    if (*found < capacity) {
+        cross_k[*found] = (int64_t)k;
+        cross_v[*found] = v;
+    }
+    (*found)++;
+}
+
+static int log2_int(int x) {
+    int s = 0;
+    while ((1 << s) < x) s++;
+    return s;
+}
+
+size_t xx_harmonic_stage_scalar(const float *powers, const float *prev, float *out, size_t count,
+                                int n, float threshold, size_t first_k, int64_t *cross_k,
+                                float *cross_v, size_t capacity) {
+    const int shift = log2_int(2 * n);
+    size_t found = 0;
+    for (size_t k = 0; k < count; k++) {
+        float sum = prev[(k + 1) >> 1];
+        for (int j = 1; j < 2 * n; j += 2) sum += powers[((size_t)j * k + (size_t)n) >> shift];
+        out[k] = sum;
+        if (sum > threshold) record(k, sum, first_k, cross_k, cross_v, capacity, &found);
+    }
+    return found;
+}
+
+static void powers_scalar(const float *c, float *p, size_t count) {
+    for (size_t k = 0; k < count; k++) p[k] = c[2 * k] * c[2 * k] + c[2 * k + 1] * c[2 * k + 1];
+}
+
+double xx_sum(const float *x, size_t count) {
+    double total = 0;
+    size_t i = 0;
+    while (i < count) {
+        size_t end = i + 4096 < count ? i + 4096 : count;
+        float a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (; i + 8 <= end; i += 8)
+            for (int l = 0; l < 8; l++) a[l] += x[i + l];
+        for (; i < end; i++) a[0] += x[i];
+        for (int l = 0; l < 8; l++) total += a[l];
+    }
+    return total;
+}
+
+#ifdef XX_HAVE_X86
+/* For a group of 8 consecutive k starting at k0 (a multiple of 8), harmonic j reads
+ * powers[idx_j(k0) + d_l] with lane offsets d_l = idx_j(k0 + l) - idx_j(k0) in [0, 7], which
+ * depend only on j and on k0 mod max(8, 2n): one unaligned load and one permute per harmonic. */
+__attribute__((target("avx2")))
+static size_t harmonic_stage_avx2(const float *powers, const float *prev, float *out, size_t count,
+                                  int n, float threshold, size_t first_k, int64_t *cross_k,
+                                  float *cross_v, size_t capacity) {
+    const int two_n = 2 * n;
+    const int shift = log2_int(two_n);
+    const int patterns = two_n > 8 ? two_n / 8 : 1;
+    /* lane offsets: [pattern][harmonic index][lane] */
+    int32_t offsets[4 * 16 * 8];
+    if (patterns * n > 64) return xx_harmonic_stage_scalar(powers, prev, out, count, n, threshold,
+                                                           first_k, cross_k, cross_v, capacity);
+    for (int g = 0; g < patterns; g++) {
+        for (int h = 0; h < n; h++) {
+            size_t j = (size_t)(2 * h + 1);
+            size_t k0 = (size_t)(8 * g);
+            size_t base = (j * k0 + (size_t)n) >> shift;
+            for (int l = 0; l < 8; l++)
+                offsets[(g * n + h) * 8 + l] = (int32_t)(((j * (k0 + l) + (size_t)n) >> shift) - base);
+        }
+    }
+    const __m256i prev_offsets = _mm256_setr_epi32(0, 1, 1, 2, 2, 3, 3, 4);
+    const __m256 thr = _mm256_set1_ps(threshold);
+    size_t found = 0;
+    for (size_t k0 = 0; k0 < count; k0 += 8) {
+        int g = (int)((k0 % (size_t)(patterns * 8)) / 8);
+        __m256 acc = _mm256_permutevar8x32_ps(_mm256_loadu_ps(prev + (k0 >> 1)), prev_offsets);
+        const int32_t *row = offsets + g * n * 8;
+        size_t jk = k0 + (size_t)n; /* j * k0 + n for j = 1 */
+        for (int h = 0; h < n; h++) {
+            __m256i idx = _mm256_loadu_si256((const __m256i *)(row + h * 8));
+            __m256 v = _mm256_loadu_ps(powers + (jk >> shift));
+            acc = _mm256_add_ps(acc, _mm256_permutevar8x32_ps(v, idx));
+            jk += 2 * k0;
+        }
+        _mm256_storeu_ps(out + k0, acc);
+        int mask = _mm256_movemask_ps(_mm256_cmp_ps(acc, thr, _CMP_GT_OQ));
+        if (mask) {
+            for (int l = 0; l < 8; l++)
+                if (mask & (1 << l)) record(k0 + l, out[k0 + l], first_k, cross_k, cross_v, capacity, &found);
+        }
+    }
+    return found;
+}
+
+__attribute__((target("avx2")))
+static void powers_avx2(const float *c, float *p, size_t count) {
+    size_t k = 0;
+    for (; k + 8 <= count; k += 8) {
+        __m256 a = _mm256_loadu_ps(c + 2 * k);     /* re0 im0 re1 im1 re2 im2 re3 im3 */
+        __m256 b = _mm256_loadu_ps(c + 2 * k + 8); /* re4 .. im7 */
+        a = _mm256_mul_ps(a, a);
+        b = _mm256_mul_ps(b, b);
+        /* hadd pairs: (a0+a1, a2+a3, b0+b1, b2+b3 | a4+a5, a6+a7, b4+b5, b6+b7) */
+        __m256 s = _mm256_hadd_ps(a, b);
+        s = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(s), 0xD8));
+        _mm256_storeu_ps(p + k, s);
+    }
+    for (; k < count; k++) p[k] = c[2 * k] * c[2 * k] + c[2 * k + 1] * c[2 * k + 1];
+}
+
+static int cpu_has_avx2(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") ? 1 : 0;
+    }
+    return cached;
+}
+#endif
+
+size_t xx_harmonic_stage(const float *powers, const float *prev, float *out, size_t count, int n,
+                         float threshold, size_t first_k, int64_t *cross_k, float *cross_v,
+                         size_t capacity) {
+#ifdef XX_HAVE_X86
+    if (cpu_has_avx2())
+        return harmonic_stage_avx2(powers, prev, out, count, n, threshold, first_k, cross_k, cross_v, capacity);
+#endif
+    return xx_harmonic_stage_scalar(powers, prev, out, count, n, threshold, first_k, cross_k, cross_v, capacity);
+}
+
+void xx_powers(const float *c, float *p, size_t count) {
+#ifdef XX_HAVE_X86
+    if (cpu_has_avx2()) {
+        powers_avx2(c, p, count);
+        return;
+    }
+#endif
+    powers_scalar(c, p, count);
+}
+
+int xx_kernels_use_avx2(void) {
+#ifdef XX_HAVE_X86
+    return cpu_has_avx2();
+#else
+    return 0;
+#endif
+}

@@ -1,0 +1,5 @@
+extension FilterbankReader: SpectrumSource {
+    public var channelCount: Int { header.nchans }
+    public var sampleTime: Double { header.tsamp }
+    public func channelFrequency(_ index: Int) -> Double { header.frequency(ofChannel: index) }
+}

@@ -1,0 +1,78 @@
+/// Everything that shapes a search, with defaults tuned for pulsars rather than for any one file.
+public struct SearchConfiguration: Sendable, Equatable {
+    /// Lowest DM searched, pc cm^-3.
+    public var dmMin: Double = 0
+    /// Highest DM searched; nil picks the DM whose delay across the band is half the observation
+    /// (capped at 1000).
+    public var dmMax: Double? = nil
+    /// Largest |acceleration| searched, m/s^2 (0: no acceleration search).
+    public var accelMax: Double = 0
+    /// Per-series Fourier search parameters.
+    public var spectral = SpectralSearchParameters()
+    /// Sifting rules.
+    public var sift = SiftParameters()
+    /// Threads searching series in parallel.
+    public var threads: Int = 1
+    /// Candidates folded (strongest first) after sifting.
+    public var foldCount: Int = 20
+    /// Strongest folded candidates (folded S/N at least 5) whose DM is measured from subband
+    /// arrival times.
+    public var dmRefinementCount: Int = 5
+    /// Candidates reported at most.
+    public var maxCandidates: Int = 50
+    /// Largest time downsampling the DM plan may use.
+    public var maxDownsample: Int = 64
+    /// Subbands for dedispersion (nil: about 2 sqrt(channels)).
+    public var subbands: Int? = nil
+    /// Bytes of dedispersed series held at once; DM trials are processed in batches within it.
+    public var memoryBudget: Int = 1 << 30
+
+    public init() {}
+
+    /// The reporting threshold (sigma). Series are searched a little below it so that sifting can
+    /// see a signal at the neighbouring DM trials too.
+    public var sigmaThreshold: Double {
+        get { sift.sigmaThreshold }
+        set {
+            sift.sigmaThreshold = newValue
+            spectral.sigmaThreshold = max(2, newValue - 1)
+        }
+    }
+
+    /// Largest number of harmonics summed (1, 2, 4, 8, 16 or 32).
+    public var harmonics: Int {
+        get { spectral.maxHarmonics }
+        set { spectral.maxHarmonics = newValue }
+    }
+}
+
+/// Where a search is.
+public struct SearchProgress: Sendable {
+    public enum Phase: String, Sendable {
+        case measuring, dedispersing, searching, sifting, folding
+    }
+
+    public var phase: Phase
+    public var completed: Int
+    public var total: Int
+
+    public var fraction: Double { total > 0 ? Double(completed) / Double(total) : 0 }
+}
+
+/// What a search found and what it did.
+public struct SearchReport: Sendable {
+    /// Candidates, strongest first.
+    public var candidates: [Candidate]
+    /// The DM trials searched.
+    public var dmPlan: DMPlan
+    /// Acceleration trials per series (at full resolution).
+    public var accelerationTrials: Int
+    /// Series searched (DM trials x acceleration trials).
+    public var seriesSearched: Int
+    /// Detections before sifting.
+    public var rawCandidates: Int
+    /// Channels masked as dead or interference.
+    public var maskedChannels: Int
+    /// Observation length, s.
+    public var duration: Double
+}

@@ -1,0 +1,202 @@
+import Foundation
+
+/// The whole search of one observation: channel weighting, DM planning, subband dedispersion,
+/// Fourier search of every DM and acceleration trial, sifting, and folding of the survivors.
+public final class SearchPipeline: @unchecked Sendable {
+    public let configuration: SearchConfiguration
+    public let planner: FFTPlanner
+    private let progressLock = NSLock()
+
+    public init(configuration: SearchConfiguration, planner: FFTPlanner) {
+        self.configuration = configuration
+        self.planner = planner
+    }
+
+    /// Searches filterbank spectra.
+    public func search(
+        _ source: SpectrumSource, progress: @escaping @Sendable (SearchProgress) -> Void = { _ in }
+    ) throws -> SearchReport {
+        let geometry = source.geometry
+        let duration = Double(source.spectrumCount) * source.sampleTime
+        let dmMax = configuration.dmMax ?? DMPlan.defaultMaximum(geometry: geometry, duration: duration)
+        let plan = DMPlan(
+            geometry: geometry, dmMin: configuration.dmMin, dmMax: max(configuration.dmMin, dmMax),
+            maxDownsample: configuration.maxDownsample)
+        progress(SearchProgress(phase: .measuring, completed: 0, total: 1))
+        let weights = try ChannelWeights.measure(source)
+        let dedisperser = SubbandDedisperser(source: source, weights: weights, subbands: configuration.subbands)
+
+        var found: [SeriesCandidate] = []
+        var seriesSearched = 0
+        var trialsDone = 0
+        let totalTrials = plan.trials.count
+        for stage in plan.stages {
+            let length = source.spectrumCount / stage.downsample
+            let perBatch = max(1, configuration.memoryBudget / max(1, length * MemoryLayout<Float>.size))
+            var start = stage.trials.lowerBound
+            while start < stage.trials.upperBound {
+                let end = min(stage.trials.upperBound, start + perBatch)
+                let dms = plan.trials[start..<end].map(\.dm)
+                let done = trialsDone
+                let block = try dedisperser.dedisperse(dms: dms, downsample: stage.downsample) { t, total in
+                    progress(SearchProgress(
+                        phase: .dedispersing, completed: done * total + t * dms.count, total: totalTrials * total))
+                }
+                let (candidates, searched) = searchBlock(block, firstIndex: start, duration: duration) { n in
+                    progress(SearchProgress(phase: .searching, completed: done + n, total: totalTrials))
+                }
+                found += candidates
+                seriesSearched += searched
+                trialsDone += dms.count
+                start = end
+            }
+        }
+
+        progress(SearchProgress(phase: .sifting, completed: 0, total: 1))
+        let sifted = CandidateSifter(parameters: configuration.sift)
+            .sift(found, duration: duration, dmTrialCount: plan.trials.count)
+        let folded = try fold(sifted, plan: plan, dedisperser: dedisperser, progress: progress)
+        return SearchReport(
+            candidates: folded, dmPlan: plan,
+            accelerationTrials: accelerationPlan(duration: duration, sampleTime: source.sampleTime).trials.count,
+            seriesSearched: seriesSearched, rawCandidates: found.count, maskedChannels: weights.maskedCount,
+            duration: duration)
+    }
+
+    /// Searches one dedispersed time series at its recorded DM.
+    public func search(
+        _ series: TimeSeries, progress: @escaping @Sendable (SearchProgress) -> Void = { _ in }
+    ) throws -> SearchReport {
+        let block = DedispersedBlock(
+            dms: [series.dm], downsample: 1, sampleTime: series.tsamp, length: series.samples.count,
+            data: series.samples)
+        let duration = series.duration
+        let (found, searched) = searchBlock(block, firstIndex: 0, duration: duration) { n in
+            progress(SearchProgress(phase: .searching, completed: n, total: 1))
+        }
+        let plan = DMPlan(trials: [DMPlan.Trial(dm: series.dm, downsample: 1)])
+        progress(SearchProgress(phase: .sifting, completed: 0, total: 1))
+        let sifted = CandidateSifter(parameters: configuration.sift).sift(found, duration: duration, dmTrialCount: 1)
+        var candidates: [Candidate] = []
+        let top = Array(sifted.prefix(configuration.maxCandidates))
+        for (i, s) in top.enumerated() {
+            progress(SearchProgress(phase: .folding, completed: i, total: top.count))
+            let profile: FoldedProfile? = i < configuration.foldCount
+                ? block.withSeries(0) { Folder.optimise($0, tsamp: series.tsamp, frequency: s.best.frequency, acceleration: s.best.acceleration) }
+                : nil
+            candidates.append(Self.candidate(s, profile: profile))
+        }
+        return SearchReport(
+            candidates: candidates, dmPlan: plan,
+            accelerationTrials: accelerationPlan(duration: duration, sampleTime: series.tsamp).trials.count,
+            seriesSearched: searched, rawCandidates: found.count, maskedChannels: 0, duration: duration)
+    }
+
+    func accelerationPlan(duration: Double, sampleTime: Double) -> AccelerationPlan {
+        AccelerationPlan(maxAcceleration: configuration.accelMax, duration: duration, sampleTime: sampleTime)
+    }
+
+    /// Searches every series of `block` at every acceleration trial, in parallel.
+    private func searchBlock(
+        _ block: DedispersedBlock, firstIndex: Int, duration: Double, progress: @escaping (Int) -> Void
+    ) -> ([SeriesCandidate], Int) {
+        let accel = accelerationPlan(duration: duration, sampleTime: block.sampleTime)
+        let threads = max(1, configuration.threads)
+        let searchers = (0..<threads).map { _ in PeriodicitySearcher(planner: planner, parameters: configuration.spectral) }
+        var scratch = (0..<threads).map { _ in [Float](repeating: 0, count: block.length) }
+        var results = [[SeriesCandidate]](repeating: [], count: block.dms.count)
+        let lock = NSLock()
+        nonisolated(unsafe) var completed = 0
+        scratch.withUnsafeMutableBufferPointer { scratchBuffers in
+            results.withUnsafeMutableBufferPointer { out in
+                parallelFor(count: block.dms.count, threads: threads) { i, worker in
+                    var mine: [SeriesCandidate] = []
+                    block.withSeries(i) { series in
+                        scratchBuffers[worker].withUnsafeMutableBufferPointer { resampled in
+                            for a in accel.trials {
+                                AccelerationPlan.resample(series, tsamp: block.sampleTime, acceleration: a, into: resampled)
+                                mine += searchers[worker].search(
+                                    samples: UnsafeBufferPointer(resampled), tsamp: block.sampleTime, acceleration: a,
+                                    trialsPerSeries: accel.trials.count, dm: block.dms[i], dmIndex: firstIndex + i)
+                            }
+                        }
+                    }
+                    out[i] = mine
+                    lock.lock()
+                    completed += 1
+                    let n = completed
+                    progress(n)
+                    lock.unlock()
+                }
+            }
+        }
+        return (results.flatMap { $0 }, block.dms.count * accel.trials.count)
+    }
+
+    /// Folds the strongest sifted candidates at their best DM (one dedispersion pass per
+    /// downsampling factor involved) and converts everything to `Candidate`s.
+    private func fold(
+        _ sifted: [SiftedCandidate], plan: DMPlan, dedisperser: SubbandDedisperser,
+        progress: @escaping @Sendable (SearchProgress) -> Void
+    ) throws -> [Candidate] {
+        let top = Array(sifted.prefix(configuration.maxCandidates))
+        let toFold = top.prefix(configuration.foldCount)
+        var profiles = [Int: FoldedProfile]()
+        var byDownsample: [Int: [Int]] = [:]
+        for (i, s) in toFold.enumerated() {
+            byDownsample[plan.trials[s.best.dmIndex].downsample, default: []].append(i)
+        }
+        var folded = 0
+        var refined = [Int: DMRefinement.Result?]()
+        for (downsample, indices) in byDownsample.sorted(by: { $0.key < $1.key }) {
+            let block = try dedisperser.dedisperse(dms: indices.map { toFold[$0].best.dm }, downsample: downsample)
+            for (j, i) in indices.enumerated() {
+                let best = toFold[i].best
+                let profile = block.withSeries(j) {
+                    Folder.optimise($0, tsamp: block.sampleTime, frequency: best.frequency, acceleration: best.acceleration)
+                }
+                profiles[i] = profile
+                if profile.snr >= 5, refined.count < configuration.dmRefinementCount {
+                    let dms = toFold[i].dms
+                    refined[i] = try refineDM(
+                        best, hits: (dms.min() ?? best.dm)...(dms.max() ?? best.dm), frequency: profile.frequency,
+                        downsample: downsample, dedisperser: dedisperser)
+                }
+                folded += 1
+                progress(SearchProgress(phase: .folding, completed: folded, total: toFold.count))
+            }
+        }
+        return top.enumerated().map { i, s in
+            var c = Self.candidate(s, profile: profiles[i])
+            if let fit = refined[i] ?? nil { c.dm = fit.dm; c.dmUncertainty = fit.uncertainty }
+            return c
+        }
+    }
+
+    /// The DM fitted from subband arrival times, when it is well measured and near the detection.
+    private func refineDM(
+        _ best: SeriesCandidate, hits: ClosedRange<Double>, frequency: Double, downsample: Int,
+        dedisperser: SubbandDedisperser
+    ) throws -> DMRefinement.Result? {
+        let subbands = SubbandDedisperser(
+            source: dedisperser.source, weights: dedisperser.weights,
+            subbands: min(8, dedisperser.source.channelCount))
+        let (block, delayPerDM) = try subbands.dedisperseSubbands(dm: best.dm, downsample: downsample)
+        guard let fit = DMRefinement.fit(
+            subbands: block, delayPerDM: delayPerDM, dm: best.dm, frequency: frequency, acceleration: best.acceleration)
+        else { return nil }
+        // The fit is trusted only inside the span of DM trials the signal was detected at.
+        guard fit.uncertainty.isFinite, hits.contains(fit.dm) else { return nil }
+        return fit
+    }
+
+    static func candidate(_ s: SiftedCandidate, profile: FoldedProfile?) -> Candidate {
+        let frequency = profile?.frequency ?? s.best.frequency
+        return Candidate(
+            periodS: 1 / frequency, frequencyHz: frequency, dm: s.best.dm, sigma: s.best.sigma,
+            harmonics: s.best.harmonics, accelMS2: s.best.acceleration, snrFolded: profile?.snr ?? 0,
+            reducedChiSquare: profile?.reducedChiSquare ?? 0, dmHits: s.dmIndices.count, power: s.best.power,
+            profile: profile?.profile ?? [],
+            dmCurve: zip(s.dms, s.sigmaByDM).map { Candidate.DMPoint(dm: $0, sigma: $1) })
+    }
+}

@@ -1,0 +1,271 @@
+import CSearchKernels
+import Foundation
+
+/// Parameters of the Fourier-domain periodicity search of one time series.
+public struct SpectralSearchParameters: Sendable, Codable, Equatable {
+    /// Largest number of harmonics summed: 1, 2, 4, 8, 16 or 32.
+    public var maxHarmonics: Int = 16
+    /// Candidates below this trial-corrected sigma are not reported.
+    public var sigmaThreshold: Double = 5.0
+    /// Peaks are first found on whole bins at `sigmaThreshold - detectionMargin`, then measured by
+    /// Fourier interpolation; the margin keeps signals that fall between bins.
+    public var detectionMargin: Double = 2.0
+    /// Lowest fundamental frequency searched, Hz (red noise dominates below).
+    public var minFrequency: Double = 0.2
+    /// Highest fundamental frequency searched, Hz (nil: Nyquist).
+    public var maxFrequency: Double? = nil
+    /// Most candidates kept per series (strongest first).
+    public var maxCandidates: Int = 32
+    /// Interference frequencies zapped before searching.
+    public var birdies: [Birdie] = []
+
+    public init() {}
+
+    /// Stages of the harmonic sum: log2(maxHarmonics) + 1.
+    var stageCount: Int {
+        var n = 1, s = 1
+        while n < maxHarmonics { n *= 2; s += 1 }
+        return s
+    }
+}
+
+/// A periodicity found in one time series.
+public struct SeriesCandidate: Sendable, Codable, Equatable {
+    /// Fundamental frequency in Hz (at the middle of the observation for accelerated trials).
+    public var frequency: Double
+    /// Harmonics summed in the detection.
+    public var harmonics: Int
+    /// Summed normalised power after Fourier interpolation.
+    public var power: Double
+    /// Gaussian-equivalent sigma, corrected for the trials of this series.
+    public var sigma: Double
+    /// Line-of-sight acceleration of the trial, m/s^2 (positive: frequency falling).
+    public var acceleration: Double
+    /// Dispersion measure of the series.
+    public var dm: Double
+    /// Index of the DM trial in its plan (for sifting across neighbouring DMs).
+    public var dmIndex: Int
+
+    public init(frequency: Double, harmonics: Int, power: Double, sigma: Double, acceleration: Double, dm: Double, dmIndex: Int) {
+        self.frequency = frequency
+        self.harmonics = harmonics
+        self.power = power
+        self.sigma = sigma
+        self.acceleration = acceleration
+        self.dm = dm
+        self.dmIndex = dmIndex
+    }
+}
+
+/// Searches time series for periodic signals: FFTW real-to-complex transform, red-noise whitening,
+/// birdie zapping, incoherent harmonic summing, Fourier-interpolated measurement of each peak and a
+/// trial-corrected significance. One searcher per thread; it keeps its buffers between series.
+public final class PeriodicitySearcher {
+    public let parameters: SpectralSearchParameters
+    private let planner: FFTPlanner
+    private var workspace: FFTWorkspace?
+    private var powers: [Float] = []
+    private let whitener = SpectrumWhitener()
+    private let summer = HarmonicSummer()
+    private var thresholdCache: [String: [Float]] = [:]
+    /// Time spent in each stage since creation (or `timings = .init()`).
+    public var timings = SearchTimings()
+
+    public init(planner: FFTPlanner, parameters: SpectralSearchParameters) {
+        self.planner = planner
+        self.parameters = parameters
+    }
+
+    /// The FFT length used for a series of `count` samples.
+    public static func fftSize(forSamples count: Int) -> Int { FFTPlanner.goodSize(atLeast: count) }
+
+    /// Searches `samples` (sample time `tsamp` s). `trialsPerSeries` multiplies the independent-trial
+    /// count (the number of acceleration trials searched for this series).
+    public func search(
+        samples: UnsafeBufferPointer<Float>, tsamp: Double, acceleration: Double = 0,
+        trialsPerSeries: Int = 1, dm: Double = 0, dmIndex: Int = 0
+    ) -> [SeriesCandidate] {
+        guard samples.count >= 64 else { return [] }
+        let size = Self.fftSize(forSamples: samples.count)
+        if workspace?.size != size { workspace = FFTWorkspace(size: size) }
+        let ws = workspace!
+        let plan = planner.plan(size: size)
+
+        var clock = StageClock()
+        // Mean-subtract and zero-pad.
+        // Without padding the mean only reaches bin 0, which is never searched; with padding it
+        // would leak into the lowest bins, so it is removed. An unpadded series whose alignment
+        // suits the plan is transformed where it lies (FFTW's r2c leaves its input untouched).
+        var input = ws.real
+        if size > samples.count {
+            let m = Float(xx_sum(samples.baseAddress!, samples.count) / Double(samples.count))
+            for i in 0..<samples.count { input[i] = samples[i] - m }
+            (input + samples.count).update(repeating: 0, count: size - samples.count)
+        } else if plan.canExecute(onInput: samples.baseAddress!, like: ws.real) {
+            input = UnsafeMutablePointer(mutating: samples.baseAddress!)
+        } else {
+            input.update(from: samples.baseAddress!, count: size)
+        }
+        clock.lap(&timings.prepare)
+        plan.execute(input: input, output: ws.complex)
+        clock.lap(&timings.fft)
+
+        let bins = size / 2
+        let duration = Double(size) * tsamp
+        if powers.count != bins + HarmonicSummer.padding {
+            powers = [Float](repeating: 0, count: bins + HarmonicSummer.padding)
+        }
+        let complex = ws.complex
+        powers.withUnsafeMutableBufferPointer { padded in
+            let p = UnsafeMutableBufferPointer(rebasing: padded[0..<bins])
+            xx_powers(complex, p.baseAddress!, bins)
+            whitener.estimate(UnsafeBufferPointer(p))
+            whitener.normalize(p)
+            for birdie in parameters.birdies {
+                for range in birdie.binRanges(duration: duration, bins: bins) {
+                    for k in range {
+                        p[k] = 0
+                        complex[2 * k] = 0
+                        complex[2 * k + 1] = 0
+                    }
+                }
+            }
+            if let fMax = parameters.maxFrequency {
+                let kMax = Int(fMax * duration * Double(parameters.maxHarmonics))
+                if kMax < bins { for k in max(1, kMax)..<bins { p[k] = 0 } }
+            }
+        }
+
+        clock.lap(&timings.spectrum)
+        let lowestBin = max(1, Int((parameters.minFrequency * duration).rounded(.up)))
+        let searchedBins = max(1, bins - lowestBin)
+        let accelTrials = max(1, trialsPerSeries)
+        let thresholds = detectionThresholds(searchedBins: searchedBins, accelTrials: accelTrials)
+        let peaks = powers.withUnsafeBufferPointer {
+            summer.search(powers: $0, bins: bins, thresholds: thresholds, lowestBin: lowestBin)
+        }
+        clock.lap(&timings.harmonicSum)
+        timings.searches += 1
+        guard !peaks.isEmpty else { return [] }
+        defer { clock.lap(&timings.measure) }
+
+        // Measure the strongest peaks by Fourier interpolation.
+        let interpolator = FourierInterpolator(spectrum: UnsafePointer(complex), count: bins)
+        let ordered = peaks.map { ($0, peakSigma($0, searchedBins: searchedBins, accelTrials: accelTrials)) }
+            .sorted { $0.1 > $1.1 }
+        var found: [SeriesCandidate] = []
+        for (peak, _) in ordered.prefix(2 * parameters.maxCandidates) {
+            let (r, power) = refine(peak, interpolator: interpolator, bins: bins)
+            let trials = Double(searchedBins) / Double(peak.harmonics) * Double(accelTrials)
+            let sigma = Significance.sigma(power: power, harmonics: peak.harmonics, trials: trials)
+            guard sigma >= parameters.sigmaThreshold else { continue }
+            let frequency = r / duration
+            if let fMax = parameters.maxFrequency, frequency > fMax { continue }
+            if frequency < parameters.minFrequency { continue }
+            found.append(SeriesCandidate(
+                frequency: frequency, harmonics: peak.harmonics, power: power, sigma: sigma,
+                acceleration: acceleration, dm: dm, dmIndex: dmIndex))
+        }
+        return Self.deduplicate(found, resolution: 1.0 / duration, limit: parameters.maxCandidates)
+    }
+
+    private func peakSigma(_ peak: HarmonicPeak, searchedBins: Int, accelTrials: Int) -> Double {
+        let trials = Double(searchedBins) / Double(peak.harmonics) * Double(accelTrials)
+        return Significance.sigma(power: Double(peak.power), harmonics: peak.harmonics, trials: trials)
+    }
+
+    private func detectionThresholds(searchedBins: Int, accelTrials: Int) -> [Float] {
+        let key = "\(searchedBins)/\(accelTrials)"
+        if let cached = thresholdCache[key] { return cached }
+        let sigma = max(0.5, parameters.sigmaThreshold - parameters.detectionMargin)
+        var thresholds: [Float] = []
+        var n = 1
+        for _ in 0..<parameters.stageCount {
+            let trials = Double(searchedBins) / Double(n) * Double(accelTrials)
+            thresholds.append(Float(Significance.powerThreshold(sigma: sigma, harmonics: n, trials: trials)))
+            n *= 2
+        }
+        thresholdCache[key] = thresholds
+        return thresholds
+    }
+
+    /// Normalised harmonic-summed power with fundamental at fractional bin `r`.
+    private func summedPower(_ r: Double, harmonics: Int, interpolator: FourierInterpolator, bins: Int) -> Double {
+        var total = 0.0
+        for j in 1...harmonics {
+            let rj = r * Double(j)
+            let k = Int(rj.rounded())
+            guard k >= 1 && k < bins else { break }
+            let median = Double(whitener.median(atBin: k))
+            guard median > 0 else { continue }
+            total += interpolator.power(at: rj) * 0.693147180559945 / median
+        }
+        return total
+    }
+
+    /// Finds the fundamental near the peak that maximises the interpolated harmonic sum.
+    private func refine(_ peak: HarmonicPeak, interpolator: FourierInterpolator, bins: Int) -> (Double, Double) {
+        let n = Double(peak.harmonics)
+        let centre = peak.fundamentalBin
+        let step = 1.0 / (8.0 * n)
+        var bestR = centre
+        var bestP = -1.0
+        for i in -8...8 {
+            let r = centre + Double(i) * step
+            let p = summedPower(r, harmonics: peak.harmonics, interpolator: interpolator, bins: bins)
+            if p > bestP { bestP = p; bestR = r }
+        }
+        // Golden-section polish within one grid step.
+        var a = bestR - step, b = bestR + step
+        let g = 0.618033988749895
+        var c = b - g * (b - a), d = a + g * (b - a)
+        var fc = summedPower(c, harmonics: peak.harmonics, interpolator: interpolator, bins: bins)
+        var fd = summedPower(d, harmonics: peak.harmonics, interpolator: interpolator, bins: bins)
+        for _ in 0..<12 {
+            if fc > fd { b = d; d = c; fd = fc; c = b - g * (b - a); fc = summedPower(c, harmonics: peak.harmonics, interpolator: interpolator, bins: bins) }
+            else { a = c; c = d; fc = fd; d = a + g * (b - a); fd = summedPower(d, harmonics: peak.harmonics, interpolator: interpolator, bins: bins) }
+        }
+        let (r, p) = fc > fd ? (c, fc) : (d, fd)
+        return p > bestP ? (r, p) : (bestR, bestP)
+    }
+
+    /// Keeps the most significant candidate among those within 1.1 bins of the same fundamental.
+    static func deduplicate(_ candidates: [SeriesCandidate], resolution: Double, limit: Int) -> [SeriesCandidate] {
+        let sorted = candidates.sorted { $0.sigma > $1.sigma }
+        var kept: [SeriesCandidate] = []
+        for c in sorted where kept.count < limit {
+            if !kept.contains(where: { abs($0.frequency - c.frequency) < 1.1 * resolution }) { kept.append(c) }
+        }
+        return kept
+    }
+}
+
+/// Seconds spent in each stage of `PeriodicitySearcher.search`, summed over calls.
+public struct SearchTimings: Sendable {
+    /// Mean removal, copy and zero padding.
+    public var prepare: Double = 0
+    /// The FFTW transform.
+    public var fft: Double = 0
+    /// Powers, whitening and zapping.
+    public var spectrum: Double = 0
+    /// Harmonic summing and threshold detection.
+    public var harmonicSum: Double = 0
+    /// Fourier interpolation and significance of the peaks.
+    public var measure: Double = 0
+    /// Searches timed.
+    public var searches: Int = 0
+
+    public init() {}
+
+    public var total: Double { prepare + fft + spectrum + harmonicSum + measure }
+}
+
+struct StageClock {
+    private var last = DispatchTime.now().uptimeNanoseconds
+
+    mutating func lap(_ accumulator: inout Double) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        accumulator += Double(now - last) / 1e9
+        last = now
+    }
+}
