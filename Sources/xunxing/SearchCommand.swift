@@ -1,0 +1,160 @@
+import ArgumentParser
+import Foundation
+import PulsarSearch
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json
+}
+
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Search one observation for pulsars on this machine.",
+        discussion: """
+            FILE is a SIGPROC filterbank (.fil), a SIGPROC time series (.tim), or a PRESTO time \
+            series given by its .dat or .inf path. Filterbanks are dedispersed over a DM plan like \
+            PRESTO's DDplan (DM step from the band, channel width and sample time, downsampling at \
+            high DM); a time series is searched at the DM its header records.
+
+            Every DM (and acceleration) trial is Fourier transformed with FFTW, whitened, and \
+            harmonic-summed over 1, 2, 4, ... --harmonics harmonics. Detections are sifted across \
+            DM trials and harmonics, and the strongest are folded to confirm them.
+
+            sigma is the Gaussian-equivalent significance after accounting for the trials in one \
+            series; a signal must pass --sigma at its best DM and appear at two neighbouring DM \
+            trials. snr_folded is the S/N of the folded profile.
+
+            FFT plans: --fft-rigor measure finds faster plans but takes seconds to minutes per \
+            new size the first time; plans are kept as FFTW wisdom in --wisdom.
+            """
+    )
+
+    @Argument(help: "The observation: .fil, .tim, .dat or .inf.")
+    var file: String
+
+    @Option(help: "Lowest DM to search (pc cm^-3).")
+    var dmMin: Double = 0
+
+    @Option(help: "Highest DM to search (default: the DM whose delay across the band is half the observation, at most 1000).")
+    var dmMax: Double?
+
+    @Option(help: "Largest line-of-sight acceleration to search, m/s^2 (0: no acceleration search).")
+    var accelMax: Double = 0
+
+    @Option(help: "Most harmonics to sum: 1, 2, 4, 8, 16 or 32.")
+    var harmonics: Int = 16
+
+    @Option(help: "Report candidates at or above this sigma.")
+    var sigma: Double = 5
+
+    @Option(help: "Threads to search with (default: all cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Lowest spin frequency to search, Hz.")
+    var minFrequency: Double = 0.2
+
+    @Option(help: "Highest spin frequency to search, Hz (default: Nyquist).")
+    var maxFrequency: Double?
+
+    @Option(name: .customLong("zap"), help: "Zap a birdie, FREQ:WIDTH[:HARMONICS] in Hz (repeatable), e.g. 50:0.1:20.")
+    var birdies: [String] = []
+
+    @Option(help: "Candidates to fold.")
+    var fold: Int = 20
+
+    @Option(help: "Most candidates to print.")
+    var maxCandidates: Int = 50
+
+    @Option(help: "Output: table or json.")
+    var format: OutputFormat = .table
+
+    @Option(help: "FFTW planning: estimate (instant), measure or patient (faster transforms, slow first plan).")
+    var fftRigor: FFTRigor = .estimate
+
+    @Option(help: "FFTW wisdom file (default: ~/.cache/xunxing/fftw-wisdom).")
+    var wisdom: String?
+
+    @Flag(help: "Print no progress.")
+    var quiet = false
+
+    func validate() throws {
+        guard [1, 2, 4, 8, 16, 32].contains(harmonics) else {
+            throw ValidationError("--harmonics must be 1, 2, 4, 8, 16 or 32, not \(harmonics)")
+        }
+        guard dmMin >= 0 else { throw ValidationError("--dm-min must not be negative (got \(dmMin))") }
+        if let dmMax, dmMax < dmMin { throw ValidationError("--dm-max \(dmMax) is below --dm-min \(dmMin)") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard accelMax >= 0 else { throw ValidationError("--accel-max is a magnitude and must not be negative") }
+        for b in birdies where Birdie(argument: b) == nil {
+            throw ValidationError("--zap '\(b)' is not FREQ:WIDTH[:HARMONICS] (for example 50:0.1:20)")
+        }
+    }
+
+    func run() throws {
+        var config = SearchConfiguration()
+        config.dmMin = dmMin
+        config.dmMax = dmMax
+        config.accelMax = accelMax
+        config.harmonics = harmonics
+        config.sigmaThreshold = sigma
+        config.threads = threads
+        config.spectral.minFrequency = minFrequency
+        config.spectral.maxFrequency = maxFrequency
+        config.spectral.birdies = birdies.compactMap(Birdie.init(argument:))
+        config.foldCount = fold
+        config.maxCandidates = maxCandidates
+        let planner = FFTPlanner(rigor: fftRigor, wisdomPath: wisdom ?? defaultWisdomPath())
+        let pipeline = SearchPipeline(configuration: config, planner: planner)
+        let progress = ProgressLine(enabled: !quiet && isatty(STDERR_FILENO) != 0)
+        let started = Date()
+        let report: SearchReport
+        do {
+            let ext = (file as NSString).pathExtension.lowercased()
+            if ["tim", "dat", "inf"].contains(ext) {
+                report = try pipeline.search(try TimeSeriesFile.read(path: file)) { progress.update($0) }
+            } else {
+                let reader = try FilterbankReader(path: file)
+                report = try pipeline.search(reader) { progress.update($0) }
+            }
+        } catch let error as FormatError {
+            progress.finish()
+            throw ValidationError(error.description)
+        }
+        progress.finish()
+        try? planner.saveWisdom()
+        let elapsed = Date().timeIntervalSince(started)
+        switch format {
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report.candidates), as: UTF8.self))
+        case .table:
+            printTable(report, elapsed: elapsed)
+        }
+    }
+
+    private func printTable(_ report: SearchReport, elapsed: Double) {
+        let plan = report.dmPlan.trials
+        print(String(format: "%@: %.1f s observed; %d DM trials (%.2f to %.2f), %d acceleration trial(s), %d series searched in %.1f s; %d channel(s) masked",
+            (file as NSString).lastPathComponent, report.duration, plan.count, plan.first?.dm ?? 0, plan.last?.dm ?? 0,
+            report.accelerationTrials, report.seriesSearched, elapsed, report.maskedChannels))
+        guard !report.candidates.isEmpty else {
+            print("No candidates at or above sigma \(sigma).")
+            return
+        }
+        print("  #    period_ms   freq_hz      dm   sigma  harm  accel   snr_fold  chi2_red  dm_hits")
+        for (i, c) in report.candidates.enumerated() {
+            print(String(format: "%3d %12.6f %9.4f %7.2f %7.2f %5d %6.1f %9.1f %9.2f %8d",
+                i + 1, c.periodS * 1000, c.frequencyHz, c.dm, c.sigma, c.harmonics, c.accelMS2, c.snrFolded,
+                c.reducedChiSquare, c.dmHits))
+        }
+    }
+}
+
+func defaultWisdomPath() -> String {
+    let home = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"]
+        ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache")
+    return (home as NSString).appendingPathComponent("xunxing/fftw-wisdom")
+}
+
+extension FFTRigor: ExpressibleByArgument {}
