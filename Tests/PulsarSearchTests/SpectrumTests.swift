@@ -1,0 +1,101 @@
+import CSearchKernels
+import Foundation
+import PulsarSearch
+import Testing
+
+@Suite("Spectrum: whitening, harmonic sums, interpolation")
+struct SpectrumTests {
+    @Test("vector and scalar harmonic-sum kernels agree with the definition", arguments: [1, 2, 4, 8, 16])
+    func harmonicKernels(n: Int) {
+        let count = 4096
+        var rng = SeededGenerator(seed: UInt64(n))
+        let powers = (0..<(count + 16)).map { _ in Float(-log(rng.uniform())) }
+        let prev = (0..<(count + 16)).map { _ in Float(rng.uniform() * 10) }
+        var fast = [Float](repeating: 0, count: count), slow = fast
+        var kFast = [Int64](repeating: 0, count: 64), kSlow = kFast
+        var vFast = [Float](repeating: 0, count: 64), vSlow = vFast
+        let threshold = Float(n) + 12
+        let nFast = xx_harmonic_stage(powers, prev, &fast, count, Int32(n), threshold, 10, &kFast, &vFast, 64)
+        let nSlow = xx_harmonic_stage_scalar(powers, prev, &slow, count, Int32(n), threshold, 10, &kSlow, &vSlow, 64)
+        for k in 0..<count {
+            var expected = prev[(k + 1) >> 1]
+            for j in stride(from: 1, to: 2 * n, by: 2) { expected += powers[(j * k + n) / (2 * n)] }
+            #expect(abs(fast[k] - expected) <= 1e-4 * max(1, expected))
+            #expect(abs(slow[k] - expected) <= 1e-4 * max(1, expected))
+        }
+        #expect(nFast == nSlow)
+        #expect(Array(kFast.prefix(min(nFast, 64))) == Array(kSlow.prefix(min(nSlow, 64))))
+        let expectedCrossings = (10..<count).filter { slow[$0] > threshold }.count
+        #expect(nSlow == expectedCrossings)
+    }
+
+    @Test("whitening turns red noise into unit-mean exponential powers")
+    func whitening() {
+        let bins = 1 << 18
+        var rng = SeededGenerator(seed: 3)
+        var powers = [Float](repeating: 0, count: bins)
+        for k in 1..<bins {
+            let red = 1 + 400 / pow(Double(k), 1.2)  // steep red noise at low frequencies
+            powers[k] = Float(-log(rng.uniform()) * red * 7)
+        }
+        let whitener = SpectrumWhitener()
+        powers.withUnsafeBufferPointer { whitener.estimate($0) }
+        powers.withUnsafeMutableBufferPointer { whitener.normalize($0) }
+        for range in [200..<2000, 5000..<20000, 100_000..<bins] {
+            let slice = powers[range]
+            let mean = slice.reduce(0, +) / Float(slice.count)
+            let tail = Float(slice.filter { $0 > 5 }.count) / Float(slice.count)
+            #expect(abs(mean - 1) < 0.06, "mean \(mean) over \(range)")
+            #expect(abs(tail - exp(-5)) < 0.003, "P(>5) \(tail) over \(range)")
+        }
+    }
+
+    @Test("Fourier interpolation recovers power between bins")
+    func interpolation() {
+        let n = 1 << 14
+        let plan = SearchFixtures.planner.plan(size: n)
+        let ws = FFTWorkspace(size: n)
+        let r0 = 1000.5  // half-way between bins: the worst case
+        for i in 0..<n { ws.real[i] = Float(cos(2 * Double.pi * r0 * Double(i) / Double(n))) }
+        plan.execute(input: ws.real, output: ws.complex)
+        let interpolator = FourierInterpolator(spectrum: UnsafePointer(ws.complex), count: n / 2 + 1)
+        let full = Double(n * n) / 4  // power of a unit cosine exactly on a bin
+        let onBin = max(interpolator.power(at: 1000), interpolator.power(at: 1001))
+        let between = interpolator.power(at: r0)
+        #expect(onBin / full < 0.45)
+        #expect(abs(between / full - 1) < 0.03)
+    }
+
+    @Test("a sinusoid in noise is found at its frequency with the right significance scale")
+    func periodicitySearch() {
+        let tsamp = 1e-3
+        let n = 1 << 16
+        var rng = SeededGenerator(seed: 9)
+        let f0 = 37.123
+        let samples = (0..<n).map { i in Float(rng.gaussian() + 0.05 * cos(2 * Double.pi * f0 * Double(i) * tsamp)) }
+        var parameters = SpectralSearchParameters()
+        parameters.maxHarmonics = 1
+        let searcher = PeriodicitySearcher(planner: SearchFixtures.planner, parameters: parameters)
+        let found = samples.withUnsafeBufferPointer { searcher.search(samples: $0, tsamp: tsamp) }
+        let best = try! #require(found.first)
+        #expect(abs(best.frequency - f0) < 0.1 / (Double(n) * tsamp))
+        // Expected normalised power: (A^2 N / 4) / (sigma^2 N / ... ) = A^2 N / 4 for unit noise.
+        let expected = 0.05 * 0.05 * Double(n) / 4
+        #expect(abs(best.power - expected) / expected < 0.25)
+        #expect(best.sigma > 5.5)
+    }
+
+    @Test("birdies are zapped")
+    func zapping() {
+        let tsamp = 1e-3
+        let n = 1 << 16
+        var rng = SeededGenerator(seed: 10)
+        let samples = (0..<n).map { i in Float(rng.gaussian() + 0.2 * cos(2 * Double.pi * 50 * Double(i) * tsamp)) }
+        var parameters = SpectralSearchParameters()
+        let plain = PeriodicitySearcher(planner: SearchFixtures.planner, parameters: parameters)
+        #expect(samples.withUnsafeBufferPointer { plain.search(samples: $0, tsamp: tsamp) }.contains { abs($0.frequency - 50) < 0.1 })
+        parameters.birdies = [Birdie(frequency: 50, width: 0.1, harmonics: 4)]
+        let zapped = PeriodicitySearcher(planner: SearchFixtures.planner, parameters: parameters)
+        #expect(samples.withUnsafeBufferPointer { zapped.search(samples: $0, tsamp: tsamp) }.isEmpty)
+    }
+}
