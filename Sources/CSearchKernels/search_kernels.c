@@ -29,7 +29,7 @@ size_t xx_harmonic_stage_scalar(const float *powers, const float *prev, float *o
     for (size_t k = 0; k < count; k++) {
         float sum = prev[(k + 1) >> 1];
         for (int j = 1; j < 2 * n; j += 2) sum += powers[((size_t)j * k + (size_t)n) >> shift];
-        out[k] = sum;
+        if (out) out[k] = sum;
         if (sum > threshold) record(k, sum, first_k, cross_k, cross_v, capacity, &found);
     }
     return found;
@@ -91,11 +91,13 @@ static size_t harmonic_stage_avx2(const float *powers, const float *prev, float 
             acc = _mm256_add_ps(acc, _mm256_permutevar8x32_ps(v, idx));
             jk += 2 * k0;
         }
-        _mm256_storeu_ps(out + k0, acc);
+        if (out) _mm256_storeu_ps(out + k0, acc);
         int mask = _mm256_movemask_ps(_mm256_cmp_ps(acc, thr, _CMP_GT_OQ));
         if (mask) {
+            float lanes[8];
+            _mm256_storeu_ps(lanes, acc);
             for (int l = 0; l < 8; l++)
-                if (mask & (1 << l)) record(k0 + l, out[k0 + l], first_k, cross_k, cross_v, capacity, &found);
+                if (mask & (1 << l)) record(k0 + l, lanes[l], first_k, cross_k, cross_v, capacity, &found);
         }
     }
     return found;
@@ -135,6 +137,23 @@ size_t xx_harmonic_stage(const float *powers, const float *prev, float *out, siz
         return harmonic_stage_avx2(powers, prev, out, count, n, threshold, first_k, cross_k, cross_v, capacity);
 #endif
     return xx_harmonic_stage_scalar(powers, prev, out, count, n, threshold, first_k, cross_k, cross_v, capacity);
+}
+
+size_t xx_threshold_scan(const float *values, size_t count, float threshold, size_t first_k,
+                         int64_t *cross_k, float *cross_v, size_t capacity) {
+    size_t found = 0;
+    size_t k = first_k;
+    /* Blocks of 8 with no crossing are skipped with one branch (vectorised by the compiler). */
+    for (; k + 8 <= count; k += 8) {
+        int any = 0;
+        for (int l = 0; l < 8; l++) any |= values[k + l] > threshold;
+        if (!any) continue;
+        for (int l = 0; l < 8; l++)
+            if (values[k + l] > threshold) record(k + l, values[k + l], first_k, cross_k, cross_v, capacity, &found);
+    }
+    for (; k < count; k++)
+        if (values[k] > threshold) record(k, values[k], first_k, cross_k, cross_v, capacity, &found);
+    return found;
 }
 
 void xx_powers(const float *c, float *p, size_t count) {

@@ -57,14 +57,10 @@ struct BenchCommand: ParsableCommand {
 
         let duration = Double(n) * tsamp
         let accel = AccelerationPlan(maxAcceleration: 100, duration: duration, sampleTime: tsamp)
-        var resampled = [Float](repeating: 0, count: n)
         let trial = series.samples.withUnsafeBufferPointer { samples in
-            resampled.withUnsafeMutableBufferPointer { out in
-                median(repeats) {
-                    AccelerationPlan.resample(samples, tsamp: tsamp, acceleration: accel.trials[1], into: out)
-                    _ = searcher.search(samples: UnsafeBufferPointer(out), tsamp: tsamp, acceleration: accel.trials[1],
-                        trialsPerSeries: accel.trials.count)
-                }
+            median(repeats) {
+                _ = searcher.search(samples: samples, tsamp: tsamp, acceleration: accel.trials[1],
+                    trialsPerSeries: accel.trials.count)
             }
         }
         let best = found.first

@@ -116,9 +116,9 @@ struct SearchCommand: ParsableCommand {
                 let reader = try FilterbankReader(path: file)
                 report = try pipeline.search(reader) { progress.update($0) }
             }
-        } catch let error as FormatError {
+        } catch {
             progress.finish()
-            throw ValidationError(error.description)
+            throw error
         }
         progress.finish()
         try? planner.saveWisdom()

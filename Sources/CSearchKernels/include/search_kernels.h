@@ -11,7 +11,8 @@
  * From the n-harmonic sums `prev`, computes for k in [0, count):
  *     out[k] = prev[(k + 1) >> 1] + sum over odd j < 2n of powers[(j * k + n) / (2n)]
  * `n` is a power of two (1, 2, 4, ...); `count` must be a multiple of 8 and of 2n, and
- * `powers` and `prev` must be readable 8 floats past the largest index used.
+ * `powers` and `prev` must be readable 8 floats past the largest index used. `out` may be NULL
+ * when the sums themselves are not needed (the last stage).
  * Every k >= first_k with out[k] > threshold is appended to (cross_k, cross_v) until
  * `capacity` entries; returns the number of crossings found (may exceed capacity). */
 size_t xx_harmonic_stage(const float *powers, const float *prev, float *out, size_t count, int n,
@@ -22,6 +23,11 @@ size_t xx_harmonic_stage(const float *powers, const float *prev, float *out, siz
 size_t xx_harmonic_stage_scalar(const float *powers, const float *prev, float *out, size_t count,
                                 int n, float threshold, size_t first_k, int64_t *cross_k,
                                 float *cross_v, size_t capacity);
+
+/* Appends every k in [first_k, count) with values[k] > threshold to (cross_k, cross_v) until
+ * `capacity` entries; returns the number found (may exceed capacity). */
+size_t xx_threshold_scan(const float *values, size_t count, float threshold, size_t first_k,
+                         int64_t *cross_k, float *cross_v, size_t capacity);
 
 /* Powers |X_k|^2 of `count` interleaved complex values. */
 void xx_powers(const float *complex_values, float *powers, size_t count);

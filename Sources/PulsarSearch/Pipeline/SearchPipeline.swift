@@ -103,31 +103,25 @@ public final class SearchPipeline: @unchecked Sendable {
         let accel = accelerationPlan(duration: duration, sampleTime: block.sampleTime)
         let threads = max(1, configuration.threads)
         let searchers = (0..<threads).map { _ in PeriodicitySearcher(planner: planner, parameters: configuration.spectral) }
-        var scratch = (0..<threads).map { _ in [Float](repeating: 0, count: block.length) }
         var results = [[SeriesCandidate]](repeating: [], count: block.dms.count)
         let lock = NSLock()
         nonisolated(unsafe) var completed = 0
-        scratch.withUnsafeMutableBufferPointer { scratchBuffers in
-            results.withUnsafeMutableBufferPointer { out in
-                parallelFor(count: block.dms.count, threads: threads) { i, worker in
-                    var mine: [SeriesCandidate] = []
-                    block.withSeries(i) { series in
-                        scratchBuffers[worker].withUnsafeMutableBufferPointer { resampled in
-                            for a in accel.trials {
-                                AccelerationPlan.resample(series, tsamp: block.sampleTime, acceleration: a, into: resampled)
-                                mine += searchers[worker].search(
-                                    samples: UnsafeBufferPointer(resampled), tsamp: block.sampleTime, acceleration: a,
-                                    trialsPerSeries: accel.trials.count, dm: block.dms[i], dmIndex: firstIndex + i)
-                            }
-                        }
+        results.withUnsafeMutableBufferPointer { out in
+            parallelFor(count: block.dms.count, threads: threads) { i, worker in
+                var mine: [SeriesCandidate] = []
+                block.withSeries(i) { series in
+                    for a in accel.trials {
+                        mine += searchers[worker].search(
+                            samples: series, tsamp: block.sampleTime, acceleration: a,
+                            trialsPerSeries: accel.trials.count, dm: block.dms[i], dmIndex: firstIndex + i)
                     }
-                    out[i] = mine
-                    lock.lock()
-                    completed += 1
-                    let n = completed
-                    progress(n)
-                    lock.unlock()
                 }
+                out[i] = mine
+                lock.lock()
+                completed += 1
+                let n = completed
+                progress(n)
+                lock.unlock()
             }
         }
         return (results.flatMap { $0 }, block.dms.count * accel.trials.count)

@@ -49,12 +49,18 @@ public final class HarmonicSummer {
             crossingPowers = [Float](repeating: 0, count: capacity)
         }
         var crossings: [(Int, Float)] = []
+        func gather(_ found: Int) {
+            crossings.removeAll(keepingCapacity: true)
+            for i in 0..<min(found, capacity) { crossings.append((Int(crossingBins[i]), crossingPowers[i])) }
+        }
 
         // Stage 0: single harmonic.
-        let t0 = thresholds[0]
-        for k in max(1, lowestBin)..<bins where p[k] > t0 {
-            if crossings.count < capacity { crossings.append((k, p[k])) }
+        let single = crossingBins.withUnsafeMutableBufferPointer { ck in
+            crossingPowers.withUnsafeMutableBufferPointer { cv in
+                xx_threshold_scan(p, bins, thresholds[0], max(1, lowestBin), ck.baseAddress!, cv.baseAddress!, capacity)
+            }
         }
+        gather(single)
         Self.collectPeaks(crossings, harmonics: 1, into: &peaks)
 
         if sums.count < bins + Self.padding {
@@ -74,18 +80,19 @@ public final class HarmonicSummer {
                         crossingPowers.withUnsafeMutableBufferPointer { cv in
                             let prev = stage == 1 ? p : previous.baseAddress!
                             let o = out.baseAddress!
+                            // The last stage's sums feed nothing: only its crossings are kept.
+                            let last = stage == thresholds.count - 1
                             let found = xx_harmonic_stage(
-                                p, prev, o, count, Int32(n), thresholds[stage], firstK,
+                                p, prev, last ? nil : o, count, Int32(n), thresholds[stage], firstK,
                                 ck.baseAddress!, cv.baseAddress!, capacity)
                             // Bins past the last whole group, and the padding, read as zero.
-                            (o + count).update(repeating: 0, count: out.count - count)
+                            if !last { (o + count).update(repeating: 0, count: out.count - count) }
                             return found
                         }
                     }
                 }
             }
-            crossings.removeAll(keepingCapacity: true)
-            for i in 0..<min(found, capacity) { crossings.append((Int(crossingBins[i]), crossingPowers[i])) }
+            gather(found)
             swap(&sums, &next)
             n = twoN
             Self.collectPeaks(crossings, harmonics: n, into: &peaks)

@@ -79,8 +79,9 @@ public final class PeriodicitySearcher {
     /// The FFT length used for a series of `count` samples.
     public static func fftSize(forSamples count: Int) -> Int { FFTPlanner.goodSize(atLeast: count) }
 
-    /// Searches `samples` (sample time `tsamp` s). `trialsPerSeries` multiplies the independent-trial
-    /// count (the number of acceleration trials searched for this series).
+    /// Searches `samples` (sample time `tsamp` s), resampled first for a non-zero trial
+    /// `acceleration` (m/s^2). `trialsPerSeries` multiplies the independent-trial count (the number
+    /// of acceleration trials searched for this series).
     public func search(
         samples: UnsafeBufferPointer<Float>, tsamp: Double, acceleration: Double = 0,
         trialsPerSeries: Int = 1, dm: Double = 0, dmIndex: Int = 0
@@ -96,11 +97,20 @@ public final class PeriodicitySearcher {
         // Without padding the mean only reaches bin 0, which is never searched; with padding it
         // would leak into the lowest bins, so it is removed. An unpadded series whose alignment
         // suits the plan is transformed where it lies (FFTW's r2c leaves its input untouched).
+        // An acceleration trial is resampled straight into the transform's buffer.
         var input = ws.real
+        if acceleration != 0 {
+            AccelerationPlan.resample(
+                samples, tsamp: tsamp, acceleration: acceleration,
+                into: UnsafeMutableBufferPointer(start: input, count: samples.count))
+        }
         if size > samples.count {
-            let m = Float(xx_sum(samples.baseAddress!, samples.count) / Double(samples.count))
-            for i in 0..<samples.count { input[i] = samples[i] - m }
+            let source = acceleration != 0 ? UnsafePointer(input) : samples.baseAddress!
+            let m = Float(xx_sum(source, samples.count) / Double(samples.count))
+            for i in 0..<samples.count { input[i] = source[i] - m }
             (input + samples.count).update(repeating: 0, count: size - samples.count)
+        } else if acceleration != 0 {
+            // Already in place.
         } else if plan.canExecute(onInput: samples.baseAddress!, like: ws.real) {
             input = UnsafeMutablePointer(mutating: samples.baseAddress!)
         } else {

@@ -1,0 +1,94 @@
+import Foundation
+import PulsarSearch
+import Testing
+
+/// Runs the built `xunxing` executable (it sits beside the test bundle).
+enum CommandLine {
+    static var executable: URL {
+        URL(fileURLWithPath: Swift.CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("xunxing")
+    }
+
+    static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+@Suite("xunxing command line")
+struct CommandLineTests {
+    @Test("simulate, then search --format json: the pulsar first, with the documented fields")
+    func simulateAndSearch() throws {
+        let dir = try FormatsFixtures.temporaryDirectory()
+        defer { FormatsFixtures.remove(dir) }
+        let file = dir.appendingPathComponent("psr.fil").path
+        let sim = try CommandLine.run(["simulate", file, "--period", "0.0123", "--dm", "40", "--snr", "25", "--samples", "131072"])
+        #expect(sim.status == 0, "\(sim.stderr)")
+        let search = try CommandLine.run(["search", file, "--dm-max", "80", "--format", "json", "--threads", "2"])
+        #expect(search.status == 0, "\(search.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [[String: Any]])
+        let top = try #require(json.first)
+        for key in ["period_s", "frequency_hz", "dm", "sigma", "harmonics", "accel_m_s2", "snr_folded"] {
+            #expect(top[key] != nil, "missing \(key)")
+        }
+        let period = try #require(top["period_s"] as? Double)
+        #expect(abs(period - 0.0123) / 0.0123 < 5e-4)
+        let sigmas = json.compactMap { $0["sigma"] as? Double }
+        #expect(sigmas == sigmas.sorted(by: >))
+    }
+
+    @Test("a PRESTO time series is searched at the DM its .inf records")
+    func prestoSeries() throws {
+        let dir = try FormatsFixtures.temporaryDirectory()
+        defer { FormatsFixtures.remove(dir) }
+        var series = Simulator.timeSeries(
+            samples: 1 << 17, tsamp: 5e-4, pulsars: [InjectedPulsar(period: 0.0717, dm: 0, dutyCycle: 0.04, snr: 20)], seed: 3)
+        series.dm = 42.5
+        let base = dir.appendingPathComponent("series_DM42.50").path
+        try TimeSeriesFile.writePresto(series, basePath: base)
+        let result = try CommandLine.run(["search", base + ".inf", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        let top = try #require(json.first)
+        #expect(abs((top["period_s"] as? Double ?? 0) - 0.0717) / 0.0717 < 5e-4)
+        #expect(top["dm"] as? Double == 42.5)
+    }
+
+    @Test("a bad file fails with a message naming the file, the field and the value")
+    func badFile() throws {
+        let dir = try FormatsFixtures.temporaryDirectory()
+        defer { FormatsFixtures.remove(dir) }
+        let url = dir.appendingPathComponent("three-bit.fil")
+        var header = FilterbankHeader(fch1: 1500, foff: -1, nchans: 8, nbits: 8, tsamp: 1e-3)
+        header.nbits = 8
+        var bytes = SigprocHeader.encode(header)
+        // Patch nbits to 3: find the keyword and overwrite the int32 after it.
+        let key = Array("nbits".utf8)
+        let at = (0..<(bytes.count - key.count)).first { Array(bytes[$0..<($0 + key.count)]) == key }!
+        bytes[at + key.count] = 3
+        try FormatsFixtures.write(bytes + [UInt8](repeating: 0, count: 64), to: url)
+        let result = try CommandLine.run(["search", url.path])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("three-bit.fil"))
+        #expect(result.stderr.contains("nbits"))
+        #expect(result.stderr.contains("3"))
+    }
+
+    @Test("--help teaches: examples and the meaning of the outputs")
+    func help() throws {
+        let result = try CommandLine.run(["search", "--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("--dm-max"))
+        #expect(result.stdout.contains("snr_folded"))
+        let top = try CommandLine.run(["--help"])
+        #expect(top.stdout.contains("Examples"))
+    }
+}
