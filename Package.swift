@@ -11,9 +11,17 @@ let package = Package(
     products: [
         .library(name: "PulsarSearch", targets: ["PulsarSearch"]),
         .executable(name: "xunxing", targets: ["xunxing"]),
+        .executable(name: "xunxing-coordinator", targets: ["xunxing-coordinator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
     ],
     targets: [
         // C libraries from Debian: libfftw3-dev (single precision) and libcurl4-openssl-dev.
@@ -26,15 +34,71 @@ let package = Package(
         // The science: formats, dedispersion, FFT search, sifting, folding, simulation.
         .target(name: "PulsarSearch", dependencies: ["CFFTW3", "CSearchKernels"], swiftSettings: optimisedInDebug),
 
+        // Wire types shared by coordinator, worker and command line, and the work-unit payload format.
+        .target(name: "XunxingProtocol", dependencies: ["PulsarSearch"]),
+
+        // Work-unit policy: presets, cost model, splitting plans, replica comparison.
+        .target(name: "WorkUnits", dependencies: ["PulsarSearch", "XunxingProtocol"], swiftSettings: optimisedInDebug),
+
+        // HTTP over libcurl: JSON requests, streamed uploads, resumable downloads.
+        .target(
+            name: "XunxingHTTPClient",
+            dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        // The coordinator's database: one schema, versioned migrations, SQLite by default.
+        .target(
+            name: "CoordinatorStore",
+            dependencies: [
+                "XunxingProtocol",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The coordinator: HTTP API, authentication, splitter, scheduler, validator, assimilator.
+        .target(
+            name: "CoordinatorService",
+            dependencies: [
+                "CoordinatorStore", "WorkUnits", "XunxingProtocol", "PulsarSearch",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+
         // The astronomer's and volunteer's command line.
         .executableTarget(
             name: "xunxing",
             dependencies: [
-                "PulsarSearch",
+                "PulsarSearch", "XunxingProtocol", "XunxingHTTPClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "xunxing-coordinator",
+            dependencies: [
+                "CoordinatorService", "CoordinatorStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         .testTarget(name: "PulsarSearchTests", dependencies: ["PulsarSearch", "CSearchKernels"], swiftSettings: optimisedInDebug),
+        .testTarget(name: "WorkUnitsTests", dependencies: ["WorkUnits", "XunxingProtocol", "PulsarSearch"]),
+        .testTarget(
+            name: "HTTPClientTests",
+            dependencies: ["XunxingHTTPClient", .product(name: "Hummingbird", package: "hummingbird")]
+        ),
+        .testTarget(
+            name: "CoordinatorTests",
+            dependencies: [
+                "CoordinatorService", "CoordinatorStore", "XunxingProtocol", "XunxingHTTPClient", "WorkUnits",
+                "PulsarSearch",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
     ]
 )
