@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
     ],
@@ -43,8 +45,11 @@ let package = Package(
         // HTTP over libcurl: JSON requests, streamed uploads, resumable downloads.
         .target(
             name: "XunxingHTTPClient",
-            dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CCurl"]
         ),
+
+        // Typed calls to the coordinator's API (command line, worker, tests).
+        .target(name: "XunxingClient", dependencies: ["XunxingHTTPClient", "XunxingProtocol", "PulsarSearch"]),
 
         // The coordinator's database: one schema, versioned migrations, SQLite by default.
         .target(
@@ -67,6 +72,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
 
@@ -74,8 +81,9 @@ let package = Package(
         .executableTarget(
             name: "xunxing",
             dependencies: [
-                "PulsarSearch", "XunxingProtocol", "XunxingHTTPClient",
+                "PulsarSearch", "XunxingProtocol", "XunxingHTTPClient", "XunxingClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
@@ -90,14 +98,20 @@ let package = Package(
         .testTarget(name: "WorkUnitsTests", dependencies: ["WorkUnits", "XunxingProtocol", "PulsarSearch"]),
         .testTarget(
             name: "HTTPClientTests",
-            dependencies: ["XunxingHTTPClient", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: [
+                "XunxingHTTPClient", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "CoordinatorTests",
             dependencies: [
-                "CoordinatorService", "CoordinatorStore", "XunxingProtocol", "XunxingHTTPClient", "WorkUnits",
+                "CoordinatorService", "CoordinatorStore", "XunxingProtocol", "XunxingHTTPClient", "XunxingClient", "WorkUnits",
                 "PulsarSearch",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
     ]

@@ -39,6 +39,24 @@ static inline CURLcode xx_curl_setopt_header_function(CURL *handle, xx_curl_data
     return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
 }
 
+typedef int (*xx_curl_seek_callback)(void *context, curl_off_t offset, int origin);
+
+static inline CURLcode xx_curl_setopt_seek_function(CURL *handle, xx_curl_seek_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_SEEKFUNCTION, callback);
+}
+
+typedef int (*xx_curl_xferinfo_callback)(void *context, curl_off_t dltotal, curl_off_t dlnow,
+                                         curl_off_t ultotal, curl_off_t ulnow);
+
+static inline CURLcode xx_curl_setopt_xferinfo_function(CURL *handle, xx_curl_xferinfo_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
+}
+
+/* CURL_GLOBAL_DEFAULT is a compound macro that does not import into Swift. */
+static inline CURLcode xx_curl_global_init_default(void) {
+    return curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 static inline CURLcode xx_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

@@ -92,6 +92,14 @@ public final class SearchPipeline: @unchecked Sendable {
             seriesSearched: searched, rawCandidates: found.count, maskedChannels: 0, duration: duration)
     }
 
+    /// Folds the strongest sifted candidates from the original spectra and fits their DMs: what
+    /// the coordinator does after merging the results of many work units.
+    public func confirm(_ sifted: [SiftedCandidate], source: SpectrumSource, plan: DMPlan) throws -> [Candidate] {
+        let weights = try ChannelWeights.measure(source)
+        let dedisperser = SubbandDedisperser(source: source, weights: weights, subbands: configuration.subbands)
+        return try fold(sifted, plan: plan, dedisperser: dedisperser, progress: { _ in })
+    }
+
     func accelerationPlan(duration: Double, sampleTime: Double) -> AccelerationPlan {
         AccelerationPlan(maxAcceleration: configuration.accelMax, duration: duration, sampleTime: sampleTime)
     }

@@ -1,0 +1,63 @@
+import Foundation
+import Hummingbird
+import XunxingProtocol
+
+/// An error answered as JSON `{"error": code, "message": text}` with an HTTP status.
+public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(status.code) \(code): \(message)" }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = try WireCoding.encoder().encode(APIErrorBody(error: code, message: message))
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: body)))
+    }
+
+    static func unauthorized(_ message: String = "missing or unknown credentials: send Authorization: Bearer <key>") -> APIError {
+        APIError(.unauthorized, "unauthorized", message)
+    }
+    static func forbidden(_ message: String) -> APIError { APIError(.forbidden, "forbidden", message) }
+    static func notFound(_ what: String) -> APIError { APIError(.notFound, "not_found", "\(what) does not exist") }
+    static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "bad_request", message) }
+    static func tooLarge(_ message: String) -> APIError { APIError(.contentTooLarge, "too_large", message) }
+    static func conflict(_ message: String) -> APIError { APIError(.conflict, "conflict", message) }
+}
+
+/// JSON in and out of handlers, with errors that say what was wrong.
+enum JSONBody {
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            throw APIError.tooLarge("request body is over the limit of \(limit) bytes")
+        }
+        do {
+            return try WireCoding.decoder().decode(T.self, from: Data(buffer: buffer))
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw APIError.badRequest("malformed JSON for \(T.self): field '\(key.stringValue)' is missing")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw APIError.badRequest("malformed JSON for \(T.self): field '\(field)' has the wrong type")
+        } catch {
+            throw APIError.badRequest("malformed JSON for \(T.self): \(error)")
+        }
+    }
+
+    static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try WireCoding.encoder().encode(value)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
+    }
+}

@@ -1,0 +1,68 @@
+import CoordinatorStore
+import Foundation
+import PulsarSearch
+import WorkUnits
+import XunxingProtocol
+
+extension Coordinator {
+    /// Merges the canonical results of every dataset whose units are all finished: sifting across
+    /// DM trials and harmonics, then folding the strongest candidates from the stored data.
+    func assimilateFinishedDatasets() async throws {
+        let ready = try await store.transaction { try await $0.datasetsReadyToAssimilate() }
+        for dataset in ready {
+            do {
+                try await assimilate(dataset)
+            } catch {
+                logger.error("dataset \(dataset.id) could not be assimilated: \(error)")
+                try await store.transaction {
+                    try await $0.setDatasetState(id: dataset.id, state: DatasetState.failed, error: "assimilation: \(error)")
+                }
+            }
+        }
+    }
+
+    private func assimilate(_ dataset: DatasetRecord) async throws {
+        guard let preset = presets[dataset.preset] else { throw CoordinatorError.configuration("preset \(dataset.preset) is gone") }
+        let (units, results) = try await store.transaction { tx -> ([WorkUnitRecord], [String]) in
+            let units = try await tx.workUnits(dataset: dataset.id)
+            var results: [String] = []
+            for unit in units where unit.state == WorkUnitState.validated {
+                if let id = unit.canonicalReplica, let replica = try await tx.replica(id: id), let result = replica.result {
+                    results.append(result)
+                }
+            }
+            return (units, results)
+        }
+        guard units.isEmpty || !results.isEmpty else {
+            try await store.transaction {
+                try await $0.setDatasetState(id: dataset.id, state: DatasetState.failed, error: "every work unit failed validation")
+            }
+            return
+        }
+        let decoder = WireCoding.decoder()
+        let detections = try results.flatMap { try decoder.decode(WorkUnitResult.self, from: Data($0.utf8)).candidates }
+        let foldCount = configuration.foldCount
+        let planner = self.planner
+        let candidates = try await runBlocking { () throws -> [Candidate] in
+            let reader = try FilterbankReader(path: dataset.filePath)
+            let derived = DatasetPlan(dataset: dataset, preset: preset, reader: reader)
+            var configuration = SearchConfiguration()
+            configuration.sigmaThreshold = preset.sigmaThreshold + 1
+            configuration.foldCount = foldCount
+            let sifted = CandidateSifter(parameters: configuration.sift)
+                .sift(detections, duration: derived.duration, dmTrialCount: derived.plan.trials.count)
+            return try SearchPipeline(configuration: configuration, planner: planner)
+                .confirm(sifted, source: reader, plan: derived.plan)
+        }
+        let encoder = WireCoding.encoder()
+        let rows = try candidates.map { c in
+            (periodS: c.periodS, dm: c.dm, sigma: c.sigma, body: String(decoding: try encoder.encode(c), as: UTF8.self))
+        }
+        try await store.transaction { tx in
+            try await tx.replaceCandidates(dataset: dataset.id, candidates: rows)
+            try await tx.setDatasetState(id: dataset.id, state: DatasetState.complete, completedAt: Date().timeIntervalSince1970)
+        }
+        metrics.datasetsCompleted.increment()
+        logger.info("dataset \(dataset.id) complete: \(candidates.count) candidates from \(detections.count) detections")
+    }
+}

@@ -1,0 +1,44 @@
+import CoordinatorStore
+import Foundation
+import Hummingbird
+
+/// Who is calling, from the bearer secret.
+public struct Principal: Sendable, Equatable {
+    public enum Role: String, Sendable {
+        case admin, astronomer, volunteer, host
+    }
+
+    public var role: Role
+    public var accountID: String
+    public var hostID: String?
+}
+
+extension Coordinator {
+    /// Resolves the `Authorization: Bearer` secret and checks its role is one of `roles`.
+    func authenticate(_ request: Request, _ roles: Set<Principal.Role>) async throws -> Principal {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { throw APIError.unauthorized() }
+        let secret = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
+        let hash = Secrets.hash(secret)
+        guard let credential = try await store.transaction({ try await $0.credential(hash: hash) }),
+            let role = Principal.Role(rawValue: credential.kind)
+        else { throw APIError.unauthorized() }
+        guard roles.contains(role) || role == .admin && !roles.isDisjoint(with: [.astronomer]) else {
+            throw APIError.forbidden("a \(role.rawValue) key cannot do this (needs: \(roles.map(\.rawValue).sorted().joined(separator: " or ")))")
+        }
+        return Principal(role: role, accountID: credential.accountId, hostID: credential.hostId)
+    }
+
+    /// Creates an account with a secret of its role; returns the account id and the secret.
+    public func createAccount(role: Principal.Role, name: String, email: String? = nil) async throws -> (id: String, secret: String) {
+        let id = Secrets.identifier()
+        let prefix = ["admin": "xxadm_", "astronomer": "xxast_", "volunteer": "xxvol_"][role.rawValue] ?? "xx_"
+        let secret = Secrets.generate(prefix: prefix)
+        let now = Date().timeIntervalSince1970
+        try await store.transaction { tx in
+            try await tx.insertAccount(AccountRecord(id: id, role: role.rawValue, name: name, email: email, createdAt: now))
+            try await tx.insertCredential(CredentialRecord(
+                secretHash: Secrets.hash(secret), kind: role.rawValue, accountId: id, hostId: nil, createdAt: now))
+        }
+        return (id, secret)
+    }
+}

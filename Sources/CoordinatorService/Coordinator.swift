@@ -1,0 +1,96 @@
+import CoordinatorStore
+import Foundation
+import Hummingbird
+import Logging
+import PulsarSearch
+import WorkUnits
+
+/// The coordinator: its configuration, database, presets and metrics. Routes and background jobs
+/// are extensions on it, one file per concern.
+public final class Coordinator: Sendable {
+    public let configuration: CoordinatorConfiguration
+    public let store: any SQLStorage
+    public let presets: [String: WorkUnitPreset]
+    public let metrics: CoordinatorMetrics
+    let logger: Logger
+    /// FFTW plans for the coordinator's own folding.
+    let planner = FFTPlanner(rigor: .estimate)
+
+    /// Opens the database in the data directory (creating both as needed) and loads the presets.
+    public static func open(
+        _ configuration: CoordinatorConfiguration, logger: Logger = Logger(label: "xunxing.coordinator")
+    ) async throws -> Coordinator {
+        try configuration.prepareDirectories()
+        let presets = try PresetCatalog.load(directory: configuration.presetsDirectory)
+        guard presets[configuration.defaultPreset] != nil else {
+            throw CoordinatorError.configuration(
+                "default preset '\(configuration.defaultPreset)' is not among \(presets.keys.sorted()) in \(configuration.presetsDirectory)")
+        }
+        let store = try await SQLiteStorage.open(path: configuration.databasePath, logger: logger)
+        return Coordinator(configuration: configuration, store: store, presets: presets, logger: logger)
+    }
+
+    public init(configuration: CoordinatorConfiguration, store: any SQLStorage, presets: [String: WorkUnitPreset], logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.presets = presets
+        self.logger = logger
+        self.metrics = CoordinatorMetrics()
+    }
+
+    /// The HTTP application: the API under /api/v1, /metrics, and the background jobs as a service.
+    public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let router = Router()
+        router.middlewares.add(LogRequestsMiddleware(.debug))
+        addRoutes(to: router)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "xunxing-coordinator"),
+            services: [BackgroundJobs(coordinator: self)],
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        let api = router.group(RouterPath(stringLiteral: String(XunxingAPI.prefix.dropFirst())))
+        api.get("health") { _, _ in "ok" }
+        addAccountRoutes(to: api)
+        addDatasetRoutes(to: api)
+        addWorkRoutes(to: api)
+        router.get("metrics") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: self.metrics.render())))
+        }
+    }
+}
+
+enum XunxingAPI {
+    static let prefix = "/api/v1"
+}
+
+/// Errors starting or running the coordinator.
+public enum CoordinatorError: Error, CustomStringConvertible {
+    case configuration(String)
+    case split(dataset: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .configuration(let m): return "configuration: \(m)"
+        case .split(let d, let r): return "splitting dataset \(d): \(r)"
+        }
+    }
+}
+
+/// Runs blocking work (file reading, dedispersion, folding) on its own thread, never on the
+/// Swift concurrency pool.
+func runBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            continuation.resume(with: Result { try body() })
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+}

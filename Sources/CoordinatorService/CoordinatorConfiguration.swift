@@ -1,0 +1,47 @@
+import Foundation
+
+/// How a coordinator runs. Defaults suit a small project on one machine.
+public struct CoordinatorConfiguration: Sendable {
+    /// Holds the database (`coordinator.sqlite`), uploaded datasets and work-unit payloads.
+    public var dataDirectory: String
+    /// Where the work-unit presets (`*.json`) are read from.
+    public var presetsDirectory: String
+    /// Preset used when a submission names none.
+    public var defaultPreset: String = "standard"
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// Largest dataset upload accepted, bytes.
+    public var maxUploadBytes: Int64 = 64 << 30
+    /// Largest result upload accepted, bytes.
+    public var maxResultBytes: Int = 4 << 20
+    /// Seconds a host has to acknowledge an assignment before it is reissued.
+    public var acknowledgeTimeout: Double = 120
+    /// Seconds between runs of the background jobs (splitter, deadlines, assimilator).
+    public var jobInterval: Double = 1
+    /// Consecutive valid results after which a host's units need only its own result, except for
+    /// random spot checks.
+    public var trustThreshold: Int = 10
+    /// Fraction of a trusted host's units still replicated as a spot check.
+    public var spotCheckRate: Double = 0.1
+    /// Bytes of dedispersed series the splitter holds at once.
+    public var splitMemoryBudget: Int = 512 << 20
+    /// Strongest merged candidates folded on the coordinator for each dataset.
+    public var foldCount: Int = 20
+
+    public init(dataDirectory: String, presetsDirectory: String) {
+        self.dataDirectory = dataDirectory
+        self.presetsDirectory = presetsDirectory
+    }
+
+    public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("coordinator.sqlite") }
+    public var datasetsDirectory: String { (dataDirectory as NSString).appendingPathComponent("datasets") }
+    public var payloadsDirectory: String { (dataDirectory as NSString).appendingPathComponent("payloads") }
+    public var uploadsDirectory: String { (dataDirectory as NSString).appendingPathComponent("uploads") }
+
+    /// Creates the directories the coordinator writes to.
+    public func prepareDirectories() throws {
+        for d in [dataDirectory, datasetsDirectory, payloadsDirectory, uploadsDirectory] {
+            try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import CoordinatorStore
+import Foundation
+import XunxingProtocol
+
+extension Coordinator {
+    /// Hands a host replicas worth about the seconds of work it asked for: unsent replicas of
+    /// active units, oldest first, never one of a unit this host or its volunteer already had.
+    func assign(host: String, account: String, request: WorkRequest) async throws -> WorkResponse {
+        let now = Date().timeIntervalSince1970
+        let capacity = request.seconds * Double(request.cores) * request.speed
+        let acknowledgeBy = now + configuration.acknowledgeTimeout
+        let chosen = try await store.transaction { tx -> [AssignableReplica] in
+            try await tx.touchHost(id: host, cores: request.cores, memoryMB: request.memoryMB, speed: request.speed, at: now)
+            var chosen: [AssignableReplica] = []
+            var units = Set<String>()
+            var budget = 0.0
+            for candidate in try await tx.assignableReplicas(host: host, account: account, limit: 64) {
+                if units.contains(candidate.workUnitId) { continue }
+                if !chosen.isEmpty && budget + candidate.estimatedCost > capacity { break }
+                if try await tx.assignReplica(id: candidate.replicaId, host: host, account: account, at: now, deadline: acknowledgeBy) {
+                    chosen.append(candidate)
+                    units.insert(candidate.workUnitId)
+                    budget += candidate.estimatedCost
+                }
+            }
+            return chosen
+        }
+        metrics.replicasAssigned.increment(by: Int64(chosen.count))
+        let assignments = chosen.map {
+            Assignment(
+                replicaID: $0.replicaId, workUnitID: $0.workUnitId,
+                payloadURL: "\(XunxingAPI.prefix)/workunits/\($0.workUnitId)/payload", payloadSHA256: $0.payloadSha256,
+                payloadSize: $0.payloadSize, estimatedCost: $0.estimatedCost,
+                deadline: Date(timeIntervalSince1970: now + $0.deadlineSeconds))
+        }
+        var idle = false
+        if assignments.isEmpty {
+            idle = try await !store.transaction { try await $0.unfinishedWorkExists() }
+        }
+        let retry = assignments.isEmpty ? max(1, min(60, configuration.jobInterval * 2)) : 0
+        return WorkResponse(assignments: assignments, projectIdle: idle, retryAfterSeconds: retry)
+    }
+
+    /// The host confirms it has the replica; from now the unit's full deadline applies.
+    func acknowledge(replica id: String, host: String) async throws {
+        try await store.transaction { tx in
+            guard let replica = try await tx.replica(id: id) else { throw APIError.notFound("replica \(id)") }
+            guard replica.hostId == host else { throw APIError.forbidden("replica \(id) is assigned to another host") }
+            switch replica.state {
+            case ReplicaState.assigned:
+                guard let unit = try await tx.workUnit(id: replica.workUnitId) else { throw APIError.notFound("work unit") }
+                let now = Date().timeIntervalSince1970
+                try await tx.acknowledgeReplica(id: id, at: now, deadline: now + unit.deadlineSeconds)
+            case ReplicaState.acknowledged, ReplicaState.reported, ReplicaState.valid, ReplicaState.invalid:
+                return  // already acknowledged: acknowledging again is harmless
+            default:
+                throw APIError.conflict("replica \(id) is \(replica.state): its deadline passed and it was reissued")
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import Crypto
+import Foundation
+
+/// Secrets (API tokens, account keys, host keys): 32 random bytes, base64url, with a prefix that
+/// says what they are. Only their SHA-256 is stored; they are long enough that no slow hash is
+/// needed.
+public enum Secrets {
+    public static func generate(prefix: String) -> String {
+        var rng = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let encoded = Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        return prefix + encoded
+    }
+
+    public static func hash(_ secret: String) -> String {
+        SHA256.hash(data: Data(secret.utf8)).hexString
+    }
+
+    /// A new random identifier (UUID, lowercase).
+    public static func identifier() -> String { UUID().uuidString.lowercased() }
+}
+
+extension Digest {
+    /// Lowercase hexadecimal.
+    var hexString: String { map { String(format: "%02x", $0) }.joined() }
+}
+
+/// SHA-256 of a file, read in blocks.
+func sha256(ofFile path: String) throws -> String {
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+        throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path])
+    }
+    defer { try? handle.close() }
+    var hasher = SHA256()
+    while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+    return hasher.finalize().hexString
+}

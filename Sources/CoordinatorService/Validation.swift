@@ -1,0 +1,140 @@
+import CoordinatorStore
+import Foundation
+import WorkUnits
+import XunxingProtocol
+
+extension Coordinator {
+    /// Stores a host's result and validates its unit in the same transaction: an accepted upload
+    /// is never lost and never counted twice.
+    func report(replica id: String, host: String, result: WorkUnitResult) async throws -> String {
+        let json = String(decoding: try WireCoding.encoder().encode(result), as: UTF8.self)
+        let outcome = try await store.transaction { tx -> String in
+            guard let replica = try await tx.replica(id: id) else { throw APIError.notFound("replica \(id)") }
+            guard replica.hostId == host else { throw APIError.forbidden("replica \(id) is assigned to another host") }
+            switch replica.state {
+            case ReplicaState.reported, ReplicaState.valid, ReplicaState.invalid:
+                return "duplicate"
+            case ReplicaState.lost:
+                throw APIError.conflict("replica \(id) passed its deadline and was reissued; its result is no longer needed")
+            case ReplicaState.assigned, ReplicaState.acknowledged:
+                break
+            default:
+                throw APIError.forbidden("replica \(id) was never sent to this host")
+            }
+            guard result.workUnitID == replica.workUnitId else {
+                throw APIError.badRequest("result names work unit \(result.workUnitID) but replica \(id) belongs to \(replica.workUnitId)")
+            }
+            guard let unit = try await tx.workUnit(id: replica.workUnitId) else { throw APIError.notFound("work unit") }
+            let now = Date().timeIntervalSince1970
+            try await tx.storeResult(replica: id, json: json, cpuSeconds: max(0, result.cpuSeconds), at: now)
+            return try await validate(unit, reported: id, host: host, tx: tx)
+        }
+        metrics.resultsReported.increment()
+        return outcome
+    }
+
+    /// The validator's rule for one unit after a result arrived; returns the reported replica's outcome.
+    private func validate(_ unit: WorkUnitRecord, reported: String, host: String, tx: SQLTransaction) async throws -> String {
+        var unit = unit
+        let replicas = try await tx.replicas(workUnit: unit.id)
+        let decoder = WireCoding.decoder()
+        func decode(_ r: ReplicaRecord) throws -> WorkUnitResult {
+            try decoder.decode(WorkUnitResult.self, from: Data((r.result ?? "").utf8))
+        }
+        let now = Date().timeIntervalSince1970
+
+        // A unit already decided: judge the late result against the canonical one.
+        if unit.state != WorkUnitState.active {
+            guard let canonicalID = unit.canonicalReplica, let canonical = replicas.first(where: { $0.id == canonicalID }),
+                let mine = replicas.first(where: { $0.id == reported })
+            else {
+                try await tx.setReplicaState(id: reported, state: ReplicaState.invalid)
+                return ReplicaState.invalid
+            }
+            let agrees = ResultComparison.agree(
+                try decode(canonical), try decode(mine), duration: unit.duration, reportingThreshold: unit.reportingThreshold)
+            let state = agrees ? ReplicaState.valid : ReplicaState.invalid
+            try await tx.setReplicaState(id: reported, state: state)
+            try await tx.recordValidation(hostID: host, valid: agrees)
+            return state
+        }
+
+        // Adaptive replication: a host with a long run of valid results needs no twin, except
+        // for random spot checks, as long as the twin has not been sent yet.
+        if unit.targetResults > 1, let reporter = try await tx.host(id: host), reporter.validStreak >= configuration.trustThreshold,
+            replicas.allSatisfy({ $0.id == reported || $0.state == ReplicaState.unsent }),
+            Double.random(in: 0..<1) >= configuration.spotCheckRate
+        {
+            try await tx.deleteUnsentReplicas(workUnit: unit.id)
+            try await tx.setWorkUnitTarget(id: unit.id, targetResults: 1)
+            unit.targetResults = 1
+        }
+
+        let pending = replicas.filter { $0.state == ReplicaState.reported || $0.id == reported }
+        if unit.targetResults == 1, let only = pending.first, pending.count == 1 {
+            let result = try decode(only)
+            let sane = result.seriesSearched == unit.seriesCount
+            try await tx.setReplicaState(id: only.id, state: sane ? ReplicaState.valid : ReplicaState.invalid)
+            try await tx.recordValidation(hostID: host, valid: sane)
+            if sane {
+                try await tx.finishWorkUnit(id: unit.id, state: WorkUnitState.validated, canonical: only.id, at: now)
+                metrics.unitsValidated.increment()
+                return ReplicaState.valid
+            }
+            try await tx.setWorkUnitTarget(id: unit.id, targetResults: 2)
+            try await reissue(unit, replicasSoFar: replicas.count, tx: tx)
+            metrics.resultsInvalid.increment()
+            return ReplicaState.invalid
+        }
+        guard pending.count >= max(2, unit.targetResults) else { return ReplicaState.reported }
+
+        let results = try pending.map(decode)
+        if let group = ResultComparison.canonical(results, duration: unit.duration, reportingThreshold: unit.reportingThreshold) {
+            let members = Set(group)
+            var outcome = ReplicaState.reported
+            for (i, replica) in pending.enumerated() {
+                let valid = members.contains(i)
+                let state = valid ? ReplicaState.valid : ReplicaState.invalid
+                try await tx.setReplicaState(id: replica.id, state: state)
+                if let h = replica.hostId { try await tx.recordValidation(hostID: h, valid: valid) }
+                if !valid { metrics.resultsInvalid.increment() }
+                if replica.id == reported { outcome = state }
+            }
+            try await tx.finishWorkUnit(id: unit.id, state: WorkUnitState.validated, canonical: pending[group[0]].id, at: now)
+            metrics.unitsValidated.increment()
+            return outcome
+        }
+        // No two results agree: ask another host, up to the unit's limit.
+        try await reissue(unit, replicasSoFar: replicas.count, tx: tx)
+        return ReplicaState.reported
+    }
+
+    /// Adds a replica to a unit, or gives the unit up when it has had its maximum.
+    func reissue(_ unit: WorkUnitRecord, replicasSoFar: Int, tx: SQLTransaction) async throws {
+        let now = Date().timeIntervalSince1970
+        if replicasSoFar < unit.maxReplicas {
+            try await tx.insertReplica(id: Secrets.identifier(), workUnit: unit.id, at: now)
+            metrics.replicasReissued.increment()
+        } else {
+            let replicas = try await tx.replicas(workUnit: unit.id)
+            for r in replicas where r.state == ReplicaState.reported { try await tx.setReplicaState(id: r.id, state: ReplicaState.invalid) }
+            try await tx.deleteUnsentReplicas(workUnit: unit.id)
+            try await tx.finishWorkUnit(id: unit.id, state: WorkUnitState.error, canonical: nil, at: now)
+            logger.warning("work unit \(unit.id) failed: \(replicasSoFar) replicas without agreement")
+        }
+    }
+
+    /// The transitioner: replicas past their deadline are lost and sent again.
+    func expireOverdueReplicas() async throws {
+        let now = Date().timeIntervalSince1970
+        try await store.transaction { tx in
+            for replica in try await tx.overdueReplicas(now: now) {
+                try await tx.setReplicaState(id: replica.id, state: ReplicaState.lost)
+                guard let unit = try await tx.workUnit(id: replica.workUnitId), unit.state == WorkUnitState.active else { continue }
+                let replicas = try await tx.replicas(workUnit: unit.id)
+                try await reissue(unit, replicasSoFar: replicas.count, tx: tx)
+                self.logger.info("replica \(replica.id) of unit \(unit.id) missed its deadline; reissued")
+            }
+        }
+    }
+}

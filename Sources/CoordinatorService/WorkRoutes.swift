@@ -1,0 +1,83 @@
+import HTTPTypes
+import CoordinatorStore
+import Foundation
+import Hummingbird
+import WorkUnits
+import XunxingProtocol
+
+extension Coordinator {
+    func addWorkRoutes(to api: RouterGroup<BasicRequestContext>) {
+        api.post("work/request") { request, _ -> Response in
+            let principal = try await self.authenticate(request, [.host])
+            let work = try await JSONBody.decode(WorkRequest.self, from: request, limit: 64 << 10)
+            guard work.cores >= 1, work.seconds >= 0, work.speed > 0 else {
+                throw APIError.badRequest("cores must be >= 1, seconds >= 0 and speed > 0")
+            }
+            return try JSONBody.response(try await self.assign(host: principal.hostID!, account: principal.accountID, request: work))
+        }
+
+        api.post("replicas/:id/ack") { request, context -> Response in
+            let principal = try await self.authenticate(request, [.host])
+            try await self.acknowledge(replica: try context.parameters.require("id"), host: principal.hostID!)
+            return Response(status: .noContent)
+        }
+
+        api.get("workunits/:id/payload") { request, context -> Response in
+            let principal = try await self.authenticate(request, [.host])
+            let unitID = try context.parameters.require("id")
+            let unit = try await self.store.transaction { tx -> WorkUnitRecord in
+                guard let unit = try await tx.workUnit(id: unitID) else { throw APIError.notFound("work unit \(unitID)") }
+                guard try await tx.hostHoldsUnit(host: principal.hostID!, workUnit: unitID) else {
+                    throw APIError.forbidden("this host holds no replica of work unit \(unitID)")
+                }
+                return unit
+            }
+            return try await self.payloadResponse(unit, request: request, context: context)
+        }
+
+        api.post("replicas/:id/result") { request, context -> Response in
+            let principal = try await self.authenticate(request, [.host])
+            let replicaID = try context.parameters.require("id")
+            let result = try await JSONBody.decode(WorkUnitResult.self, from: request, limit: self.configuration.maxResultBytes)
+            let outcome = try await self.report(replica: replicaID, host: principal.hostID!, result: result)
+            return try JSONBody.response(ReportResponse(outcome: outcome))
+        }
+    }
+
+    /// The payload file, whole or the byte range asked for (`Range: bytes=N-` or `N-M`).
+    func payloadResponse(_ unit: WorkUnitRecord, request: Request, context: BasicRequestContext) async throws -> Response {
+        let size = Int(unit.payloadSize)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/octet-stream"
+        headers[.acceptRanges] = "bytes"
+        headers[HTTPField.Name("X-Content-SHA256")!] = unit.payloadSha256
+        let fileIO = FileIO()
+        guard let rangeHeader = request.headers[.range] else {
+            headers[.contentLength] = String(size)
+            return Response(status: .ok, headers: headers, body: try await fileIO.loadFile(path: unit.payloadPath, context: context))
+        }
+        guard let range = Self.byteRange(rangeHeader, size: size) else {
+            headers[.contentRange] = "bytes */\(size)"
+            return Response(status: .rangeNotSatisfiable, headers: headers)
+        }
+        headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
+        headers[.contentLength] = String(range.count)
+        return Response(
+            status: .partialContent, headers: headers,
+            body: try await fileIO.loadFile(path: unit.payloadPath, range: range, context: context))
+    }
+
+    /// Parses a single `bytes=` range; nil when unsatisfiable.
+    static func byteRange(_ header: String, size: Int) -> ClosedRange<Int>? {
+        guard header.hasPrefix("bytes="), size > 0 else { return nil }
+        let spec = header.dropFirst("bytes=".count)
+        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2 else { return nil }
+        if parts[0].isEmpty, let suffix = Int(parts[1]), suffix > 0 {
+            return max(0, size - suffix)...(size - 1)
+        }
+        guard let start = Int(parts[0]), start >= 0, start < size else { return nil }
+        let end = parts[1].isEmpty ? size - 1 : min(size - 1, Int(parts[1]) ?? -1)
+        return end >= start ? start...end : nil
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import SQLKit
+
+extension SQLTransaction {
+    public func insertAccount(_ a: AccountRecord) async throws {
+        try await run("""
+            INSERT INTO accounts (id, role, name, email, created_at)
+            VALUES (\(bind: a.id), \(bind: a.role), \(bind: a.name), \(bind: a.email), \(bind: a.createdAt))
+            """)
+    }
+
+    public func account(id: String) async throws -> AccountRecord? {
+        try await record(AccountRecord.self, "SELECT * FROM accounts WHERE id = \(bind: id)")
+    }
+
+    public func account(email: String) async throws -> AccountRecord? {
+        try await record(AccountRecord.self, "SELECT * FROM accounts WHERE email = \(bind: email)")
+    }
+
+    public func insertCredential(_ c: CredentialRecord) async throws {
+        try await run("""
+            INSERT INTO credentials (secret_hash, kind, account_id, host_id, created_at)
+            VALUES (\(bind: c.secretHash), \(bind: c.kind), \(bind: c.accountId), \(bind: c.hostId), \(bind: c.createdAt))
+            """)
+    }
+
+    public func credential(hash: String) async throws -> CredentialRecord? {
+        try await record(CredentialRecord.self, "SELECT * FROM credentials WHERE secret_hash = \(bind: hash)")
+    }
+
+    public func insertHost(_ h: HostRecord) async throws {
+        try await run("""
+            INSERT INTO hosts (id, account_id, name, cores, memory_mb, os, speed, valid_streak, invalid_count, created_at, last_seen)
+            VALUES (\(bind: h.id), \(bind: h.accountId), \(bind: h.name), \(bind: h.cores), \(bind: h.memoryMb), \(bind: h.os),
+                    \(bind: h.speed), \(bind: h.validStreak), \(bind: h.invalidCount), \(bind: h.createdAt), \(bind: h.lastSeen))
+            """)
+    }
+
+    public func host(id: String) async throws -> HostRecord? {
+        try await record(HostRecord.self, "SELECT * FROM hosts WHERE id = \(bind: id)")
+    }
+
+    /// Records what a host said about itself when it asked for work.
+    public func touchHost(id: String, cores: Int, memoryMB: Int, speed: Double, at time: Double) async throws {
+        try await run("""
+            UPDATE hosts SET cores = \(bind: cores), memory_mb = \(bind: memoryMB), speed = \(bind: speed), last_seen = \(bind: time)
+            WHERE id = \(bind: id)
+            """)
+    }
+
+    /// Extends or resets a host's run of valid results.
+    public func recordValidation(hostID: String, valid: Bool) async throws {
+        if valid {
+            try await run("UPDATE hosts SET valid_streak = valid_streak + 1 WHERE id = \(bind: hostID)")
+        } else {
+            try await run("UPDATE hosts SET valid_streak = 0, invalid_count = invalid_count + 1 WHERE id = \(bind: hostID)")
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import SQLKit
+
+/// The schema, as numbered migrations. A migration is never edited once released: changes are
+/// new migrations. Types are the common subset of SQLite and PostgreSQL; times are seconds since
+/// 1970 (DOUBLE PRECISION).
+public enum Migrations {
+    public static let all: [(version: Int, statements: [String])] = [
+        (1, [
+            """
+            CREATE TABLE accounts (
+                id TEXT PRIMARY KEY,
+                role TEXT NOT NULL,
+                name TEXT NOT NULL,
+                email TEXT UNIQUE,
+                created_at DOUBLE PRECISION NOT NULL)
+            """,
+            """
+            CREATE TABLE hosts (
+                id TEXT PRIMARY KEY,
+                account_id TEXT NOT NULL REFERENCES accounts(id),
+                name TEXT NOT NULL,
+                cores INTEGER NOT NULL,
+                memory_mb INTEGER NOT NULL,
+                os TEXT NOT NULL,
+                speed DOUBLE PRECISION NOT NULL DEFAULT 1,
+                valid_streak INTEGER NOT NULL DEFAULT 0,
+                invalid_count INTEGER NOT NULL DEFAULT 0,
+                created_at DOUBLE PRECISION NOT NULL,
+                last_seen DOUBLE PRECISION NOT NULL)
+            """,
+            """
+            CREATE TABLE credentials (
+                secret_hash TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                account_id TEXT NOT NULL REFERENCES accounts(id),
+                host_id TEXT REFERENCES hosts(id),
+                created_at DOUBLE PRECISION NOT NULL)
+            """,
+            """
+            CREATE TABLE datasets (
+                id TEXT PRIMARY KEY,
+                owner_id TEXT NOT NULL REFERENCES accounts(id),
+                name TEXT NOT NULL,
+                preset TEXT NOT NULL,
+                state TEXT NOT NULL,
+                file_path TEXT NOT NULL,
+                sha256 TEXT NOT NULL,
+                size_bytes BIGINT NOT NULL,
+                dm_max DOUBLE PRECISION,
+                accel_max DOUBLE PRECISION,
+                dm_trials INTEGER NOT NULL DEFAULT 0,
+                duration DOUBLE PRECISION NOT NULL DEFAULT 0,
+                error TEXT,
+                created_at DOUBLE PRECISION NOT NULL,
+                completed_at DOUBLE PRECISION)
+            """,
+            "CREATE INDEX datasets_state ON datasets(state)",
+            """
+            CREATE TABLE work_units (
+                id TEXT PRIMARY KEY,
+                dataset_id TEXT NOT NULL REFERENCES datasets(id),
+                seq INTEGER NOT NULL,
+                state TEXT NOT NULL,
+                payload_path TEXT NOT NULL,
+                payload_sha256 TEXT NOT NULL,
+                payload_size BIGINT NOT NULL,
+                estimated_cost DOUBLE PRECISION NOT NULL,
+                duration DOUBLE PRECISION NOT NULL,
+                reporting_threshold DOUBLE PRECISION NOT NULL,
+                series_count INTEGER NOT NULL,
+                target_results INTEGER NOT NULL,
+                max_replicas INTEGER NOT NULL,
+                deadline_seconds DOUBLE PRECISION NOT NULL,
+                canonical_replica TEXT,
+                created_at DOUBLE PRECISION NOT NULL,
+                validated_at DOUBLE PRECISION,
+                UNIQUE (dataset_id, seq))
+            """,
+            "CREATE INDEX work_units_state ON work_units(state)",
+            """
+            CREATE TABLE replicas (
+                id TEXT PRIMARY KEY,
+                work_unit_id TEXT NOT NULL REFERENCES work_units(id),
+                state TEXT NOT NULL,
+                host_id TEXT REFERENCES hosts(id),
+                account_id TEXT REFERENCES accounts(id),
+                created_at DOUBLE PRECISION NOT NULL,
+                sent_at DOUBLE PRECISION,
+                acked_at DOUBLE PRECISION,
+                deadline DOUBLE PRECISION,
+                reported_at DOUBLE PRECISION,
+                cpu_seconds DOUBLE PRECISION,
+                result TEXT)
+            """,
+            "CREATE INDEX replicas_state ON replicas(state, created_at)",
+            "CREATE INDEX replicas_unit ON replicas(work_unit_id)",
+            "CREATE INDEX replicas_host ON replicas(host_id, state)",
+            """
+            CREATE TABLE candidates (
+                dataset_id TEXT NOT NULL REFERENCES datasets(id),
+                rank INTEGER NOT NULL,
+                period_s DOUBLE PRECISION NOT NULL,
+                dm DOUBLE PRECISION NOT NULL,
+                sigma DOUBLE PRECISION NOT NULL,
+                body TEXT NOT NULL,
+                PRIMARY KEY (dataset_id, rank))
+            """,
+        ]),
+    ]
+
+    /// Applies every migration newer than the database's version, each in its own transaction.
+    public static func apply(to storage: some SQLStorage) async throws {
+        try await storage.transaction { tx in
+            try await tx.run("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)")
+        }
+        for migration in all {
+            try await storage.transaction { tx in
+                let done = try await tx.count("SELECT COUNT(*) AS n FROM schema_migrations WHERE version = \(bind: migration.version)")
+                guard done == 0 else { return }
+                for statement in migration.statements { try await tx.run(SQLQueryString(statement)) }
+                try await tx.run("INSERT INTO schema_migrations (version, applied_at) VALUES (\(bind: migration.version), \(bind: Date().timeIntervalSince1970))")
+            }
+        }
+    }
+
+    /// The newest schema version.
+    public static var latest: Int { all.last?.version ?? 0 }
+}

@@ -1,0 +1,209 @@
+import Foundation
+
+/// A row of `accounts`: an astronomer, volunteer or administrator.
+public struct AccountRecord: Codable, Sendable, Equatable {
+    public var id: String
+    /// `astronomer`, `volunteer` or `admin`.
+    public var role: String
+    public var name: String
+    public var email: String?
+    public var createdAt: Double
+
+    public init(id: String, role: String, name: String, email: String? = nil, createdAt: Double) {
+        self.id = id
+        self.role = role
+        self.name = name
+        self.email = email
+        self.createdAt = createdAt
+    }
+}
+
+/// A row of `hosts`: one volunteer machine.
+public struct HostRecord: Codable, Sendable, Equatable {
+    public var id: String
+    public var accountId: String
+    public var name: String
+    public var cores: Int
+    public var memoryMb: Int
+    public var os: String
+    public var speed: Double
+    /// Consecutive valid results (adaptive replication trusts long streaks).
+    public var validStreak: Int
+    public var invalidCount: Int
+    public var createdAt: Double
+    public var lastSeen: Double
+
+    public init(id: String, accountId: String, name: String, cores: Int, memoryMb: Int, os: String, speed: Double, validStreak: Int, invalidCount: Int, createdAt: Double, lastSeen: Double) {
+        self.id = id
+        self.accountId = accountId
+        self.name = name
+        self.cores = cores
+        self.memoryMb = memoryMb
+        self.os = os
+        self.speed = speed
+        self.validStreak = validStreak
+        self.invalidCount = invalidCount
+        self.createdAt = createdAt
+        self.lastSeen = lastSeen
+    }
+}
+
+/// A row of `credentials`: the hash of one secret and what it unlocks.
+public struct CredentialRecord: Codable, Sendable, Equatable {
+    public var secretHash: String
+    /// `astronomer`, `admin`, `volunteer` (an account key) or `host` (a host key).
+    public var kind: String
+    public var accountId: String
+    public var hostId: String?
+    public var createdAt: Double
+
+    public init(secretHash: String, kind: String, accountId: String, hostId: String? = nil, createdAt: Double) {
+        self.secretHash = secretHash
+        self.kind = kind
+        self.accountId = accountId
+        self.hostId = hostId
+        self.createdAt = createdAt
+    }
+}
+
+/// A row of `datasets`.
+public struct DatasetRecord: Codable, Sendable, Equatable {
+    public var id: String
+    public var ownerId: String
+    public var name: String
+    public var preset: String
+    /// `splitting`, `searching`, `complete` or `failed`.
+    public var state: String
+    public var filePath: String
+    public var sha256: String
+    public var sizeBytes: Int64
+    public var dmMax: Double?
+    public var accelMax: Double?
+    public var dmTrials: Int
+    public var duration: Double
+    public var error: String?
+    public var createdAt: Double
+    public var completedAt: Double?
+
+    public init(id: String, ownerId: String, name: String, preset: String, state: String, filePath: String, sha256: String, sizeBytes: Int64, dmMax: Double? = nil, accelMax: Double? = nil, dmTrials: Int, duration: Double, error: String? = nil, createdAt: Double, completedAt: Double? = nil) {
+        self.id = id
+        self.ownerId = ownerId
+        self.name = name
+        self.preset = preset
+        self.state = state
+        self.filePath = filePath
+        self.sha256 = sha256
+        self.sizeBytes = sizeBytes
+        self.dmMax = dmMax
+        self.accelMax = accelMax
+        self.dmTrials = dmTrials
+        self.duration = duration
+        self.error = error
+        self.createdAt = createdAt
+        self.completedAt = completedAt
+    }
+}
+
+/// A row of `work_units`.
+public struct WorkUnitRecord: Codable, Sendable, Equatable {
+    public var id: String
+    public var datasetId: String
+    public var seq: Int
+    /// `active`, `validated` or `error`.
+    public var state: String
+    public var payloadPath: String
+    public var payloadSha256: String
+    public var payloadSize: Int64
+    public var estimatedCost: Double
+    /// Seconds of data in each series (for comparing frequencies in Fourier bins).
+    public var duration: Double
+    /// Sigma at which workers report; candidates near it may legitimately differ between replicas.
+    public var reportingThreshold: Double
+    public var seriesCount: Int
+    /// Agreeing results needed (2; 1 for a trusted host's unit).
+    public var targetResults: Int
+    public var maxReplicas: Int
+    public var deadlineSeconds: Double
+    public var canonicalReplica: String?
+    public var createdAt: Double
+    public var validatedAt: Double?
+
+    public init(id: String, datasetId: String, seq: Int, state: String, payloadPath: String, payloadSha256: String, payloadSize: Int64, estimatedCost: Double, duration: Double, reportingThreshold: Double, seriesCount: Int, targetResults: Int, maxReplicas: Int, deadlineSeconds: Double, canonicalReplica: String? = nil, createdAt: Double, validatedAt: Double? = nil) {
+        self.id = id
+        self.datasetId = datasetId
+        self.seq = seq
+        self.state = state
+        self.payloadPath = payloadPath
+        self.payloadSha256 = payloadSha256
+        self.payloadSize = payloadSize
+        self.estimatedCost = estimatedCost
+        self.duration = duration
+        self.reportingThreshold = reportingThreshold
+        self.seriesCount = seriesCount
+        self.targetResults = targetResults
+        self.maxReplicas = maxReplicas
+        self.deadlineSeconds = deadlineSeconds
+        self.canonicalReplica = canonicalReplica
+        self.createdAt = createdAt
+        self.validatedAt = validatedAt
+    }
+}
+
+/// A row of `replicas`: one copy of a work unit, sent to at most one host.
+public struct ReplicaRecord: Codable, Sendable, Equatable {
+    public var id: String
+    public var workUnitId: String
+    /// `unsent`, `assigned`, `acknowledged`, `reported`, `valid`, `invalid` or `lost`.
+    public var state: String
+    public var hostId: String?
+    public var accountId: String?
+    public var createdAt: Double
+    public var sentAt: Double?
+    public var ackedAt: Double?
+    public var deadline: Double?
+    public var reportedAt: Double?
+    public var cpuSeconds: Double?
+    /// The uploaded result (JSON), once reported.
+    public var result: String?
+
+    public init(id: String, workUnitId: String, state: String, hostId: String? = nil, accountId: String? = nil, createdAt: Double, sentAt: Double? = nil, ackedAt: Double? = nil, deadline: Double? = nil, reportedAt: Double? = nil, cpuSeconds: Double? = nil, result: String? = nil) {
+        self.id = id
+        self.workUnitId = workUnitId
+        self.state = state
+        self.hostId = hostId
+        self.accountId = accountId
+        self.createdAt = createdAt
+        self.sentAt = sentAt
+        self.ackedAt = ackedAt
+        self.deadline = deadline
+        self.reportedAt = reportedAt
+        self.cpuSeconds = cpuSeconds
+        self.result = result
+    }
+}
+
+/// Replica states, as stored.
+public enum ReplicaState {
+    public static let unsent = "unsent"
+    public static let assigned = "assigned"
+    public static let acknowledged = "acknowledged"
+    public static let reported = "reported"
+    public static let valid = "valid"
+    public static let invalid = "invalid"
+    public static let lost = "lost"
+}
+
+/// Work-unit states, as stored.
+public enum WorkUnitState {
+    public static let active = "active"
+    public static let validated = "validated"
+    public static let error = "error"
+}
+
+/// Dataset states, as stored (and reported by the API).
+public enum DatasetState {
+    public static let splitting = "splitting"
+    public static let searching = "searching"
+    public static let complete = "complete"
+    public static let failed = "failed"
+}

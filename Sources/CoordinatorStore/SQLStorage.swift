@@ -1,0 +1,112 @@
+import Foundation
+import Logging
+import SQLKit
+
+/// The SQL dialects the coordinator runs on. Queries are written once in the common subset;
+/// the few places that differ ask for the dialect.
+public enum SQLDialectKind: String, Sendable {
+    case sqlite, postgres
+}
+
+/// One open transaction. Every coordinator state change runs inside one, so a crash at any point
+/// leaves the database as it was before or after the change, never between.
+public struct SQLTransaction: Sendable {
+    let database: any SQLDatabase
+    public let dialect: SQLDialectKind
+
+    public init(database: any SQLDatabase, dialect: SQLDialectKind) {
+        self.database = database
+        self.dialect = dialect
+    }
+
+    /// Runs a statement.
+    public func run(_ query: SQLQueryString) async throws {
+        try await database.raw(query).run()
+    }
+
+    /// All rows of a query.
+    public func all(_ query: SQLQueryString) async throws -> [any SQLRow] {
+        try await database.raw(query).all()
+    }
+
+    /// The first row of a query, if any.
+    public func first(_ query: SQLQueryString) async throws -> (any SQLRow)? {
+        try await database.raw(query).first()
+    }
+
+    /// Rows decoded into a Codable record whose property names are the snake_case columns in camelCase.
+    public func records<R: Decodable>(_ type: R.Type, _ query: SQLQueryString) async throws -> [R] {
+        try await all(query).map { try $0.decode(model: R.self, keyDecodingStrategy: .convertFromSnakeCase) }
+    }
+
+    /// The first row decoded as `R`.
+    public func record<R: Decodable>(_ type: R.Type, _ query: SQLQueryString) async throws -> R? {
+        try await first(query).map { try $0.decode(model: R.self, keyDecodingStrategy: .convertFromSnakeCase) }
+    }
+
+    /// A single integer from the first column named `column`.
+    public func count(_ query: SQLQueryString, column: String = "n") async throws -> Int {
+        guard let row = try await first(query) else { return 0 }
+        return try row.decode(column: column, as: Int.self)
+    }
+}
+
+/// A database the coordinator keeps its state in.
+public protocol SQLStorage: Sendable {
+    var dialect: SQLDialectKind { get }
+    /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
+    func transaction<T: Sendable>(_ body: @Sendable (SQLTransaction) async throws -> T) async throws -> T
+    /// Closes the connections.
+    func close() async throws
+}
+
+/// Serialises async critical sections (unlike an actor, it is held across suspension points).
+final class AsyncMutex: @unchecked Sendable {
+    private let lock = NSLock()
+    private var locked = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        if tryTake() { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            if enqueueOrTake(continuation) { continuation.resume() }
+        }
+    }
+
+    private func tryTake() -> Bool {
+        lock.withLock {
+            if locked { return false }
+            locked = true
+            return true
+        }
+    }
+
+    /// Takes the lock if free (true), else queues the waiter.
+    private func enqueueOrTake(_ continuation: CheckedContinuation<Void, Never>) -> Bool {
+        lock.withLock {
+            if !locked {
+                locked = true
+                return true
+            }
+            waiters.append(continuation)
+            return false
+        }
+    }
+
+    func release() {
+        let next: CheckedContinuation<Void, Never>? = lock.withLock {
+            if waiters.isEmpty {
+                locked = false
+                return nil
+            }
+            return waiters.removeFirst()
+        }
+        next?.resume()
+    }
+
+    func withLock<T: Sendable>(_ body: () async throws -> T) async rethrows -> T {
+        await acquire()
+        defer { release() }
+        return try await body()
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import PulsarSearch
+import XunxingHTTPClient
+import XunxingProtocol
+
+/// A failed API call: what the coordinator answered, or why it could not be reached.
+public enum CoordinatorClientError: Error, CustomStringConvertible, Sendable {
+    /// The coordinator answered with an error status and body.
+    case api(status: Int, code: String, message: String)
+    /// The coordinator could not be reached (or the transfer broke).
+    case unreachable(String)
+    /// The answer was not what the API promises.
+    case protocolError(String)
+
+    public var description: String {
+        switch self {
+        case .api(let status, let code, let message): return "coordinator answered \(status) \(code): \(message)"
+        case .unreachable(let message): return "coordinator unreachable: \(message)"
+        case .protocolError(let message): return "unexpected answer from the coordinator: \(message)"
+        }
+    }
+
+    /// The HTTP status, when the coordinator answered.
+    public var status: Int? {
+        if case .api(let status, _, _) = self { return status }
+        return nil
+    }
+}
+
+/// Typed calls to a coordinator's /api/v1, over libcurl. Blocking calls; use from a thread that
+/// may block (the command line, the worker's own threads).
+public struct CoordinatorClient: Sendable {
+    public let baseURL: String
+    /// The bearer secret sent with every call (API token, account key or host key).
+    public var secret: String?
+    public let http: HTTPClient
+
+    public init(baseURL: String, secret: String? = nil, http: HTTPClient = HTTPClient()) {
+        var url = baseURL
+        while url.hasSuffix("/") { url.removeLast() }
+        self.baseURL = url
+        self.secret = secret
+        self.http = http
+    }
+
+    var authorization: [String: String] {
+        guard let secret else { return [:] }
+        return ["Authorization": "Bearer \(secret)"]
+    }
+
+    func url(_ path: String) -> String {
+        path.hasPrefix("http") ? path : baseURL + (path.hasPrefix("/api/") ? path : APIVersion.path + path)
+    }
+
+    /// Sends JSON (or nothing) and decodes the JSON answer.
+    func call<Response: Decodable>(
+        _ method: String, _ path: String, body: (some Encodable)? = Optional<Int>.none, as: Response.Type
+    ) throws -> Response {
+        let data = try body.map { try WireCoding.encoder().encode($0) }
+        var headers = authorization
+        if data != nil { headers["Content-Type"] = "application/json" }
+        let response = try perform { try http.send(method, url: url(path), headers: headers, body: data) }
+        return try Self.decode(response, as: Response.self)
+    }
+
+    func perform(_ body: () throws -> HTTPResponse) throws -> HTTPResponse {
+        do {
+            return try body()
+        } catch let error as HTTPClientError {
+            throw CoordinatorClientError.unreachable(error.description)
+        }
+    }
+
+    static func check(_ response: HTTPResponse) throws {
+        guard (200..<300).contains(response.status) else {
+            if let body = try? WireCoding.decoder().decode(APIErrorBody.self, from: response.body) {
+                throw CoordinatorClientError.api(status: response.status, code: body.error, message: body.message)
+            }
+            let text = String(decoding: response.body.prefix(500), as: UTF8.self)
+            throw CoordinatorClientError.api(status: response.status, code: "http_\(response.status)", message: text)
+        }
+    }
+
+    static func decode<T: Decodable>(_ response: HTTPResponse, as type: T.Type) throws -> T {
+        try check(response)
+        do {
+            return try WireCoding.decoder().decode(T.self, from: response.body)
+        } catch {
+            throw CoordinatorClientError.protocolError("\(T.self): \(error)")
+        }
+    }
+
+    // MARK: Volunteers and hosts
+
+    public func signup(email: String, name: String) throws -> SignupResponse {
+        try call("POST", "/volunteers", body: SignupRequest(email: email, name: name), as: SignupResponse.self)
+    }
+
+    public func registerHost(_ registration: HostRegistration) throws -> HostRegistrationResponse {
+        try call("POST", "/hosts", body: registration, as: HostRegistrationResponse.self)
+    }
+
+    // MARK: Datasets
+
+    /// Streams a filterbank to the coordinator (never holding it in memory) with its SHA-256.
+    public func submit(
+        file path: String, name: String, preset: String?, dmMax: Double?, accelMax: Double?, sha256: String?
+    ) throws -> DatasetStatus {
+        var query = ["name=\(Self.escape(name))"]
+        if let preset { query.append("preset=\(Self.escape(preset))") }
+        if let dmMax { query.append("dm_max=\(dmMax)") }
+        if let accelMax { query.append("accel_max=\(accelMax)") }
+        var headers = authorization
+        headers["Content-Type"] = "application/octet-stream"
+        if let sha256 { headers["X-Content-SHA256"] = sha256 }
+        let target = url("/datasets?" + query.joined(separator: "&"))
+        let response = try perform { try http.upload("POST", url: target, file: path, headers: headers) }
+        return try Self.decode(response, as: DatasetStatus.self)
+    }
+
+    public func dataset(_ id: String) throws -> DatasetStatus {
+        try call("GET", "/datasets/\(Self.escape(id))", as: DatasetStatus.self)
+    }
+
+    public func datasets() throws -> [DatasetStatus] {
+        try call("GET", "/datasets", as: [DatasetStatus].self)
+    }
+
+    public func candidates(_ id: String) throws -> [Candidate] {
+        try call("GET", "/datasets/\(Self.escape(id))/candidates", as: [Candidate].self)
+    }
+
+    // MARK: Work
+
+    public func requestWork(_ request: WorkRequest) throws -> WorkResponse {
+        try call("POST", "/work/request", body: request, as: WorkResponse.self)
+    }
+
+    public func acknowledge(replica: String) throws {
+        let response = try perform {
+            try http.send("POST", url: url("/replicas/\(Self.escape(replica))/ack"), headers: authorization)
+        }
+        try Self.check(response)
+    }
+
+    /// Downloads a payload to `path`, resuming a partial file.
+    public func downloadPayload(_ assignment: Assignment, to path: String) throws {
+        let response = try perform {
+            try http.download(url: url(assignment.payloadURL), to: path, headers: authorization, resume: true)
+        }
+        guard response.status == 416 || (200..<300).contains(response.status) else { try Self.check(response); return }
+    }
+
+    public func report(replica: String, result: WorkUnitResult) throws -> ReportResponse {
+        try call("POST", "/replicas/\(Self.escape(replica))/result", body: result, as: ReportResponse.self)
+    }
+
+    static func escape(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+/?#"))) ?? s
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import PulsarSearch
+
+/// The HTTP API's version prefix.
+public enum APIVersion {
+    public static let path = "/api/v1"
+}
+
+/// Every error the API returns has this JSON body.
+public struct APIErrorBody: Codable, Sendable, Equatable {
+    public var error: String
+    public var message: String
+
+    public init(error: String, message: String) {
+        self.error = error
+        self.message = message
+    }
+}
+
+// MARK: Accounts and hosts
+
+/// `POST /api/v1/volunteers`: sign up as a volunteer.
+public struct SignupRequest: Codable, Sendable, Equatable {
+    public var email: String
+    public var name: String
+    public init(email: String, name: String) { self.email = email; self.name = name }
+}
+
+/// The new volunteer account and its secret key (shown once; the coordinator keeps only a hash).
+public struct SignupResponse: Codable, Sendable, Equatable {
+    public var accountID: String
+    public var accountKey: String
+    enum CodingKeys: String, CodingKey { case accountID = "account_id", accountKey = "account_key" }
+    public init(accountID: String, accountKey: String) { self.accountID = accountID; self.accountKey = accountKey }
+}
+
+/// `POST /api/v1/hosts` with the account key: register a machine.
+public struct HostRegistration: Codable, Sendable, Equatable {
+    public var name: String
+    public var cores: Int
+    public var memoryMB: Int
+    public var os: String
+    enum CodingKeys: String, CodingKey { case name, cores, memoryMB = "memory_mb", os }
+    public init(name: String, cores: Int, memoryMB: Int, os: String) {
+        self.name = name
+        self.cores = cores
+        self.memoryMB = memoryMB
+        self.os = os
+    }
+}
+
+/// The registered host and its own key (shown once).
+public struct HostRegistrationResponse: Codable, Sendable, Equatable {
+    public var hostID: String
+    public var hostKey: String
+    enum CodingKeys: String, CodingKey { case hostID = "host_id", hostKey = "host_key" }
+    public init(hostID: String, hostKey: String) { self.hostID = hostID; self.hostKey = hostKey }
+}
+
+// MARK: Datasets
+
+/// A dataset as the API reports it: `POST /api/v1/datasets` answers with it, `GET
+/// /api/v1/datasets/{id}` returns it.
+public struct DatasetStatus: Codable, Sendable, Equatable {
+    /// `splitting`, `searching`, `complete` or `failed`.
+    public var state: String
+    public var id: String
+    public var name: String
+    public var preset: String
+    public var sizeBytes: Int64
+    public var sha256: String
+    public var dmTrials: Int
+    public var units: UnitCounts
+    public var error: String?
+    public var createdAt: Date
+    public var completedAt: Date?
+
+    /// Work units by state.
+    public struct UnitCounts: Codable, Sendable, Equatable {
+        public var total: Int
+        public var inProgress: Int
+        public var validated: Int
+        public var error: Int
+        enum CodingKeys: String, CodingKey { case total, inProgress = "in_progress", validated, error }
+        public init(total: Int, inProgress: Int, validated: Int, error: Int) {
+            self.total = total
+            self.inProgress = inProgress
+            self.validated = validated
+            self.error = error
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case state, id, name, preset, sizeBytes = "size_bytes", sha256, dmTrials = "dm_trials", units, error
+        case createdAt = "created_at", completedAt = "completed_at"
+    }
+
+    public init(
+        state: String, id: String, name: String, preset: String, sizeBytes: Int64, sha256: String, dmTrials: Int,
+        units: UnitCounts, error: String?, createdAt: Date, completedAt: Date?
+    ) {
+        self.state = state
+        self.id = id
+        self.name = name
+        self.preset = preset
+        self.sizeBytes = sizeBytes
+        self.sha256 = sha256
+        self.dmTrials = dmTrials
+        self.units = units
+        self.error = error
+        self.createdAt = createdAt
+        self.completedAt = completedAt
+    }
+}
+
+// MARK: Work
+
+/// `POST /api/v1/work/request` with the host key: what the host has and wants.
+public struct WorkRequest: Codable, Sendable, Equatable {
+    public var cores: Int
+    public var memoryMB: Int
+    /// Measured speed relative to the reference core (1 = as fast).
+    public var speed: Double
+    /// Seconds of work wanted on this host's cores.
+    public var seconds: Double
+    enum CodingKeys: String, CodingKey { case cores, memoryMB = "memory_mb", speed, seconds }
+    public init(cores: Int, memoryMB: Int, speed: Double, seconds: Double) {
+        self.cores = cores
+        self.memoryMB = memoryMB
+        self.speed = speed
+        self.seconds = seconds
+    }
+}
+
+/// One replica handed to a host.
+public struct Assignment: Codable, Sendable, Equatable {
+    public var replicaID: String
+    public var workUnitID: String
+    /// Path of the payload on the coordinator (GET with the host key; Range supported).
+    public var payloadURL: String
+    public var payloadSHA256: String
+    public var payloadSize: Int64
+    /// Reference-core seconds of work.
+    public var estimatedCost: Double
+    /// Report by this time; until acknowledged, a much shorter deadline applies.
+    public var deadline: Date
+    enum CodingKeys: String, CodingKey {
+        case replicaID = "replica_id", workUnitID = "work_unit_id", payloadURL = "payload_url"
+        case payloadSHA256 = "payload_sha256", payloadSize = "payload_size", estimatedCost = "estimated_cost", deadline
+    }
+    public init(
+        replicaID: String, workUnitID: String, payloadURL: String, payloadSHA256: String, payloadSize: Int64,
+        estimatedCost: Double, deadline: Date
+    ) {
+        self.replicaID = replicaID
+        self.workUnitID = workUnitID
+        self.payloadURL = payloadURL
+        self.payloadSHA256 = payloadSHA256
+        self.payloadSize = payloadSize
+        self.estimatedCost = estimatedCost
+        self.deadline = deadline
+    }
+}
+
+/// The answer to a work request: possibly empty, with how long to wait before asking again.
+public struct WorkResponse: Codable, Sendable, Equatable {
+    public var assignments: [Assignment]
+    /// True when the project has no unfinished work at all (workers with --exit-when-idle stop).
+    public var projectIdle: Bool
+    public var retryAfterSeconds: Double
+    enum CodingKeys: String, CodingKey { case assignments, projectIdle = "project_idle", retryAfterSeconds = "retry_after_seconds" }
+    public init(assignments: [Assignment], projectIdle: Bool, retryAfterSeconds: Double) {
+        self.assignments = assignments
+        self.projectIdle = projectIdle
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+}
+
+/// The coordinator's answer to a result upload.
+public struct ReportResponse: Codable, Sendable, Equatable {
+    /// `reported` (waiting for its replica), `valid`, `invalid` or `duplicate` (already received).
+    public var outcome: String
+    public init(outcome: String) { self.outcome = outcome }
+}
+
+/// JSON coding used on the wire: ISO 8601 dates, sorted keys.
+public enum WireCoding {
+    public static func encoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .iso8601
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }
+}

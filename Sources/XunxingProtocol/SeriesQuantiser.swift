@@ -1,0 +1,121 @@
+/// Per-series linear quantisation of a dedispersed series to 8 or 16 bits:
+/// value = stored * scale + offset, stored in `0...levels`.
+///
+/// The range is the series' mean +- `halfRangeSigmas` standard deviations. Mean and standard
+/// deviation are estimated robustly: after a first estimate, samples beyond the range are left out
+/// and the estimate repeated (up to three times), so one strong spike neither widens the range nor
+/// coarsens the steps; such a spike is clipped to the end of the range. Non-finite samples are
+/// ignored by the estimate and stored as the mean.
+public struct SeriesQuantiser: Sendable, Equatable {
+    /// Standard deviations either side of the mean that the stored range spans.
+    public static let halfRangeSigmas = 6.0
+
+    /// Bits per stored sample, 8 or 16.
+    public let bits: Int
+    /// Step between stored levels.
+    public let scale: Float
+    /// Value of stored level 0.
+    public let offset: Float
+
+    /// Highest stored level (255 or 65535).
+    public var levels: Int { (1 << bits) - 1 }
+
+    /// A quantiser with explicit parameters (as read from a header).
+    public init(bits: Int, scale: Float, offset: Float) {
+        precondition(bits == 8 || bits == 16)
+        self.bits = bits
+        self.scale = scale
+        self.offset = offset
+    }
+
+    /// The quantiser for `series` at `bits` bits per sample.
+    public init(fitting series: UnsafeBufferPointer<Float>, bits: Int) {
+        precondition(bits == 8 || bits == 16)
+        let (mean, sigma) = Self.robustMoments(series)
+        let levels = Double((1 << bits) - 1)
+        let halfRange = Self.halfRangeSigmas * sigma
+        var scale = Float(2 * halfRange / levels)
+        if !(scale.isFinite && scale > 0) || !(halfRange > 0) { scale = 1 }
+        // Put the mean in the middle of the range; the offset is rounded to Float first so that the
+        // encoder and decoder use exactly the same numbers.
+        let offset = Float(mean - 0.5 * levels * Double(scale))
+        self.init(bits: bits, scale: scale, offset: offset.isFinite ? offset : 0)
+    }
+
+    /// Mean and standard deviation of the finite samples, iteratively excluding samples further than
+    /// `halfRangeSigmas` from the mean.
+    static func robustMoments(_ x: UnsafeBufferPointer<Float>) -> (mean: Double, sigma: Double) {
+        var lower = -Double.infinity, upper = Double.infinity
+        var mean = 0.0, sigma = 0.0
+        for _ in 0..<4 {
+            var sum = 0.0, sumSquares = 0.0, count = 0
+            // Accumulate in blocks in Float around a shift for speed, then in Double.
+            let shift = mean
+            for v in x {
+                let d = Double(v)
+                if d >= lower && d <= upper {  // false for NaN
+                    let c = d - shift
+                    sum += c
+                    sumSquares += c * c
+                    count += 1
+                }
+            }
+            guard count > 0 else { return (mean, sigma) }
+            let m = sum / Double(count)
+            let newMean = shift + m
+            let newSigma = (max(0, sumSquares / Double(count) - m * m)).squareRoot()
+            let converged = newMean == mean && newSigma == sigma
+            mean = newMean
+            sigma = newSigma
+            if converged || sigma == 0 { break }
+            let newLower = mean - halfRangeSigmas * sigma, newUpper = mean + halfRangeSigmas * sigma
+            // Stop once no sample left the window: the next pass would give the same numbers.
+            var excluded = false
+            for v in x {
+                let d = Double(v)
+                if d >= lower && d <= upper && (d < newLower || d > newUpper) { excluded = true; break }
+            }
+            lower = newLower
+            upper = newUpper
+            if !excluded { break }
+        }
+        return (mean, sigma)
+    }
+
+    /// Stores `input` into `output` (little-endian, `bits / 8` bytes per sample).
+    public func encode(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableRawBufferPointer) {
+        precondition(output.count >= input.count * bits / 8)
+        let inverse = 1 / scale
+        let top = Float(levels)
+        let middle = ((0.5 * top).rounded())
+        @inline(__always) func level(_ v: Float) -> Float {
+            let q = ((v - offset) * inverse).rounded()
+            return q.isNaN ? middle : min(top, max(0, q))
+        }
+        if bits == 8 {
+            let out = output.bindMemory(to: UInt8.self)
+            for i in 0..<input.count { out[i] = UInt8(level(input[i])) }
+        } else {
+            let out = output.baseAddress!
+            for i in 0..<input.count {
+                let q = UInt16(level(input[i])).littleEndian
+                out.storeBytes(of: q, toByteOffset: 2 * i, as: UInt16.self)
+            }
+        }
+    }
+
+    /// Restores `output.count` samples from `input` (little-endian, `bits / 8` bytes per sample).
+    public func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableBufferPointer<Float>) {
+        precondition(input.count >= output.count * bits / 8)
+        if bits == 8 {
+            let bytes = input.bindMemory(to: UInt8.self)
+            for i in 0..<output.count { output[i] = Float(bytes[i]) * scale + offset }
+        } else {
+            let base = input.baseAddress!
+            for i in 0..<output.count {
+                let q = UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+                output[i] = Float(q) * scale + offset
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import PulsarSearch
+
+/// The JSON header at the front of a work-unit payload: what the series are and how to search them.
+///
+/// Series `i` of the payload is the observation dedispersed at `dms[i]` (trial `dmIndices[i]` of the
+/// dataset's DM plan), downsampled by `downsample`, `samplesPerSeries` samples `sampleTime` apart.
+/// A worker searches every series at every acceleration in `accelerations` with `search`.
+public struct WorkUnitHeader: Codable, Sendable, Equatable {
+    /// The payload format version this code writes and reads.
+    public static let currentVersion = 1
+
+    /// Payload format version (``currentVersion``).
+    public var version: Int
+    /// The coordinator's identifier of the unit.
+    public var workUnitID: String
+    /// The coordinator's identifier of the dataset the unit was cut from.
+    public var datasetID: String
+    /// Seconds per sample, after downsampling.
+    public var sampleTime: Double
+    /// Time downsampling factor applied to the original samples.
+    public var downsample: Int
+    /// Samples in every series.
+    public var samplesPerSeries: Int
+    /// Dispersion measure of each series, pc cm^-3.
+    public var dms: [Double]
+    /// Index of each series in the dataset's DM plan (reported back in `SeriesCandidate.dmIndex`).
+    public var dmIndices: [Int]
+    /// Acceleration trials to search for every series, m/s^2, zero first.
+    public var accelerations: [Double]
+    /// Parameters of the Fourier search of each series.
+    public var search: SpectralSearchParameters
+    /// Bits per stored sample: 8 or 16 (filled by the encoder).
+    public var bits: Int
+    /// Per series: value = stored * scale + offset (filled by the encoder).
+    public var scales: [Float]
+    /// Per series offset, see `scales` (filled by the encoder).
+    public var offsets: [Float]
+    /// Estimated cost of searching the unit, reference-core seconds.
+    public var estimatedCost: Double
+
+    /// Creates a header; `bits`, `scales` and `offsets` are normally left for
+    /// `WorkUnitPayload.write` to fill.
+    public init(
+        version: Int = WorkUnitHeader.currentVersion, workUnitID: String, datasetID: String, sampleTime: Double,
+        downsample: Int, samplesPerSeries: Int, dms: [Double], dmIndices: [Int], accelerations: [Double] = [0],
+        search: SpectralSearchParameters, bits: Int = 8, scales: [Float] = [], offsets: [Float] = [],
+        estimatedCost: Double = 0
+    ) {
+        self.version = version
+        self.workUnitID = workUnitID
+        self.datasetID = datasetID
+        self.sampleTime = sampleTime
+        self.downsample = downsample
+        self.samplesPerSeries = samplesPerSeries
+        self.dms = dms
+        self.dmIndices = dmIndices
+        self.accelerations = accelerations
+        self.search = search
+        self.bits = bits
+        self.scales = scales
+        self.offsets = offsets
+        self.estimatedCost = estimatedCost
+    }
+
+    /// Number of series in the payload.
+    public var seriesCount: Int { dms.count }
+
+    /// Length of one series in seconds.
+    public var duration: Double { Double(samplesPerSeries) * sampleTime }
+
+    /// Bytes of series data that follow the header, or nil if the counts overflow.
+    public var dataByteCount: Int? {
+        let (perSeries, o1) = samplesPerSeries.multipliedReportingOverflow(by: bits / 8)
+        let (total, o2) = perSeries.multipliedReportingOverflow(by: dms.count)
+        return o1 || o2 ? nil : total
+    }
+
+    /// Throws `PayloadError.headerFieldInconsistent` naming the first field that is out of range or
+    /// disagrees with the number of series (`dms.count`). `file` names the payload in the error.
+    /// The version is not checked here (`WorkUnitPayload.read` does that first).
+    public func validate(file: String) throws {
+        func bad(_ field: String, _ value: Any, _ expected: String) -> PayloadError {
+            .headerFieldInconsistent(file: file, field: field, value: "\(value)", expected: expected)
+        }
+        let n = dms.count
+        guard n >= 1 else { throw bad("dms", "[] (0 series)", "at least one series") }
+        guard dmIndices.count == n else { throw bad("dmIndices", "\(dmIndices.count) entries", "\(n), one per entry of dms") }
+        guard scales.count == n else { throw bad("scales", "\(scales.count) entries", "\(n), one per entry of dms") }
+        guard offsets.count == n else { throw bad("offsets", "\(offsets.count) entries", "\(n), one per entry of dms") }
+        guard bits == 8 || bits == 16 else { throw bad("bits", bits, "8 or 16") }
+        guard samplesPerSeries >= 1 else { throw bad("samplesPerSeries", samplesPerSeries, "at least 1") }
+        guard sampleTime.isFinite && sampleTime > 0 else { throw bad("sampleTime", sampleTime, "a positive number of seconds") }
+        guard downsample >= 1 else { throw bad("downsample", downsample, "at least 1") }
+        guard accelerations.first == 0 else {
+            throw bad("accelerations", accelerations, "a list starting with 0")
+        }
+        if let a = accelerations.first(where: { !$0.isFinite }) { throw bad("accelerations", a, "finite values") }
+        if let d = dms.first(where: { !$0.isFinite || $0 < 0 }) { throw bad("dms", d, "finite, non-negative DMs") }
+        if let i = dmIndices.first(where: { $0 < 0 }) { throw bad("dmIndices", i, "non-negative indices") }
+        if let s = scales.first(where: { !$0.isFinite || $0 <= 0 }) { throw bad("scales", s, "finite positive scales") }
+        if let o = offsets.first(where: { !$0.isFinite }) { throw bad("offsets", o, "finite offsets") }
+        guard dataByteCount != nil else {
+            throw bad("samplesPerSeries", samplesPerSeries, "a size whose data fits in memory for \(n) series")
+        }
+    }
+}
+
+/// What a worker uploads after searching a unit.
+public struct WorkUnitResult: Codable, Sendable, Equatable {
+    /// The unit searched.
+    public var workUnitID: String
+    /// Every candidate of every series and acceleration trial at or above the header's threshold.
+    public var candidates: [SeriesCandidate]
+    /// CPU time the search took, s.
+    public var cpuSeconds: Double
+    /// Wall-clock time the search took, s.
+    public var elapsedSeconds: Double
+    /// Series searched: series x acceleration trials.
+    public var seriesSearched: Int
+    /// Worker software and libraries, e.g. "xunxing-worker 0.1 fftw-3.3.10".
+    public var software: String
+
+    public init(
+        workUnitID: String, candidates: [SeriesCandidate], cpuSeconds: Double, elapsedSeconds: Double,
+        seriesSearched: Int, software: String
+    ) {
+        self.workUnitID = workUnitID
+        self.candidates = candidates
+        self.cpuSeconds = cpuSeconds
+        self.elapsedSeconds = elapsedSeconds
+        self.seriesSearched = seriesSearched
+        self.software = software
+    }
+}

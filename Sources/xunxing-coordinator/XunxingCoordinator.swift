@@ -1,0 +1,123 @@
+import ArgumentParser
+import CoordinatorService
+import CoordinatorStore
+import Foundation
+import Hummingbird
+import Logging
+
+@main
+struct XunxingCoordinator: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "xunxing-coordinator",
+        abstract: "The Xunxing coordinator: datasets in, work units out, validated candidates back.",
+        discussion: """
+            Everything lives in one data directory: the SQLite database (coordinator.sqlite), the \
+            uploaded datasets and the work-unit payloads.
+
+            Examples:
+              xunxing-coordinator serve --data-dir /var/lib/xunxing --port 8080
+              xunxing-coordinator token create --role astronomer --name "Jocelyn" --data-dir /var/lib/xunxing
+            """,
+        subcommands: [Serve.self, Token.self]
+    )
+}
+
+/// Options every subcommand shares.
+struct DataOptions: ParsableArguments {
+    @Option(help: "The coordinator's data directory (created if missing).")
+    var dataDir: String
+
+    @Option(help: "Directory of work-unit presets (*.json). Default: $XUNXING_PRESETS, DATA_DIR/presets, ./workunits, or the workunits/ folder of the source tree this binary was built in.")
+    var presets: String?
+
+    func resolvedPresets() throws -> String {
+        var candidates: [String] = []
+        if let presets { candidates.append(presets) }
+        if let env = ProcessInfo.processInfo.environment["XUNXING_PRESETS"] { candidates.append(env) }
+        candidates.append((dataDir as NSString).appendingPathComponent("presets"))
+        candidates.append("workunits")
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        candidates.append(executable.deletingLastPathComponent().appendingPathComponent("../../../workunits").standardized.path)
+        candidates.append(executable.deletingLastPathComponent().appendingPathComponent("../../workunits").standardized.path)
+        candidates.append("/usr/share/xunxing/workunits")
+        for c in candidates {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: c, isDirectory: &isDirectory), isDirectory.boolValue { return c }
+        }
+        throw ValidationError("no presets directory found (looked in \(candidates.joined(separator: ", "))); pass --presets DIR")
+    }
+
+    func configuration() throws -> CoordinatorConfiguration {
+        CoordinatorConfiguration(dataDirectory: dataDir, presetsDirectory: try resolvedPresets())
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the HTTP API and run the background jobs.",
+        discussion: """
+            The API is under /api/v1 (described in openapi.yaml at the root of the source tree); \
+            Prometheus metrics are on /metrics. SIGTERM or SIGINT stop it gracefully.
+            """
+    )
+
+    @OptionGroup var data: DataOptions
+    @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
+    @Option(help: "Port to listen on (0 picks a free one and prints it).") var port: Int = 8080
+    @Option(help: "Preset used when a submission names none.") var defaultPreset: String = "standard"
+    @Option(help: "Seconds a host has to acknowledge an assignment before it is reissued.") var acknowledgeTimeout: Double = 120
+    @Option(help: "Seconds between runs of the background jobs.") var jobInterval: Double = 1
+    @Option(help: "Largest dataset upload, bytes.") var maxUploadBytes: Int64 = 64 << 30
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+
+    func run() async throws {
+        var configuration = try data.configuration()
+        configuration.host = host
+        configuration.port = port
+        configuration.defaultPreset = defaultPreset
+        configuration.acknowledgeTimeout = acknowledgeTimeout
+        configuration.jobInterval = jobInterval
+        configuration.maxUploadBytes = maxUploadBytes
+        var logger = Logger(label: "xunxing.coordinator")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let coordinator = try await Coordinator.open(configuration, logger: logger)
+        let address = configuration.host
+        let app = coordinator.application { port in
+            FileHandle.standardOutput.write("xunxing-coordinator listening on http://\(address):\(port)\n".data(using: .utf8)!)
+        }
+        try await app.runService()
+    }
+}
+
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage API tokens.",
+        subcommands: [Create.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an account with an API token; the token is printed on the last line, once.",
+            discussion: "Astronomers submit datasets with their token; administrators can see every dataset."
+        )
+
+        @OptionGroup var data: DataOptions
+        @Option(help: "astronomer or admin.") var role: String
+        @Option(help: "Name of the person or service the token is for.") var name: String
+
+        func validate() throws {
+            guard ["astronomer", "admin"].contains(role) else {
+                throw ValidationError("--role must be astronomer or admin (volunteers sign up with `xunxing signup`)")
+            }
+            guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--name must not be empty") }
+        }
+
+        func run() async throws {
+            let coordinator = try await Coordinator.open(try data.configuration())
+            let (id, token) = try await coordinator.createAccount(role: Principal.Role(rawValue: role)!, name: name)
+            try await coordinator.store.close()
+            print("account \(id) (\(role)) created for \(name)")
+            print(token)
+        }
+    }
+}

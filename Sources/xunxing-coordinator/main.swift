@@ -1,1 +1,0 @@
-print("xunxing-coordinator")

@@ -1,0 +1,98 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import PulsarSearch
+import XunxingClient
+import XunxingProtocol
+
+struct SubmitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Submit a filterbank to a coordinator for a volunteer search; prints the dataset id last.",
+        discussion: """
+            The header is checked here first, then the file streams to the coordinator with its \
+            SHA-256 (never read into memory whole). The coordinator splits it into work units; \
+            follow it with `xunxing status ID` and read the result with `xunxing candidates ID`.
+
+            Example:
+              export XUNXING_COORDINATOR=http://localhost:8080 XUNXING_TOKEN=xxast_...
+              xunxing submit obs.fil --preset standard --dm-max 500 --accel-max 50
+            """
+    )
+
+    @OptionGroup var options: CoordinatorOptions
+    @Argument(help: "SIGPROC filterbank (.fil).") var file: String
+    @Option(help: "Work-unit preset (the coordinator's default if omitted): see the coordinator's workunits/.") var preset: String?
+    @Option(help: "Highest DM to search (default: the preset's, else automatic).") var dmMax: Double?
+    @Option(help: "Largest acceleration to search, m/s^2 (default: the preset's).") var accelMax: Double?
+    @Option(help: "Name for the dataset (default: the file name).") var name: String?
+
+    func run() throws {
+        let client = try options.client()
+        _ = try FilterbankReader(path: file)  // refuse a bad file before sending anything
+        let sha = try Self.sha256(of: file)
+        let status = try client.submit(
+            file: file, name: name ?? (file as NSString).lastPathComponent, preset: preset, dmMax: dmMax,
+            accelMax: accelMax, sha256: sha)
+        FileHandle.standardError.write("submitted \(status.sizeBytes) bytes, sha256 \(status.sha256); state \(status.state)\n".data(using: .utf8)!)
+        print(status.id)
+    }
+
+    static func sha256(of path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ValidationError("cannot read \(path)") }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show a dataset's state and work-unit counts.",
+        discussion: "state is splitting, searching, complete or failed. Without DATASET, lists your datasets."
+    )
+
+    @OptionGroup var options: CoordinatorOptions
+    @Argument(help: "Dataset id (from `xunxing submit`).") var dataset: String?
+    @Option(help: "Output: table or json.") var format: OutputFormat = .table
+
+    func run() throws {
+        let client = try options.client()
+        let statuses = try dataset.map { [try client.dataset($0)] } ?? client.datasets()
+        if format == .json {
+            if dataset != nil { try printJSON(statuses[0]) } else { try printJSON(statuses) }
+            return
+        }
+        for s in statuses {
+            print("\(s.id)  \(s.name)  \(s.state)  units: \(s.units.validated)/\(s.units.total) validated, \(s.units.inProgress) in progress, \(s.units.error) in error\(s.error.map { "  error: \($0)" } ?? "")")
+        }
+    }
+}
+
+struct CandidatesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "candidates",
+        abstract: "List a dataset's candidates, strongest first (same fields as `xunxing search`).",
+        discussion: "Candidates appear when the dataset is complete: merged across work units, sifted, folded."
+    )
+
+    @OptionGroup var options: CoordinatorOptions
+    @Argument(help: "Dataset id.") var dataset: String
+    @Option(help: "Output: table or json.") var format: OutputFormat = .table
+
+    func run() throws {
+        let candidates = try options.client().candidates(dataset)
+        if format == .json { return try printJSON(candidates) }
+        guard !candidates.isEmpty else {
+            print("No candidates (yet): see `xunxing status \(dataset)`.")
+            return
+        }
+        print("  #    period_ms   freq_hz      dm   sigma  harm  accel   snr_fold  dm_hits")
+        for (i, c) in candidates.enumerated() {
+            print(String(format: "%3d %12.6f %9.4f %7.2f %7.2f %5d %6.1f %9.1f %8d",
+                i + 1, c.periodS * 1000, c.frequencyHz, c.dm, c.sigma, c.harmonics, c.accelMS2, c.snrFolded, c.dmHits))
+        }
+    }
+}

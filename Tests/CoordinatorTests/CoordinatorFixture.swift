@@ -1,0 +1,221 @@
+import CoordinatorService
+import CoordinatorStore
+import Crypto
+import Foundation
+import Hummingbird
+import Logging
+import PulsarSearch
+import ServiceLifecycle
+import WorkUnits
+import XunxingClient
+import XunxingProtocol
+
+/// A real coordinator on a loopback port with its own temporary data directory.
+final class CoordinatorFixture: @unchecked Sendable {
+    let coordinator: Coordinator
+    let baseURL: String
+    let directory: URL
+    private let task: Task<Void, Error>
+    private let group: ServiceGroup
+
+    static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    static func dataPath(_ name: String) -> String {
+        packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data/\(name)").path
+    }
+
+    static func start(_ adjust: (inout CoordinatorConfiguration) -> Void = { _ in }) async throws -> CoordinatorFixture {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("coordinator-\(UUID().uuidString)")
+        var configuration = CoordinatorConfiguration(
+            dataDirectory: directory.path, presetsDirectory: packageRoot.appendingPathComponent("workunits").path)
+        configuration.port = 0
+        configuration.defaultPreset = "tiny"
+        configuration.jobInterval = 0.2
+        adjust(&configuration)
+        var logger = Logger(label: "test.coordinator")
+        logger.logLevel = .warning
+        let coordinator = try await Coordinator.open(configuration, logger: logger)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = coordinator.application { port in continuation.yield(port) }
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+        let task = Task { try await group.run() }
+        var port = 0
+        for await p in ports {
+            port = p
+            break
+        }
+        return CoordinatorFixture(
+            coordinator: coordinator, baseURL: "http://127.0.0.1:\(port)", directory: directory, task: task, group: group)
+    }
+
+    private init(coordinator: Coordinator, baseURL: String, directory: URL, task: Task<Void, Error>, group: ServiceGroup) {
+        self.coordinator = coordinator
+        self.baseURL = baseURL
+        self.directory = directory
+        self.task = task
+        self.group = group
+    }
+
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+        try? await coordinator.store.close()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// A client with a fresh astronomer token.
+    func astronomer() async throws -> CoordinatorClient {
+        let (_, token) = try await coordinator.createAccount(role: .astronomer, name: "astronomer-\(UUID().uuidString.prefix(6))")
+        return CoordinatorClient(baseURL: baseURL, secret: token)
+    }
+
+    /// Runs `body` against a fresh coordinator and always stops it.
+    static func with<T>(_ adjust: (inout CoordinatorConfiguration) -> Void = { _ in }, _ body: (CoordinatorFixture) async throws -> T) async throws -> T {
+        let fixture = try await start(adjust)
+        do {
+            let value = try await body(fixture)
+            await fixture.stop()
+            return value
+        } catch {
+            await fixture.stop()
+            throw error
+        }
+    }
+
+    /// Writes a small simulated observation (with a pulsar) and returns its path.
+    func simulatedObservation(samples: Int = 1 << 15, seed: UInt64 = 1) throws -> String {
+        var o = SimulatedObservation()
+        o.channels = 32
+        o.foff = -4
+        o.tsamp = 512e-6
+        o.samples = samples
+        o.seed = seed
+        o.pulsars = [InjectedPulsar(period: 0.1234, dm: 20, dutyCycle: 0.05, snr: 30)]
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("sim-\(seed).fil").path
+        try Simulator.writeFilterbank(o, to: path)
+        return path
+    }
+
+    /// Submits `path` and waits until it is split.
+    func submitAndSplit(_ path: String, astronomer: CoordinatorClient, dmMax: Double = 60) async throws -> DatasetStatus {
+        let status = try await onThread {
+            try astronomer.submit(file: path, name: "sim", preset: "tiny", dmMax: dmMax, accelMax: nil, sha256: nil)
+        }
+        try await waitUntil(timeout: 30, "split") { try await onThread { try astronomer.dataset(status.id).state } != "splitting" }
+        return try await onThread { try astronomer.dataset(status.id) }
+    }
+
+    /// A registered host of a fresh volunteer.
+    func host(name: String) async throws -> TestHost {
+        try await onThread {
+            let anonymous = CoordinatorClient(baseURL: self.baseURL)
+            let account = try anonymous.signup(email: "\(name)-\(UUID().uuidString.prefix(8))@example.org", name: name)
+            let volunteer = CoordinatorClient(baseURL: self.baseURL, secret: account.accountKey)
+            let registration = try volunteer.registerHost(HostRegistration(name: name, cores: 1, memoryMB: 1024, os: "Linux"))
+            return TestHost(
+                name: name, hostID: registration.hostID,
+                client: CoordinatorClient(baseURL: self.baseURL, secret: registration.hostKey))
+        }
+    }
+
+    /// Waits until `condition` holds (polling), or fails after `timeout` seconds.
+    func waitUntil(timeout: Double, _ what: String, _ condition: () async throws -> Bool) async throws {
+        let end = Date().addingTimeInterval(timeout)
+        while Date() < end {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw FixtureError.timeout(what)
+    }
+}
+
+enum FixtureError: Error, CustomStringConvertible {
+    case timeout(String)
+    case checksum(String)
+    var description: String {
+        switch self {
+        case .timeout(let what): return "timed out waiting for \(what)"
+        case .checksum(let what): return "checksum mismatch: \(what)"
+        }
+    }
+}
+
+/// Runs blocking work (libcurl calls, searches) on its own thread, off the Swift concurrency pool
+/// that the in-process coordinator needs.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
+/// A host speaking the worker protocol: ask, acknowledge, download, verify, search, report.
+struct TestHost: Sendable {
+    enum Behaviour: Sendable {
+        case honest
+        /// Reports invented candidates instead of searching.
+        case fabricate
+        /// Takes work and never acknowledges or reports it.
+        case vanish
+        /// Searches only part of the unit but reports it as done.
+        case truncate
+    }
+
+    let name: String
+    let hostID: String
+    let client: CoordinatorClient
+    static let planner = FFTPlanner(rigor: .estimate)
+
+    /// Does up to `limit` units; returns the outcomes the coordinator reported.
+    func work(limit: Int = .max, behaviour: Behaviour = .honest) async throws -> [String] {
+        try await onThread { try workBlocking(limit: limit, behaviour: behaviour) }
+    }
+
+    func workBlocking(limit: Int, behaviour: Behaviour) throws -> [String] {
+        var outcomes: [String] = []
+        var idleRounds = 0
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("host-\(hostID)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        while outcomes.count < limit {
+            let response = try client.requestWork(WorkRequest(cores: 1, memoryMB: 1024, speed: 1, seconds: 1e-9))
+            if response.assignments.isEmpty {
+                if response.projectIdle || idleRounds > 300 { break }
+                idleRounds += 1
+                Thread.sleep(forTimeInterval: 0.1)
+                continue
+            }
+            idleRounds = 0
+            for assignment in response.assignments {
+                if behaviour == .vanish {
+                    outcomes.append("vanished")
+                    continue
+                }
+                try client.acknowledge(replica: assignment.replicaID)
+                let path = directory.appendingPathComponent(assignment.workUnitID).path
+                try client.downloadPayload(assignment, to: path)
+                let sha = try sha256(path)
+                guard sha == assignment.payloadSHA256 else { throw FixtureError.checksum(assignment.workUnitID) }
+                var result = try WorkUnitExecutor(payload: path, planner: Self.planner).result(software: "test-host")
+                if behaviour == .truncate {
+                    result.seriesSearched -= 1
+                    result.candidates = Array(result.candidates.prefix(1))
+                }
+                if behaviour == .fabricate {
+                    result.candidates = [SeriesCandidate(
+                        frequency: 123.456, harmonics: 8, power: 500, sigma: 40, acceleration: 0, dm: 1, dmIndex: 0)]
+                }
+                outcomes.append(try client.report(replica: assignment.replicaID, result: result).outcome)
+                try? FileManager.default.removeItem(atPath: path)
+            }
+        }
+        return outcomes
+    }
+
+    func sha256(_ path: String) throws -> String {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,58 @@
+import CoordinatorService
+import CoordinatorStore
+import Foundation
+import PulsarSearch
+import Testing
+import XunxingClient
+import XunxingProtocol
+
+@Suite("Coordinator end to end", .serialized)
+struct EndToEndTests {
+    @Test("tutorial.fil: split, searched by two hosts, every unit validated by two, the 250 ms pulsar on top")
+    func tutorialEndToEnd() async throws {
+        // Adaptive replication off: this run must show two hosts per unit.
+        let fixture = try await CoordinatorFixture.start { $0.trustThreshold = 1_000_000 }
+        do {
+            let astronomer = try await fixture.astronomer()
+            let file = CoordinatorFixture.dataPath("tutorial.fil")
+            let submitted = try await onThread {
+                try astronomer.submit(file: file, name: "tutorial", preset: "tiny", dmMax: nil, accelMax: nil, sha256: nil)
+            }
+            #expect(submitted.state == "splitting")
+            let hostA = try await fixture.host(name: "alpha")
+            let hostB = try await fixture.host(name: "beta")
+            async let a = hostA.work()
+            async let b = hostB.work()
+            let (outcomesA, outcomesB) = try await (a, b)
+            #expect(!outcomesA.isEmpty && !outcomesB.isEmpty)
+            #expect(!(outcomesA + outcomesB).contains("invalid"))
+
+            try await fixture.waitUntil(timeout: 60, "dataset complete") {
+                try await onThread { try astronomer.dataset(submitted.id).state } == "complete"
+            }
+            let status = try await onThread { try astronomer.dataset(submitted.id) }
+            #expect(status.units.total > 3)
+            #expect(status.units.validated == status.units.total)
+            #expect(status.units.inProgress == 0 && status.units.error == 0)
+
+            // Every unit validated by two different hosts of two different volunteers.
+            let units = try await fixture.coordinator.store.transaction { try await $0.workUnits(dataset: submitted.id) }
+            for unit in units {
+                let replicas = try await fixture.coordinator.store.transaction { try await $0.replicas(workUnit: unit.id) }
+                let valid = replicas.filter { $0.state == ReplicaState.valid }
+                #expect(valid.count == 2, "unit \(unit.seq): \(replicas.map(\.state))")
+                #expect(Set(valid.compactMap(\.hostId)).count == 2)
+                #expect(Set(valid.compactMap(\.accountId)).count == 2)
+            }
+
+            let candidates = try await onThread { try astronomer.candidates(submitted.id) }
+            let top = try #require(candidates.first)
+            #expect(abs(top.periodS - 0.25) / 0.25 < 5e-4, "top: P=\(top.periodS) DM=\(top.dm)")
+            #expect(abs(top.dm - 30) <= 5, "top: P=\(top.periodS) DM=\(top.dm)")
+        } catch {
+            await fixture.stop()
+            throw error
+        }
+        await fixture.stop()
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Hummingbird
+import Testing
+import XunxingHTTPClient
+
+@Suite("HTTP client: concurrency, cancellation and proxies")
+struct AsyncAndProxyTests {
+    @Test func manyConcurrentRequestsDoNotBlockEachOther() async throws {
+        try await withTestServer { port, _ in
+            let client = makeClient()
+            let started = Date()
+            // 20 requests that each take 500 ms on the server: run one after another (or two at a
+            // time, if they held the concurrency pool's threads) they would need 5 s or more.
+            let statuses = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        let response = try await client.send("GET", url: "http://127.0.0.1:\(port)/slow?ms=500")
+                        return (response.status, String(decoding: response.body, as: UTF8.self))
+                    }
+                }
+                var results: [(Int, String)] = []
+                for try await result in group { results.append(result) }
+                return results
+            }
+            let elapsed = Date().timeIntervalSince(started)
+            #expect(statuses.count == 20)
+            #expect(statuses.allSatisfy { $0.0 == 200 && $0.1 == "late" })
+            #expect(elapsed < 3.0, "20 parallel 0.5 s requests took \(elapsed) s")
+        }
+    }
+
+    @Test func cancellingTheTaskAbortsTheTransfer() async throws {
+        try await withTestServer { port, _ in
+            let client = makeClient()
+            let started = Date()
+            let task = Task {
+                try await client.send("GET", url: "http://127.0.0.1:\(port)/slow?ms=5000")
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            task.cancel()
+            await #expect(throws: CancellationError.self) { try await task.value }
+            #expect(Date().timeIntervalSince(started) < 3.0)
+        }
+    }
+
+    @Test func explicitProxyReceivesTheAbsoluteURL() async throws {
+        let log = ServerLog()
+        let proxy = CallbackResponder<BasicRequestContext> { request, _ in
+            let target = request.head.path ?? ""
+            log.recordProxied("\(request.head.scheme ?? "-") \(request.head.authority ?? "-") \(target)")
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "via-proxy")))
+        }
+        try await withServer(proxy) { proxyPort in
+            let client = makeClient { $0.proxy = "http://127.0.0.1:\(proxyPort)" }
+            let response = try await client.send("GET", url: "http://example.invalid/some/path?q=1")
+            #expect(response.status == 200)
+            #expect(String(decoding: response.body, as: UTF8.self) == "via-proxy")
+            #expect(log.proxied.count == 1)
+            #expect(log.proxied.first?.contains("example.invalid") == true, "\(log.proxied)")
+            #expect(log.proxied.first?.contains("/some/path?q=1") == true, "\(log.proxied)")
+        }
+    }
+}
