@@ -94,6 +94,18 @@ let package = Package(
             ]
         ),
 
+        // Shared by the test targets: a real coordinator on loopback and hosts that speak its protocol.
+        .target(
+            name: "CoordinatorTestSupport",
+            dependencies: [
+                "CoordinatorService", "CoordinatorStore", "XunxingProtocol", "XunxingClient", "WorkUnits", "PulsarSearch",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         .testTarget(name: "PulsarSearchTests", dependencies: ["PulsarSearch", "CSearchKernels"], swiftSettings: optimisedInDebug),
         .testTarget(name: "WorkUnitsTests", dependencies: ["WorkUnits", "XunxingProtocol", "PulsarSearch"]),
         .testTarget(
@@ -106,12 +118,8 @@ let package = Package(
         .testTarget(
             name: "CoordinatorTests",
             dependencies: [
-                "CoordinatorService", "CoordinatorStore", "XunxingProtocol", "XunxingHTTPClient", "XunxingClient", "WorkUnits",
-                "PulsarSearch",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "CoordinatorTestSupport", "CoordinatorService", "CoordinatorStore", "XunxingProtocol", "XunxingHTTPClient",
+                "XunxingClient", "WorkUnits", "PulsarSearch",
             ]
         ),
     ]

@@ -1,4 +1,5 @@
 import CoordinatorService
+import CoordinatorTestSupport
 import CoordinatorStore
 import Foundation
 import PulsarSearch

@@ -10,23 +10,23 @@ import WorkUnits
 import XunxingClient
 import XunxingProtocol
 
-/// A real coordinator on a loopback port with its own temporary data directory.
-final class CoordinatorFixture: @unchecked Sendable {
-    let coordinator: Coordinator
-    let baseURL: String
-    let directory: URL
+/// Test support: a real coordinator on a loopback port with its own temporary data directory.
+public final class CoordinatorFixture: @unchecked Sendable {
+    public let coordinator: Coordinator
+    public let baseURL: String
+    public let directory: URL
     private let task: Task<Void, Error>
     private let group: ServiceGroup
 
-    static var packageRoot: URL {
+    public static var packageRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    static func dataPath(_ name: String) -> String {
+    public static func dataPath(_ name: String) -> String {
         packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data/\(name)").path
     }
 
-    static func start(_ adjust: (inout CoordinatorConfiguration) -> Void = { _ in }) async throws -> CoordinatorFixture {
+    public static func start(_ adjust: (inout CoordinatorConfiguration) -> Void = { _ in }) async throws -> CoordinatorFixture {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("coordinator-\(UUID().uuidString)")
         var configuration = CoordinatorConfiguration(
             dataDirectory: directory.path, presetsDirectory: packageRoot.appendingPathComponent("workunits").path)
@@ -58,7 +58,7 @@ final class CoordinatorFixture: @unchecked Sendable {
         self.group = group
     }
 
-    func stop() async {
+    public func stop() async {
         await group.triggerGracefulShutdown()
         _ = try? await task.value
         try? await coordinator.store.close()
@@ -66,13 +66,13 @@ final class CoordinatorFixture: @unchecked Sendable {
     }
 
     /// A client with a fresh astronomer token.
-    func astronomer() async throws -> CoordinatorClient {
+    public func astronomer() async throws -> CoordinatorClient {
         let (_, token) = try await coordinator.createAccount(role: .astronomer, name: "astronomer-\(UUID().uuidString.prefix(6))")
         return CoordinatorClient(baseURL: baseURL, secret: token)
     }
 
     /// Runs `body` against a fresh coordinator and always stops it.
-    static func with<T>(_ adjust: (inout CoordinatorConfiguration) -> Void = { _ in }, _ body: (CoordinatorFixture) async throws -> T) async throws -> T {
+    public static func with<T>(_ adjust: (inout CoordinatorConfiguration) -> Void = { _ in }, _ body: (CoordinatorFixture) async throws -> T) async throws -> T {
         let fixture = try await start(adjust)
         do {
             let value = try await body(fixture)
@@ -85,7 +85,7 @@ final class CoordinatorFixture: @unchecked Sendable {
     }
 
     /// Writes a small simulated observation (with a pulsar) and returns its path.
-    func simulatedObservation(samples: Int = 1 << 15, seed: UInt64 = 1) throws -> String {
+    public func simulatedObservation(samples: Int = 1 << 15, seed: UInt64 = 1) throws -> String {
         var o = SimulatedObservation()
         o.channels = 32
         o.foff = -4
@@ -100,7 +100,7 @@ final class CoordinatorFixture: @unchecked Sendable {
     }
 
     /// Submits `path` and waits until it is split.
-    func submitAndSplit(_ path: String, astronomer: CoordinatorClient, dmMax: Double = 60) async throws -> DatasetStatus {
+    public func submitAndSplit(_ path: String, astronomer: CoordinatorClient, dmMax: Double = 60) async throws -> DatasetStatus {
         let status = try await onThread {
             try astronomer.submit(file: path, name: "sim", preset: "tiny", dmMax: dmMax, accelMax: nil, sha256: nil)
         }
@@ -109,7 +109,7 @@ final class CoordinatorFixture: @unchecked Sendable {
     }
 
     /// A registered host of a fresh volunteer.
-    func host(name: String) async throws -> TestHost {
+    public func host(name: String) async throws -> TestHost {
         try await onThread {
             let anonymous = CoordinatorClient(baseURL: self.baseURL)
             let account = try anonymous.signup(email: "\(name)-\(UUID().uuidString.prefix(8))@example.org", name: name)
@@ -122,7 +122,7 @@ final class CoordinatorFixture: @unchecked Sendable {
     }
 
     /// Waits until `condition` holds (polling), or fails after `timeout` seconds.
-    func waitUntil(timeout: Double, _ what: String, _ condition: () async throws -> Bool) async throws {
+    public func waitUntil(timeout: Double, _ what: String, _ condition: () async throws -> Bool) async throws {
         let end = Date().addingTimeInterval(timeout)
         while Date() < end {
             if try await condition() { return }
@@ -132,10 +132,10 @@ final class CoordinatorFixture: @unchecked Sendable {
     }
 }
 
-enum FixtureError: Error, CustomStringConvertible {
+public enum FixtureError: Error, CustomStringConvertible {
     case timeout(String)
     case checksum(String)
-    var description: String {
+    public var description: String {
         switch self {
         case .timeout(let what): return "timed out waiting for \(what)"
         case .checksum(let what): return "checksum mismatch: \(what)"
@@ -145,15 +145,15 @@ enum FixtureError: Error, CustomStringConvertible {
 
 /// Runs blocking work (libcurl calls, searches) on its own thread, off the Swift concurrency pool
 /// that the in-process coordinator needs.
-func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+public func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }
 
 /// A host speaking the worker protocol: ask, acknowledge, download, verify, search, report.
-struct TestHost: Sendable {
-    enum Behaviour: Sendable {
+public struct TestHost: Sendable {
+    public enum Behaviour: Sendable {
         case honest
         /// Reports invented candidates instead of searching.
         case fabricate
@@ -163,13 +163,13 @@ struct TestHost: Sendable {
         case truncate
     }
 
-    let name: String
-    let hostID: String
-    let client: CoordinatorClient
+    public let name: String
+    public let hostID: String
+    public let client: CoordinatorClient
     static let planner = FFTPlanner(rigor: .estimate)
 
     /// Does up to `limit` units; returns the outcomes the coordinator reported.
-    func work(limit: Int = .max, behaviour: Behaviour = .honest) async throws -> [String] {
+    public func work(limit: Int = .max, behaviour: Behaviour = .honest) async throws -> [String] {
         try await onThread { try workBlocking(limit: limit, behaviour: behaviour) }
     }
 
