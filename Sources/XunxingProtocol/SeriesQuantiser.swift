@@ -49,7 +49,7 @@ public struct SeriesQuantiser: Sendable, Equatable {
         var mean = 0.0, sigma = 0.0
         for _ in 0..<4 {
             var sum = 0.0, sumSquares = 0.0, count = 0
-            // Accumulate in blocks in Float around a shift for speed, then in Double.
+            // Sums about the previous mean, in Double, so large offsets do not cost precision.
             let shift = mean
             for v in x {
                 let d = Double(v)

@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+import WorkUnits
+
+@Suite("Work-unit presets")
+struct PresetTests {
+    @Test("the repository's presets load")
+    func repositoryPresets() throws {
+        let directory = Fixtures.packageRoot.appendingPathComponent("workunits").path
+        let presets = try PresetCatalog.load(directory: directory)
+        #expect(Set(presets.keys) == ["tiny", "quick", "standard"])
+        let tiny = try #require(presets["tiny"])
+        #expect(tiny.targetCost == 0.05 && tiny.replication == 2 && tiny.deadlineSeconds == 120)
+        #expect(presets["standard"]?.targetCost == 1800 && presets["standard"]?.deadlineSeconds == 7 * 86400)
+        #expect(presets["quick"]?.targetCost == 60 && presets["quick"]?.deadlineSeconds == 86400)
+        for preset in presets.values {
+            #expect(preset.searchParameters.maxHarmonics == preset.harmonics)
+            #expect(preset.maxReplicas >= preset.replication)
+        }
+    }
+
+    /// Writes the tiny preset with `edit` applied to its JSON object to `dir/name.json`.
+    func write(_ dir: String, _ name: String, _ edit: (inout [String: Any]) -> Void) throws -> String {
+        let source = Fixtures.packageRoot.appendingPathComponent("workunits/tiny.json")
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: source)) as? [String: Any])
+        object["name"] = name
+        edit(&object)
+        let path = dir + "/\(name).json"
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test("bad presets are refused naming file, field and value")
+    func badPresets() throws {
+        let cases: [(String, (inout [String: Any]) -> Void, [String])] = [
+            ("bits12", { $0["bits"] = 12 }, ["bits12.json", "'bits'", "12", "8 or 16"]),
+            ("cost", { $0["targetCost"] = -1 }, ["cost.json", "'targetCost'", "-1"]),
+            ("zerocost", { $0["targetCost"] = 0 }, ["zerocost.json", "'targetCost'", "0"]),
+            ("replication", { $0["replication"] = 0 }, ["replication.json", "'replication'", "0"]),
+            ("replicas", { $0["maxReplicas"] = 1 }, ["replicas.json", "'maxReplicas'", "1"]),
+            ("harmonics", { $0["harmonics"] = 3 }, ["harmonics.json", "'harmonics'", "3"]),
+            ("missing", { $0.removeValue(forKey: "deadlineSeconds") }, ["missing.json", "'deadlineSeconds'", "missing"]),
+            ("type", { $0["bits"] = "eight" }, ["type.json", "'bits'", "eight"]),
+            ("renamed", { $0["name"] = "other" }, ["renamed.json", "'name'", "other"]),
+        ]
+        for (name, edit, fragments) in cases {
+            let dir = try Fixtures.temporaryDirectory("preset-\(name)")
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            _ = try write(dir, name, edit)
+            do {
+                let loaded = try PresetCatalog.load(directory: dir)
+                Issue.record("\(name): accepted \(loaded)")
+            } catch {
+                let message = "\(error)"
+                for fragment in fragments {
+                    #expect(message.contains(fragment), "\(name): '\(message)' lacks '\(fragment)'")
+                }
+            }
+        }
+    }
+
+    @Test("a valid copy loads and an unreadable directory is reported")
+    func directoryErrors() throws {
+        let dir = try Fixtures.temporaryDirectory("preset-ok")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try write(dir, "mine") { $0["dmMax"] = 500 }
+        try Data("not a preset".utf8).write(to: URL(fileURLWithPath: dir + "/notes.txt"))
+        let presets = try PresetCatalog.load(directory: dir)
+        #expect(presets["mine"]?.dmMax == 500)
+        #expect(throws: PresetError.self) { try PresetCatalog.load(directory: dir + "/absent") }
+    }
+}
