@@ -55,6 +55,14 @@ public final class Coordinator: Sendable {
     func addRoutes(to router: Router<BasicRequestContext>) {
         let api = router.group(RouterPath(stringLiteral: String(XunxingAPI.prefix.dropFirst())))
         api.get("health") { _, _ in "ok" }
+        api.get("openapi.yaml") { _, _ -> Response in
+            guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let spec = try? Data(contentsOf: url) else {
+                throw APIError.notFound("the OpenAPI document")
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "application/yaml"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: spec)))
+        }
         addAccountRoutes(to: api)
         addDatasetRoutes(to: api)
         addWorkRoutes(to: api)

@@ -168,6 +168,26 @@ public struct TestHost: Sendable {
     public let client: CoordinatorClient
     static let planner = FFTPlanner(rigor: .estimate)
 
+    public init(name: String, hostID: String, client: CoordinatorClient) {
+        self.name = name
+        self.hostID = hostID
+        self.client = client
+    }
+
+    /// Works until the project is idle, riding out a coordinator that is briefly away.
+    public func workTolerant(attempts: Int = 50) async throws -> [String] {
+        var outcomes: [String] = []
+        for _ in 0..<attempts {
+            do {
+                outcomes += try await work()
+                return outcomes
+            } catch is CoordinatorClientError {
+                try await Task.sleep(for: .milliseconds(300))
+            }
+        }
+        return outcomes
+    }
+
     /// Does up to `limit` units; returns the outcomes the coordinator reported.
     public func work(limit: Int = .max, behaviour: Behaviour = .honest) async throws -> [String] {
         try await onThread { try workBlocking(limit: limit, behaviour: behaviour) }

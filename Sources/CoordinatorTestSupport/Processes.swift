@@ -1,0 +1,85 @@
+import Foundation
+
+/// The package's built executables (they sit beside the test bundle).
+public enum BuiltExecutable {
+    public static func path(_ name: String) -> String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
+    }
+
+    /// Runs an executable to completion, returning its status and output.
+    public static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path(name))
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+/// A `xunxing-coordinator serve` process, for tests that kill and restart it.
+public final class CoordinatorProcess: @unchecked Sendable {
+    public let dataDirectory: String
+    public private(set) var port: Int
+    private var process: Process?
+    private let extraArguments: [String]
+
+    public init(dataDirectory: String, port: Int = 0, arguments: [String] = []) {
+        self.dataDirectory = dataDirectory
+        self.port = port
+        self.extraArguments = arguments
+    }
+
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// Starts the server and waits until it listens (learning the port if it was 0).
+    public func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuiltExecutable.path("xunxing-coordinator"))
+        process.arguments = ["serve", "--data-dir", dataDirectory, "--port", String(port), "--log-level", "warning"] + extraArguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        var seen = ""
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+            if let range = seen.range(of: #"listening on http://[0-9.]+:(\d+)"#, options: .regularExpression) {
+                let text = String(seen[range])
+                port = Int(text.split(separator: ":").last!) ?? port
+                return
+            }
+        }
+        throw FixtureError.timeout("xunxing-coordinator to listen (output: \(seen))")
+    }
+
+    /// kill -9: no chance to clean up.
+    public func kill() {
+        guard let process else { return }
+        Darwin_or_Glibc_kill(process.processIdentifier)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    /// SIGTERM and wait.
+    public func stop() {
+        guard let process else { return }
+        process.terminate()
+        process.waitUntilExit()
+        self.process = nil
+    }
+}
+
+private func Darwin_or_Glibc_kill(_ pid: Int32) {
+    _ = Foundation.kill(pid, SIGKILL)
+}
