@@ -66,7 +66,7 @@ let package = Package(
         .target(
             name: "CoordinatorService",
             dependencies: [
-                "CoordinatorStore", "WorkUnits", "XunxingProtocol", "PulsarSearch",
+                "CoordinatorStore", "WorkUnits", "XunxingProtocol", "PulsarSearch", "XunxingHTTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -99,7 +99,8 @@ let package = Package(
         .target(
             name: "CoordinatorTestSupport",
             dependencies: [
-                "CoordinatorService", "CoordinatorStore", "XunxingProtocol", "XunxingClient", "WorkUnits", "PulsarSearch",
+                "CoordinatorService", "CoordinatorStore", "XunxingProtocol", "XunxingClient", "XunxingHTTPClient", "WorkUnits",
+                "PulsarSearch",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -121,6 +122,11 @@ let package = Package(
             dependencies: [
                 "CoordinatorTestSupport", "CoordinatorService", "CoordinatorStore", "XunxingProtocol", "XunxingHTTPClient",
                 "XunxingClient", "WorkUnits", "PulsarSearch",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
     ]

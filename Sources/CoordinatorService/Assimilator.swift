@@ -56,7 +56,8 @@ extension Coordinator {
         }
         let encoder = WireCoding.encoder()
         let rows = try candidates.map { c in
-            (periodS: c.periodS, dm: c.dm, sigma: c.sigma, body: String(decoding: try encoder.encode(c), as: UTF8.self))
+            (periodS: c.periodS, dm: c.dm, sigma: c.sigma, dmIndex: c.dmIndex ?? -1,
+             body: String(decoding: try encoder.encode(c), as: UTF8.self))
         }
         try await store.transaction { tx in
             try await tx.replaceCandidates(dataset: dataset.id, candidates: rows)

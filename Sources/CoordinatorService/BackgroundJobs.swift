@@ -20,6 +20,8 @@ struct BackgroundJobs: Service {
             ("deadlines", coordinator.expireOverdueReplicas),
             ("splitter", coordinator.splitPendingDatasets),
             ("assimilator", coordinator.assimilateFinishedDatasets),
+            ("profile sync", coordinator.syncProfiles),
+            ("stats export", { _ = try await coordinator.writeDailyExports() }),
         ] as [(String, @Sendable () async throws -> Void)] {
             do {
                 try await job()

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import PulsarSearch
 import WorkUnits
+import XunxingHTTPClient
 
 /// The coordinator: its configuration, database, presets and metrics. Routes and background jobs
 /// are extensions on it, one file per concern.
@@ -15,6 +16,12 @@ public final class Coordinator: Sendable {
     let logger: Logger
     /// FFTW plans for the coordinator's own folding.
     let planner = FFTPlanner(rigor: .estimate)
+    /// Outbound HTTP (the profile platform), over libcurl.
+    let syncClient = HTTPClient(configuration: {
+        var c = HTTPClientConfiguration()
+        c.timeout = 30
+        return c
+    }())
 
     /// Opens the database in the data directory (creating both as needed) and loads the presets.
     public static func open(
@@ -66,6 +73,8 @@ public final class Coordinator: Sendable {
         addAccountRoutes(to: api)
         addDatasetRoutes(to: api)
         addWorkRoutes(to: api)
+        addVolunteerRoutes(to: api)
+        addStatsRoutes(to: api)
         router.get("metrics") { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4"

@@ -27,6 +27,20 @@ public struct CoordinatorConfiguration: Sendable {
     public var splitMemoryBudget: Int = 512 << 20
     /// Strongest merged candidates folded on the coordinator for each dataset.
     public var foldCount: Int = 20
+    /// The external volunteer-profile platform that ledger entries are pushed to (nil: no sync).
+    public var syncURL: String? = nil
+    /// Shared secret for the HMAC-SHA256 signature of each batch.
+    public var syncSecret: String = ""
+    /// Name of this project in sync batches.
+    public var projectName: String = "xunxing"
+    /// First retry delay after a failed push, seconds (doubled each failure, with jitter).
+    public var syncBackoffBase: Double = 5
+    /// Longest retry delay, seconds.
+    public var syncBackoffCap: Double = 3600
+    /// Seconds between regenerations of the stats exports (a day).
+    public var statsExportInterval: Double = 86_400
+    /// Entries per sync batch.
+    public var syncBatchSize: Int = 100
 
     public init(dataDirectory: String, presetsDirectory: String) {
         self.dataDirectory = dataDirectory
@@ -37,10 +51,11 @@ public struct CoordinatorConfiguration: Sendable {
     public var datasetsDirectory: String { (dataDirectory as NSString).appendingPathComponent("datasets") }
     public var payloadsDirectory: String { (dataDirectory as NSString).appendingPathComponent("payloads") }
     public var uploadsDirectory: String { (dataDirectory as NSString).appendingPathComponent("uploads") }
+    public var exportsDirectory: String { (dataDirectory as NSString).appendingPathComponent("exports") }
 
     /// Creates the directories the coordinator writes to.
     public func prepareDirectories() throws {
-        for d in [dataDirectory, datasetsDirectory, payloadsDirectory, uploadsDirectory] {
+        for d in [dataDirectory, datasetsDirectory, payloadsDirectory, uploadsDirectory, exportsDirectory] {
             try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
         }
     }

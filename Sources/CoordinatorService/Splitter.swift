@@ -104,7 +104,8 @@ extension Coordinator {
                         reportingThreshold: preset.sigmaThreshold, seriesCount: unit.dmTrials.count * unit.accelerations.count,
                         targetResults: preset.replication, maxReplicas: preset.maxReplicas,
                         deadlineSeconds: preset.deadlineSeconds, canonicalReplica: nil,
-                        createdAt: Date().timeIntervalSince1970, validatedAt: nil))
+                        createdAt: Date().timeIntervalSince1970, validatedAt: nil, dmFirst: unit.dmTrials.lowerBound,
+                        dmCount: unit.dmTrials.count))
                 }
                 index = end
             }

@@ -56,6 +56,7 @@ extension Coordinator {
             let state = agrees ? ReplicaState.valid : ReplicaState.invalid
             try await tx.setReplicaState(id: reported, state: state)
             try await tx.recordValidation(hostID: host, valid: agrees)
+            if agrees { try await credit(replica: reported, unit: unit, tx: tx) }
             return state
         }
 
@@ -78,6 +79,7 @@ extension Coordinator {
             try await tx.recordValidation(hostID: host, valid: sane)
             if sane {
                 try await tx.finishWorkUnit(id: unit.id, state: WorkUnitState.validated, canonical: only.id, at: now)
+                try await credit(replica: only.id, unit: unit, tx: tx)
                 metrics.unitsValidated.increment()
                 return ReplicaState.valid
             }
@@ -97,7 +99,7 @@ extension Coordinator {
                 let state = valid ? ReplicaState.valid : ReplicaState.invalid
                 try await tx.setReplicaState(id: replica.id, state: state)
                 if let h = replica.hostId { try await tx.recordValidation(hostID: h, valid: valid) }
-                if !valid { metrics.resultsInvalid.increment() }
+                if valid { try await credit(replica: replica.id, unit: unit, tx: tx) } else { metrics.resultsInvalid.increment() }
                 if replica.id == reported { outcome = state }
             }
             try await tx.finishWorkUnit(id: unit.id, state: WorkUnitState.validated, canonical: pending[group[0]].id, at: now)

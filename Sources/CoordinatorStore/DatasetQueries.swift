@@ -54,12 +54,15 @@ extension SQLTransaction {
         return counts
     }
 
-    public func replaceCandidates(dataset: String, candidates: [(periodS: Double, dm: Double, sigma: Double, body: String)]) async throws {
+    public func replaceCandidates(
+        dataset: String, candidates: [(periodS: Double, dm: Double, sigma: Double, dmIndex: Int, body: String)]
+    ) async throws {
         try await run("DELETE FROM candidates WHERE dataset_id = \(bind: dataset)")
         for (rank, c) in candidates.enumerated() {
             try await run("""
-                INSERT INTO candidates (dataset_id, rank, period_s, dm, sigma, body)
-                VALUES (\(bind: dataset), \(bind: rank), \(bind: c.periodS), \(bind: c.dm), \(bind: c.sigma), \(bind: c.body))
+                INSERT INTO candidates (dataset_id, rank, period_s, dm, sigma, dm_index, body)
+                VALUES (\(bind: dataset), \(bind: rank), \(bind: c.periodS), \(bind: c.dm), \(bind: c.sigma), \(bind: c.dmIndex),
+                        \(bind: c.body))
                 """)
         }
     }

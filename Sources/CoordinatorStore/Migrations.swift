@@ -5,6 +5,32 @@ import SQLKit
 /// new migrations. Types are the common subset of SQLite and PostgreSQL; times are seconds since
 /// 1970 (DOUBLE PRECISION).
 public enum Migrations {
+    /// Statements only one dialect runs (where the dialects differ: triggers, for one).
+    public static let dialectSpecific: [Int: [SQLDialectKind: [String]]] = [
+        2: [
+            .sqlite: [
+                """
+                CREATE TRIGGER hours_ledger_append_only_update BEFORE UPDATE ON hours_ledger
+                BEGIN SELECT RAISE(ABORT, 'hours_ledger is append-only: add a reversal entry instead'); END
+                """,
+                """
+                CREATE TRIGGER hours_ledger_append_only_delete BEFORE DELETE ON hours_ledger
+                BEGIN SELECT RAISE(ABORT, 'hours_ledger is append-only: add a reversal entry instead'); END
+                """,
+            ],
+            .postgres: [
+                """
+                CREATE FUNCTION hours_ledger_append_only() RETURNS trigger AS $$
+                BEGIN RAISE EXCEPTION 'hours_ledger is append-only: add a reversal entry instead'; END $$ LANGUAGE plpgsql
+                """,
+                """
+                CREATE TRIGGER hours_ledger_append_only BEFORE UPDATE OR DELETE ON hours_ledger
+                FOR EACH ROW EXECUTE FUNCTION hours_ledger_append_only()
+                """,
+            ],
+        ]
+    ]
+
     public static let all: [(version: Int, statements: [String])] = [
         (1, [
             """
@@ -107,6 +133,43 @@ public enum Migrations {
                 PRIMARY KEY (dataset_id, rank))
             """,
         ]),
+        (2, [
+            // Charity hours: one credit per validated result, corrections as reversal entries.
+            """
+            CREATE TABLE hours_ledger (
+                id TEXT PRIMARY KEY,
+                account_id TEXT NOT NULL REFERENCES accounts(id),
+                volunteer_seq INTEGER NOT NULL,
+                host_id TEXT REFERENCES hosts(id),
+                replica_id TEXT UNIQUE,
+                work_unit_id TEXT,
+                dataset_id TEXT,
+                kind TEXT NOT NULL,
+                reverses TEXT UNIQUE REFERENCES hours_ledger(id),
+                hours DOUBLE PRECISION NOT NULL,
+                estimated_hours DOUBLE PRECISION NOT NULL,
+                reported_cpu_seconds DOUBLE PRECISION NOT NULL,
+                day TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                UNIQUE (account_id, volunteer_seq))
+            """,
+            "CREATE INDEX hours_ledger_host_day ON hours_ledger(host_id, day)",
+            """
+            CREATE TABLE volunteer_sync (
+                account_id TEXT PRIMARY KEY REFERENCES accounts(id),
+                platform_profile_id TEXT,
+                synced_seq INTEGER NOT NULL DEFAULT 0,
+                failures INTEGER NOT NULL DEFAULT 0,
+                next_attempt DOUBLE PRECISION NOT NULL DEFAULT 0,
+                last_error TEXT,
+                last_success DOUBLE PRECISION)
+            """,
+            // Which DM trials a unit holds, and which trial a candidate's best detection was at:
+            // together they say which volunteers' hosts took part in a candidate.
+            "ALTER TABLE work_units ADD COLUMN dm_first INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE work_units ADD COLUMN dm_count INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE candidates ADD COLUMN dm_index INTEGER NOT NULL DEFAULT -1",
+        ]),
     ]
 
     /// Applies every migration newer than the database's version, each in its own transaction.
@@ -119,6 +182,7 @@ public enum Migrations {
                 let done = try await tx.count("SELECT COUNT(*) AS n FROM schema_migrations WHERE version = \(bind: migration.version)")
                 guard done == 0 else { return }
                 for statement in migration.statements { try await tx.run(SQLQueryString(statement)) }
+                for statement in dialectSpecific[migration.version]?[tx.dialect] ?? [] { try await tx.run(SQLQueryString(statement)) }
                 try await tx.run("INSERT INTO schema_migrations (version, applied_at) VALUES (\(bind: migration.version), \(bind: Date().timeIntervalSince1970))")
             }
         }

@@ -127,8 +127,11 @@ public struct WorkUnitRecord: Codable, Sendable, Equatable {
     public var canonicalReplica: String?
     public var createdAt: Double
     public var validatedAt: Double?
+    /// First DM trial (index in the dataset's plan) and number of trials in the unit.
+    public var dmFirst: Int
+    public var dmCount: Int
 
-    public init(id: String, datasetId: String, seq: Int, state: String, payloadPath: String, payloadSha256: String, payloadSize: Int64, estimatedCost: Double, duration: Double, reportingThreshold: Double, seriesCount: Int, targetResults: Int, maxReplicas: Int, deadlineSeconds: Double, canonicalReplica: String? = nil, createdAt: Double, validatedAt: Double? = nil) {
+    public init(id: String, datasetId: String, seq: Int, state: String, payloadPath: String, payloadSha256: String, payloadSize: Int64, estimatedCost: Double, duration: Double, reportingThreshold: Double, seriesCount: Int, targetResults: Int, maxReplicas: Int, deadlineSeconds: Double, canonicalReplica: String? = nil, createdAt: Double, validatedAt: Double? = nil, dmFirst: Int = 0, dmCount: Int = 0) {
         self.id = id
         self.datasetId = datasetId
         self.seq = seq
@@ -146,6 +149,8 @@ public struct WorkUnitRecord: Codable, Sendable, Equatable {
         self.canonicalReplica = canonicalReplica
         self.createdAt = createdAt
         self.validatedAt = validatedAt
+        self.dmFirst = dmFirst
+        self.dmCount = dmCount
     }
 }
 
@@ -206,4 +211,63 @@ public enum DatasetState {
     public static let searching = "searching"
     public static let complete = "complete"
     public static let failed = "failed"
+}
+
+/// A row of `hours_ledger`: append-only. A credit per validated result; a correction is a
+/// reversal entry that names the entry it reverses.
+public struct LedgerEntryRecord: Codable, Sendable, Equatable {
+    public var id: String
+    public var accountId: String
+    /// 1, 2, 3, ... per volunteer: the order entries are synced in.
+    public var volunteerSeq: Int
+    public var hostId: String?
+    public var replicaId: String?
+    public var workUnitId: String?
+    public var datasetId: String?
+    /// `credit` or `reversal`.
+    public var kind: String
+    public var reverses: String?
+    /// Hours credited (negative for a reversal), after the per-host daily cap.
+    public var hours: Double
+    /// The coordinator's estimate for the unit before the cap, reference-core hours.
+    public var estimatedHours: Double
+    /// CPU time the host reported, kept for display only.
+    public var reportedCpuSeconds: Double
+    /// UTC day, YYYY-MM-DD.
+    public var day: String
+    public var createdAt: Double
+
+    public init(
+        id: String, accountId: String, volunteerSeq: Int, hostId: String?, replicaId: String?, workUnitId: String?,
+        datasetId: String?, kind: String, reverses: String?, hours: Double, estimatedHours: Double,
+        reportedCpuSeconds: Double, day: String, createdAt: Double
+    ) {
+        self.id = id
+        self.accountId = accountId
+        self.volunteerSeq = volunteerSeq
+        self.hostId = hostId
+        self.replicaId = replicaId
+        self.workUnitId = workUnitId
+        self.datasetId = datasetId
+        self.kind = kind
+        self.reverses = reverses
+        self.hours = hours
+        self.estimatedHours = estimatedHours
+        self.reportedCpuSeconds = reportedCpuSeconds
+        self.day = day
+        self.createdAt = createdAt
+    }
+}
+
+/// A row of `volunteer_sync`: how far a volunteer's ledger has reached the profile platform.
+public struct VolunteerSyncRecord: Codable, Sendable, Equatable {
+    public var accountId: String
+    public var platformProfileId: String?
+    /// Every entry with `volunteer_seq` up to this is acknowledged by the platform.
+    public var syncedSeq: Int
+    /// Consecutive failed attempts.
+    public var failures: Int
+    public var nextAttempt: Double
+    public var lastError: String?
+    public var lastSuccess: Double?
 }

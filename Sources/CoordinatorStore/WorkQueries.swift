@@ -16,11 +16,12 @@ extension SQLTransaction {
         try await run("""
             INSERT INTO work_units (id, dataset_id, seq, state, payload_path, payload_sha256, payload_size, estimated_cost,
                                     duration, reporting_threshold, series_count, target_results, max_replicas,
-                                    deadline_seconds, canonical_replica, created_at, validated_at)
+                                    deadline_seconds, canonical_replica, created_at, validated_at, dm_first, dm_count)
             VALUES (\(bind: u.id), \(bind: u.datasetId), \(bind: u.seq), \(bind: u.state), \(bind: u.payloadPath),
                     \(bind: u.payloadSha256), \(bind: u.payloadSize), \(bind: u.estimatedCost), \(bind: u.duration),
                     \(bind: u.reportingThreshold), \(bind: u.seriesCount), \(bind: u.targetResults), \(bind: u.maxReplicas),
-                    \(bind: u.deadlineSeconds), \(bind: u.canonicalReplica), \(bind: u.createdAt), \(bind: u.validatedAt))
+                    \(bind: u.deadlineSeconds), \(bind: u.canonicalReplica), \(bind: u.createdAt), \(bind: u.validatedAt),
+                    \(bind: u.dmFirst), \(bind: u.dmCount))
             """)
     }
 

@@ -8,6 +8,7 @@ import PulsarSearch
 import ServiceLifecycle
 import WorkUnits
 import XunxingClient
+import XunxingHTTPClient
 import XunxingProtocol
 
 /// Test support: a real coordinator on a loopback port with its own temporary data directory.
@@ -63,6 +64,13 @@ public final class CoordinatorFixture: @unchecked Sendable {
         _ = try? await task.value
         try? await coordinator.store.close()
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// GET a path on the coordinator (no credentials), returning the body as text; fails on non-2xx.
+    public func httpGet(_ path: String) throws -> String {
+        let response = try XunxingHTTPClient.HTTPClient().send("GET", url: baseURL + path)
+        guard (200..<300).contains(response.status) else { throw FixtureError.timeout("GET \(path) answered \(response.status)") }
+        return String(decoding: response.body, as: UTF8.self)
     }
 
     /// A client with a fresh astronomer token.

@@ -100,6 +100,23 @@ public struct CoordinatorClient: Sendable {
         try call("POST", "/hosts", body: registration, as: HostRegistrationResponse.self)
     }
 
+    /// The profile of the volunteer whose account key this client carries.
+    public func myProfile() throws -> VolunteerProfile {
+        try call("GET", "/volunteers/me", as: VolunteerProfile.self)
+    }
+
+    public func profile(volunteer id: String) throws -> VolunteerProfile {
+        try call("GET", "/volunteers/\(Self.escape(id))", as: VolunteerProfile.self)
+    }
+
+    public func linkPlatform(profileID: String) throws -> VolunteerProfile {
+        try call("PUT", "/volunteers/me/platform", body: PlatformLink(profileID: profileID), as: VolunteerProfile.self)
+    }
+
+    public func statement(volunteer id: String, year: Int) throws -> YearlyStatement {
+        try call("GET", "/volunteers/\(Self.escape(id))/statement?year=\(year)", as: YearlyStatement.self)
+    }
+
     // MARK: Datasets
 
     /// Streams a filterbank to the coordinator (never holding it in memory) with its SHA-256.

@@ -69,6 +69,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds between runs of the background jobs.") var jobInterval: Double = 1
     @Option(help: "Largest dataset upload, bytes.") var maxUploadBytes: Int64 = 64 << 30
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+    @Option(help: "URL of the external volunteer-profile platform to push ledger entries to.") var syncURL: String?
+    @Option(help: "HMAC secret for sync batches (default: $XUNXING_SYNC_SECRET).") var syncSecret: String?
+    @Option(help: "Project name in sync batches.") var projectName: String = "xunxing"
 
     func run() async throws {
         var configuration = try data.configuration()
@@ -78,6 +81,12 @@ struct Serve: AsyncParsableCommand {
         configuration.acknowledgeTimeout = acknowledgeTimeout
         configuration.jobInterval = jobInterval
         configuration.maxUploadBytes = maxUploadBytes
+        configuration.syncURL = syncURL
+        configuration.syncSecret = syncSecret ?? ProcessInfo.processInfo.environment["XUNXING_SYNC_SECRET"] ?? ""
+        configuration.projectName = projectName
+        if syncURL != nil && configuration.syncSecret.isEmpty {
+            throw ValidationError("--sync-url needs a secret: --sync-secret or XUNXING_SYNC_SECRET")
+        }
         var logger = Logger(label: "xunxing.coordinator")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let coordinator = try await Coordinator.open(configuration, logger: logger)

@@ -25,3 +25,45 @@ struct SignupCommand: ParsableCommand {
         print(response.accountKey)
     }
 }
+
+struct ProfileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile",
+        abstract: "Show your volunteer profile: charity hours, hosts, work units, sync state.",
+        discussion: """
+            hours_total counts validated work only, in reference-core hours estimated by the \
+            coordinator (never what a machine claims), at most cores x 24 per machine per day.
+
+            Examples:
+              xunxing profile --coordinator URL --account-key xxvol_... --format json
+              xunxing profile --account-key xxvol_... --statement 2026      # month by month
+              xunxing profile --account-key xxvol_... --link-platform jane-doe-123
+            """
+    )
+
+    @Option(help: "Coordinator URL (default: $XUNXING_COORDINATOR).") var coordinator: String?
+    @Option(help: "Your account key from `xunxing signup` (default: $XUNXING_ACCOUNT_KEY).") var accountKey: String?
+    @Option(help: "Link your profile on the external volunteer-profile platform first.") var linkPlatform: String?
+    @Option(help: "Print the yearly statement for this year instead.") var statement: Int?
+    @Option(help: "Output: table or json.") var format: OutputFormat = .table
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let options = CoordinatorOptions(coordinator: coordinator, token: accountKey ?? environment["XUNXING_ACCOUNT_KEY"])
+        let client = try options.client()
+        var profile = try linkPlatform.map { try client.linkPlatform(profileID: $0) } ?? client.myProfile()
+        if let year = statement {
+            let s = try client.statement(volunteer: profile.id, year: year)
+            if format == .json { return try printJSON(s) }
+            print("\(s.name): \(s.year), \(String(format: "%.2f", s.hoursTotal)) hours")
+            for m in s.months { print(String(format: "  %02d  %10.3f h  %6d units", m.month, m.hours, m.workUnits)) }
+            return
+        }
+        if format == .json { return try printJSON(profile) }
+        profile.hosts.sort { $0.hoursTotal > $1.hoursTotal }
+        print("\(profile.name): \(String(format: "%.3f", profile.hoursTotal)) charity hours, \(profile.workUnits) work units, \(profile.datasetsHelped) datasets, \(profile.candidates) candidates")
+        for (year, hours) in profile.hoursByYear.sorted(by: { $0.key < $1.key }) { print("  \(year): \(String(format: "%.3f", hours)) h") }
+        for h in profile.hosts { print("  host \(h.name) (\(h.cores) cores): \(String(format: "%.3f", h.hoursTotal)) h, \(h.workUnits) units") }
+        if let sync = profile.sync { print("  platform profile \(sync.platformProfileID ?? "-"): \(sync.state), \(sync.pendingEntries) entries pending\(sync.lastError.map { ", last error: \($0)" } ?? "")") }
+    }
+}

@@ -10,6 +10,13 @@ struct CoordinatorOptions: ParsableArguments {
     @Option(help: "API token or account key (default: $XUNXING_TOKEN).")
     var token: String?
 
+    init() {}
+
+    init(coordinator: String?, token: String?) {
+        self.coordinator = coordinator
+        self.token = token
+    }
+
     func client(requireToken: Bool = true) throws -> CoordinatorClient {
         let environment = ProcessInfo.processInfo.environment
         guard let url = coordinator ?? environment["XUNXING_COORDINATOR"], !url.isEmpty else {

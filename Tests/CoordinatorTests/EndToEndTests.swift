@@ -46,6 +46,19 @@ struct EndToEndTests {
                 #expect(Set(valid.compactMap(\.accountId)).count == 2)
             }
 
+            // Each volunteer's hours are the estimates of the units their host validated.
+            for host in [hostA, hostB] {
+                let (account, expected) = try await fixture.coordinator.store.transaction { tx -> (String, Double) in
+                    var total = 0.0
+                    for unit in units where try await tx.replicas(workUnit: unit.id).contains(where: {
+                        $0.hostId == host.hostID && $0.state == ReplicaState.valid
+                    }) { total += unit.estimatedCost / 3600 }
+                    return (try await tx.host(id: host.hostID)!.accountId, total)
+                }
+                let profile = try await onThread { try CoordinatorClient(baseURL: fixture.baseURL).profile(volunteer: account) }
+                #expect(abs(profile.hoursTotal - expected) < 1e-9)
+            }
+
             let candidates = try await onThread { try astronomer.candidates(submitted.id) }
             let top = try #require(candidates.first)
             #expect(abs(top.periodS - 0.25) / 0.25 < 5e-4, "top: P=\(top.periodS) DM=\(top.dm)")

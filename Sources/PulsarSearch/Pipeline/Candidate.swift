@@ -10,6 +10,8 @@ public struct Candidate: Sendable, Codable, Equatable {
     /// Uncertainty of `dm` when it was fitted from subband arrival times (nil: `dm` is the best
     /// DM trial).
     public var dmUncertainty: Double?
+    /// Index of the best detection's DM trial in the search's DM plan (nil when not known).
+    public var dmIndex: Int?
     /// Gaussian-equivalent significance of the best detection, trial-corrected per series.
     public var sigma: Double
     /// Harmonics summed in the best detection.
@@ -37,7 +39,8 @@ public struct Candidate: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case periodS = "period_s", frequencyHz = "frequency_hz", dm, dmUncertainty = "dm_uncertainty", sigma, harmonics
+        case periodS = "period_s", frequencyHz = "frequency_hz", dm, dmUncertainty = "dm_uncertainty", dmIndex = "dm_index"
+        case sigma, harmonics
         case accelMS2 = "accel_m_s2", snrFolded = "snr_folded", reducedChiSquare = "reduced_chi2"
         case dmHits = "dm_hits", power, profile, dmCurve = "dm_curve"
     }
@@ -45,8 +48,9 @@ public struct Candidate: Sendable, Codable, Equatable {
     public init(
         periodS: Double, frequencyHz: Double, dm: Double, sigma: Double, harmonics: Int, accelMS2: Double,
         snrFolded: Double = 0, reducedChiSquare: Double = 0, dmHits: Int = 1, power: Double = 0,
-        profile: [Float] = [], dmCurve: [DMPoint] = []
+        profile: [Float] = [], dmCurve: [DMPoint] = [], dmIndex: Int? = nil
     ) {
+        self.dmIndex = dmIndex
         self.periodS = periodS
         self.frequencyHz = frequencyHz
         self.dm = dm

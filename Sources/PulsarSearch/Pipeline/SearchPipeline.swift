@@ -199,6 +199,6 @@ public final class SearchPipeline: @unchecked Sendable {
             harmonics: s.best.harmonics, accelMS2: s.best.acceleration, snrFolded: profile?.snr ?? 0,
             reducedChiSquare: profile?.reducedChiSquare ?? 0, dmHits: s.dmIndices.count, power: s.best.power,
             profile: profile?.profile ?? [],
-            dmCurve: zip(s.dms, s.sigmaByDM).map { Candidate.DMPoint(dm: $0, sigma: $1) })
+            dmCurve: zip(s.dms, s.sigmaByDM).map { Candidate.DMPoint(dm: $0, sigma: $1) }, dmIndex: s.best.dmIndex)
     }
 }

@@ -1,0 +1,53 @@
+import CoordinatorStore
+import Foundation
+
+extension Coordinator {
+    /// Credits the volunteer behind a replica that has just been judged valid.
+    ///
+    /// The hours are the coordinator's own estimate of the unit's cost in reference-core hours,
+    /// never what the host reports (its CPU time is kept beside the entry, for display). A host's
+    /// credited hours per UTC day are capped at its cores x 24. One entry per result: crediting
+    /// the same replica again does nothing.
+    package func credit(replica id: String, unit: WorkUnitRecord, tx: SQLTransaction) async throws {
+        guard let replica = try await tx.replica(id: id), let account = replica.accountId, let hostID = replica.hostId else { return }
+        if try await tx.ledgerEntry(replica: id) != nil { return }
+        let now = Date().timeIntervalSince1970
+        let day = Self.utcDay(now)
+        let estimated = unit.estimatedCost / 3600
+        let cores = try await tx.host(id: hostID)?.cores ?? 1
+        let cap = Double(max(1, cores)) * 24
+        let already = try await tx.creditedHours(host: hostID, day: day)
+        let hours = max(0, min(estimated, cap - already))
+        let unitRecord = unit
+        try await tx.appendLedgerEntry(LedgerEntryRecord(
+            id: Secrets.identifier(), accountId: account, volunteerSeq: try await tx.nextVolunteerSeq(account: account),
+            hostId: hostID, replicaId: id, workUnitId: unitRecord.id, datasetId: unitRecord.datasetId, kind: "credit",
+            reverses: nil, hours: hours, estimatedHours: estimated, reportedCpuSeconds: replica.cpuSeconds ?? 0, day: day,
+            createdAt: now))
+        metrics.hoursCredited.increment(by: hours)
+    }
+
+    /// Corrects a credit by appending a reversal entry (the ledger is never edited).
+    public func reverseCredit(entry id: String) async throws {
+        try await store.transaction { tx in
+            guard let entry = try await tx.ledgerEntry(id: id) else { throw APIError.notFound("ledger entry \(id)") }
+            guard entry.kind == "credit" else { throw APIError.badRequest("entry \(id) is a \(entry.kind), not a credit") }
+            let now = Date().timeIntervalSince1970
+            try await tx.appendLedgerEntry(LedgerEntryRecord(
+                id: Secrets.identifier(), accountId: entry.accountId,
+                volunteerSeq: try await tx.nextVolunteerSeq(account: entry.accountId), hostId: entry.hostId, replicaId: nil,
+                workUnitId: entry.workUnitId, datasetId: entry.datasetId, kind: "reversal", reverses: entry.id,
+                hours: -entry.hours, estimatedHours: -entry.estimatedHours, reportedCpuSeconds: 0, day: Self.utcDay(now),
+                createdAt: now))
+        }
+    }
+
+    /// YYYY-MM-DD in UTC.
+    static func utcDay(_ time: Double) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd"
+        return formatter.string(from: Date(timeIntervalSince1970: time))
+    }
+}

@@ -1,0 +1,98 @@
+import CoordinatorStore
+import Foundation
+import Hummingbird
+import XunxingProtocol
+
+extension Coordinator {
+    func addVolunteerRoutes(to api: RouterGroup<BasicRequestContext>) {
+        api.get("volunteers/me") { request, _ -> Response in
+            let principal = try await self.authenticate(request, [.volunteer])
+            return try JSONBody.response(try await self.profile(of: principal.accountID))
+        }
+
+        api.put("volunteers/me/platform") { request, _ -> Response in
+            let principal = try await self.authenticate(request, [.volunteer])
+            let link = try await JSONBody.decode(PlatformLink.self, from: request, limit: 16 << 10)
+            let id = link.profileID.trimmingCharacters(in: .whitespaces)
+            guard !id.isEmpty, id.count <= 200 else { throw APIError.badRequest("profile_id must be 1 to 200 characters") }
+            try await self.store.transaction { try await $0.linkPlatformProfile(account: principal.accountID, profileID: id) }
+            return try JSONBody.response(try await self.profile(of: principal.accountID))
+        }
+
+        // Profiles are public (no email, no keys): volunteers show them off.
+        api.get("volunteers/:id") { _, context -> Response in
+            try JSONBody.response(try await self.profile(of: try context.parameters.require("id")))
+        }
+
+        // A statement is the volunteer's own (or an administrator's) to read.
+        api.get("volunteers/:id/statement") { request, context -> Response in
+            let principal = try await self.authenticate(request, [.volunteer, .admin])
+            let id = try context.parameters.require("id")
+            guard principal.role == .admin || principal.accountID == id else {
+                throw APIError.forbidden("a statement can only be read by its volunteer")
+            }
+            let current = Calendar(identifier: .gregorian).component(.year, from: Date())
+            let yearText = request.uri.queryParameters["year"].map(String.init)
+            guard let year = yearText.map({ Int($0) }) ?? current, (1970...9999).contains(year) else {
+                throw APIError.badRequest("year '\(yearText ?? "")' is not a year")
+            }
+            return try JSONBody.response(try await self.statement(of: id, year: year))
+        }
+
+        api.get("leaderboard") { _, _ -> Response in
+            let rows = try await self.store.transaction { try await $0.leaderboard(limit: 100) }
+            return try JSONBody.response(rows.map { LeaderboardRow(id: $0.accountId, name: $0.name, hoursTotal: $0.hoursTotal, workUnits: $0.workUnits) })
+        }
+
+        api.post("admin/ledger/:id/reverse") { request, context -> Response in
+            _ = try await self.authenticate(request, [.admin])
+            try await self.reverseCredit(entry: try context.parameters.require("id"))
+            return Response(status: .noContent)
+        }
+    }
+
+    func profile(of id: String) async throws -> VolunteerProfile {
+        try await store.transaction { tx in
+            guard let account = try await tx.account(id: id), account.role == "volunteer",
+                let totals = try await tx.volunteerTotals(account: id)
+            else { throw APIError.notFound("volunteer \(id)") }
+            let hosts = try await tx.hostTotals(account: id).map {
+                VolunteerProfile.HostSummary(
+                    id: $0.hostId, name: $0.name, cores: $0.cores, hoursTotal: $0.hoursTotal, workUnits: $0.workUnits,
+                    lastSeen: Date(timeIntervalSince1970: $0.lastSeen))
+            }
+            var sync: VolunteerProfile.SyncState?
+            if let s = try await tx.volunteerSync(account: id) {
+                let last = try await tx.ledger(account: id, after: s.syncedSeq, limit: 100_000).count
+                sync = .init(
+                    platformProfileID: s.platformProfileId,
+                    state: s.failures > 0 ? "failing" : (last > 0 ? "pending" : "synced"), pendingEntries: last,
+                    failures: s.failures, lastError: s.lastError, lastSuccess: s.lastSuccess.map { Date(timeIntervalSince1970: $0) })
+            }
+            return VolunteerProfile(
+                id: id, name: account.name, hoursTotal: totals.hoursTotal, hoursByYear: try await tx.hoursByYear(account: id),
+                workUnits: totals.workUnits, datasetsHelped: totals.datasetsHelped,
+                candidates: try await tx.candidatesTakenPartIn(account: id), hosts: hosts, sync: sync)
+        }
+    }
+
+    func statement(of id: String, year: Int) async throws -> YearlyStatement {
+        try await store.transaction { tx in
+            guard let account = try await tx.account(id: id) else { throw APIError.notFound("volunteer \(id)") }
+            let months = try await tx.monthlyStatement(account: id, year: year)
+            let rows = (1...12).map { m in
+                YearlyStatement.Month(month: m, hours: months[m]?.hours ?? 0, workUnits: months[m]?.units ?? 0)
+            }
+            return YearlyStatement(volunteerID: id, name: account.name, year: year, months: rows, hoursTotal: rows.reduce(0) { $0 + $1.hours })
+        }
+    }
+}
+
+/// A row of the public leaderboard.
+struct LeaderboardRow: Codable {
+    var id: String
+    var name: String
+    var hoursTotal: Double
+    var workUnits: Int
+    enum CodingKeys: String, CodingKey { case id, name, hoursTotal = "hours_total", workUnits = "work_units" }
+}

@@ -1,0 +1,253 @@
+import CoordinatorService
+import CoordinatorStore
+import CoordinatorTestSupport
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Testing
+import XunxingClient
+import XunxingProtocol
+
+/// A stand-in for the external volunteer-profile platform: checks signatures, applies each
+/// idempotency key once and in order, and fails some requests on purpose.
+final class ProfilePlatform: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var applied: [String: (volunteer: String, sequence: Int, hours: Double)] = [:]
+    private(set) var lastSequence: [String: Int] = [:]
+    private(set) var requests = 0
+    private(set) var badSignatures = 0
+    private(set) var outOfOrder = 0
+    let secret: String
+    /// Request numbers (1-based) refused before applying, and applied but answered with an error.
+    let refuse: Set<Int>
+    let applyThenFail: Set<Int>
+
+    init(secret: String, refuse: Set<Int>, applyThenFail: Set<Int>) {
+        self.secret = secret
+        self.refuse = refuse
+        self.applyThenFail = applyThenFail
+    }
+
+    func handle(body: Data, signature: String?) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        requests += 1
+        let n = requests
+        guard signature == "sha256=" + Coordinator.signature(of: body, secret: secret) else {
+            badSignatures += 1
+            return 401
+        }
+        if refuse.contains(n) { return 503 }
+        guard let batch = try? WireCoding.decoder().decode(SyncBatch.self, from: body) else { return 400 }
+        for entry in batch.entries {
+            if applied[entry.idempotencyKey] != nil { continue }
+            if entry.sequence != (lastSequence[batch.volunteerID] ?? 0) + 1 { outOfOrder += 1 }
+            applied[entry.idempotencyKey] = (batch.volunteerID, entry.sequence, entry.hours)
+            lastSequence[batch.volunteerID] = entry.sequence
+        }
+        return applyThenFail.contains(n) ? 500 : 200
+    }
+
+    func hours(of volunteer: String) -> Double {
+        lock.withLock { applied.values.filter { $0.volunteer == volunteer }.reduce(0) { $0 + $1.hours } }
+    }
+
+    /// Serves the platform on a loopback port until `body` returns.
+    func serve<T>(_ body: (String) async throws -> T) async throws -> T {
+        let router = Router()
+        router.post("sync") { request, _ -> Response in
+            let buffer = try await request.body.collect(upTo: 1 << 20)
+            let status = self.handle(body: Data(buffer: buffer), signature: request.headers[HTTPField.Name("X-Xunxing-Signature")!])
+            return Response(status: .init(code: status))
+        }
+        var logger = Logger(label: "platform")
+        logger.logLevel = .error
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+        let task = Task { try await group.run() }
+        var port = 0
+        for await p in ports { port = p; break }
+        defer { Task { await group.triggerGracefulShutdown() } }
+        let result = try await body("http://127.0.0.1:\(port)/sync")
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+        return result
+    }
+}
+
+@Suite("Charity hours: ledger, profiles, sync", .serialized)
+struct HoursTests {
+    @Test("hours equal the estimates of the units each volunteer validated; ledger synced exactly once through failures")
+    func hoursAndSync() async throws {
+        let platform = ProfilePlatform(secret: "s3cret", refuse: [1, 4], applyThenFail: [2, 6])
+        try await platform.serve { syncURL in
+            try await CoordinatorFixture.with({
+                $0.trustThreshold = 1_000_000
+                $0.syncURL = syncURL
+                $0.syncSecret = "s3cret"
+                $0.syncBackoffBase = 0.05
+                $0.syncBackoffCap = 0.2
+            }) { f in
+                let astronomer = try await f.astronomer()
+                let dataset = try await f.submitAndSplit(try f.simulatedObservation(samples: 1 << 16), astronomer: astronomer, dmMax: 200)
+                let a = try await f.host(name: "ann")
+                let b = try await f.host(name: "bob")
+                let accounts = try await f.coordinator.store.transaction { tx in
+                    (try await tx.host(id: a.hostID)!.accountId, try await tx.host(id: b.hostID)!.accountId)
+                }
+                // Both link their platform profiles.
+                for account in [accounts.0, accounts.1] {
+                    try await f.coordinator.store.transaction { try await $0.linkPlatformProfile(account: account, profileID: "p-\(account)") }
+                }
+                async let ra = a.work()
+                async let rb = b.work()
+                _ = try await (ra, rb)
+                try await f.waitUntil(timeout: 30, "complete") {
+                    try await onThread { try astronomer.dataset(dataset.id).state } == "complete"
+                }
+
+                for (host, account) in [(a, accounts.0), (b, accounts.1)] {
+                    let expected = try await f.coordinator.store.transaction { tx -> Double in
+                        var total = 0.0
+                        for unit in try await tx.workUnits(dataset: dataset.id) {
+                            let replicas = try await tx.replicas(workUnit: unit.id)
+                            if replicas.contains(where: { $0.hostId == host.hostID && $0.state == ReplicaState.valid }) {
+                                total += unit.estimatedCost / 3600
+                            }
+                        }
+                        return total
+                    }
+                    let profile = try await onThread { try CoordinatorClient(baseURL: f.baseURL).profile(volunteer: account) }
+                    #expect(expected > 0)
+                    #expect(abs(profile.hoursTotal - expected) < 1e-9, "\(host.name): \(profile.hoursTotal) vs \(expected)")
+                    #expect(profile.workUnits > 0 && profile.datasetsHelped == 1)
+                    #expect(profile.hosts.count == 1)
+                    #expect(profile.candidates >= 0)
+                }
+
+                // Every entry reaches the platform exactly once, in order, despite the failures.
+                try await f.waitUntil(timeout: 30, "sync") {
+                    try await f.coordinator.store.transaction { try await $0.unsyncedEntryCount() } == 0
+                }
+                let ledgerCount = try await f.coordinator.store.transaction { tx in
+                    try await tx.ledger(account: accounts.0).count + tx.ledger(account: accounts.1).count
+                }
+                #expect(platform.applied.count == ledgerCount)
+                #expect(platform.outOfOrder == 0)
+                #expect(platform.badSignatures == 0)
+                #expect(platform.requests > 2)
+                for account in [accounts.0, accounts.1] {
+                    let profile = try await onThread { try CoordinatorClient(baseURL: f.baseURL).profile(volunteer: account) }
+                    #expect(abs(platform.hours(of: account) - profile.hoursTotal) < 1e-9)
+                    #expect(profile.sync?.state == "synced")
+                }
+                let metrics = try await onThread { try f.httpGet("/metrics") }
+                #expect(metrics.contains("xunxing_profile_sync_failures_total"))
+                #expect(metrics.contains("xunxing_charity_hours_credited_total"))
+            }
+        }
+    }
+
+    @Test("the ledger is append-only; a correction is a reversal entry; crediting is idempotent and capped per host-day")
+    func ledgerRules() async throws {
+        try await CoordinatorFixture.with({ $0.trustThreshold = 1_000_000 }) { f in
+            let astronomer = try await f.astronomer()
+            let dataset = try await f.submitAndSplit(try f.simulatedObservation(), astronomer: astronomer)
+            let a = try await f.host(name: "a")
+            let b = try await f.host(name: "b")
+            async let ra = a.work()
+            async let rb = b.work()
+            _ = try await (ra, rb)
+            let store = f.coordinator.store
+            let account = try await store.transaction { try await $0.host(id: a.hostID)!.accountId }
+            let entries = try await store.transaction { try await $0.ledger(account: account) }
+            let first = try #require(entries.first)
+            await #expect(throws: (any Error).self) {
+                try await store.transaction { try await $0.run("UPDATE hours_ledger SET hours = 1000 WHERE id = \(bind: first.id)") }
+            }
+            await #expect(throws: (any Error).self) {
+                try await store.transaction { try await $0.run("DELETE FROM hours_ledger WHERE id = \(bind: first.id)") }
+            }
+            // Crediting the same replica again adds nothing.
+            let unit = try #require(try await store.transaction { try await $0.workUnit(id: first.workUnitId!) })
+            try await store.transaction { try await f.coordinator.credit(replica: first.replicaId!, unit: unit, tx: $0) }
+            #expect(try await store.transaction { try await $0.ledger(account: account) }.count == entries.count)
+
+            let before = try await onThread { try CoordinatorClient(baseURL: f.baseURL).profile(volunteer: account) }.hoursTotal
+            try await f.coordinator.reverseCredit(entry: first.id)
+            let after = try await onThread { try CoordinatorClient(baseURL: f.baseURL).profile(volunteer: account) }.hoursTotal
+            #expect(abs(before - first.hours - after) < 1e-12)
+            let reversal = try #require(try await store.transaction { try await $0.ledger(account: account) }.last)
+            #expect(reversal.kind == "reversal" && reversal.reverses == first.id && reversal.hours == -first.hours)
+
+            // The cap: a unit estimated at 30 reference-core hours credits at most cores x 24 a day.
+            var bigUnit = unit
+            bigUnit.id = "big-unit"
+            bigUnit.seq = 10_000
+            bigUnit.estimatedCost = 30 * 3600
+            let big = bigUnit
+            try await store.transaction { tx in
+                try await tx.insertWorkUnit(big)
+                try await tx.insertReplica(id: "big-replica", workUnit: big.id, at: 0)
+                _ = try await tx.assignReplica(id: "big-replica", host: a.hostID, account: account, at: 0, deadline: 1e12)
+                try await f.coordinator.credit(replica: "big-replica", unit: big, tx: tx)
+            }
+            let capped = try #require(try await store.transaction { try await $0.ledgerEntry(replica: "big-replica") })
+            let host = try #require(try await store.transaction { try await $0.host(id: a.hostID) })
+            let today = try await store.transaction { try await $0.creditedHours(host: a.hostID, day: capped.day) }
+            #expect(capped.estimatedHours == 30)
+            #expect(capped.hours < 30)
+            #expect(abs(today - Double(host.cores) * 24) < 1e-9)
+            _ = dataset
+        }
+    }
+
+    @Test("statement month by month, stats exports, and `xunxing profile` with hours_total")
+    func statementExportsAndCommand() async throws {
+        try await CoordinatorFixture.with({ $0.trustThreshold = 1_000_000; $0.statsExportInterval = 0 }) { f in
+            let astronomer = try await f.astronomer()
+            _ = try await f.submitAndSplit(try f.simulatedObservation(), astronomer: astronomer)
+            let anonymous = CoordinatorClient(baseURL: f.baseURL)
+            let signup = try await onThread { try anonymous.signup(email: "carol@example.org", name: "Carol, \"the\" volunteer") }
+            let volunteer = CoordinatorClient(baseURL: f.baseURL, secret: signup.accountKey)
+            let registration = try await onThread { try volunteer.registerHost(HostRegistration(name: "c1", cores: 2, memoryMB: 512, os: "Linux")) }
+            let carol = TestHost(name: "c1", hostID: registration.hostID, client: CoordinatorClient(baseURL: f.baseURL, secret: registration.hostKey))
+            let other = try await f.host(name: "d")
+            async let rc = carol.work()
+            async let rd = other.work()
+            _ = try await (rc, rd)
+
+            let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date()).year!
+            let month = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date()).month!
+            let statement = try await onThread { try volunteer.statement(volunteer: signup.accountID, year: year) }
+            let profile = try await onThread { try volunteer.myProfile() }
+            #expect(statement.months.count == 12)
+            #expect(abs(statement.months[month - 1].hours - profile.hoursTotal) < 1e-9)
+            #expect(abs(statement.hoursTotal - profile.hoursTotal) < 1e-9)
+            // Someone else's statement is not readable.
+            let stranger = try await onThread { try anonymous.signup(email: "eve@example.org", name: "Eve") }
+            let error = await #expect(throws: CoordinatorClientError.self) {
+                try await onThread { try CoordinatorClient(baseURL: f.baseURL, secret: stranger.accountKey).statement(volunteer: signup.accountID, year: year) }
+            }
+            #expect(error?.status == 403)
+
+            let csv = try await onThread { try f.httpGet("/api/v1/stats/volunteers.csv") }
+            #expect(csv.hasPrefix("account_id,name,hours_total,work_units,datasets_helped\n"))
+            #expect(csv.contains("\"Carol, \"\"the\"\" volunteer\""))
+            let json = try await onThread { try f.httpGet("/api/v1/stats/hosts.json") }
+            let hosts = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
+            #expect(hosts.contains { $0["host_id"] as? String == registration.hostID })
+
+            let command = try BuiltExecutable.run("xunxing", ["profile", "--coordinator", f.baseURL, "--account-key", signup.accountKey, "--format", "json"])
+            #expect(command.status == 0, "\(command.stderr)")
+            let printed = try #require(try JSONSerialization.jsonObject(with: Data(command.stdout.utf8)) as? [String: Any])
+            #expect(abs((printed["hours_total"] as? Double ?? -1) - profile.hoursTotal) < 1e-9)
+        }
+    }
+}
