@@ -75,6 +75,7 @@ public final class Coordinator: Sendable {
         addWorkRoutes(to: api)
         addVolunteerRoutes(to: api)
         addStatsRoutes(to: api)
+        addWebPages(to: router)
         router.get("metrics") { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4"

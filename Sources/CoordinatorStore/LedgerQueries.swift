@@ -181,3 +181,38 @@ extension SQLTransaction {
             """)
     }
 }
+
+/// Project-wide figures for the home page.
+public struct ProjectStats: Sendable, Equatable {
+    public var volunteers: Int
+    public var hosts: Int
+    public var activeHosts: Int
+    public var hoursTotal: Double
+    public var datasets: Int
+    public var unitsValidated: Int
+    public var unitsValidatedLastDay: Int
+    public var candidates: Int
+}
+
+extension SQLTransaction {
+    public func projectStats(now: Double) async throws -> ProjectStats {
+        let dayAgo = now - 86_400
+        let hours = try await first("SELECT COALESCE(SUM(hours), 0) AS h FROM hours_ledger").map { try $0.decode(column: "h", as: Double.self) } ?? 0
+        return ProjectStats(
+            volunteers: try await count("SELECT COUNT(*) AS n FROM accounts WHERE role = \(bind: "volunteer")"),
+            hosts: try await count("SELECT COUNT(*) AS n FROM hosts"),
+            activeHosts: try await count("SELECT COUNT(*) AS n FROM hosts WHERE last_seen > \(bind: dayAgo)"),
+            hoursTotal: hours,
+            datasets: try await count("SELECT COUNT(*) AS n FROM datasets"),
+            unitsValidated: try await count("SELECT COUNT(*) AS n FROM work_units WHERE state = \(bind: WorkUnitState.validated)"),
+            unitsValidatedLastDay: try await count(
+                "SELECT COUNT(*) AS n FROM work_units WHERE state = \(bind: WorkUnitState.validated) AND validated_at > \(bind: dayAgo)"),
+            candidates: try await count("SELECT COUNT(*) AS n FROM candidates"))
+    }
+
+    /// One candidate's JSON body.
+    public func candidateBody(dataset: String, rank: Int) async throws -> String? {
+        try await first("SELECT body FROM candidates WHERE dataset_id = \(bind: dataset) AND rank = \(bind: rank)")
+            .map { try $0.decode(column: "body", as: String.self) }
+    }
+}

@@ -30,6 +30,8 @@ public struct Candidate: Sendable, Codable, Equatable {
     public var profile: [Float]
     /// Sigma against DM: the DMs it was detected at and the best sigma at each.
     public var dmCurve: [DMPoint]
+    /// Powers around the candidate's frequency at its DM (folded candidates only).
+    public var spectrum: SpectrumExcerpt?
 
     /// One point of the sigma-against-DM curve.
     public struct DMPoint: Sendable, Codable, Equatable {
@@ -42,7 +44,7 @@ public struct Candidate: Sendable, Codable, Equatable {
         case periodS = "period_s", frequencyHz = "frequency_hz", dm, dmUncertainty = "dm_uncertainty", dmIndex = "dm_index"
         case sigma, harmonics
         case accelMS2 = "accel_m_s2", snrFolded = "snr_folded", reducedChiSquare = "reduced_chi2"
-        case dmHits = "dm_hits", power, profile, dmCurve = "dm_curve"
+        case dmHits = "dm_hits", power, profile, dmCurve = "dm_curve", spectrum
     }
 
     public init(

@@ -150,6 +150,7 @@ public final class SearchPipeline: @unchecked Sendable {
         }
         var folded = 0
         var refined = [Int: DMRefinement.Result?]()
+        var spectra = [Int: SpectrumExcerpt?]()
         for (downsample, indices) in byDownsample.sorted(by: { $0.key < $1.key }) {
             let block = try dedisperser.dedisperse(dms: indices.map { toFold[$0].best.dm }, downsample: downsample)
             for (j, i) in indices.enumerated() {
@@ -158,6 +159,9 @@ public final class SearchPipeline: @unchecked Sendable {
                     Folder.optimise($0, tsamp: block.sampleTime, frequency: best.frequency, acceleration: best.acceleration)
                 }
                 profiles[i] = profile
+                spectra[i] = block.withSeries(j) {
+                    SpectrumExcerpt.make($0, tsamp: block.sampleTime, frequency: profile.frequency, planner: planner)
+                }
                 if profile.snr >= 5, refined.count < configuration.dmRefinementCount {
                     let dms = toFold[i].dms
                     refined[i] = try refineDM(
@@ -170,6 +174,7 @@ public final class SearchPipeline: @unchecked Sendable {
         }
         return top.enumerated().map { i, s in
             var c = Self.candidate(s, profile: profiles[i])
+            c.spectrum = spectra[i] ?? nil
             if let fit = refined[i] ?? nil { c.dm = fit.dm; c.dmUncertainty = fit.uncertainty }
             return c
         }

@@ -1,0 +1,126 @@
+import CoordinatorStore
+import Foundation
+import Hummingbird
+import PulsarSearch
+import XunxingProtocol
+
+extension Coordinator {
+    /// The public web pages: home, datasets, candidates with plots, volunteer profiles, leaderboard.
+    func addWebPages(to router: Router<BasicRequestContext>) {
+        router.get("/") { _, _ -> Response in
+            let s = try await self.store.transaction { try await $0.projectStats(now: Date().timeIntervalSince1970) }
+            let recent = try await self.store.transaction { try await $0.datasets(owner: nil) }.suffix(5).reversed()
+            var body = "<h1>Searching the sky for pulsars, together</h1><div class=\"cards\">"
+            for (label, value) in [
+                ("volunteers", "\(s.volunteers)"), ("hosts", "\(s.hosts)"), ("active hosts (24 h)", "\(s.activeHosts)"),
+                ("charity hours", HTML.number(s.hoursTotal, 1)), ("datasets", "\(s.datasets)"),
+                ("work units validated", "\(s.unitsValidated)"), ("validated in the last 24 h", "\(s.unitsValidatedLastDay)"),
+                ("candidates", "\(s.candidates)"),
+            ] {
+                body += "<div class=\"card\"><b>\(value)</b>\(HTML.escape(label))</div>"
+            }
+            body += "</div><h2>Recent datasets</h2>"
+            var rows: [[String]] = []
+            for d in recent { rows.append(try await self.datasetRow(d)) }
+            body += HTML.table(["dataset", "state", "progress", "units"], rows)
+            return HTML.page(title: "Home", body)
+        }
+
+        router.get("datasets") { _, _ -> Response in
+            var rows: [[String]] = []
+            for d in try await self.store.transaction({ try await $0.datasets(owner: nil) }).reversed() {
+                rows.append(try await self.datasetRow(d))
+            }
+            return HTML.page(title: "Datasets", "<h1>Datasets</h1>" + HTML.table(["dataset", "state", "progress", "units"], rows))
+        }
+
+        router.get("datasets/:id") { _, context -> Response in
+            let id = try context.parameters.require("id")
+            guard let d = try await self.store.transaction({ try await $0.dataset(id: id) }) else { throw APIError.notFound("dataset \(id)") }
+            let counts = try await self.store.transaction { try await $0.unitCounts(dataset: id) }
+            let candidates = try await self.candidates(of: id)
+            var body = "<h1>\(HTML.escape(d.name))</h1><p>State <b>\(HTML.escape(d.state))</b> · preset \(HTML.escape(d.preset)) · \(d.dmTrials) DM trials · \(HTML.number(d.duration, 1)) s of data</p>"
+            body += HTML.progress(counts.validated, of: counts.total)
+            body += "<p>\(counts.validated) of \(counts.total) work units validated, \(counts.active) in progress, \(counts.error) in error.</p>"
+            body += "<h2>Candidates</h2>"
+            let rows = candidates.enumerated().map { rank, c in
+                [HTML.link("/datasets/\(id)/candidates/\(rank)", "#\(rank + 1)"), HTML.number(c.periodS * 1000, 4), HTML.number(c.dm),
+                 HTML.number(c.sigma, 1), "\(c.harmonics)", HTML.number(c.snrFolded, 1)]
+            }
+            body += rows.isEmpty ? "<p class=\"muted\">None yet.</p>"
+                : HTML.table(["#", "period (ms)", "DM", "sigma", "harmonics", "folded S/N"], rows, numeric: [1, 2, 3, 4, 5])
+            return HTML.page(title: d.name, body)
+        }
+
+        router.get("datasets/:id/candidates/:rank") { _, context -> Response in
+            let id = try context.parameters.require("id")
+            let rank = try context.parameters.require("rank", as: Int.self)
+            guard let d = try await self.store.transaction({ try await $0.dataset(id: id) }),
+                let json = try await self.store.transaction({ try await $0.candidateBody(dataset: id, rank: rank) })
+            else { throw APIError.notFound("candidate \(rank) of dataset \(id)") }
+            let c = try WireCoding.decoder().decode(Candidate.self, from: Data(json.utf8))
+            return HTML.page(title: "Candidate \(rank + 1)", Self.candidatePage(c, rank: rank, dataset: d))
+        }
+
+        router.get("volunteers/:id") { _, context -> Response in
+            let p = try await self.profile(of: try context.parameters.require("id"))
+            var body = "<h1>\(HTML.escape(p.name))</h1><div class=\"cards\">"
+            for (label, value) in [("charity hours", HTML.number(p.hoursTotal, 3)), ("work units", "\(p.workUnits)"),
+                                   ("datasets helped", "\(p.datasetsHelped)"), ("candidates", "\(p.candidates)")] {
+                body += "<div class=\"card\"><b>\(value)</b>\(label)</div>"
+            }
+            body += "</div><h2>Hours by year</h2>"
+            body += HTML.table(["year", "hours"], p.hoursByYear.sorted { $0.key < $1.key }.map { [HTML.escape($0.key), HTML.number($0.value, 3)] }, numeric: [1])
+            body += "<h2>Hosts</h2>"
+            body += HTML.table(["host", "cores", "hours", "work units"], p.hosts.map {
+                [HTML.escape($0.name), "\($0.cores)", HTML.number($0.hoursTotal, 3), "\($0.workUnits)"]
+            }, numeric: [1, 2, 3])
+            if let sync = p.sync {
+                body += "<p class=\"muted\">Profile platform: \(HTML.escape(sync.platformProfileID ?? "-")), \(HTML.escape(sync.state)), \(sync.pendingEntries) entries pending.</p>"
+            }
+            return HTML.page(title: p.name, body)
+        }
+
+        router.get("leaderboard") { _, _ -> Response in
+            let rows = try await self.store.transaction { try await $0.leaderboard(limit: 100) }
+            let table = HTML.table(["#", "volunteer", "charity hours", "work units"], rows.enumerated().map { i, v in
+                ["\(i + 1)", HTML.link("/volunteers/\(v.accountId)", v.name), HTML.number(v.hoursTotal, 3), "\(v.workUnits)"]
+            }, numeric: [0, 2, 3])
+            return HTML.page(title: "Leaderboard", "<h1>Leaderboard</h1>" + table)
+        }
+    }
+
+    private func datasetRow(_ d: DatasetRecord) async throws -> [String] {
+        let counts = try await store.transaction { try await $0.unitCounts(dataset: d.id) }
+        return [HTML.link("/datasets/\(d.id)", d.name), HTML.escape(d.state), HTML.progress(counts.validated, of: counts.total),
+                "\(counts.validated)/\(counts.total)"]
+    }
+
+    private func candidates(of dataset: String) async throws -> [Candidate] {
+        let decoder = WireCoding.decoder()
+        return try await store.transaction { try await $0.candidateBodies(dataset: dataset) }.map {
+            try decoder.decode(Candidate.self, from: Data($0.utf8))
+        }
+    }
+
+    static func candidatePage(_ c: Candidate, rank: Int, dataset: DatasetRecord) -> String {
+        var body = "<h1>Candidate \(rank + 1) of \(HTML.link("/datasets/\(dataset.id)", dataset.name))</h1>"
+        body += HTML.table(["period (ms)", "frequency (Hz)", "DM", "sigma", "harmonics", "acceleration (m/s²)", "folded S/N", "reduced χ²"], [[
+            HTML.number(c.periodS * 1000, 6), HTML.number(c.frequencyHz, 6),
+            HTML.number(c.dm) + (c.dmUncertainty.map { " ± " + HTML.number($0) } ?? ""), HTML.number(c.sigma, 1), "\(c.harmonics)",
+            HTML.number(c.accelMS2, 1), HTML.number(c.snrFolded, 1), HTML.number(c.reducedChiSquare, 2),
+        ]], numeric: [0, 1, 2, 3, 4, 5, 6, 7])
+        let profile = c.profile.enumerated().map { (Double($0.offset) / Double(max(1, c.profile.count)), Double($0.element)) }
+        body += "<figure>" + SVGChart.line(profile + profile.map { ($0.0 + 1, $0.1) }, xLabel: "pulse phase (turns)", yLabel: "amplitude (σ)", title: "Folded profile", bars: true)
+        body += "<figcaption>Folded profile, two turns.</figcaption></figure>"
+        if let s = c.spectrum {
+            let points = s.powers.enumerated().map { (s.startHz + Double($0.offset) * s.stepHz, Double($0.element)) }
+            body += "<figure>" + SVGChart.line(points, xLabel: "frequency (Hz)", yLabel: "normalised power", title: "Power spectrum", markers: true)
+            body += "<figcaption>Power spectrum around \(HTML.number(c.frequencyHz, 4)) Hz at DM \(HTML.number(c.dm)).</figcaption></figure>"
+        }
+        let curve = c.dmCurve.map { ($0.dm, $0.sigma) }.sorted { $0.0 < $1.0 }
+        body += "<figure>" + SVGChart.line(curve, xLabel: "DM (pc cm⁻³)", yLabel: "sigma", title: "Sigma against DM", markers: true)
+        body += "<figcaption>Detection significance at each DM trial where the signal was seen.</figcaption></figure>"
+        return body
+    }
+}

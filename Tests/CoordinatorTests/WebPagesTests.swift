@@ -1,0 +1,69 @@
+import CoordinatorService
+import CoordinatorStore
+import CoordinatorTestSupport
+import Foundation
+import Testing
+import XunxingClient
+
+/// Loads a page in headless Chromium (Debian's `chromium`), returning the rendered DOM and
+/// every console message the page produced (the pages have no scripts, so any message — a CSP
+/// violation, a failed load — is a fault).
+func renderInBrowser(_ url: String, screenshot: String? = nil) throws -> (dom: String, console: [String]) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
+    var arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--enable-logging=stderr", "--v=0",
+                     "--user-data-dir=" + FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)").path]
+    if let screenshot { arguments += ["--screenshot=" + screenshot, "--window-size=1000,1400"] } else { arguments.append("--dump-dom") }
+    process.arguments = arguments + [url]
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let dom = out.fileHandleForReading.readDataToEndOfFile()
+    let log = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let console = String(decoding: log, as: UTF8.self).split(separator: "\n").filter { $0.contains(":CONSOLE") }.map(String.init)
+    guard process.terminationStatus == 0 else { throw FixtureError.timeout("chromium exited \(process.terminationStatus) on \(url)") }
+    return (String(decoding: dom, as: UTF8.self), console)
+}
+
+@Suite("Web pages in a real browser", .serialized)
+struct WebPagesTests {
+    @Test("every page renders in headless Chromium with no console errors, plots included")
+    func pagesRender() async throws {
+        try await CoordinatorFixture.with({ $0.trustThreshold = 1_000_000 }) { f in
+            let astronomer = try await f.astronomer()
+            let dataset = try await f.submitAndSplit(try f.simulatedObservation(), astronomer: astronomer)
+            let a = try await f.host(name: "Ann <script>alert(1)</script>")
+            let b = try await f.host(name: "Bob")
+            async let ra = a.work()
+            async let rb = b.work()
+            _ = try await (ra, rb)
+            try await f.waitUntil(timeout: 30, "complete") { try await onThread { try astronomer.dataset(dataset.id).state } == "complete" }
+            let volunteer = try await f.coordinator.store.transaction { try await $0.host(id: a.hostID)!.accountId }
+            let pages: [(path: String, mustContain: [String])] = [
+                ("/", ["Searching the sky for pulsars", "charity hours", "active hosts"]),
+                ("/datasets", ["Datasets", "sim"]),
+                ("/datasets/\(dataset.id)", ["Candidates", "work units validated"]),
+                ("/datasets/\(dataset.id)/candidates/0", ["<svg", "Folded profile", "Power spectrum", "Sigma against DM"]),
+                ("/volunteers/\(volunteer)", ["charity hours", "Hosts", "&lt;script&gt;"]),
+                ("/leaderboard", ["Leaderboard", "Bob"]),
+            ]
+            for page in pages {
+                let (dom, console) = try await onThread { try renderInBrowser(f.baseURL + page.path) }
+                #expect(console.isEmpty, "\(page.path): \(console)")
+                #expect(dom.contains("<main>"), "\(page.path) did not render")
+                #expect(!dom.contains("<script>alert"), "\(page.path) let markup through")
+                for text in page.mustContain { #expect(dom.contains(text), "\(page.path) lacks \(text)") }
+            }
+            let candidatePage = try await onThread { try renderInBrowser(f.baseURL + "/datasets/\(dataset.id)/candidates/0").dom }
+            #expect(candidatePage.contains("123.39") || candidatePage.contains("123.40"), "the 123.4 ms pulsar is not candidate 1")
+            let svgCount = try await onThread { try renderInBrowser(f.baseURL + "/datasets/\(dataset.id)/candidates/0").dom }
+                .components(separatedBy: "<svg").count - 1
+            #expect(svgCount == 3)
+            if let shot = ProcessInfo.processInfo.environment["XUNXING_SCREENSHOT"] {
+                _ = try await onThread { try renderInBrowser(f.baseURL + "/datasets/\(dataset.id)/candidates/0", screenshot: shot) }
+            }
+        }
+    }
+}
