@@ -39,6 +39,16 @@ extension Coordinator {
             return try JSONBody.response(try await self.statement(of: id, year: year))
         }
 
+        // A host sees its own and its volunteer's hours (the worker's `status` shows them).
+        api.get("hosts/me") { request, _ -> Response in
+            let principal = try await self.authenticate(request, [.host])
+            let profile = try await self.profile(of: principal.accountID)
+            let host = profile.hosts.first { $0.id == principal.hostID }
+            return try JSONBody.response(HostHours(
+                hostID: principal.hostID ?? "", volunteerID: profile.id, volunteerName: profile.name,
+                volunteerHoursTotal: profile.hoursTotal, hostHoursTotal: host?.hoursTotal ?? 0))
+        }
+
         api.get("leaderboard") { _, _ -> Response in
             let rows = try await self.store.transaction { try await $0.leaderboard(limit: 100) }
             return try JSONBody.response(rows.map { LeaderboardRow(id: $0.accountId, name: $0.name, hoursTotal: $0.hoursTotal, workUnits: $0.workUnits) })

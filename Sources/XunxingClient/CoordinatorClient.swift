@@ -109,6 +109,11 @@ public struct CoordinatorClient: Sendable {
         try call("GET", "/volunteers/\(Self.escape(id))", as: VolunteerProfile.self)
     }
 
+    /// The charity hours of this client's host and its volunteer (host key).
+    public func hostHours() throws -> HostHours {
+        try call("GET", "/hosts/me", as: HostHours.self)
+    }
+
     public func linkPlatform(profileID: String) throws -> VolunteerProfile {
         try call("PUT", "/volunteers/me/platform", body: PlatformLink(profileID: profileID), as: VolunteerProfile.self)
     }

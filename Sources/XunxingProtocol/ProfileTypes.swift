@@ -157,3 +157,23 @@ public struct SyncBatch: Codable, Sendable, Equatable {
         self.entries = entries
     }
 }
+
+/// `GET /api/v1/hosts/me` with a host key: the host's and its volunteer's charity hours.
+public struct HostHours: Codable, Sendable, Equatable {
+    public var hostID: String
+    public var volunteerID: String
+    public var volunteerName: String
+    public var volunteerHoursTotal: Double
+    public var hostHoursTotal: Double
+    enum CodingKeys: String, CodingKey {
+        case hostID = "host_id", volunteerID = "volunteer_id", volunteerName = "volunteer_name"
+        case volunteerHoursTotal = "hours_total", hostHoursTotal = "host_hours_total"
+    }
+    public init(hostID: String, volunteerID: String, volunteerName: String, volunteerHoursTotal: Double, hostHoursTotal: Double) {
+        self.hostID = hostID
+        self.volunteerID = volunteerID
+        self.volunteerName = volunteerName
+        self.volunteerHoursTotal = volunteerHoursTotal
+        self.hostHoursTotal = hostHoursTotal
+    }
+}

@@ -17,6 +17,8 @@ struct OpenAPITests {
             let routes = [
                 "/health", "/openapi.yaml", "/volunteers", "/hosts", "/datasets", "/datasets/{id}", "/datasets/{id}/candidates",
                 "/work/request", "/replicas/{id}/ack", "/workunits/{id}/payload", "/replicas/{id}/result",
+                "/hosts/me", "/volunteers/me", "/volunteers/me/platform", "/volunteers/{id}", "/volunteers/{id}/statement",
+                "/leaderboard", "/admin/ledger/{id}/reverse", "/stats/{file}",
             ]
             for route in routes { #expect(spec.contains("\n  \(route):"), "\(route) is not documented") }
             // And every documented path is answered (not 404 for lack of a route).
@@ -24,7 +26,8 @@ struct OpenAPITests {
                 let path = f.baseURL + "/api/v1" + route.replacingOccurrences(of: "{id}", with: "x")
                 let get = try await onThread { try http.send("GET", url: path) }
                 let post = try await onThread { try http.send("POST", url: path, body: Data("{}".utf8)) }
-                #expect(get.status != 404 || post.status != 404 || String(decoding: get.body, as: UTF8.self).contains("not_found"),
+                let put = try await onThread { try http.send("PUT", url: path, body: Data("{}".utf8)) }
+                #expect(get.status != 404 || post.status != 404 || put.status != 404 || String(decoding: get.body, as: UTF8.self).contains("not_found"),
                         "\(route) has no handler")
             }
         }
