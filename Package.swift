@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C libraries from Debian: libfftw3-dev (single precision) and libcurl4-openssl-dev.
@@ -51,13 +53,16 @@ let package = Package(
         // Typed calls to the coordinator's API (command line, worker, tests).
         .target(name: "XunxingClient", dependencies: ["XunxingHTTPClient", "XunxingProtocol", "PulsarSearch"]),
 
-        // The coordinator's database: one schema, versioned migrations, SQLite by default.
+        // The coordinator's database: one schema and one set of queries, versioned migrations;
+        // SQLite by default, PostgreSQL for several coordinators on one project.
         .target(
             name: "CoordinatorStore",
             dependencies: [
                 "XunxingProtocol",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -14,17 +14,23 @@ struct BackgroundJobs: Service {
         }
     }
 
-    /// One pass of every job; errors are logged, never fatal.
+    /// One pass of every job; errors are logged, never fatal. Each job runs under a lease kept
+    /// in the database, so with several coordinators on one database exactly one runs it at a
+    /// time, and a crashed coordinator's lease simply expires.
     func runOnce() async {
-        for (name, job) in [
-            ("deadlines", coordinator.expireOverdueReplicas),
-            ("splitter", coordinator.splitPendingDatasets),
-            ("assimilator", coordinator.assimilateFinishedDatasets),
-            ("profile sync", coordinator.syncProfiles),
-            ("stats export", { _ = try await coordinator.writeDailyExports() }),
-        ] as [(String, @Sendable () async throws -> Void)] {
+        let c = coordinator
+        let jobs: [(String, Double, @Sendable () async throws -> Void)] = [
+            // Short leases, renewed every third of their length while a job runs: a crashed
+            // coordinator's jobs move to another within seconds.
+            ("deadlines", 10, { try await c.expireOverdueReplicas() }),
+            ("splitter", 15, { try await c.splitPendingDatasets() }),
+            ("assimilator", 15, { try await c.assimilateFinishedDatasets() }),
+            ("profile-sync", 15, { try await c.syncProfiles() }),
+            ("stats-export", 15, { _ = try await c.writeDailyExports() }),
+        ]
+        for (name, ttl, job) in jobs {
             do {
-                try await job()
+                try await coordinator.withLease(name, ttl: ttl, job)
             } catch {
                 coordinator.logger.error("\(name) job failed: \(error)")
             }

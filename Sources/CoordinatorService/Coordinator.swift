@@ -16,6 +16,8 @@ public final class Coordinator: Sendable {
     let logger: Logger
     /// FFTW plans for the coordinator's own folding.
     let planner = FFTPlanner(rigor: .estimate)
+    /// This process's name in job leases.
+    let instanceID = Secrets.identifier()
     /// Outbound HTTP (the profile platform), over libcurl.
     let syncClient = HTTPClient(configuration: {
         var c = HTTPClientConfiguration()
@@ -33,7 +35,12 @@ public final class Coordinator: Sendable {
             throw CoordinatorError.configuration(
                 "default preset '\(configuration.defaultPreset)' is not among \(presets.keys.sorted()) in \(configuration.presetsDirectory)")
         }
-        let store = try await SQLiteStorage.open(path: configuration.databasePath, logger: logger)
+        let store: any SQLStorage
+        if let url = configuration.databaseURL {
+            store = try await PostgresStorage.connect(url: url, logger: logger)
+        } else {
+            store = try await SQLiteStorage.open(path: configuration.databasePath, logger: logger)
+        }
         return Coordinator(configuration: configuration, store: store, presets: presets, logger: logger)
     }
 
@@ -98,6 +105,31 @@ public enum CoordinatorError: Error, CustomStringConvertible {
         case .configuration(let m): return "configuration: \(m)"
         case .split(let d, let r): return "splitting dataset \(d): \(r)"
         }
+    }
+}
+
+extension Coordinator {
+    /// Runs `job` if this coordinator holds (or can take) the lease `name`; the lease is renewed
+    /// every ttl/3 while the job runs, and released when it ends.
+    func withLease(_ name: String, ttl: Double, _ job: @escaping @Sendable () async throws -> Void) async throws {
+        let holder = instanceID
+        let acquired = try await store.transaction {
+            try await $0.acquireLease(name, holder: holder, now: Date().timeIntervalSince1970, ttl: ttl)
+        }
+        guard acquired else { return }
+        let store = self.store
+        let renewer = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(Int(ttl * 1000 / 3)))
+                if Task.isCancelled { break }
+                _ = try? await store.transaction {
+                    try await $0.acquireLease(name, holder: holder, now: Date().timeIntervalSince1970, ttl: ttl)
+                }
+            }
+        }
+        defer { renewer.cancel() }
+        try await job()
+        try await store.transaction { try await $0.releaseLease(name, holder: holder) }
     }
 }
 

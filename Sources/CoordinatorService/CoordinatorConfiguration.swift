@@ -4,6 +4,8 @@ import Foundation
 public struct CoordinatorConfiguration: Sendable {
     /// Holds the database (`coordinator.sqlite`), uploaded datasets and work-unit payloads.
     public var dataDirectory: String
+    /// PostgreSQL URL (`postgres://user@host:port/db`); nil keeps the embedded SQLite database.
+    public var databaseURL: String? = nil
     /// Where the work-unit presets (`*.json`) are read from.
     public var presetsDirectory: String
     /// Preset used when a submission names none.

@@ -11,6 +11,8 @@ extension Coordinator {
     package func credit(replica id: String, unit: WorkUnitRecord, tx: SQLTransaction) async throws {
         guard let replica = try await tx.replica(id: id), let account = replica.accountId, let hostID = replica.hostId else { return }
         if try await tx.ledgerEntry(replica: id) != nil { return }
+        // One volunteer's entries are numbered one at a time, and one host's daily cap likewise.
+        try await tx.lockRow(table: .accounts, id: account)
         let now = Date().timeIntervalSince1970
         let day = Self.utcDay(now)
         let estimated = unit.estimatedCost / 3600
@@ -32,6 +34,7 @@ extension Coordinator {
         try await store.transaction { tx in
             guard let entry = try await tx.ledgerEntry(id: id) else { throw APIError.notFound("ledger entry \(id)") }
             guard entry.kind == "credit" else { throw APIError.badRequest("entry \(id) is a \(entry.kind), not a credit") }
+            try await tx.lockRow(table: .accounts, id: entry.accountId)
             let now = Date().timeIntervalSince1970
             try await tx.appendLedgerEntry(LedgerEntryRecord(
                 id: Secrets.identifier(), accountId: entry.accountId,

@@ -10,6 +10,9 @@ extension Coordinator {
         let capacity = request.seconds * Double(request.cores) * request.speed
         let acknowledgeBy = now + configuration.acknowledgeTimeout
         let chosen = try await store.transaction { tx -> [AssignableReplica] in
+            // One volunteer's requests (from any of their hosts, to any coordinator) are served one
+            // at a time, so two replicas of a unit can never both go to them.
+            try await tx.lockRow(table: .accounts, id: account)
             try await tx.touchHost(id: host, cores: request.cores, memoryMB: request.memoryMB, speed: request.speed, at: now)
             var chosen: [AssignableReplica] = []
             var units = Set<String>()

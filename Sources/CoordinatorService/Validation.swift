@@ -9,6 +9,9 @@ extension Coordinator {
     func report(replica id: String, host: String, result: WorkUnitResult) async throws -> String {
         let json = String(decoding: try WireCoding.encoder().encode(result), as: UTF8.self)
         let outcome = try await store.transaction { tx -> String in
+            guard let located = try await tx.replica(id: id) else { throw APIError.notFound("replica \(id)") }
+            // Results of one unit reported to different coordinators are judged one after the other.
+            try await tx.lockRow(table: .workUnits, id: located.workUnitId)
             guard let replica = try await tx.replica(id: id) else { throw APIError.notFound("replica \(id)") }
             guard replica.hostId == host else { throw APIError.forbidden("replica \(id) is assigned to another host") }
             switch replica.state {
@@ -131,6 +134,8 @@ extension Coordinator {
         let now = Date().timeIntervalSince1970
         try await store.transaction { tx in
             for replica in try await tx.overdueReplicas(now: now) {
+                try await tx.lockRow(table: .workUnits, id: replica.workUnitId)
+                guard try await tx.replica(id: replica.id)?.state == replica.state else { continue }
                 try await tx.setReplicaState(id: replica.id, state: ReplicaState.lost)
                 guard let unit = try await tx.workUnit(id: replica.workUnitId), unit.state == WorkUnitState.active else { continue }
                 let replicas = try await tx.replicas(workUnit: unit.id)

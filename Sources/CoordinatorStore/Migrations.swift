@@ -170,15 +170,27 @@ public enum Migrations {
             "ALTER TABLE work_units ADD COLUMN dm_count INTEGER NOT NULL DEFAULT 0",
             "ALTER TABLE candidates ADD COLUMN dm_index INTEGER NOT NULL DEFAULT -1",
         ]),
+        (3, [
+            // Leases for the background jobs, so that any one of several coordinators runs each.
+            """
+            CREATE TABLE job_leases (
+                name TEXT PRIMARY KEY,
+                holder TEXT NOT NULL,
+                expires_at DOUBLE PRECISION NOT NULL)
+            """,
+        ]),
     ]
 
     /// Applies every migration newer than the database's version, each in its own transaction.
     public static func apply(to storage: some SQLStorage) async throws {
         try await storage.transaction { tx in
+            if tx.dialect == .postgres { try await tx.run("SELECT pg_advisory_xact_lock(48151623)") }
             try await tx.run("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)")
         }
         for migration in all {
             try await storage.transaction { tx in
+                // Coordinators starting together take turns (the lock ends with the transaction).
+                if tx.dialect == .postgres { try await tx.run("SELECT pg_advisory_xact_lock(48151623)") }
                 let done = try await tx.count("SELECT COUNT(*) AS n FROM schema_migrations WHERE version = \(bind: migration.version)")
                 guard done == 0 else { return }
                 for statement in migration.statements { try await tx.run(SQLQueryString(statement)) }

@@ -27,13 +27,16 @@ public final class CoordinatorFixture: @unchecked Sendable {
         packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data/\(name)").path
     }
 
-    public static func start(_ adjust: (inout CoordinatorConfiguration) -> Void = { _ in }) async throws -> CoordinatorFixture {
+    public static func start(
+        backend: Backend = .sqlite, _ adjust: (inout CoordinatorConfiguration) -> Void = { _ in }
+    ) async throws -> CoordinatorFixture {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("coordinator-\(UUID().uuidString)")
         var configuration = CoordinatorConfiguration(
             dataDirectory: directory.path, presetsDirectory: packageRoot.appendingPathComponent("workunits").path)
         configuration.port = 0
         configuration.defaultPreset = "tiny"
         configuration.jobInterval = 0.2
+        if backend == .postgres { configuration.databaseURL = try PostgresTestCluster.shared.makeDatabase() }
         adjust(&configuration)
         var logger = Logger(label: "test.coordinator")
         logger.logLevel = .warning
@@ -80,8 +83,11 @@ public final class CoordinatorFixture: @unchecked Sendable {
     }
 
     /// Runs `body` against a fresh coordinator and always stops it.
-    public static func with<T>(_ adjust: (inout CoordinatorConfiguration) -> Void = { _ in }, _ body: (CoordinatorFixture) async throws -> T) async throws -> T {
-        let fixture = try await start(adjust)
+    public static func with<T>(
+        backend: Backend = .sqlite, _ adjust: (inout CoordinatorConfiguration) -> Void = { _ in },
+        _ body: (CoordinatorFixture) async throws -> T
+    ) async throws -> T {
+        let fixture = try await start(backend: backend, adjust)
         do {
             let value = try await body(fixture)
             await fixture.stop()

@@ -47,8 +47,18 @@ struct DataOptions: ParsableArguments {
         throw ValidationError("no presets directory found (looked in \(candidates.joined(separator: ", "))); pass --presets DIR")
     }
 
+    @Option(help: "PostgreSQL URL, postgres://user[:password]@host[:port]/database (default: SQLite in the data directory). Several coordinators may share one database and one data directory.")
+    var database: String?
+
     func configuration() throws -> CoordinatorConfiguration {
-        CoordinatorConfiguration(dataDirectory: dataDir, presetsDirectory: try resolvedPresets())
+        var configuration = CoordinatorConfiguration(dataDirectory: dataDir, presetsDirectory: try resolvedPresets())
+        if let database, !database.isEmpty {
+            guard database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") else {
+                throw ValidationError("--database '\(database)' is not a postgres:// URL")
+            }
+            configuration.databaseURL = database
+        }
+        return configuration
     }
 }
 

@@ -22,9 +22,9 @@ struct APITests {
         }
     }
 
-    @Test("every endpoint checks credentials and role")
-    func credentials() async throws {
-        try await CoordinatorFixture.with { f in
+    @Test("every endpoint checks credentials and role", arguments: Backend.allCases)
+    func credentials(backend: Backend) async throws {
+        try await CoordinatorFixture.with(backend: backend) { f in
             let api = f.baseURL + "/api/v1"
             let astronomer = try await f.astronomer()
             let host = try await f.host(name: "h")

@@ -9,10 +9,10 @@ import XunxingProtocol
 
 @Suite("Coordinator end to end", .serialized)
 struct EndToEndTests {
-    @Test("tutorial.fil: split, searched by two hosts, every unit validated by two, the 250 ms pulsar on top")
-    func tutorialEndToEnd() async throws {
+    @Test("tutorial.fil: split, searched by two hosts, every unit validated by two, the 250 ms pulsar on top", arguments: Backend.allCases)
+    func tutorialEndToEnd(backend: Backend) async throws {
         // Adaptive replication off: this run must show two hosts per unit.
-        let fixture = try await CoordinatorFixture.start { $0.trustThreshold = 1_000_000 }
+        let fixture = try await CoordinatorFixture.start(backend: backend) { $0.trustThreshold = 1_000_000 }
         do {
             let astronomer = try await fixture.astronomer()
             let file = CoordinatorFixture.dataPath("tutorial.fil")

@@ -83,11 +83,11 @@ final class ProfilePlatform: @unchecked Sendable {
 
 @Suite("Charity hours: ledger, profiles, sync", .serialized)
 struct HoursTests {
-    @Test("hours equal the estimates of the units each volunteer validated; ledger synced exactly once through failures")
-    func hoursAndSync() async throws {
+    @Test("hours equal the estimates of the units each volunteer validated; ledger synced exactly once through failures", arguments: Backend.allCases)
+    func hoursAndSync(backend: Backend) async throws {
         let platform = ProfilePlatform(secret: "s3cret", refuse: [1, 4], applyThenFail: [2, 6])
         try await platform.serve { syncURL in
-            try await CoordinatorFixture.with({
+            try await CoordinatorFixture.with(backend: backend, {
                 $0.trustThreshold = 1_000_000
                 $0.syncURL = syncURL
                 $0.syncSecret = "s3cret"
@@ -154,9 +154,9 @@ struct HoursTests {
         }
     }
 
-    @Test("the ledger is append-only; a correction is a reversal entry; crediting is idempotent and capped per host-day")
-    func ledgerRules() async throws {
-        try await CoordinatorFixture.with({ $0.trustThreshold = 1_000_000 }) { f in
+    @Test("the ledger is append-only; a correction is a reversal entry; crediting is idempotent and capped per host-day", arguments: Backend.allCases)
+    func ledgerRules(backend: Backend) async throws {
+        try await CoordinatorFixture.with(backend: backend, { $0.trustThreshold = 1_000_000 }) { f in
             let astronomer = try await f.astronomer()
             let dataset = try await f.submitAndSplit(try f.simulatedObservation(), astronomer: astronomer)
             let a = try await f.host(name: "a")

@@ -8,9 +8,9 @@ import XunxingProtocol
 
 @Suite("Validation and deadlines", .serialized)
 struct ValidationTests {
-    @Test("a host returning different candidates is marked invalid and a replica is added")
-    func fabricatedResult() async throws {
-        try await CoordinatorFixture.with { f in
+    @Test("a host returning different candidates is marked invalid and a replica is added", arguments: Backend.allCases)
+    func fabricatedResult(backend: Backend) async throws {
+        try await CoordinatorFixture.with(backend: backend) { f in
             let astronomer = try await f.astronomer()
             _ = try await f.submitAndSplit(try f.simulatedObservation(), astronomer: astronomer)
             let honest = try await f.host(name: "honest")
@@ -33,9 +33,9 @@ struct ValidationTests {
         }
     }
 
-    @Test("an unacknowledged assignment is reissued quickly; the late host's report is refused")
-    func missedDeadline() async throws {
-        try await CoordinatorFixture.with({ $0.acknowledgeTimeout = 1 }) { f in
+    @Test("an unacknowledged assignment is reissued quickly; the late host's report is refused", arguments: Backend.allCases)
+    func missedDeadline(backend: Backend) async throws {
+        try await CoordinatorFixture.with(backend: backend, { $0.acknowledgeTimeout = 1 }) { f in
             let astronomer = try await f.astronomer()
             _ = try await f.submitAndSplit(try f.simulatedObservation(), astronomer: astronomer)
             let vanishing = try await f.host(name: "vanishing")

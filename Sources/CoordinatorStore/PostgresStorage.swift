@@ -1,0 +1,90 @@
+import Foundation
+import Logging
+import PostgresKit
+import PostgresNIO
+import SQLKit
+
+/// PostgreSQL, for a project that outgrows one machine: several coordinator processes share it.
+/// Each transaction takes a pooled connection; rows that concurrent coordinators could both
+/// change are locked (`FOR UPDATE`, or skipped with `SKIP LOCKED` where any free row will do),
+/// and a transaction that loses a deadlock or a serialisation conflict is run again.
+public final class PostgresStorage: SQLStorage {
+    public let dialect = SQLDialectKind.postgres
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+
+    private init(client: PostgresClient) {
+        self.client = client
+        self.runner = Task { await client.run() }
+    }
+
+    /// Connects to `url` (`postgres://user[:password]@host[:port]/database`) and applies pending
+    /// migrations (serialised across processes by an advisory lock).
+    public static func connect(url: String, logger: Logger = Logger(label: "xunxing.store")) async throws -> PostgresStorage {
+        let configuration = try configuration(from: url)
+        let storage = PostgresStorage(client: PostgresClient(configuration: configuration, backgroundLogger: logger))
+        do {
+            try await Migrations.apply(to: storage)
+        } catch {
+            storage.runner.cancel()
+            throw error
+        }
+        return storage
+    }
+
+    /// Parses a postgres:// URL into a client configuration.
+    public static func configuration(from url: String) throws -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
+            let host = components.host, !host.isEmpty
+        else { throw StorageError.invalidURL(url, "expected postgres://user[:password]@host[:port]/database") }
+        let database = String(components.path.drop(while: { $0 == "/" }))
+        var configuration = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
+            password: components.password, database: database.isEmpty ? nil : database, tls: .disable)
+        configuration.options.maximumConnections = 8
+        return configuration
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (SQLTransaction) async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await client.withConnection { connection in
+                    let db = connection.sql(queryLogLevel: nil)
+                    try await db.raw("BEGIN").run()
+                    do {
+                        let result = try await body(SQLTransaction(database: db, dialect: .postgres))
+                        try await db.raw("COMMIT").run()
+                        return result
+                    } catch {
+                        try? await db.raw("ROLLBACK").run()
+                        throw error
+                    }
+                }
+            } catch let error as PSQLError where attempt < 5 && Self.isRetryable(error) {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 5...50) * attempt))
+            }
+        }
+    }
+
+    static func isRetryable(_ error: PSQLError) -> Bool {
+        guard let code = error.serverInfo?[.sqlState] else { return false }
+        return code == "40001" || code == "40P01"  // serialization_failure, deadlock_detected
+    }
+
+    public func close() async throws {
+        runner.cancel()
+    }
+}
+
+/// Errors opening storage.
+public enum StorageError: Error, CustomStringConvertible {
+    case invalidURL(String, String)
+
+    public var description: String {
+        switch self {
+        case .invalidURL(let url, let expected): return "database URL '\(url)' is not valid: \(expected)"
+        }
+    }
+}
