@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "PulsarSearch", targets: ["PulsarSearch"]),
         .executable(name: "xunxing", targets: ["xunxing"]),
         .executable(name: "xunxing-coordinator", targets: ["xunxing-coordinator"]),
+        .executable(name: "xunxing-worker", targets: ["xunxing-worker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -100,6 +101,24 @@ let package = Package(
             ]
         ),
 
+        // The volunteer's worker: state directory, task store, checkpoints, backoff, host policies, run loop.
+        .target(
+            name: "Worker",
+            dependencies: [
+                "XunxingClient", "XunxingHTTPClient", "XunxingProtocol", "WorkUnits", "PulsarSearch",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "xunxing-worker",
+            dependencies: [
+                "Worker", "XunxingClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // Shared by the test targets: a real coordinator on loopback and hosts that speak its protocol.
         .target(
             name: "CoordinatorTestSupport",
@@ -132,6 +151,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+        .testTarget(
+            name: "WorkerTests",
+            dependencies: [
+                "Worker", "CoordinatorTestSupport", "CoordinatorService", "CoordinatorStore", "XunxingClient",
+                "XunxingProtocol", "WorkUnits", "PulsarSearch",
             ]
         ),
     ]

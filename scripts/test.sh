@@ -1,14 +1,33 @@
 #!/usr/bin/env bash
-# Builds everything and runs the whole test suite.
+# Builds everything and runs the whole test suite: SQLite and a throwaway PostgreSQL 15 cluster
+# (started here on a loopback port, stopped at the end), real HTTP over loopback, headless
+# Chromium for the web pages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-# The web-page tests load every page in a real headless browser.
-if ! command -v chromium >/dev/null; then
-    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+need=()
+command -v chromium >/dev/null || need+=(chromium)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
+if ((${#need[@]})); then
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+
+# A throwaway PostgreSQL cluster for the tests that run on both databases.
+PGBIN=/usr/lib/postgresql/15/bin
+PGDIR=$(mktemp -d)
+PGPORT=$((20000 + RANDOM % 20000))
+$sudo chown postgres:postgres "$PGDIR"
+pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
+pg "$PGBIN/initdb" -D "$PGDIR/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null
+pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w start \
+    -o "-p $PGPORT -c listen_addresses=127.0.0.1 -k $PGDIR -c fsync=off -c max_connections=200" >/dev/null
+stop_postgres() { pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate -w stop >/dev/null 2>&1 || true; $sudo rm -rf "$PGDIR"; }
+trap stop_postgres EXIT
+export XUNXING_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres"
 
 swift build --build-tests
 swift test --skip-build

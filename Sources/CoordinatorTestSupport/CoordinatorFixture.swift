@@ -13,11 +13,13 @@ import XunxingProtocol
 
 /// Test support: a real coordinator on a loopback port with its own temporary data directory.
 public final class CoordinatorFixture: @unchecked Sendable {
-    public let coordinator: Coordinator
+    public private(set) var coordinator: Coordinator
     public let baseURL: String
     public let directory: URL
-    private let task: Task<Void, Error>
-    private let group: ServiceGroup
+    private var task: Task<Void, Error>
+    private var group: ServiceGroup
+    private var configuration: CoordinatorConfiguration?
+    private var serverStopped = false
 
     public static var packageRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -38,20 +40,66 @@ public final class CoordinatorFixture: @unchecked Sendable {
         configuration.jobInterval = 0.2
         if backend == .postgres { configuration.databaseURL = try PostgresTestCluster.shared.makeDatabase() }
         adjust(&configuration)
+        let (coordinator, task, group, port) = try await serve(configuration)
+        let fixture = CoordinatorFixture(
+            coordinator: coordinator, baseURL: "http://127.0.0.1:\(port)", directory: directory, task: task, group: group)
+        configuration.port = port
+        fixture.configuration = configuration
+        return fixture
+    }
+
+    private static func serve(
+        _ configuration: CoordinatorConfiguration
+    ) async throws -> (Coordinator, Task<Void, Error>, ServiceGroup, Int) {
         var logger = Logger(label: "test.coordinator")
         logger.logLevel = .warning
         let coordinator = try await Coordinator.open(configuration, logger: logger)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = coordinator.application { port in continuation.yield(port) }
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
-        let task = Task { try await group.run() }
+        let task = Task {
+            defer { continuation.finish() }
+            try await group.run()
+        }
         var port = 0
         for await p in ports {
             port = p
             break
         }
-        return CoordinatorFixture(
-            coordinator: coordinator, baseURL: "http://127.0.0.1:\(port)", directory: directory, task: task, group: group)
+        guard port != 0 else {
+            // The server did not start (its port is taken, ...).
+            try? await coordinator.store.close()
+            try await task.value
+            throw FixtureError.timeout("the coordinator to listen on port \(configuration.port)")
+        }
+        return (coordinator, task, group, port)
+    }
+
+    /// Stops the server (nothing listens on its port any more) but keeps its data directory, so
+    /// that ``restartServer()`` can bring the same coordinator back.
+    public func stopServer() async {
+        guard !serverStopped else { return }
+        serverStopped = true
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+        try? await coordinator.store.close()
+    }
+
+    /// Starts the coordinator again on the same data directory and port after ``stopServer()``.
+    public func restartServer(timeout: Double = 10) async throws {
+        guard serverStopped, let configuration else { return }
+        let end = Date().addingTimeInterval(timeout)
+        while true {
+            do {
+                (coordinator, task, group, _) = try await Self.serve(configuration)
+                serverStopped = false
+                return
+            } catch {
+                // The port may linger for a moment after the old server closed it.
+                if Date() > end { throw error }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
     }
 
     private init(coordinator: Coordinator, baseURL: String, directory: URL, task: Task<Void, Error>, group: ServiceGroup) {
@@ -63,9 +111,7 @@ public final class CoordinatorFixture: @unchecked Sendable {
     }
 
     public func stop() async {
-        await group.triggerGracefulShutdown()
-        _ = try? await task.value
-        try? await coordinator.store.close()
+        await stopServer()
         try? FileManager.default.removeItem(at: directory)
     }
 

@@ -1,0 +1,45 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// The CPU-use limit as a duty cycle: after a trial that took `busy` CPU seconds a search thread
+/// rests `busy * (100 / limit - 1)` seconds, so over time it uses `limit` percent of its core.
+public struct DutyCycle: Sendable, Equatable {
+    /// Percent of a core a search may use, 1...100.
+    public let limitPercent: Double
+
+    public init(limitPercent: Double) {
+        self.limitPercent = min(100, max(1, limitPercent))
+    }
+
+    /// Seconds to rest after `busy` seconds of work.
+    public func rest(afterBusy busy: Double) -> Double {
+        guard limitPercent < 100, busy > 0 else { return 0 }
+        return busy * (100 / limitPercent - 1)
+    }
+
+    /// The wall-clock time the work of `cpuSeconds` takes under this limit.
+    public func wallSeconds(forCPUSeconds cpuSeconds: Double) -> Double {
+        cpuSeconds * 100 / limitPercent
+    }
+}
+
+/// CPU time of the calling thread, seconds.
+public func threadCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Lowers the process's scheduling priority (niceness 0...19); true on success.
+@discardableResult
+public func lowerPriority(niceness: Int) -> Bool {
+    #if canImport(Glibc)
+    return setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Int32(niceness)) == 0
+    #else
+    return setpriority(PRIO_PROCESS, 0, Int32(niceness)) == 0
+    #endif
+}

@@ -1,0 +1,66 @@
+import Foundation
+
+/// Why searching is paused.
+public enum PauseReason: Sendable, Equatable, CustomStringConvertible {
+    /// Other processes use this share of the CPUs.
+    case machineInUse(load: Double)
+    /// Keyboard or mouse were used in the last minutes.
+    case userActive
+    case onBattery
+    /// The hottest thermal zone is at this temperature, °C.
+    case tooHot(celsius: Double)
+
+    public var description: String {
+        switch self {
+        case .machineInUse(let load): return "machine in use (other processes use \(Int((load * 100).rounded()))% of the CPUs)"
+        case .userActive: return "machine in use (keyboard or mouse)"
+        case .onBattery: return "on battery"
+        case .tooHot(let celsius): return "too hot (\(String(format: "%.1f", celsius)) °C)"
+        }
+    }
+}
+
+/// The host policies that decide whether searches may run now: in use, on battery, too hot. One
+/// instance, called from one thread (the daemon's supervisor) about once per loop interval.
+public struct GuestPolicy: Sendable {
+    public let configuration: WorkerConfiguration
+    /// Degrees below the thermal limit at which searching resumes.
+    public static let thermalHysteresis = 5.0
+
+    private let sys: SysReader
+    private let proc: ProcReader
+    private var loadMeter: OtherLoadMeter
+    private var lastInputCount: UInt64?
+    private var lastInputChange: Date?
+    private var hot = false
+
+    public init(configuration: WorkerConfiguration) {
+        self.configuration = configuration
+        sys = SysReader(root: configuration.sysRoot)
+        proc = ProcReader(root: configuration.procRoot)
+        loadMeter = OtherLoadMeter(reader: proc)
+    }
+
+    /// Why searching should pause now, or nil to run.
+    public mutating func evaluate(now: Date = Date()) -> PauseReason? {
+        if let limit = configuration.thermalLimitCelsius, let celsius = sys.hottestZoneCelsius() {
+            if celsius > limit { hot = true }
+            if hot && celsius < limit - Self.thermalHysteresis { hot = false }
+            if hot { return .tooHot(celsius: celsius) }
+        }
+        if configuration.pauseOnBattery, sys.onBattery() { return .onBattery }
+        if configuration.pauseWhenInUse {
+            if let count = proc.inputInterrupts() {
+                if let last = lastInputCount, count != last { lastInputChange = now }
+                lastInputCount = count
+            }
+            if let changed = lastInputChange, now.timeIntervalSince(changed) < configuration.inUseIdleMinutes * 60 {
+                return .userActive
+            }
+            if let load = loadMeter.sample(), load > configuration.inUseLoadThreshold {
+                return .machineInUse(load: load)
+            }
+        }
+        return nil
+    }
+}

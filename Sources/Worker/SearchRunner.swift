@@ -1,0 +1,151 @@
+import Foundation
+import Logging
+import PulsarSearch
+import WorkUnits
+import XunxingProtocol
+
+/// Searches one task on its own thread: verifies the payload, resumes from the checkpoint, writes
+/// a checkpoint after every trial, honours the CPU limit and pauses, and on completion stores the
+/// result for upload. Stops after the current trial when the daemon stops.
+final class SearchRunner: @unchecked Sendable {
+    enum Outcome: Sendable, Equatable {
+        case running, finished, stopped, corruptPayload, failed(String)
+    }
+
+    let record: TaskRecord
+    let store: TaskStore
+    let planner: FFTPlanner
+    let dutyCycle: DutyCycle
+    let stop: StopFlag
+    let shared: Locked<DaemonState>
+    let logger: Logger
+    let software: String
+    private let outcomeBox = Locked<Outcome>(.running)
+
+    init(record: TaskRecord, store: TaskStore, planner: FFTPlanner, dutyCycle: DutyCycle, stop: StopFlag,
+         shared: Locked<DaemonState>, logger: Logger, software: String) {
+        self.record = record
+        self.store = store
+        self.planner = planner
+        self.dutyCycle = dutyCycle
+        self.stop = stop
+        self.shared = shared
+        self.logger = logger
+        self.software = software
+    }
+
+    var replica: String { record.replicaID }
+    var outcome: Outcome { outcomeBox.current }
+
+    func start() {
+        startThread(name: "search \(replica)") { [self] in
+            let result = run()
+            shared.with { _ = $0.live.removeValue(forKey: replica) }
+            outcomeBox.with { $0 = result }
+        }
+    }
+
+    func run() -> Outcome {
+        let path = store.payloadPath(replica)
+        do {
+            try PayloadChecksum.verify(path: path, expected: record.assignment.payloadSHA256)
+        } catch let error as WorkerError {
+            logger.warning("\(error.description) (replica \(replica)); deleting the payload and downloading it again")
+            unlink(path)
+            var updated = record
+            updated.payloadVerified = false
+            updated.checksumFailures += 1
+            try? store.save(updated)
+            return .corruptPayload
+        } catch {
+            return .failed("\(error)")
+        }
+        do {
+            return try search(path: path)
+        } catch {
+            logger.error("replica \(replica): search failed: \(error)")
+            return .failed("\(error)")
+        }
+    }
+
+    private func search(path: String) throws -> Outcome {
+        let executor = try WorkUnitExecutor(payload: path, planner: planner)
+        let count = executor.trialCount
+        var checkpoint = try store.checkpoint(replica)
+        if let c = checkpoint, c.trialCount != count || c.nextTrial > count || c.nextTrial < 0 {
+            logger.warning("replica \(replica): checkpoint does not fit the payload (\(c.nextTrial)/\(c.trialCount) vs \(count) trials); starting again")
+            checkpoint = nil
+        }
+        var state = checkpoint ?? Checkpoint(nextTrial: 0, trialCount: count, cpuSeconds: 0, elapsedSeconds: 0)
+        let logPath = store.candidateLogPath(replica)
+        var log: CandidateLog
+        var earlier: [SeriesCandidate]
+        do {
+            (log, earlier) = try CandidateLog.open(path: logPath, validBytes: state.candidateBytes, expectedCount: state.candidateCount)
+        } catch {
+            logger.warning("replica \(replica): \(error); starting again")
+            state = Checkpoint(nextTrial: 0, trialCount: count, cpuSeconds: 0, elapsedSeconds: 0)
+            (log, earlier) = try CandidateLog.open(path: logPath, validBytes: 0, expectedCount: 0)
+        }
+        if state.nextTrial > 0 {
+            state.resumes += 1
+            logger.notice("resuming replica \(replica) at trial \(state.nextTrial) of \(count)")
+        } else {
+            logger.info("starting replica \(replica): \(count) trials")
+        }
+        let startedAt = Date()
+        let firstTrial = state.nextTrial
+        shared.with { $0.live[replica] = LiveProgress(trialsDone: firstTrial, trialCount: count, startedAtTrial: firstTrial, startedAt: startedAt) }
+
+        var cpuMark = threadCPUSeconds()
+        var wallMark = Date()
+        var activeWall = 0.0
+        var saveError: Error?
+        let (candidates, completed) = executor.run(from: state.nextTrial, carrying: earlier) { next, found in
+            let cpuNow = threadCPUSeconds()
+            let busy = cpuNow - cpuMark
+            let wallNow = Date()
+            state.cpuSeconds += busy
+            state.elapsedSeconds += wallNow.timeIntervalSince(wallMark)
+            activeWall += wallNow.timeIntervalSince(wallMark)
+            state.nextTrial = next
+            state.updatedAt = wallNow
+            do {
+                // The trial's candidates reach the disk before the checkpoint that counts them.
+                try log.append(found[log.count...])
+                state.candidateCount = log.count
+                state.candidateBytes = log.bytes
+                try store.saveCheckpoint(state, replica: replica)
+            } catch {
+                saveError = error
+                return false
+            }
+            let done = next - firstTrial
+            let perTrial = dutyCycle.wallSeconds(forCPUSeconds: activeWall) / Double(max(1, done))
+            shared.with { $0.live[replica] = LiveProgress(
+                trialsDone: next, trialCount: count, startedAtTrial: firstTrial, startedAt: startedAt, secondsPerTrial: perTrial) }
+            if stop.isSet { return false }
+            // The CPU limit: rest in proportion to the work just done.
+            if stop.wait(seconds: dutyCycle.rest(afterBusy: busy)) { return false }
+            // Paused (in use, on battery, too hot): wait here; the checkpoint is already written.
+            while shared.with({ $0.pauseReason }) != nil {
+                if stop.wait(seconds: 0.25) { return false }
+            }
+            cpuMark = threadCPUSeconds()
+            wallMark = Date()
+            return true
+        }
+        if let saveError { throw saveError }
+        guard completed == count else {
+            logger.info("replica \(replica): stopped after trial \(completed) of \(count); checkpoint written")
+            return .stopped
+        }
+        let result = WorkUnitResult(
+            workUnitID: record.assignment.workUnitID, candidates: candidates, cpuSeconds: state.cpuSeconds,
+            elapsedSeconds: state.elapsedSeconds, seriesSearched: completed, software: software)
+        try store.finish(PendingResult(replicaID: replica, result: result))
+        try? planner.saveWisdom()
+        logger.info("finished replica \(replica): \(candidates.count) candidates, \(String(format: "%.2f", state.cpuSeconds)) CPU s")
+        return .finished
+    }
+}

@@ -1,0 +1,90 @@
+import Dispatch
+import Foundation
+
+/// A value shared between the daemon's threads, behind a lock.
+public final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    public init(_ value: Value) {
+        self.value = value
+    }
+
+    /// Runs `body` with the value, holding the lock.
+    @discardableResult
+    public func with<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+
+    public var current: Value { with { $0 } }
+}
+
+/// A flag threads can wait on: set once (SIGTERM, SIGINT, end of run), never cleared.
+public final class StopFlag: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var set = false
+
+    public init() {}
+
+    public var isSet: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return set
+    }
+
+    public func trigger() {
+        condition.lock()
+        set = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Sleeps up to `seconds`; returns early (true) when the flag is set.
+    @discardableResult
+    public func wait(seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(max(0, seconds))
+        condition.lock()
+        defer { condition.unlock() }
+        while !set {
+            if !condition.wait(until: deadline) { break }
+        }
+        return set
+    }
+}
+
+/// SIGTERM, SIGINT and SIGHUP set a ``StopFlag`` (through dispatch sources, so the handlers run as
+/// ordinary code, not in signal context).
+public final class SignalWatcher: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+
+    public init(stop: StopFlag, signals: [Int32] = [SIGTERM, SIGINT, SIGHUP], onSignal: @escaping @Sendable (Int32) -> Void = { _ in }) {
+        let queue = DispatchQueue(label: "xunxing-worker.signals")
+        for number in signals {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler {
+                onSignal(number)
+                stop.trigger()
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    deinit {
+        for source in sources { source.cancel() }
+    }
+}
+
+/// Starts `body` on a new thread (for blocking work: libcurl transfers and searches never run
+/// on the Swift concurrency pool).
+@discardableResult
+func startThread(name: String, stackSize: Int = 8 << 20, _ body: @escaping @Sendable () -> Void) -> Thread {
+    let thread = Thread(block: body)
+    thread.name = name
+    thread.stackSize = stackSize
+    thread.start()
+    return thread
+}

@@ -1,0 +1,91 @@
+import Foundation
+import PulsarSearch
+import XunxingProtocol
+
+/// One assignment the worker holds: `tasks/<replica>/assignment.json`.
+public struct TaskRecord: Codable, Sendable, Equatable {
+    public var assignment: Assignment
+    /// The coordinator confirmed it knows we have it.
+    public var acknowledged: Bool
+    /// The payload is complete and its SHA-256 matched.
+    public var payloadVerified: Bool
+    /// Downloads whose checksum did not match, so far.
+    public var checksumFailures: Int
+    public var receivedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case assignment, acknowledged, payloadVerified = "payload_verified", checksumFailures = "checksum_failures"
+        case receivedAt = "received_at"
+    }
+
+    public init(assignment: Assignment, acknowledged: Bool = false, payloadVerified: Bool = false,
+                checksumFailures: Int = 0, receivedAt: Date = Date()) {
+        self.assignment = assignment
+        self.acknowledged = acknowledged
+        self.payloadVerified = payloadVerified
+        self.checksumFailures = checksumFailures
+        self.receivedAt = receivedAt
+    }
+
+    public var replicaID: String { assignment.replicaID }
+}
+
+/// Where a search stopped: `tasks/<replica>/checkpoint.json`, written after every trial.
+public struct Checkpoint: Codable, Sendable, Equatable {
+    /// The first trial not yet searched (trials are numbered series-major).
+    public var nextTrial: Int
+    /// Trials in the unit.
+    public var trialCount: Int
+    /// Candidates found by trials `0..<nextTrial` (the first lines of `candidates.jsonl`).
+    public var candidateCount: Int
+    /// Bytes of `candidates.jsonl` holding them; anything after is cut off on resuming.
+    public var candidateBytes: Int
+    /// CPU seconds spent on the unit so far, over every run.
+    public var cpuSeconds: Double
+    /// Wall-clock seconds spent on the unit so far, over every run.
+    public var elapsedSeconds: Double
+    /// How many times the search was resumed from a checkpoint.
+    public var resumes: Int
+    public var updatedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case nextTrial = "next_trial", trialCount = "trial_count", candidateCount = "candidate_count"
+        case candidateBytes = "candidate_bytes", cpuSeconds = "cpu_seconds"
+        case elapsedSeconds = "elapsed_seconds", resumes, updatedAt = "updated_at"
+    }
+
+    public init(nextTrial: Int, trialCount: Int, candidateCount: Int = 0, candidateBytes: Int = 0, cpuSeconds: Double,
+                elapsedSeconds: Double, resumes: Int = 0, updatedAt: Date = Date()) {
+        self.nextTrial = nextTrial
+        self.trialCount = trialCount
+        self.candidateCount = candidateCount
+        self.candidateBytes = candidateBytes
+        self.cpuSeconds = cpuSeconds
+        self.elapsedSeconds = elapsedSeconds
+        self.resumes = resumes
+        self.updatedAt = updatedAt
+    }
+
+    /// Fraction of the unit done, 0...1.
+    public var progress: Double { trialCount > 0 ? min(1, max(0, Double(nextTrial) / Double(trialCount))) : 0 }
+}
+
+/// A finished result awaiting upload: `results/<replica>.json`.
+public struct PendingResult: Codable, Sendable, Equatable {
+    public var replicaID: String
+    public var result: WorkUnitResult
+    public var finishedAt: Date
+    /// Failed upload attempts so far.
+    public var attempts: Int
+
+    enum CodingKeys: String, CodingKey {
+        case replicaID = "replica_id", result, finishedAt = "finished_at", attempts
+    }
+
+    public init(replicaID: String, result: WorkUnitResult, finishedAt: Date = Date(), attempts: Int = 0) {
+        self.replicaID = replicaID
+        self.result = result
+        self.finishedAt = finishedAt
+        self.attempts = attempts
+    }
+}

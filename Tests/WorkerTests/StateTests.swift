@@ -1,0 +1,208 @@
+import CoordinatorTestSupport
+import Foundation
+import PulsarSearch
+import Testing
+@testable import Worker
+import XunxingProtocol
+
+@Suite("State directory")
+struct StateTests {
+    static func temporaryState() throws -> StateDirectory {
+        let state = StateDirectory(path: FileManager.default.temporaryDirectory.appendingPathComponent("state-\(UUID().uuidString)").path)
+        try state.prepare()
+        return state
+    }
+
+    static func assignment(_ replica: String, cost: Double = 10) -> Assignment {
+        Assignment(replicaID: replica, workUnitID: "wu-\(replica)", payloadURL: "/api/v1/workunits/x/payload",
+                   payloadSHA256: String(repeating: "0", count: 64), payloadSize: 100, estimatedCost: cost,
+                   deadline: Date(timeIntervalSince1970: 2_000_000_000))
+    }
+
+    @Test("atomic writes replace whole files with the asked mode and leave no temporary files")
+    func atomicWrites() throws {
+        let state = try Self.temporaryState()
+        defer { try? FileManager.default.removeItem(atPath: state.path) }
+        let host = HostIdentity(coordinatorURL: "http://127.0.0.1:1", hostID: "h1", hostKey: "secret", name: "box",
+                                attachedAt: Date(timeIntervalSince1970: 1_800_000_000.25))
+        try state.saveHost(host)
+        try state.saveHost(host)
+        #expect(try state.loadHost() == host)
+        let attributes = try FileManager.default.attributesOfItem(atPath: state.hostFile)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        try AtomicFile.write(Data("one".utf8), to: state.path + "/x")
+        try AtomicFile.write(Data("two".utf8), to: state.path + "/x")
+        #expect(FileManager.default.contents(atPath: state.path + "/x") == Data("two".utf8))
+        let names = try FileManager.default.contentsOfDirectory(atPath: state.path)
+        #expect(!names.contains { $0.contains(".tmp-") }, "\(names)")
+        // A leftover of a killed process is removed when the directory is prepared.
+        _ = FileManager.default.createFile(atPath: state.path + "/status.json.tmp-1-2", contents: Data())
+        try state.prepare()
+        #expect(!FileManager.default.fileExists(atPath: state.path + "/status.json.tmp-1-2"))
+        // A damaged file is reported with its path.
+        try Data("{\"host_id\": 3}".utf8).write(to: URL(fileURLWithPath: state.hostFile))
+        #expect(throws: WorkerError.self) { try state.loadHost() }
+        do {
+            _ = try state.loadHost()
+        } catch let error as WorkerError {
+            #expect(error.description.contains(state.hostFile))
+        }
+    }
+
+    @Test("not attached: the error says how to attach")
+    func notAttached() throws {
+        let state = try Self.temporaryState()
+        defer { try? FileManager.default.removeItem(atPath: state.path) }
+        #expect(throws: WorkerError.notAttached(stateDirectory: state.path)) { try state.loadHost() }
+        #expect(WorkerError.notAttached(stateDirectory: "/s").description.contains("xunxing-worker attach"))
+    }
+
+    @Test("configuration: missing fields take defaults, bad values name the field and value, set() parses")
+    func configuration() throws {
+        let state = try Self.temporaryState()
+        defer { try? FileManager.default.removeItem(atPath: state.path) }
+        try Data("{\"cores\": 3, \"cpu_limit_percent\": 40}".utf8).write(to: URL(fileURLWithPath: state.configFile))
+        let loaded = try state.loadConfiguration()
+        #expect(loaded.cores == 3 && loaded.cpuLimitPercent == 40 && loaded.bufferSeconds == WorkerConfiguration().bufferSeconds)
+        #expect(WorkerConfiguration().effectiveCores(available: 4) == 3 && WorkerConfiguration().effectiveCores(available: 1) == 1)
+        try Data("{\"cpu_limit_percent\": 0}".utf8).write(to: URL(fileURLWithPath: state.configFile))
+        do {
+            _ = try state.loadConfiguration()
+            Issue.record("accepted cpu_limit_percent 0")
+        } catch let error as WorkerError {
+            #expect(error.description.contains("cpu_limit_percent") && error.description.contains("value 0"))
+            #expect(error.description.contains(state.configFile))
+        }
+        var c = WorkerConfiguration()
+        try c.set("pause_when_in_use", "yes")
+        try c.set("thermal_limit_celsius", "80")
+        try c.set("cores", "2")
+        try c.set("proxy", "http://proxy:3128")
+        #expect(c.pauseWhenInUse && c.thermalLimitCelsius == 80 && c.cores == 2 && c.proxy == "http://proxy:3128")
+        try c.set("thermal_limit_celsius", "")
+        #expect(c.thermalLimitCelsius == nil)
+        #expect(throws: WorkerError.self) { try c.set("cpu_limit_percent", "150") }
+        #expect(throws: WorkerError.self) { try c.set("colour", "blue") }
+        try state.saveConfiguration(c)
+        #expect(try state.loadConfiguration() == c)
+    }
+
+    @Test("task store: unsafe replica ids are refused; finishing stores the result before removing the task")
+    func taskStore() throws {
+        let state = try Self.temporaryState()
+        defer { try? FileManager.default.removeItem(atPath: state.path) }
+        let store = TaskStore(state: state)
+        #expect(throws: WorkerError.self) { try TaskStore.checkReplicaID("../etc") }
+        #expect(throws: WorkerError.self) { try store.save(TaskRecord(assignment: Self.assignment("a/b"))) }
+        try store.save(TaskRecord(assignment: Self.assignment("r1"), receivedAt: Date(timeIntervalSince1970: 2)))
+        try store.save(TaskRecord(assignment: Self.assignment("r2"), receivedAt: Date(timeIntervalSince1970: 1)))
+        #expect(try store.tasks().map(\.replicaID) == ["r2", "r1"])
+        let candidate = SeriesCandidate(frequency: 4, harmonics: 2, power: 30, sigma: 6, acceleration: 0, dm: 10, dmIndex: 1)
+        let checkpoint = Checkpoint(nextTrial: 3, trialCount: 12, candidateCount: 1, candidateBytes: 100,
+            cpuSeconds: 1.5, elapsedSeconds: 2, updatedAt: Date(timeIntervalSince1970: 1_800_000_000.5))
+        try store.saveCheckpoint(checkpoint, replica: "r1")
+        #expect(try store.checkpoint("r1") == checkpoint)
+        #expect(checkpoint.progress == 0.25)
+        let result = WorkUnitResult(workUnitID: "wu-r1", candidates: [candidate], cpuSeconds: 2,
+                                    elapsedSeconds: 3, seriesSearched: 12, software: "test")
+        try store.finish(PendingResult(replicaID: "r1", result: result))
+        #expect(try store.tasks().map(\.replicaID) == ["r2"])
+        #expect(try store.pendingResults().map(\.result) == [result])
+        // A crash between storing a result and removing its task: the task is skipped, and swept
+        // at the next start with directories that never got their record.
+        try store.save(TaskRecord(assignment: Self.assignment("r1")))
+        #expect(try store.tasks().map(\.replicaID) == ["r2"])
+        try FileManager.default.createDirectory(atPath: state.taskDirectory("half"), withIntermediateDirectories: true)
+        #expect(try store.tasks().map(\.replicaID) == ["r2"])
+        store.sweep()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: state.tasksDirectory) == ["r2"])
+        store.removeResult("r1")
+        #expect(try store.pendingResults().isEmpty)
+    }
+
+    @Test("candidate log: appended per trial; on resuming, bytes after the checkpoint are cut off")
+    func candidateLog() throws {
+        let state = try Self.temporaryState()
+        defer { try? FileManager.default.removeItem(atPath: state.path) }
+        let path = state.path + "/candidates.jsonl"
+        let found = (0..<5).map {
+            SeriesCandidate(frequency: Double($0) + 0.5, harmonics: 4, power: 20, sigma: 5, acceleration: 0, dm: 3, dmIndex: $0)
+        }
+        var (log, earlier) = try CandidateLog.open(path: path, validBytes: 0, expectedCount: 0)
+        #expect(earlier.isEmpty)
+        try log.append(found[0..<2])
+        try log.append(found[2..<2])
+        let (bytes, count) = (log.bytes, log.count)
+        try log.append(found[2..<5])  // written, but the worker is killed before its checkpoint
+        (log, earlier) = try CandidateLog.open(path: path, validBytes: bytes, expectedCount: count)
+        #expect(earlier == Array(found[0..<2]))
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int == bytes)
+        try log.append(found[2..<5])
+        (_, earlier) = try CandidateLog.open(path: path, validBytes: log.bytes, expectedCount: 5)
+        #expect(earlier == found)
+        // A checkpoint that counts more than the log holds is refused (the search starts again).
+        #expect(throws: WorkerError.self) { try CandidateLog.open(path: path, validBytes: 1 << 20, expectedCount: 5) }
+        #expect(throws: WorkerError.self) { try CandidateLog.open(path: path, validBytes: bytes, expectedCount: 3) }
+    }
+
+    @Test("status JSON: tasks[].progress in 0...1 and seconds_left, pending_uploads, backoff, hours null")
+    func statusShape() throws {
+        let state = try Self.temporaryState()
+        defer { try? FileManager.default.removeItem(atPath: state.path) }
+        let store = TaskStore(state: state)
+        let host = HostIdentity(coordinatorURL: "http://c", hostID: "h", hostKey: "k", name: "n")
+        try store.save(TaskRecord(assignment: Self.assignment("run", cost: 20), acknowledged: true, payloadVerified: true))
+        try store.save(TaskRecord(assignment: Self.assignment("new", cost: 8), acknowledged: true))
+        try store.saveCheckpoint(Checkpoint(nextTrial: 5, trialCount: 10, cpuSeconds: 1, elapsedSeconds: 1), replica: "run")
+        try store.savePending(PendingResult(replicaID: "done", result: WorkUnitResult(
+            workUnitID: "wu-done", candidates: [], cpuSeconds: 1, elapsedSeconds: 1, seriesSearched: 1, software: "t"),
+            finishedAt: Date(timeIntervalSince1970: 1_800_000_000), attempts: 2))
+        var configuration = WorkerConfiguration()
+        configuration.speed = 2
+        configuration.cpuLimitPercent = 50
+        let settings = RunSettings(configuration: configuration)
+        var shared = DaemonState(backoff: Backoff(base: 1, cap: 10))
+        let now = Date(timeIntervalSince1970: 1_800_000_000.125)
+        shared.backoff.recordFailure("coordinator unreachable", at: now, unit: { 0.5 })
+        shared.live["run"] = LiveProgress(trialsDone: 6, trialCount: 10, startedAtTrial: 5, startedAt: Date(), secondsPerTrial: 0.5)
+        let status = StatusBuilder(store: store, settings: settings).build(
+            host: host, tasks: try store.tasks(), pending: try store.pendingResults(), shared: shared, running: true, now: now)
+        let json = try JSONSerialization.jsonObject(with: StateCoding.encoder().encode(status)) as! [String: Any]
+        let tasks = try #require(json["tasks"] as? [[String: Any]])
+        #expect(tasks.count == 2)
+        for task in tasks {
+            let progress = try #require(task["progress"] as? Double)
+            #expect((0...1).contains(progress))
+            #expect(task["seconds_left"] is Double)
+        }
+        let running = try #require(tasks.first { $0["replica_id"] as? String == "run" })
+        #expect(running["state"] as? String == "running" && running["progress"] as? Double == 0.6)
+        #expect(running["seconds_left"] as? Double == 2)  // 4 trials at 0.5 s
+        let waiting = try #require(tasks.first { $0["replica_id"] as? String == "new" })
+        #expect(waiting["state"] as? String == "downloading")
+        #expect(waiting["seconds_left"] as? Double == 8)  // 8 reference s / speed 2 / 50%
+        let uploads = try #require(json["pending_uploads"] as? [[String: Any]])
+        #expect(uploads.count == 1 && uploads[0]["attempts"] as? Int == 2)
+        let backoff = try #require(json["backoff"] as? [String: Any])
+        #expect(backoff["failures"] as? Int == 1 && backoff["delay_seconds"] as? Double == 0.5)
+        #expect(backoff["last_error"] as? String == "coordinator unreachable")
+        #expect(json.keys.contains("hours") && json["hours"] is NSNull)
+        // And it decodes back.
+        #expect(try StateCoding.decoder().decode(WorkerStatus.self, from: StateCoding.encoder().encode(status)) == status)
+    }
+
+    @Test("the systemd unit is hardened and runs the daemon on /var/lib/xunxing")
+    func systemdUnit() throws {
+        let path = CoordinatorFixture.packageRoot.appendingPathComponent("packaging/xunxing-worker.service").path
+        let unit = try String(contentsOfFile: path, encoding: .utf8)
+        for line in [
+            "ExecStart=/usr/bin/xunxing-worker run --state-dir /var/lib/xunxing", "User=xunxing", "Nice=19",
+            "CPUSchedulingPolicy=idle", "IOSchedulingClass=idle", "NoNewPrivileges=yes", "ProtectSystem=strict",
+            "ProtectHome=yes", "PrivateTmp=yes", "PrivateDevices=yes", "StateDirectory=xunxing", "CapabilityBoundingSet=",
+            "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "SystemCallFilter=@system-service",
+            "MemoryDenyWriteExecute=yes", "KillSignal=SIGTERM", "TimeoutStopSec=30",
+        ] {
+            #expect(unit.split(separator: "\n").contains { $0 == line }, "missing \(line)")
+        }
+    }
+}
