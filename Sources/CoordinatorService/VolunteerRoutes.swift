@@ -73,7 +73,7 @@ extension Coordinator {
             }
             var sync: VolunteerProfile.SyncState?
             if let s = try await tx.volunteerSync(account: id) {
-                let last = try await tx.ledger(account: id, after: s.syncedSeq, limit: 100_000).count
+                let last = try await tx.ledgerCount(account: id, after: s.syncedSeq)
                 sync = .init(
                     platformProfileID: s.platformProfileId,
                     state: s.failures > 0 ? "failing" : (last > 0 ? "pending" : "synced"), pendingEntries: last,

@@ -173,6 +173,11 @@ extension SQLTransaction {
             """)
     }
 
+    /// One volunteer's ledger entries after `seq` (those the platform has not acknowledged).
+    public func ledgerCount(account: String, after seq: Int) async throws -> Int {
+        try await count("SELECT COUNT(*) AS n FROM hours_ledger WHERE account_id = \(bind: account) AND volunteer_seq > \(bind: seq)")
+    }
+
     /// Ledger entries not yet acknowledged by the platform, all volunteers (for metrics).
     public func unsyncedEntryCount() async throws -> Int {
         try await count("""
