@@ -9,18 +9,56 @@ import WorkUnits
 import XunxingClient
 import XunxingProtocol
 
+/// Holds every host after a given number of reports until the test has done what it wants to do
+/// mid-run (kill a coordinator), so the run cannot finish before that on a fast or loaded machine.
+final class MidRunGate: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var reports = 0
+    private var isOpen = false
+    let holdAfter: Int
+
+    init(holdAfter: Int) { self.holdAfter = holdAfter }
+
+    /// Counts one report; blocks the calling host while the gate is closed and enough reports are in.
+    func reported() {
+        condition.lock()
+        defer { condition.unlock() }
+        reports += 1
+        condition.broadcast()
+        while !isOpen && reports >= holdAfter { condition.wait() }
+    }
+
+    /// Waits (off the concurrency pool) until `holdAfter` reports are in, or `timeout` passes.
+    func waitUntilHeld(timeout: TimeInterval) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date().addingTimeInterval(timeout)
+        while reports < holdAfter { if !condition.wait(until: deadline) { return false } }
+        return true
+    }
+
+    func open() {
+        condition.lock()
+        isOpen = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
 /// A host that talks to whichever coordinator answers (as behind a load balancer), recording
 /// every replica it was handed and what became of its result.
 final class RoamingHost: @unchecked Sendable {
     let hostID: String
     let clients: [CoordinatorClient]
+    let gate: MidRunGate
     private(set) var assigned: [String] = []
     private(set) var reported: [String: String] = [:]
     private var current = 0
 
-    init(hostID: String, clients: [CoordinatorClient]) {
+    init(hostID: String, clients: [CoordinatorClient], gate: MidRunGate) {
         self.hostID = hostID
         self.clients = clients
+        self.gate = gate
     }
 
     func call<T>(_ body: (CoordinatorClient) throws -> T) throws -> T {
@@ -59,6 +97,7 @@ final class RoamingHost: @unchecked Sendable {
             } catch let error as CoordinatorClientError where error.status == 409 {
                 reported[a.replicaID] = "late"  // its deadline passed while a coordinator was down
             }
+            gate.reported()
         }
     }
 }
@@ -82,6 +121,7 @@ struct ScaleOutTests {
         let file = CoordinatorFixture.dataPath("tutorial.fil")
         let dataset = try await onThread { try astronomer.submit(file: file, name: "t", preset: "tiny", dmMax: nil, accelMax: nil, sha256: nil) }
 
+        let gate = MidRunGate(holdAfter: 6)
         // Eight hosts of eight volunteers, spread over the three coordinators.
         let hosts = try await onThread { () -> [RoamingHost] in
             try (0..<8).map { i in
@@ -90,7 +130,8 @@ struct ScaleOutTests {
                 let registration = try CoordinatorClient(baseURL: base, secret: account.accountKey)
                     .registerHost(HostRegistration(name: "h\(i)", cores: 1, memoryMB: 512, os: "Linux"))
                 let order = (0..<3).map { servers[(i + $0) % 3].baseURL }
-                return RoamingHost(hostID: registration.hostID, clients: order.map { CoordinatorClient(baseURL: $0, secret: registration.hostKey) })
+                return RoamingHost(
+                    hostID: registration.hostID, clients: order.map { CoordinatorClient(baseURL: $0, secret: registration.hostKey) }, gate: gate)
             }
         }
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("hosts"), withIntermediateDirectories: true)
@@ -100,19 +141,14 @@ struct ScaleOutTests {
                 try await group.waitForAll()
             }
         }
-        // Kill the second coordinator once the search is under way, before it is done.
+        // Kill the second coordinator once six results are in; the hosts wait at the gate until it is
+        // down, so the rest of the search runs with one coordinator gone.
         let client = CoordinatorClient(baseURL: servers[0].baseURL, secret: astronomer.secret)
-        var killedAt: DatasetStatus.UnitCounts?
-        while killedAt == nil {
-            let s = try await onThread { try client.dataset(dataset.id) }
-            if s.state == "complete" { break }
-            if s.units.validated >= 1 {
-                servers[1].kill()
-                killedAt = s.units
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        let counts = try #require(killedAt, "the dataset finished before a coordinator could be killed")
+        let held = try await onThread { gate.waitUntilHeld(timeout: 120) }
+        #expect(held, "six results never came in")
+        servers[1].kill()
+        gate.open()
+        let counts = try await onThread { try client.dataset(dataset.id).units }
         #expect(counts.validated < counts.total)
         try await work.value
 
