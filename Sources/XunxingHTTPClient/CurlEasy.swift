@@ -10,7 +10,7 @@ private let curlGlobalInitCode: CURLcode = xx_curl_global_init_default()
 /// when done (`deinit`).
 final class CurlEasy {
     let handle: UnsafeMutableRawPointer
-    let url: String
+    private(set) var url: String
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private var headerList: UnsafeMutablePointer<curl_slist>?
 
@@ -49,6 +49,18 @@ final class CurlEasy {
         if let caBundlePath = configuration.caBundlePath {
             try set(CURLOPT_CAINFO, caBundlePath)
         }
+    }
+
+    /// Points a handle that has finished a transfer at the next one, keeping its connection cache
+    /// (so the next request to the same server reuses the open connection) and clearing the
+    /// per-request options of the last one.
+    func prepareForReuse(url: String) throws {
+        self.url = url
+        try set(CURLOPT_URL, url)
+        try set(CURLOPT_UPLOAD, 0)
+        try set(CURLOPT_NOBODY, 0)
+        try check(xx_curl_setopt_pointer(handle, CURLOPT_CUSTOMREQUEST, nil), CURLOPT_CUSTOMREQUEST)
+        try set(CURLOPT_HTTPGET, 1)
     }
 
     /// Seconds as whole milliseconds for libcurl: negative, NaN and infinite values mean no limit.

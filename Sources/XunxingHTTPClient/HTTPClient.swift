@@ -75,12 +75,12 @@ public final class HTTPClient: Sendable {
     // MARK: Shared implementation
 
     func performSend(_ method: String, url: String, headers: [String: String], body: Data?,
-                     maxResponseBytes: Int, cancellation: CancellationFlag?) throws -> HTTPResponse {
+                     maxResponseBytes: Int, cancellation: CancellationFlag?, reusing easy: CurlEasy? = nil) throws -> HTTPResponse {
         let upper = method.uppercased()
         let source: (any RequestBodySource)? = body.map { DataBodySource($0) }
             ?? (["POST", "PUT", "PATCH"].contains(upper) ? DataBodySource(Data()) : nil)
         return try run(method, url: url, headers: headers, source: source,
-                       sink: .memory(limit: max(0, maxResponseBytes)), cancellation: cancellation)
+                       sink: .memory(limit: max(0, maxResponseBytes)), cancellation: cancellation, reusing: easy)
     }
 
     func performUpload(_ method: String, url: String, file path: String, headers: [String: String],
@@ -112,7 +112,7 @@ public final class HTTPClient: Sendable {
 
     /// Sets up one easy handle for the request, runs it on this thread and maps the outcome.
     private func run(_ method: String, url: String, headers: [String: String], source: (any RequestBodySource)?,
-                     sink: TransferState.Sink, cancellation: CancellationFlag?) throws -> HTTPResponse {
+                     sink: TransferState.Sink, cancellation: CancellationFlag?, reusing reused: CurlEasy? = nil) throws -> HTTPResponse {
         try Self.validate(url: url)
         guard !method.isEmpty, method.utf8.allSatisfy(Self.isTokenByte) else {
             throw HTTPClientError.transport(url: url, code: Int(CURLE_BAD_FUNCTION_ARGUMENT.rawValue),
@@ -120,7 +120,13 @@ public final class HTTPClient: Sendable {
         }
         if cancellation?.isCancelled == true { throw CancellationError() }
 
-        let easy = try CurlEasy(url: url, configuration: configuration)
+        let easy: CurlEasy
+        if let reused {
+            try reused.prepareForReuse(url: url)
+            easy = reused
+        } else {
+            easy = try CurlEasy(url: url, configuration: configuration)
+        }
         let state = TransferState(easy: easy, sink: sink, source: source, cancellation: cancellation)
         try state.install()
         try easy.setHeaders(headers)
