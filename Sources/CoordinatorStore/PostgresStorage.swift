@@ -45,7 +45,7 @@ public final class PostgresStorage: SQLStorage {
         return configuration
     }
 
-    public func transaction<T: Sendable>(_ body: @Sendable (SQLTransaction) async throws -> T) async throws -> T {
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) async throws -> T) async throws -> T {
         var attempt = 0
         while true {
             attempt += 1

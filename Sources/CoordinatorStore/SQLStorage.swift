@@ -55,7 +55,7 @@ public struct SQLTransaction: Sendable {
 public protocol SQLStorage: Sendable {
     var dialect: SQLDialectKind { get }
     /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
-    func transaction<T: Sendable>(_ body: @Sendable (SQLTransaction) async throws -> T) async throws -> T
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) async throws -> T) async throws -> T
     /// Closes the connections.
     func close() async throws
 }

@@ -6,16 +6,18 @@ import SQLKit
 import SQLiteKit
 
 /// The embedded default: one SQLite file in WAL mode with full synchronous commits. SQLite has one
-/// writer at a time anyway, so one connection serves every transaction in turn.
+/// writer at a time anyway, so one connection serves every transaction in turn, with group
+/// commit (``GroupCommit``): transactions that queue up share one durable commit.
 public final class SQLiteStorage: SQLStorage {
     public let dialect = SQLDialectKind.sqlite
     public let path: String
     private let connection: SQLiteConnection
-    private let mutex = AsyncMutex()
+    private let writer: GroupCommit
 
     private init(path: String, connection: SQLiteConnection) {
         self.path = path
         self.connection = connection
+        self.writer = GroupCommit(database: connection.sql())
     }
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
@@ -30,19 +32,8 @@ public final class SQLiteStorage: SQLStorage {
         return storage
     }
 
-    public func transaction<T: Sendable>(_ body: @Sendable (SQLTransaction) async throws -> T) async throws -> T {
-        try await mutex.withLock {
-            let db = connection.sql()
-            try await db.raw("BEGIN IMMEDIATE").run()
-            do {
-                let result = try await body(SQLTransaction(database: db, dialect: .sqlite))
-                try await db.raw("COMMIT").run()
-                return result
-            } catch {
-                try? await db.raw("ROLLBACK").run()
-                throw error
-            }
-        }
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) async throws -> T) async throws -> T {
+        try await writer.transaction(body)
     }
 
     public func close() async throws {

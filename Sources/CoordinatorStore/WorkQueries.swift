@@ -49,7 +49,8 @@ extension SQLTransaction {
     }
 
     /// Unsent replicas of active units that neither this host nor its volunteer already has (in any
-    /// state), oldest units first. On PostgreSQL the rows are locked and skipped by concurrent
+    /// state), oldest first (a replica is dated with its unit, so this walks the `replicas_state`
+    /// index and stops after `limit` rows however many units are stored). On PostgreSQL the rows are locked and skipped by concurrent
     /// schedulers.
     public func assignableReplicas(host: String, account: String, limit: Int) async throws -> [AssignableReplica] {
         let lock: SQLQueryString = dialect == .postgres ? " FOR UPDATE OF r SKIP LOCKED" : ""
@@ -62,7 +63,7 @@ extension SQLTransaction {
                 SELECT 1 FROM replicas o
                 WHERE o.work_unit_id = r.work_unit_id AND o.state <> \(bind: ReplicaState.unsent)
                   AND (o.host_id = \(bind: host) OR o.account_id = \(bind: account)))
-            ORDER BY u.created_at, u.seq, r.created_at
+            ORDER BY r.created_at
             LIMIT \(bind: limit)\(lock)
             """)
     }
