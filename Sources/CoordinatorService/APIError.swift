@@ -7,6 +7,8 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     public let status: HTTPResponse.Status
     public let code: String
     public let message: String
+    /// Seconds to wait before trying again (sent as `Retry-After`).
+    public var retryAfter: Double? = nil
 
     public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
         self.status = status
@@ -20,7 +22,14 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         let body = try WireCoding.encoder().encode(APIErrorBody(error: code, message: message))
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
+        if let retryAfter { headers[.retryAfter] = String(max(1, Int(retryAfter.rounded(.up)))) }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: body)))
+    }
+
+    static func tooManyRequests(retryAfter: Double) -> APIError {
+        var error = APIError(.tooManyRequests, "rate_limited", String(format: "too many requests with this key: try again in %.2f s", retryAfter))
+        error.retryAfter = retryAfter
+        return error
     }
 
     static func unauthorized(_ message: String = "missing or unknown credentials: send Authorization: Bearer <key>") -> APIError {

@@ -14,18 +14,31 @@ public struct Principal: Sendable, Equatable {
 }
 
 extension Coordinator {
-    /// Resolves the `Authorization: Bearer` secret and checks its role is one of `roles`.
+    /// Resolves the `Authorization: Bearer` secret, applies the key's rate limit, and checks its
+    /// role is one of `roles`.
     func authenticate(_ request: Request, _ roles: Set<Principal.Role>) async throws -> Principal {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { throw APIError.unauthorized() }
         let secret = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
         let hash = Secrets.hash(secret)
-        guard let credential = try await store.transaction({ try await $0.credential(hash: hash) }),
-            let role = Principal.Role(rawValue: credential.kind)
-        else { throw APIError.unauthorized() }
+        if let wait = rateLimiter.take(hash) {
+            metrics.rateLimited.increment()
+            throw APIError.tooManyRequests(retryAfter: wait)
+        }
+        let principal: Principal
+        if let cached = credentialCache[hash] {
+            principal = cached
+        } else {
+            guard let credential = try await store.transaction({ try await $0.credential(hash: hash) }),
+                let role = Principal.Role(rawValue: credential.kind)
+            else { throw APIError.unauthorized() }
+            principal = Principal(role: role, accountID: credential.accountId, hostID: credential.hostId)
+            credentialCache[hash] = principal
+        }
+        let role = principal.role
         guard roles.contains(role) || role == .admin && !roles.isDisjoint(with: [.astronomer]) else {
             throw APIError.forbidden("a \(role.rawValue) key cannot do this (needs: \(roles.map(\.rawValue).sorted().joined(separator: " or ")))")
         }
-        return Principal(role: role, accountID: credential.accountId, hostID: credential.hostId)
+        return principal
     }
 
     /// Creates an account with a secret of its role; returns the account id and the secret.

@@ -16,6 +16,10 @@ public final class Coordinator: Sendable {
     let logger: Logger
     /// FFTW plans for the coordinator's own folding.
     let planner = FFTPlanner(rigor: .estimate)
+    /// Per-key request budgets.
+    let rateLimiter: RateLimiter
+    /// Principals already resolved from their secret.
+    let credentialCache = CredentialCache()
     /// This process's name in job leases.
     let instanceID = Secrets.identifier()
     /// Outbound HTTP (the profile platform), over libcurl.
@@ -50,6 +54,7 @@ public final class Coordinator: Sendable {
         self.presets = presets
         self.logger = logger
         self.metrics = CoordinatorMetrics()
+        self.rateLimiter = RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst)
     }
 
     /// The HTTP application: the API under /api/v1, /metrics, and the background jobs as a service.

@@ -41,6 +41,11 @@ public struct CoordinatorConfiguration: Sendable {
     public var syncBackoffCap: Double = 3600
     /// Seconds between regenerations of the stats exports (a day).
     public var statsExportInterval: Double = 86_400
+    /// Requests per second each key (host, volunteer, astronomer) may make on average; 0 turns
+    /// the limit off.
+    public var rateLimit: Double = 50
+    /// Requests a key may make in a burst above the average.
+    public var rateBurst: Double = 200
     /// Entries per sync batch.
     public var syncBatchSize: Int = 100
 

@@ -15,6 +15,7 @@ public final class CoordinatorMetrics: Sendable {
     let syncBatchesSent: Counter
     let syncFailures: Counter
     let syncPendingEntries: Gauge
+    let rateLimited: Counter
 
     public init() {
         datasetsSubmitted = registry.makeCounter(name: "xunxing_datasets_submitted_total", help: "Datasets accepted")
@@ -24,6 +25,7 @@ public final class CoordinatorMetrics: Sendable {
         resultsInvalid = registry.makeCounter(name: "xunxing_results_invalid_total", help: "Results that disagreed with the canonical one")
         replicasReissued = registry.makeCounter(name: "xunxing_replicas_reissued_total", help: "Replicas lost or late and sent again")
         datasetsCompleted = registry.makeCounter(name: "xunxing_datasets_completed_total", help: "Datasets whose candidates are merged")
+        rateLimited = registry.makeCounter(name: "xunxing_requests_rate_limited_total", help: "Requests refused by a key's rate limit")
         hoursCredited = registry.makeCounter(name: "xunxing_charity_hours_credited_total", help: "Charity hours credited")
         syncBatchesSent = registry.makeCounter(name: "xunxing_profile_sync_batches_total", help: "Ledger batches acknowledged by the profile platform")
         syncFailures = registry.makeCounter(name: "xunxing_profile_sync_failures_total", help: "Failed pushes to the profile platform")

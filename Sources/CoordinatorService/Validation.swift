@@ -30,7 +30,7 @@ extension Coordinator {
             guard let unit = try await tx.workUnit(id: replica.workUnitId) else { throw APIError.notFound("work unit") }
             let now = Date().timeIntervalSince1970
             try await tx.storeResult(replica: id, json: json, cpuSeconds: max(0, result.cpuSeconds), at: now)
-            return try await validate(unit, reported: id, host: host, tx: tx)
+            return try await self.validate(unit, reported: id, host: host, tx: tx)
         }
         metrics.resultsReported.increment()
         return outcome
@@ -77,7 +77,10 @@ extension Coordinator {
         let pending = replicas.filter { $0.state == ReplicaState.reported || $0.id == reported }
         if unit.targetResults == 1, let only = pending.first, pending.count == 1 {
             let result = try decode(only)
-            let sane = result.seriesSearched == unit.seriesCount
+            let problem = ResultComparison.implausibility(
+                result, seriesCount: unit.seriesCount, reportingThreshold: unit.reportingThreshold)
+            let sane = problem == nil
+            if let problem { logger.warning("result \(only.id) of unit \(unit.id) from a trusted host is implausible: \(problem)") }
             try await tx.setReplicaState(id: only.id, state: sane ? ReplicaState.valid : ReplicaState.invalid)
             try await tx.recordValidation(hostID: host, valid: sane)
             if sane {
@@ -118,7 +121,8 @@ extension Coordinator {
     func reissue(_ unit: WorkUnitRecord, replicasSoFar: Int, tx: SQLTransaction) async throws {
         let now = Date().timeIntervalSince1970
         if replicasSoFar < unit.maxReplicas {
-            try await tx.insertReplica(id: Secrets.identifier(), workUnit: unit.id, at: now)
+            // Dated with its unit, so the scheduler (oldest first) sends it before newer units' replicas.
+            try await tx.insertReplica(id: Secrets.identifier(), workUnit: unit.id, at: unit.createdAt)
             metrics.replicasReissued.increment()
         } else {
             let replicas = try await tx.replicas(workUnit: unit.id)
@@ -139,7 +143,7 @@ extension Coordinator {
                 try await tx.setReplicaState(id: replica.id, state: ReplicaState.lost)
                 guard let unit = try await tx.workUnit(id: replica.workUnitId), unit.state == WorkUnitState.active else { continue }
                 let replicas = try await tx.replicas(workUnit: unit.id)
-                try await reissue(unit, replicasSoFar: replicas.count, tx: tx)
+                try await self.reissue(unit, replicasSoFar: replicas.count, tx: tx)
                 self.logger.info("replica \(replica.id) of unit \(unit.id) missed its deadline; reissued")
             }
         }

@@ -221,6 +221,8 @@ public struct TestHost: Sendable {
         case vanish
         /// Searches only part of the unit but reports it as done.
         case truncate
+        /// Searches honestly but claims a billion CPU seconds for it.
+        case claimHugeCPU
     }
 
     public let name: String
@@ -283,6 +285,7 @@ public struct TestHost: Sendable {
                     result.seriesSearched -= 1
                     result.candidates = Array(result.candidates.prefix(1))
                 }
+                if behaviour == .claimHugeCPU { result.cpuSeconds = 1e9 }
                 if behaviour == .fabricate {
                     result.candidates = [SeriesCandidate(
                         frequency: 123.456, harmonics: 8, power: 500, sigma: 40, acceleration: 0, dm: 1, dmIndex: 0)]

@@ -82,6 +82,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "URL of the external volunteer-profile platform to push ledger entries to.") var syncURL: String?
     @Option(help: "HMAC secret for sync batches (default: $XUNXING_SYNC_SECRET).") var syncSecret: String?
     @Option(help: "Project name in sync batches.") var projectName: String = "xunxing"
+    @Option(help: "Requests per second each key may make on average (0: no limit); over it the answer is 429 with Retry-After.") var rateLimit: Double = 50
+    @Option(help: "Requests a key may make in a burst above the average.") var rateBurst: Double = 200
 
     func run() async throws {
         var configuration = try data.configuration()
@@ -94,6 +96,8 @@ struct Serve: AsyncParsableCommand {
         configuration.syncURL = syncURL
         configuration.syncSecret = syncSecret ?? ProcessInfo.processInfo.environment["XUNXING_SYNC_SECRET"] ?? ""
         configuration.projectName = projectName
+        configuration.rateLimit = rateLimit
+        configuration.rateBurst = rateBurst
         if syncURL != nil && configuration.syncSecret.isEmpty {
             throw ValidationError("--sync-url needs a secret: --sync-secret or XUNXING_SYNC_SECRET")
         }

@@ -98,4 +98,27 @@ struct ComparisonTests {
         let four = ResultComparison.canonical([wrong, reference, near, reference], duration: duration, reportingThreshold: threshold)
         #expect(four == [1, 2, 3])
     }
+
+    @Test("a lone result is implausible when it could not come from a real search of its unit")
+    func plausibility() {
+        func problem(_ r: WorkUnitResult) -> String? {
+            ResultComparison.implausibility(r, seriesCount: reference.seriesSearched, reportingThreshold: threshold - 1)
+        }
+        #expect(problem(reference) == nil)
+        var partial = reference
+        partial.seriesSearched -= 1
+        #expect(problem(partial)?.contains("series") == true)
+        var nan = reference
+        nan.candidates[0].frequency = .nan
+        #expect(problem(nan)?.contains("frequency") == true)
+        var odd = reference
+        odd.candidates[0].harmonics = 3
+        #expect(problem(odd)?.contains("harmonics") == true)
+        var weak = reference
+        weak.candidates[0].sigma = 0.1
+        #expect(problem(weak)?.contains("sigma") == true)
+        var flood = reference
+        flood.candidates = Array(repeating: reference.candidates[0], count: 20_001)
+        #expect(problem(flood)?.contains("candidates") == true)
+    }
 }

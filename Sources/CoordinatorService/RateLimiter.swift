@@ -1,0 +1,60 @@
+import Foundation
+
+/// Per-key token buckets: each key may make `rate` requests per second on average, in bursts of
+/// up to `burst`. A key over its budget is told how long to wait. Held in memory per coordinator
+/// process (several coordinators each enforce their own share).
+final class RateLimiter: @unchecked Sendable {
+    let rate: Double
+    let burst: Double
+    private let lock = NSLock()
+    private var buckets: [String: (tokens: Double, updated: Double)] = [:]
+    private let maxKeys = 200_000
+
+    /// `rate` <= 0 turns limiting off.
+    init(rate: Double, burst: Double) {
+        self.rate = rate
+        self.burst = max(1, burst)
+    }
+
+    /// Takes one token for `key`; nil when allowed, else the seconds until one is available.
+    func take(_ key: String, now: Double = Date().timeIntervalSince1970) -> Double? {
+        guard rate > 0 else { return nil }
+        return lock.withLock {
+            var bucket = buckets[key] ?? (burst, now)
+            bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated) * rate)
+            bucket.updated = now
+            defer { buckets[key] = bucket }
+            if bucket.tokens >= 1 {
+                bucket.tokens -= 1
+                if buckets.count >= maxKeys { prune(now: now) }
+                return nil
+            }
+            return (1 - bucket.tokens) / rate
+        }
+    }
+
+    /// Forgets keys whose buckets have refilled (they behave exactly like new keys).
+    private func prune(now: Double) {
+        buckets = buckets.filter { $0.value.tokens + (now - $0.value.updated) * rate < burst }
+    }
+}
+
+/// Principals by secret hash, so that authenticating a request needs no database round trip.
+/// Credentials are never edited or deleted once issued, so a cached entry cannot go stale.
+final class CredentialCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: Principal] = [:]
+    private let capacity: Int
+
+    init(capacity: Int = 100_000) { self.capacity = capacity }
+
+    subscript(hash: String) -> Principal? {
+        get { lock.withLock { entries[hash] } }
+        set {
+            lock.withLock {
+                if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+                entries[hash] = newValue
+            }
+        }
+    }
+}

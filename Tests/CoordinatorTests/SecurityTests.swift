@@ -1,0 +1,195 @@
+import CoordinatorService
+import CoordinatorStore
+import CoordinatorTestSupport
+import Foundation
+import Testing
+import XunxingClient
+import XunxingHTTPClient
+import XunxingProtocol
+
+/// Every protected route with the roles allowed on it; the public ones separately. Together they
+/// must name every path of the OpenAPI document, so a new route cannot slip in untested.
+private let protectedRoutes: [(method: String, path: String, roles: Set<String>)] = [
+    ("POST", "/hosts", ["volunteer"]),
+    ("POST", "/datasets", ["astronomer", "admin"]),
+    ("GET", "/datasets", ["astronomer", "admin"]),
+    ("GET", "/datasets/{id}", ["astronomer", "admin"]),
+    ("GET", "/datasets/{id}/candidates", ["astronomer", "admin"]),
+    ("GET", "/volunteers/me", ["volunteer"]),
+    ("PUT", "/volunteers/me/platform", ["volunteer"]),
+    ("GET", "/volunteers/{id}/statement", ["volunteer", "admin"]),
+    ("GET", "/hosts/me", ["host"]),
+    ("POST", "/admin/ledger/{id}/reverse", ["admin"]),
+    ("POST", "/work/request", ["host"]),
+    ("POST", "/replicas/{id}/ack", ["host"]),
+    ("GET", "/workunits/{id}/payload", ["host"]),
+    ("POST", "/replicas/{id}/result", ["host"]),
+]
+private let publicPaths: Set<String> = ["/health", "/openapi.yaml", "/volunteers", "/volunteers/{id}", "/leaderboard", "/stats/{file}"]
+
+@Suite("Security: credentials, roles, hostile input", .serialized)
+struct SecurityTests {
+    let http = HTTPClient()
+
+    func call(_ method: String, _ url: String, secret: String? = nil, body: Data? = nil) async throws -> HTTPResponse {
+        let http = self.http
+        return try await onThread {
+            var headers = ["Content-Type": "application/json"]
+            if let secret { headers["Authorization"] = "Bearer \(secret)" }
+            return try http.send(method, url: url, headers: headers, body: body ?? (method == "GET" ? nil : Data("{}".utf8)))
+        }
+    }
+
+    @Test("every protected route: 401 without or with a made-up key, 403 for every other role; the table covers the OpenAPI document")
+    func everyRouteEveryRole() async throws {
+        try await CoordinatorFixture.with { f in
+            let api = f.baseURL + "/api/v1"
+            let spec = String(decoding: try await call("GET", api + "/openapi.yaml").body, as: UTF8.self)
+            let documented = Set(spec.split(separator: "\n").filter { $0.hasPrefix("  /") && $0.hasSuffix(":") }.map { String($0.dropFirst(2).dropLast()) })
+            #expect(documented == Set(protectedRoutes.map(\.path)).union(publicPaths), "routes missing from the security table")
+
+            let (_, admin) = try await f.coordinator.createAccount(role: .admin, name: "root")
+            let astronomer = try await f.astronomer().secret!
+            let account = try await onThread { try CoordinatorClient(baseURL: f.baseURL).signup(email: "sec@example.org", name: "sec") }
+            let host = try await f.host(name: "h").client.secret!
+            let keys = ["admin": admin, "astronomer": astronomer, "volunteer": account.accountKey, "host": host]
+            for route in protectedRoutes {
+                let url = api + route.path.replacingOccurrences(of: "{id}", with: "x")
+                #expect(try await call(route.method, url).status == 401, "\(route.method) \(route.path) without a key")
+                #expect(try await call(route.method, url, secret: "xxhost_made-up").status == 401, "\(route.method) \(route.path) made-up key")
+                for (role, key) in keys where !route.roles.contains(role) {
+                    let status = try await call(route.method, url, secret: key).status
+                    #expect(status == 403, "\(route.method) \(route.path) as \(role): \(status)")
+                }
+            }
+        }
+    }
+
+    @Test("bodies over each route's limit are refused with 413")
+    func oversizedBodies() async throws {
+        try await CoordinatorFixture.with({ $0.maxResultBytes = 1 << 20 }) { f in
+            let api = f.baseURL + "/api/v1"
+            let account = try await onThread { try CoordinatorClient(baseURL: f.baseURL).signup(email: "big@example.org", name: "big") }
+            let host = try await f.host(name: "h").client.secret!
+            let padding = String(repeating: " ", count: 2 << 20)
+            let big = Data(("{\"name\": \"x\"" + padding + "}").utf8)
+            #expect(try await call("POST", api + "/volunteers", body: big).status == 413)
+            #expect(try await call("POST", api + "/hosts", secret: account.accountKey, body: big).status == 413)
+            #expect(try await call("PUT", api + "/volunteers/me/platform", secret: account.accountKey, body: big).status == 413)
+            #expect(try await call("POST", api + "/work/request", secret: host, body: big).status == 413)
+            #expect(try await call("POST", api + "/replicas/x/result", secret: host, body: big).status == 413)
+            #expect(try await call("GET", api + "/health").status == 200, "the coordinator still answers")
+        }
+    }
+
+    @Test("path traversal in names and ids reaches no file outside the data directory")
+    func pathTraversal() async throws {
+        try await CoordinatorFixture.with { f in
+            let api = f.baseURL + "/api/v1"
+            let astronomer = try await f.astronomer()
+            let file = try f.simulatedObservation()
+            let name = "../../../../tmp/xunxing-escape-\(UUID().uuidString)"
+            let dataset = try await onThread { try astronomer.submit(file: file, name: name, preset: nil, dmMax: 60, accelMax: nil, sha256: nil) }
+            #expect(dataset.name == name, "the name is kept as text")
+            #expect(!FileManager.default.fileExists(atPath: "/tmp/" + name.split(separator: "/").last!))
+            let stored = try await f.coordinator.store.transaction { try await $0.dataset(id: dataset.id) }
+            #expect(stored!.filePath.hasPrefix(f.coordinator.configuration.dataDirectory))
+            let host = try await f.host(name: "../../etc/passwd").client.secret!
+            for id in ["..%2F..%2F..%2Fetc%2Fpasswd", "....//....//etc/passwd", "%2e%2e%2f%2e%2e%2fetc%2fpasswd"] {
+                let r = try await call("GET", api + "/workunits/\(id)/payload", secret: host)
+                #expect([400, 403, 404].contains(r.status), "\(id): \(r.status)")
+                #expect(!String(decoding: r.body, as: UTF8.self).contains("root:"))
+            }
+            for file in ["../../coordinator.sqlite", "..%2F..%2Fcoordinator.sqlite", "%2e%2e%2fcoordinator.sqlite"] {
+                let r = try await call("GET", api + "/stats/\(file)")
+                #expect([400, 404].contains(r.status), "stats \(file): \(r.status)")
+            }
+        }
+    }
+
+    @Test("SQL metacharacters in every text field are stored as text", arguments: Backend.allCases)
+    func sqlMetacharacters(backend: Backend) async throws {
+        try await CoordinatorFixture.with(backend: backend) { f in
+            let hostile = #"Robert'); DROP TABLE accounts;-- " \ % _ ; SELECT * FROM credentials"#
+            let account = try await onThread {
+                try CoordinatorClient(baseURL: f.baseURL).signup(email: "o'hara\"--@example.org", name: hostile)
+            }
+            let volunteer = CoordinatorClient(baseURL: f.baseURL, secret: account.accountKey)
+            let host = try await onThread { try volunteer.registerHost(HostRegistration(name: hostile, cores: 1, memoryMB: 512, os: hostile)) }
+            let profile = try await onThread { try volunteer.linkPlatform(profileID: hostile) }
+            #expect(profile.name == hostile && profile.sync?.platformProfileID == hostile)
+            let astronomer = try await f.astronomer()
+            let dataset = try await onThread {
+                try astronomer.submit(file: try f.simulatedObservation(), name: hostile, preset: nil, dmMax: 60, accelMax: nil, sha256: nil)
+            }
+            #expect(dataset.name == hostile)
+            let stored = try await f.coordinator.store.transaction { tx in
+                (try await tx.account(id: account.accountID), try await tx.host(id: host.hostID), try await tx.dataset(id: dataset.id))
+            }
+            #expect(stored.0?.name == hostile && stored.0?.email == "o'hara\"--@example.org")
+            #expect(stored.1?.name == hostile && stored.1?.os == hostile)
+            #expect(stored.2?.name == hostile)
+            // The tables are all still there and nothing else was read out.
+            #expect(try await onThread { try volunteer.myProfile() }.name == hostile)
+            #expect(try await call("GET", f.baseURL + "/api/v1/leaderboard").status == 200)
+        }
+    }
+
+    @Test("fabricated candidates earn nothing; a billion claimed CPU seconds earn no more than the estimate")
+    func cheaters() async throws {
+        try await CoordinatorFixture.with { f in
+            let astronomer = try await f.astronomer()
+            let dataset = try await f.submitAndSplit(try f.simulatedObservation(), astronomer: astronomer)
+            let honest = try await f.host(name: "honest")
+            let liar = try await f.host(name: "liar")
+            let boaster = try await f.host(name: "boaster")
+            // The liar reports invented candidates for every unit it gets; the honest hosts outvote it.
+            async let h = honest.work()
+            async let l = liar.work(behaviour: .fabricate)
+            async let b = boaster.work(behaviour: .claimHugeCPU)
+            let outcomes = try await (h, l, b)
+            #expect(!outcomes.1.isEmpty && !outcomes.2.isEmpty)
+            #expect(outcomes.1.allSatisfy { $0 != ReplicaState.valid }, "fabricated results were accepted: \(outcomes.1)")
+            let status = try await onThread { try astronomer.dataset(dataset.id) }
+            #expect(status.units.validated == status.units.total)
+
+            let ledger = { (host: TestHost) async throws -> [LedgerEntryRecord] in
+                let account = try await f.coordinator.store.transaction { try await $0.host(id: host.hostID) }!.accountId
+                return try await f.coordinator.store.transaction { try await $0.ledger(account: account) }
+            }
+            #expect(try await ledger(liar).reduce(0) { $0 + $1.hours } == 0, "the liar earned hours")
+            let units = try await f.coordinator.store.transaction { try await $0.workUnits(dataset: dataset.id) }
+            let cost = Dictionary(uniqueKeysWithValues: units.map { ($0.id, $0.estimatedCost / 3600) })
+            let boasted = try await ledger(boaster)
+            #expect(!boasted.isEmpty)
+            for entry in boasted {
+                #expect(abs(entry.hours - cost[entry.workUnitId!]!) < 1e-12, "hours follow the estimate, not the claim")
+                #expect(entry.reportedCpuSeconds == 1e9, "the claim is kept beside it for display")
+            }
+        }
+    }
+
+    @Test("a key over its rate limit gets 429 with Retry-After; other keys are not affected")
+    func rateLimit() async throws {
+        try await CoordinatorFixture.with({ $0.rateLimit = 5; $0.rateBurst = 10 }) { f in
+            let api = f.baseURL + "/api/v1"
+            let noisy = try await f.host(name: "noisy").client.secret!
+            let quiet = try await f.host(name: "quiet").client.secret!
+            var statuses: [Int] = []
+            var retryAfter: String?
+            for _ in 0..<30 {
+                let r = try await call("GET", api + "/hosts/me", secret: noisy)
+                statuses.append(r.status)
+                if r.status == 429 { retryAfter = r.header("retry-after") }
+            }
+            #expect(statuses.prefix(10).allSatisfy { $0 == 200 }, "the burst is allowed: \(statuses)")
+            #expect(statuses.filter { $0 == 429 }.count >= 15, "\(statuses)")
+            #expect(Int(retryAfter ?? "") ?? 0 >= 1)
+            #expect(try await call("GET", api + "/hosts/me", secret: quiet).status == 200)
+            try await Task.sleep(for: .milliseconds(1200))
+            #expect(try await call("GET", api + "/hosts/me", secret: noisy).status == 200, "the budget refills")
+            let metrics = String(decoding: try await call("GET", f.baseURL + "/metrics").body, as: UTF8.self)
+            #expect(metrics.contains("xunxing_requests_rate_limited_total"))
+        }
+    }
+}
