@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "xunxing", targets: ["xunxing"]),
         .executable(name: "xunxing-coordinator", targets: ["xunxing-coordinator"]),
         .executable(name: "xunxing-worker", targets: ["xunxing-worker"]),
+        .executable(name: "xunxing-loadgen", targets: ["xunxing-loadgen"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -119,6 +120,23 @@ let package = Package(
             ]
         ),
 
+        // Load and fault generation: synthetic work, simulated host fleets, a misbehaving proxy, audits.
+        .target(
+            name: "LoadGeneration",
+            dependencies: [
+                "CoordinatorStore", "XunxingHTTPClient", "XunxingProtocol", "PulsarSearch",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ]
+        ),
+        .executableTarget(
+            name: "xunxing-loadgen",
+            dependencies: [
+                "LoadGeneration", "CoordinatorStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
         // Shared by the test targets: a real coordinator on loopback and hosts that speak its protocol.
         .target(
             name: "CoordinatorTestSupport",
@@ -145,7 +163,7 @@ let package = Package(
             name: "CoordinatorTests",
             dependencies: [
                 "CoordinatorTestSupport", "CoordinatorService", "CoordinatorStore", "XunxingProtocol", "XunxingHTTPClient",
-                "XunxingClient", "WorkUnits", "PulsarSearch",
+                "XunxingClient", "WorkUnits", "PulsarSearch", "LoadGeneration",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,0 +1,64 @@
+import CoordinatorStore
+import Foundation
+import SQLKit
+
+/// Checks a seeded dataset after a run, from the coordinator's database: every unit validated,
+/// no accepted report lost, every valid result credited exactly once with the right hours.
+public struct LoadAudit: Codable, Sendable {
+    public var units: Int
+    public var unitsValidated: Int
+    public var unitsInError: Int
+    public var validReplicas: Int
+    public var ledgerCredits: Int
+    public var ledgerDistinctReplicas: Int
+    public var hoursCredited: Double
+    public var hoursExpected: Double
+    /// Accepted reports whose replica is not stored as reported, valid or invalid.
+    public var lostReports: [String]
+    /// Everything that is wrong; empty when the run lost nothing.
+    public var problems: [String]
+
+    public var passed: Bool { problems.isEmpty }
+
+    /// Audits `dataset` against the reports a fleet had accepted.
+    public static func run(store: any SQLStorage, dataset: String, unitCost: Double, accepted: [String: String],
+                           expectComplete: Bool = true) async throws -> LoadAudit {
+        try await store.transaction { tx in
+            let units = try await tx.count("SELECT COUNT(*) AS n FROM work_units WHERE dataset_id = \(bind: dataset)")
+            let validated = try await tx.count(
+                "SELECT COUNT(*) AS n FROM work_units WHERE dataset_id = \(bind: dataset) AND state = \(bind: WorkUnitState.validated)")
+            let errors = try await tx.count(
+                "SELECT COUNT(*) AS n FROM work_units WHERE dataset_id = \(bind: dataset) AND state = \(bind: WorkUnitState.error)")
+            var states: [String: String] = [:]
+            for row in try await tx.all("""
+                SELECT r.id AS id, r.state AS state FROM replicas r JOIN work_units u ON u.id = r.work_unit_id
+                WHERE u.dataset_id = \(bind: dataset)
+                """) {
+                states[try row.decode(column: "id", as: String.self)] = try row.decode(column: "state", as: String.self)
+            }
+            let valid = states.values.filter { $0 == ReplicaState.valid }.count
+            let ledger = try await tx.first("""
+                SELECT COUNT(*) AS n, COUNT(DISTINCT replica_id) AS d, COALESCE(SUM(hours), 0) AS h FROM hours_ledger
+                WHERE dataset_id = \(bind: dataset) AND kind = 'credit'
+                """)
+            let credits = try ledger?.decode(column: "n", as: Int.self) ?? 0
+            let distinct = try ledger?.decode(column: "d", as: Int.self) ?? 0
+            let hours = try ledger?.decode(column: "h", as: Double.self) ?? 0
+            let stored: Set<String> = [ReplicaState.reported, ReplicaState.valid, ReplicaState.invalid]
+            let lost = accepted.keys.filter { !stored.contains(states[$0] ?? "missing") }.sorted()
+
+            var audit = LoadAudit(
+                units: units, unitsValidated: validated, unitsInError: errors, validReplicas: valid, ledgerCredits: credits,
+                ledgerDistinctReplicas: distinct, hoursCredited: hours, hoursExpected: Double(valid) * unitCost / 3600,
+                lostReports: lost, problems: [])
+            if expectComplete && validated != units { audit.problems.append("\(units - validated) of \(units) units not validated (\(errors) in error)") }
+            if !lost.isEmpty { audit.problems.append("\(lost.count) accepted reports not stored, e.g. \(lost.prefix(3))") }
+            if credits != valid { audit.problems.append("\(credits) ledger credits for \(valid) valid results") }
+            if distinct != credits { audit.problems.append("\(credits - distinct) results credited more than once") }
+            if abs(hours - audit.hoursExpected) > 1e-6 * max(1, hours) {
+                audit.problems.append("hours credited \(hours), expected \(audit.hoursExpected)")
+            }
+            return audit
+        }
+    }
+}

@@ -1,0 +1,231 @@
+import Foundation
+import XunxingHTTPClient
+import XunxingProtocol
+
+/// A registered simulated host: its id, key and volunteer.
+public struct SimulatedHost: Codable, Sendable {
+    public var hostID: String
+    public var hostKey: String
+    public var accountID: String
+}
+
+/// Many simulated volunteer hosts speaking the coordinator's real protocol over HTTP: each asks
+/// for work, acknowledges it, and reports a result at once (they search nothing), so the run
+/// measures the coordinator's side of a work-unit cycle. `connections` threads each drive their
+/// share of the hosts over one kept-alive connection.
+///
+/// Hosts retry through transport failures, 5xx answers and rate limiting as a real worker does,
+/// and keep a record of every report the coordinator accepted, so an audit can check afterwards
+/// that none was lost.
+public final class SimulatedFleet: Sendable {
+    public struct Configuration: Sendable {
+        public var coordinator: String
+        public var hosts: Int = 1000
+        public var connections: Int = 32
+        /// Stop after this many seconds; nil runs until the coordinator says the project is idle.
+        public var duration: Double?
+        /// Seconds of work asked for per request (1e-9 asks for a single unit).
+        public var secondsPerRequest: Double = 1e-9
+        /// How long a host waits after "no work right now", at most.
+        public var idleWait: Double = 0.2
+        /// Give up a run whose hosts have seen no progress for this long.
+        public var stallTimeout: Double = 120
+        public var httpTimeout: Double = 10
+
+        public init(coordinator: String) { self.coordinator = coordinator }
+    }
+
+    public let configuration: Configuration
+
+    public init(_ configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// Signs up one volunteer per host and registers the hosts, `connections` at a time.
+    public func register(namePrefix: String = "load") throws -> [SimulatedHost] {
+        try registerHosts(count: configuration.hosts, namePrefix: namePrefix)
+    }
+
+    /// Signs up one volunteer for each of `count` hosts and registers them.
+    public func registerHosts(count: Int, namePrefix: String = "load") throws -> [SimulatedHost] {
+        let threads = max(1, min(configuration.connections, count))
+        let results = Locked([SimulatedHost?](repeating: nil, count: count))
+        let failure = Locked<(any Error)?>(nil)
+        let run = String(UUID().uuidString.prefix(8)).lowercased()
+        concurrentThreads(threads) { [self] t in
+            let http = ProtocolSession(base: configuration.coordinator, timeout: configuration.httpTimeout)
+            for i in stride(from: t, to: count, by: threads) {
+                do {
+                    let account: SignupResponse = try http.call(
+                        "POST", "/volunteers", body: SignupRequest(email: "\(namePrefix)-\(run)-\(i)@load.invalid", name: "\(namePrefix) \(i)"),
+                        endpoint: "signup")
+                    let host: HostRegistrationResponse = try http.call(
+                        "POST", "/hosts", key: account.accountKey,
+                        body: HostRegistration(name: "\(namePrefix)-host-\(i)", cores: 1, memoryMB: 2048, os: "Linux"), endpoint: "register")
+                    results.withLock { $0[i] = SimulatedHost(hostID: host.hostID, hostKey: host.hostKey, accountID: account.accountID) }
+                } catch {
+                    failure.withLock { $0 = $0 ?? error }
+                    return
+                }
+            }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+        return results.withLock { $0.compactMap { $0 } }
+    }
+
+    /// Runs the hosts until the project is idle (or the duration passes) and reports what happened.
+    public func run(_ hosts: [SimulatedHost]) -> FleetReport {
+        let threads = max(1, min(configuration.connections, hosts.count))
+        let start = Date()
+        let stop = Date(timeIntervalSinceNow: configuration.duration ?? .infinity)
+        let progress = Locked(Date())
+        let outcomes = Locked([ThreadOutcome]())
+        concurrentThreads(threads) { [self] t in
+            var mine = ThreadOutcome()
+            let http = ProtocolSession(base: configuration.coordinator, timeout: configuration.httpTimeout)
+            var active = Array(stride(from: t, to: hosts.count, by: threads))
+            var next = 0
+            while !active.isEmpty, Date() < stop {
+                if Date().timeIntervalSince(progress.withLock { $0 }) > configuration.stallTimeout {
+                    mine.stalled = true
+                    break
+                }
+                next %= active.count
+                let host = hosts[active[next]]
+                switch cycle(host, http: http, outcome: &mine) {
+                case .worked:
+                    progress.withLock { $0 = Date() }
+                    next += 1
+                case .noWork(let wait):
+                    next += 1
+                    if next >= active.count { Thread.sleep(forTimeInterval: wait) }
+                case .idle:
+                    active.remove(at: next)
+                }
+            }
+            mine.latencies.merge(http.latencies)
+            mine.transportErrors += http.transportErrors
+            mine.throttled += http.throttled
+            outcomes.withLock { $0.append(mine) }
+        }
+        return FleetReport(hosts: hosts.count, connections: threads, wallSeconds: Date().timeIntervalSince(start),
+                           outcomes: outcomes.withLock { $0 })
+    }
+
+    /// The HTTP floor: `GET /api/v1/health` as fast as `connections` threads can ask, for
+    /// `seconds`; returns requests per second and the latency summary. A cycle's requests can be
+    /// no faster than this on the same machine.
+    public func measureFloor(seconds: Double) -> (requestsPerSecond: Double, latency: LatencySummary) {
+        let threads = max(1, configuration.connections)
+        let stop = Date(timeIntervalSinceNow: seconds)
+        let merged = Locked(LatencyRecorder())
+        let started = Date()
+        concurrentThreads(threads) { [self] _ in
+            let http = ProtocolSession(base: configuration.coordinator, timeout: configuration.httpTimeout)
+            while Date() < stop { try? http.callNoContent("GET", "/health", endpoint: "health") }
+            merged.withLock { $0.merge(http.latencies) }
+        }
+        let summary = merged.withLock { $0.summary() }["health"] ?? LatencySummary([])
+        return (Double(summary.count) / Date().timeIntervalSince(started), summary)
+    }
+
+    enum CycleResult {
+        case worked
+        case noWork(wait: Double)
+        case idle
+    }
+
+    /// One scheduler round trip for one host: ask, then acknowledge and report what came back.
+    private func cycle(_ host: SimulatedHost, http: ProtocolSession, outcome: inout ThreadOutcome) -> CycleResult {
+        let request = WorkRequest(cores: 1, memoryMB: 2048, speed: 1, seconds: configuration.secondsPerRequest)
+        guard let work: WorkResponse = try? http.call("POST", "/work/request", key: host.hostKey, body: request, endpoint: "request")
+        else { return .noWork(wait: configuration.idleWait) }
+        if work.assignments.isEmpty {
+            return work.projectIdle ? .idle : .noWork(wait: min(configuration.idleWait, work.retryAfterSeconds))
+        }
+        for assignment in work.assignments {
+            outcome.assigned.append(assignment.replicaID)
+            // Acknowledge and report until the coordinator gives a definite answer.
+            guard retrying({ try http.callNoContent("POST", "/replicas/\(assignment.replicaID)/ack", key: host.hostKey, endpoint: "ack") })
+            else {
+                outcome.refused[assignment.replicaID] = "ack refused"
+                continue
+            }
+            let result = WorkUnitResult(
+                workUnitID: assignment.workUnitID, candidates: [], cpuSeconds: assignment.estimatedCost,
+                elapsedSeconds: assignment.estimatedCost, seriesSearched: 1, software: "xunxing-loadgen")
+            var response: ReportResponse?
+            let definite = retrying {
+                response = try http.call("POST", "/replicas/\(assignment.replicaID)/result", key: host.hostKey, body: result, endpoint: "report")
+            }
+            if let response {
+                outcome.accepted[assignment.replicaID] = response.outcome
+                if response.outcome == "valid" { outcome.validUnits.insert(assignment.workUnitID) }
+            } else if !definite {
+                outcome.refused[assignment.replicaID] = "report never answered"
+            } else {
+                outcome.late.insert(assignment.replicaID)
+            }
+        }
+        return .worked
+    }
+
+    /// Repeats `body` through transport errors, 5xx and 429 answers; false when the coordinator
+    /// refused (4xx), true when `body` went through or the refusal was a 409 (a late replica).
+    private func retrying(_ body: () throws -> Void) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: configuration.stallTimeout)
+        while Date() < deadline {
+            do {
+                try body()
+                return true
+            } catch ProtocolSession.Failure.refused(let status, _) {
+                return status == 409
+            } catch {
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+        return false
+    }
+}
+
+/// What one thread's hosts saw.
+struct ThreadOutcome: Sendable {
+    var assigned: [String] = []
+    var accepted: [String: String] = [:]
+    var late: Set<String> = []
+    var refused: [String: String] = [:]
+    var validUnits: Set<String> = []
+    var latencies = LatencyRecorder()
+    var transportErrors = 0
+    var throttled = 0
+    var stalled = false
+}
+
+/// Runs `body(0..<count)` on `count` threads and waits for all of them.
+func concurrentThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let group = DispatchGroup()
+    for t in 0..<count {
+        group.enter()
+        let thread = Thread {
+            body(t)
+            group.leave()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+    group.wait()
+}
+
+/// A value shared between threads behind a lock.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}
