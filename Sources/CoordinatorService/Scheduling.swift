@@ -16,15 +16,27 @@ extension Coordinator {
             try await tx.touchHost(id: host, cores: request.cores, memoryMB: request.memoryMB, speed: request.speed, at: now)
             var chosen: [AssignableReplica] = []
             var units = Set<String>()
+            var seen = Set<String>()
             var budget = 0.0
-            for candidate in try await tx.assignableReplicas(host: host, account: account, limit: 64) {
-                if units.contains(candidate.workUnitId) { continue }
-                if !chosen.isEmpty && budget + candidate.estimatedCost > capacity { break }
-                if try await tx.assignReplica(id: candidate.replicaId, host: host, account: account, at: now, deadline: acknowledgeBy) {
-                    chosen.append(candidate)
-                    units.insert(candidate.workUnitId)
-                    budget += candidate.estimatedCost
+            // A small page first (most requests want a unit or two), a larger one if that was not enough.
+            var limit = 4
+            while true {
+                let page = try await tx.assignableReplicas(host: host, account: account, limit: limit)
+                var filled = false
+                for candidate in page where seen.insert(candidate.replicaId).inserted {
+                    if units.contains(candidate.workUnitId) { continue }
+                    if !chosen.isEmpty && budget + candidate.estimatedCost > capacity {
+                        filled = true
+                        break
+                    }
+                    if try await tx.assignReplica(id: candidate.replicaId, host: host, account: account, at: now, deadline: acknowledgeBy) {
+                        chosen.append(candidate)
+                        units.insert(candidate.workUnitId)
+                        budget += candidate.estimatedCost
+                    }
                 }
+                if filled || page.count < limit || limit >= 64 { break }
+                limit = 64
             }
             return chosen
         }

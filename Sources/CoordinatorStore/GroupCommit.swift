@@ -78,13 +78,22 @@ final class GroupCommit: @unchecked Sendable {
             return
         }
         do {
-            for job in jobs {
-                try await database.raw("SAVEPOINT job").run()
-                if await job.run(tx) {
-                    try await database.raw("RELEASE job").run()
-                } else {
-                    try await database.raw("ROLLBACK TO job").run()
-                    try await database.raw("RELEASE job").run()
+            if jobs.count == 1 {
+                // Alone in its batch: no savepoint needed, its failure rolls back the whole transaction.
+                guard await jobs[0].run(tx) else {
+                    try await database.raw("ROLLBACK").run()
+                    jobs[0].finish(nil)
+                    return
+                }
+            } else {
+                for job in jobs {
+                    try await database.raw("SAVEPOINT job").run()
+                    if await job.run(tx) {
+                        try await database.raw("RELEASE job").run()
+                    } else {
+                        try await database.raw("ROLLBACK TO job").run()
+                        try await database.raw("RELEASE job").run()
+                    }
                 }
             }
             try await database.raw("COMMIT").run()

@@ -36,12 +36,12 @@ public struct SQLTransaction: Sendable {
 
     /// Rows decoded into a Codable record whose property names are the snake_case columns in camelCase.
     public func records<R: Decodable>(_ type: R.Type, _ query: SQLQueryString) async throws -> [R] {
-        try await all(query).map { try $0.decode(model: R.self, keyDecodingStrategy: .convertFromSnakeCase) }
+        try await all(query).map { try $0.decode(model: R.self, keyDecodingStrategy: SnakeCaseColumns.strategy) }
     }
 
     /// The first row decoded as `R`.
     public func record<R: Decodable>(_ type: R.Type, _ query: SQLQueryString) async throws -> R? {
-        try await first(query).map { try $0.decode(model: R.self, keyDecodingStrategy: .convertFromSnakeCase) }
+        try await first(query).map { try $0.decode(model: R.self, keyDecodingStrategy: SnakeCaseColumns.strategy) }
     }
 
     /// A single integer from the first column named `column`.
@@ -108,5 +108,38 @@ final class AsyncMutex: @unchecked Sendable {
         await acquire()
         defer { release() }
         return try await body()
+    }
+}
+
+/// camelCase property names to snake_case columns, converted once per name and remembered: SQLKit's
+/// own `convertFromSnakeCase` converts every key of every row anew, which was the coordinator's
+/// largest single cost under load.
+enum SnakeCaseColumns {
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var cache: [String: String] = [:]
+
+    static let strategy = SQLRowDecoder.KeyDecodingStrategy.custom { path in
+        Key(stringValue: column(for: path.last?.stringValue ?? ""))
+    }
+
+    static func column(for key: String) -> String {
+        if let known = lock.withLock({ cache[key] }) { return known }
+        var snake = ""
+        for character in key {
+            if character.isUppercase {
+                snake += "_" + character.lowercased()
+            } else {
+                snake.append(character)
+            }
+        }
+        lock.withLock { cache[key] = snake }
+        return snake
     }
 }
