@@ -28,7 +28,18 @@ extension WireCoding {
             throw RequestBodyError(field: key.stringValue, message: "malformed JSON for \(T.self): field '\(key.stringValue)' is missing")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
             let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            guard !field.isEmpty else {
+                // The body itself is a string, number, array or null.
+                throw RequestBodyError(field: nil, message: "malformed JSON for \(T.self): the body must be a JSON object")
+            }
             throw RequestBodyError(field: field, message: "malformed JSON for \(T.self): field '\(field)' has the wrong type")
+        } catch let DecodingError.dataCorrupted(context) {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            let reason = context.underlyingError.map { "\(context.debugDescription) (\($0))" } ?? context.debugDescription
+            guard !field.isEmpty else {
+                throw RequestBodyError(field: nil, message: "malformed JSON for \(T.self): \(reason)")
+            }
+            throw RequestBodyError(field: field, message: "malformed JSON for \(T.self): field '\(field)': \(reason)")
         } catch {
             throw RequestBodyError(field: nil, message: "malformed JSON for \(T.self): \(error)")
         }
