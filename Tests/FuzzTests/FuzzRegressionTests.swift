@@ -23,4 +23,24 @@ struct FuzzRegressionTests {
             #expect(message.hasSuffix("the body must be a JSON object"), "\(message)")
         }
     }
+
+    /// `bytes` with `replacement` written over the bytes just after the first occurrence of `marker`.
+    static func patch(_ bytes: [UInt8], after marker: String, with replacement: [UInt8]) throws -> [UInt8] {
+        let m = Array(marker.utf8)
+        let at = try #require((0...(bytes.count - m.count)).first { Array(bytes[$0..<($0 + m.count)]) == m })
+        var out = bytes
+        out.replaceSubrange((at + m.count)..<(at + m.count + replacement.count), with: replacement)
+        return out
+    }
+
+    /// .tim: `refdm` NaN (or infinite) was accepted and became the series' DM.
+    @Test("a .tim file whose refdm is not finite is refused", arguments: [Double.nan, .infinity])
+    func timNonFiniteDM(_ dm: Double) throws {
+        let harness = try FuzzHarness()
+        let seed = try SeedCorpus.seeds(for: .tim, scratch: harness)[1]
+        let input = try Self.patch(seed, after: "refdm", with: withUnsafeBytes(of: dm.bitPattern.littleEndian, Array.init))
+        let outcome = try harness.run(.tim, input)
+        guard case let .refused(message) = outcome else { Issue.record("accepted refdm \(dm)"); return }
+        #expect(message.contains("input.tim: field 'refdm' has value \(dm)"), "\(message)")
+    }
 }
