@@ -1,3 +1,4 @@
+import Foundation
 import FuzzTargets
 import Testing
 
@@ -42,5 +43,20 @@ struct FuzzRegressionTests {
         let outcome = try harness.run(.tim, input)
         guard case let .refused(message) = outcome else { Issue.record("accepted refdm \(dm)"); return }
         #expect(message.contains("input.tim: field 'refdm' has value \(dm)"), "\(message)")
+    }
+
+    /// payload: a finite scale so large that 255 x scale overflows restored samples to infinity.
+    @Test("a payload whose scale restores samples to infinity is refused")
+    func payloadInfiniteSamples() throws {
+        let harness = try FuzzHarness()
+        let seed = try SeedCorpus.seeds(for: .payload, scratch: harness)[0]
+        let length = Int(seed[8]) | Int(seed[9]) << 8 | Int(seed[10]) << 16 | Int(seed[11]) << 24
+        var header = try #require(try JSONSerialization.jsonObject(with: Data(seed[12..<(12 + length)])) as? [String: Any])
+        header["scales"] = [3.0e38, 1.0]
+        let json = Array(try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys]))
+        let input = seed[0..<8] + withUnsafeBytes(of: UInt32(json.count).littleEndian, Array.init) + json + seed[(12 + length)...]
+        let outcome = try harness.run(.payload, Array(input))
+        guard case let .refused(message) = outcome else { Issue.record("accepted scale 3e38"); return }
+        #expect(message.contains("input.xxwu: header field 'scales' has value 3e+38"), "\(message)")
     }
 }
