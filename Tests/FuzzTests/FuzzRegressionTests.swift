@@ -59,4 +59,16 @@ struct FuzzRegressionTests {
         guard case let .refused(message) = outcome else { Issue.record("accepted scale 3e38"); return }
         #expect(message.contains("input.xxwu: header field 'scales' has value 3e+38"), "\(message)")
     }
+
+    /// api-bodies, result: DM indices at the ends of Int made the sifter's adjacency test
+    /// (`b - a == 1`) overflow and trap: a host could crash the coordinator's assimilator.
+    @Test("a result with extreme DM indices is sifted without trapping")
+    func resultExtremeDMIndex() throws {
+        let harness = try FuzzHarness()
+        let seed = try SeedCorpus.seeds(for: .apiBodies, scratch: harness)[Int(APIBody.result.rawValue)]
+        for extreme in ["-9223372036854775808", "9223372036854775807"] {
+            let text = String(decoding: seed.dropFirst(), as: UTF8.self).replacingOccurrences(of: "\"dmIndex\":6", with: "\"dmIndex\":\(extreme)")
+            #expect(try harness.run(.apiBodies, Self.bytes(text, selector: .result)) == .accepted)
+        }
+    }
 }
