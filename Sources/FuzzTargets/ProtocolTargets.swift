@@ -103,8 +103,11 @@ extension FuzzHarness {
     }
 
     /// What the coordinator does with a decoded result: compare it (with itself, and with an
-    /// empty result) and sift its candidates.
-    static func judgeResult(_ result: WorkUnitResult) throws(ContractViolation) {
+    /// empty result), sift its candidates, and check it against a unit holding DM trials 0..<64.
+    /// Comparison and sifting run on every decodable result, refused or not: they must not trap
+    /// on anything a host can send.
+    static func judgeResult(_ result: WorkUnitResult) throws {
+        // A result agrees with itself (JSON holds only finite numbers).
         guard ResultComparison.agree(result, result, duration: 100, reportingThreshold: 5) else {
             throw ContractViolation(target: .apiBodies, message: "a result does not agree with itself")
         }
@@ -112,6 +115,7 @@ extension FuzzHarness {
         empty.candidates = []
         _ = ResultComparison.canonical([result, empty, result], duration: 100, reportingThreshold: 5)
         _ = CandidateSifter().sift(result.candidates, duration: 100, dmTrialCount: 64)
+        try result.validate(dmTrials: 0..<64)
     }
 }
 

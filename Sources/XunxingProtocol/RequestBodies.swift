@@ -98,3 +98,27 @@ extension PlatformLink {
         return id
     }
 }
+
+extension WorkUnitResult {
+    /// Refuses a result whose candidates could not have come from searching the unit: a DM index
+    /// outside the unit's trials `dmTrials` (indices in the dataset's DM plan), a frequency that
+    /// is not positive, or fewer than one harmonic. The validator compares what remains.
+    public func validate(dmTrials: Range<Int>) throws(RequestBodyError) {
+        for (i, c) in candidates.enumerated() {
+            let field = "candidates.\(i)"
+            guard dmTrials.contains(c.dmIndex) else {
+                throw RequestBodyError(
+                    field: "\(field).dmIndex",
+                    message: "field '\(field).dmIndex' has value \(c.dmIndex): the work unit holds DM trials \(dmTrials.lowerBound)..<\(dmTrials.upperBound)")
+            }
+            guard c.frequency > 0 else {
+                throw RequestBodyError(
+                    field: "\(field).frequency", message: "field '\(field).frequency' has value \(c.frequency): must be positive")
+            }
+            guard c.harmonics >= 1 else {
+                throw RequestBodyError(
+                    field: "\(field).harmonics", message: "field '\(field).harmonics' has value \(c.harmonics): must be at least 1")
+            }
+        }
+    }
+}

@@ -62,13 +62,16 @@ struct FuzzRegressionTests {
 
     /// api-bodies, result: DM indices at the ends of Int made the sifter's adjacency test
     /// (`b - a == 1`) overflow and trap: a host could crash the coordinator's assimilator.
-    @Test("a result with extreme DM indices is sifted without trapping")
+    @Test("a result with extreme DM indices is sifted without trapping, and refused")
     func resultExtremeDMIndex() throws {
         let harness = try FuzzHarness()
         let seed = try SeedCorpus.seeds(for: .apiBodies, scratch: harness)[Int(APIBody.result.rawValue)]
         for extreme in ["-9223372036854775808", "9223372036854775807"] {
             let text = String(decoding: seed.dropFirst(), as: UTF8.self).replacingOccurrences(of: "\"dmIndex\":6", with: "\"dmIndex\":\(extreme)")
-            #expect(try harness.run(.apiBodies, Self.bytes(text, selector: .result)) == .accepted)
+            // Sifted without trapping, then refused: the unit holds DM trials 0..<64.
+            let outcome = try harness.run(.apiBodies, Self.bytes(text, selector: .result))
+            #expect(outcome == .refused(
+                "field 'candidates.2.dmIndex' has value \(extreme): the work unit holds DM trials 0..<64"))
         }
     }
 }
