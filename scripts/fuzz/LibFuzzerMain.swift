@@ -30,6 +30,8 @@ public func fuzzerInitialize(
     do {
         let h = try FuzzHarness()
         harness = h
+        // libFuzzer ends with exit(): remove the scratch directory then.
+        atexit { harness?.close() }
         if let out = getenv("XUNXING_FUZZ_WRITE_SEEDS").map({ String(cString: $0) }) {
             let seeds = try SeedCorpus.seeds(for: chosen, scratch: h)
             for (i, seed) in seeds.enumerated() {
