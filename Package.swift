@@ -150,7 +150,12 @@ let package = Package(
             ]
         ),
 
+        // The parsers of untrusted bytes as fuzz targets with their contracts, seed corpora and a
+        // deterministic mutation fuzzer; scripts/fuzz.sh links them into libFuzzer for the full runs.
+        .target(name: "FuzzTargets", dependencies: ["PulsarSearch", "XunxingProtocol", "WorkUnits"], swiftSettings: optimisedInDebug),
+
         .testTarget(name: "PulsarSearchTests", dependencies: ["PulsarSearch", "CSearchKernels"], swiftSettings: optimisedInDebug),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "PulsarSearch", "XunxingProtocol"], swiftSettings: optimisedInDebug),
         .testTarget(name: "WorkUnitsTests", dependencies: ["WorkUnits", "XunxingProtocol", "PulsarSearch"]),
         .testTarget(
             name: "HTTPClientTests",

@@ -40,6 +40,16 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "bad_request", message) }
     static func tooLarge(_ message: String) -> APIError { APIError(.contentTooLarge, "too_large", message) }
     static func conflict(_ message: String) -> APIError { APIError(.conflict, "conflict", message) }
+
+    /// Runs a request body's validation (XunxingProtocol/RequestBodies.swift), answering its
+    /// refusal as `400 bad_request` with the same sentence.
+    static func refusing<T>(_ validation: () throws(RequestBodyError) -> T) throws(APIError) -> T {
+        do {
+            return try validation()
+        } catch {
+            throw badRequest(error.message)
+        }
+    }
 }
 
 /// JSON in and out of handlers, with errors that say what was wrong.
@@ -52,14 +62,9 @@ enum JSONBody {
             throw APIError.tooLarge("request body is over the limit of \(limit) bytes")
         }
         do {
-            return try WireCoding.decoder().decode(T.self, from: Data(buffer: buffer))
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw APIError.badRequest("malformed JSON for \(T.self): field '\(key.stringValue)' is missing")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw APIError.badRequest("malformed JSON for \(T.self): field '\(field)' has the wrong type")
+            return try WireCoding.decodeBody(T.self, from: Data(buffer: buffer))
         } catch {
-            throw APIError.badRequest("malformed JSON for \(T.self): \(error)")
+            throw APIError.badRequest(error.message)
         }
     }
 

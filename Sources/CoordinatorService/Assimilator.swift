@@ -40,12 +40,20 @@ extension Coordinator {
             return
         }
         let decoder = WireCoding.decoder()
-        let detections = try results.flatMap { try decoder.decode(WorkUnitResult.self, from: Data($0.utf8)).candidates }
+        let reported = try results.flatMap { try decoder.decode(WorkUnitResult.self, from: Data($0.utf8)).candidates }
         let foldCount = configuration.foldCount
         let planner = self.planner
         let candidates = try await runBlocking { () throws -> [Candidate] in
             let reader = try FilterbankReader(path: dataset.filePath)
             let derived = DatasetPlan(dataset: dataset, preset: preset, reader: reader)
+            // Hosts' reports are not trusted with indexing: a detection must name a trial of the
+            // plan, and is folded at that trial's DM whatever DM it claims.
+            let detections = reported.compactMap { c -> SeriesCandidate? in
+                guard derived.plan.trials.indices.contains(c.dmIndex) else { return nil }
+                var c = c
+                c.dm = derived.plan.trials[c.dmIndex].dm
+                return c
+            }
             var configuration = SearchConfiguration()
             configuration.sigmaThreshold = preset.sigmaThreshold + 1
             configuration.foldCount = foldCount
@@ -64,6 +72,6 @@ extension Coordinator {
             try await tx.setDatasetState(id: dataset.id, state: DatasetState.complete, completedAt: Date().timeIntervalSince1970)
         }
         metrics.datasetsCompleted.increment()
-        logger.info("dataset \(dataset.id) complete: \(candidates.count) candidates from \(detections.count) detections")
+        logger.info("dataset \(dataset.id) complete: \(candidates.count) candidates from \(reported.count) detections")
     }
 }

@@ -28,6 +28,7 @@ extension Coordinator {
                 throw APIError.badRequest("result names work unit \(result.workUnitID) but replica \(id) belongs to \(replica.workUnitId)")
             }
             guard let unit = try await tx.workUnit(id: replica.workUnitId) else { throw APIError.notFound("work unit") }
+            try APIError.refusing { () throws(RequestBodyError) in try result.validate(dmTrials: unit.dmFirst..<(unit.dmFirst + unit.dmCount)) }
             let now = Date().timeIntervalSince1970
             try await tx.storeResult(replica: id, json: json, cpuSeconds: max(0, result.cpuSeconds), at: now)
             return try await self.validate(unit, reported: id, host: host, tx: tx)

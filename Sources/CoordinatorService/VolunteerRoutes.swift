@@ -13,8 +13,7 @@ extension Coordinator {
         api.put("volunteers/me/platform") { request, _ -> Response in
             let principal = try await self.authenticate(request, [.volunteer])
             let link = try await JSONBody.decode(PlatformLink.self, from: request, limit: 16 << 10)
-            let id = link.profileID.trimmingCharacters(in: .whitespaces)
-            guard !id.isEmpty, id.count <= 200 else { throw APIError.badRequest("profile_id must be 1 to 200 characters") }
+            let id = try APIError.refusing { () throws(RequestBodyError) in try link.validated() }
             try await self.store.transaction { try await $0.linkPlatformProfile(account: principal.accountID, profileID: id) }
             return try JSONBody.response(try await self.profile(of: principal.accountID))
         }

@@ -10,9 +10,7 @@ extension Coordinator {
         api.post("work/request") { request, _ -> Response in
             let principal = try await self.authenticate(request, [.host])
             let work = try await JSONBody.decode(WorkRequest.self, from: request, limit: 64 << 10)
-            guard work.cores >= 1, work.seconds >= 0, work.speed > 0 else {
-                throw APIError.badRequest("cores must be >= 1, seconds >= 0 and speed > 0")
-            }
+            try APIError.refusing { () throws(RequestBodyError) in try work.validate() }
             return try JSONBody.response(try await self.assign(host: principal.hostID!, account: principal.accountID, request: work))
         }
 

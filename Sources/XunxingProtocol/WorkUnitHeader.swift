@@ -99,6 +99,11 @@ public struct WorkUnitHeader: Codable, Sendable, Equatable {
         if let i = dmIndices.first(where: { $0 < 0 }) { throw bad("dmIndices", i, "non-negative indices") }
         if let s = scales.first(where: { !$0.isFinite || $0 <= 0 }) { throw bad("scales", s, "finite positive scales") }
         if let o = offsets.first(where: { !$0.isFinite }) { throw bad("offsets", o, "finite offsets") }
+        // The largest stored level must restore to a finite value, or the series holds infinities.
+        let top = Float(bits == 16 ? UInt16.max : UInt16(UInt8.max))
+        if let i = scales.indices.first(where: { !(top * scales[$0] + offsets[$0]).isFinite }) {
+            throw bad("scales", scales[i], "a scale whose largest stored level \(top) x scale + offset \(offsets[i]) is finite")
+        }
         guard dataByteCount != nil else {
             throw bad("samplesPerSeries", samplesPerSeries, "a size whose data fits in memory for \(n) series")
         }

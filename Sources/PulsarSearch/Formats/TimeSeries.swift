@@ -37,7 +37,7 @@ public enum TimeSeriesFile {
     /// Reads a time series, choosing the format by extension:
     ///
     /// - `.tim`: a SIGPROC header with `nchans` 1 (normally `data_type` 2) and `nbits` 8, 16 or 32,
-    ///   then the samples. `refdm` becomes ``TimeSeries/dm`` (0 when absent) and `fch1`, if present,
+    ///   then the samples. `refdm` (finite) becomes ``TimeSeries/dm`` (0 when absent) and `fch1`, if present,
     ///   ``TimeSeries/frequencyMHz``. 8/16-bit samples are returned as the stored integers.
     /// - `.dat` or `.inf`: a PRESTO series; both `BASE.dat` (little-endian float32) and `BASE.inf`
     ///   are read, whichever of the two paths is given.
@@ -136,6 +136,10 @@ public enum TimeSeriesFile {
             throw FormatError.invalidValue(
                 file: path, field: "nbits", value: "\(header.nbits)",
                 reason: "a .tim time series holds 8, 16 or 32-bit samples")
+        }
+        if let dm = header.refdm, !dm.isFinite {
+            throw FormatError.invalidValue(
+                file: path, field: "refdm", value: "\(dm)", reason: "the reference DM must be a finite number of pc cm^-3")
         }
         let reader = try FilterbankReader(file: file, header: header, headerLength: decoded.length)
         let count = reader.spectrumCount

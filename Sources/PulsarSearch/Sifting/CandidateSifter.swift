@@ -70,7 +70,8 @@ public struct CandidateSifter: Sendable {
             guard dmTrialCount > 1, parameters.minDMHits > 1 else { return true }
             let indices = g.sigmaByDM.keys.sorted()
             guard indices.count >= parameters.minDMHits else { return false }
-            return zip(indices, indices.dropFirst()).contains { $1 - $0 == 1 }
+            // Adjacent trials; indices come from hosts' reports, so no subtraction that can overflow.
+            return zip(indices, indices.dropFirst()).contains { $0 != .max && $1 == $0 + 1 }
         }.sorted { $0.best.sigma > $1.best.sigma }
 
         // 3. Harmonics: a weaker signal at a small rational multiple of a stronger one is dropped.
