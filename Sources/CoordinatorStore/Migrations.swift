@@ -179,6 +179,11 @@ public enum Migrations {
                 expires_at DOUBLE PRECISION NOT NULL)
             """,
         ]),
+        (4, [
+            // The assimilator and dataset status ask for one dataset's units by state, every few
+            // seconds: without this they walk every unit of the dataset.
+            "CREATE INDEX work_units_dataset_state ON work_units(dataset_id, state)",
+        ]),
     ]
 
     /// Applies every migration newer than the database's version, each in its own transaction.

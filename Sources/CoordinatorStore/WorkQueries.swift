@@ -131,11 +131,14 @@ extension SQLTransaction {
             """) > 0
     }
 
-    /// Whether any dataset still has work to hand out or collect.
+    /// Whether any dataset still has work to hand out or collect (an index probe, not a count:
+    /// idle hosts ask this on every poll).
     public func unfinishedWorkExists() async throws -> Bool {
-        let units = try await count("SELECT COUNT(*) AS n FROM work_units WHERE state = \(bind: WorkUnitState.active)")
-        let splitting = try await count("SELECT COUNT(*) AS n FROM datasets WHERE state = \(bind: DatasetState.splitting)")
-        return units + splitting > 0
+        try await count("""
+            SELECT CASE WHEN EXISTS (SELECT 1 FROM work_units WHERE state = \(bind: WorkUnitState.active))
+                          OR EXISTS (SELECT 1 FROM datasets WHERE state = \(bind: DatasetState.splitting))
+                        THEN 1 ELSE 0 END AS n
+            """) > 0
     }
 
     /// Datasets whose every unit is finished while the dataset is still searching.
