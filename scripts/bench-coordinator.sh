@@ -7,6 +7,7 @@
 #
 #   bash scripts/bench-coordinator.sh                 # 40000 units, 1000 hosts, 1M stored
 #   UNITS=10000 STORED=100000 bash scripts/bench-coordinator.sh
+#   PER_REQUEST=8 bash scripts/bench-coordinator.sh  # hosts fetch 8 units per scheduler request
 #
 # Printed per run: the HTTP floor (GET /health at full speed, same connections), cycles/s,
 # p50/p99 per request kind, and ratios (requests per cycle, vs the floor, vs BOINC's ~100/s).
@@ -17,6 +18,7 @@ HOSTS=${HOSTS:-1000}
 CONNECTIONS=${CONNECTIONS:-64}
 STORED=${STORED:-1000000}
 PORT=${PORT:-8391}
+PER_REQUEST=${PER_REQUEST:-1}   # units a host asks for per request
 bash scripts/install-deps.sh >/dev/null
 swift build -c release --product xunxing-coordinator
 swift build -c release --product xunxing-loadgen
@@ -33,7 +35,7 @@ run() {
     local pid=$!
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/api/v1/health" >/dev/null && break; sleep 0.1; done
     "$BIN/xunxing-loadgen" run --coordinator "http://127.0.0.1:$PORT" --hosts "$HOSTS" --connections "$CONNECTIONS" \
-        --data-dir "$dir" --audit --report-file "$dir/report.json" || status=$?
+        --units-per-request "$PER_REQUEST" --data-dir "$dir" --audit --report-file "$dir/report.json" || status=$?
     echo "coordinator peak RSS: $(grep VmHWM /proc/$pid/status | awk '{print $2/1024 " MiB"}')"
     kill -9 "$pid"; wait "$pid" 2>/dev/null || true
     rm -rf "$dir"

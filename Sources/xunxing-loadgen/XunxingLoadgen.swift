@@ -85,6 +85,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Concurrent connections (threads); each drives hosts/connections hosts in turn.")
     var connections = 32
 
+    @Option(help: "Work units each host asks for per request (hosts of real projects fetch several at a time).")
+    var unitsPerRequest = 1
+
     @Option(help: "Stop after this many seconds (default: when the coordinator has no more work).")
     var duration: Double?
 
@@ -114,6 +117,8 @@ struct Run: AsyncParsableCommand {
         configuration.hosts = hosts
         configuration.connections = connections
         configuration.duration = duration
+        // Asking for n and a half units' worth of seconds gets n units.
+        configuration.secondsPerRequest = unitsPerRequest > 1 ? (Double(unitsPerRequest) + 0.5) * unitCost : 1e-9
         let fleet = SimulatedFleet(configuration)
         var floor: Double?
         if floorSeconds > 0 {
