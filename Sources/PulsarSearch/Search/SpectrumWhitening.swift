@@ -1,3 +1,5 @@
+import CSearchKernels
+
 /// Red-noise whitening of a power spectrum.
 ///
 /// The local noise level is the running median of the powers, estimated by a cascade of medians of
@@ -34,13 +36,7 @@ public final class SpectrumWhitener {
         let count = input.count / 5
         if output.count != count { output = [Float](repeating: 0, count: count) }
         guard count > 0, let x = input.baseAddress else { return }
-        output.withUnsafeMutableBufferPointer { out in
-            var i = 0
-            for o in 0..<count {
-                out[o] = median5(x[i], x[i + 1], x[i + 2], x[i + 3], x[i + 4])
-                i += 5
-            }
-        }
+        output.withUnsafeMutableBufferPointer { xx_median5(x, $0.baseAddress!, count) }
     }
 
     /// Level (window 5^level bins) used for bin `k`.
@@ -52,10 +48,25 @@ public final class SpectrumWhitener {
     /// Estimates the local medians of `powers` (bin 0, DC, is ignored).
     public func estimate(_ powers: UnsafeBufferPointer<Float>) {
         Self.reduce(powers, into: &levels[1])
+        estimateAbove(bins: powers.count)
+    }
+
+    /// Computes the powers of `powers.count` interleaved complex values into `powers` and estimates
+    /// their local medians, in one pass over the spectrum (the same values as `xx_powers` followed
+    /// by `estimate`).
+    public func estimate(powersOf complex: UnsafePointer<Float>, into powers: UnsafeMutableBufferPointer<Float>) {
+        let count = powers.count / 5
+        if levels[1].count != count { levels[1] = [Float](repeating: 0, count: count) }
+        guard let p = powers.baseAddress else { return estimateAbove(bins: 0) }
+        levels[1].withUnsafeMutableBufferPointer { xx_powers_median5(complex, p, $0.baseAddress, powers.count) }
+        estimateAbove(bins: powers.count)
+    }
+
+    private func estimateAbove(bins: Int) {
         for l in 2...4 {
             levels[l - 1].withUnsafeBufferPointer { Self.reduce($0, into: &levels[l]) }
         }
-        let entries = powers.count / Self.segment + 2
+        let entries = bins / Self.segment + 2
         if table.count != entries { table = [Float](repeating: 0, count: entries) }
         for i in 0..<entries { table[i] = cascadeMedian(atBin: i * Self.segment) }
     }
@@ -88,26 +99,8 @@ public final class SpectrumWhitener {
     /// Divides `powers` in place by (local median / ln 2); bin 0 is set to 0, and bins whose median
     /// is zero (a zero-padded or dead spectrum) too.
     public func normalize(_ powers: UnsafeMutableBufferPointer<Float>) {
-        let ln2: Float = 0.693147180559945
-        let n = powers.count
-        guard n > 0, let p = powers.baseAddress else { return }
-        table.withUnsafeBufferPointer { t in
-            var k = 0
-            var i = 0
-            while k < n {
-                let end = min(n, k + Self.segment)
-                let s0: Float = t[i] > 0 ? ln2 / t[i] : 0
-                let s1: Float = t[i + 1] > 0 ? ln2 / t[i + 1] : 0
-                let ds = (s1 - s0) / Float(Self.segment)
-                var s = s0
-                for j in k..<end {
-                    p[j] *= s
-                    s += ds
-                }
-                k = end
-                i += 1
-            }
-        }
-        p[0] = 0
+        guard powers.count > 0, let p = powers.baseAddress else { return }
+        precondition(table.count >= powers.count / Self.segment + 2, "estimate first")
+        table.withUnsafeBufferPointer { xx_normalize($0.baseAddress!, p, powers.count) }
     }
 }
