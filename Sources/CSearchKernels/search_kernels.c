@@ -208,8 +208,8 @@ int xx_kernels_use_avx2(void) {
 #endif
 }
 
-/* Median of five by compare-exchanges: the middle two of a, b, c, d, then the median of those and e.
- * The same expressions as SpectrumWhitener.median5, so both give identical values. */
+/* Median of five by compare-exchanges: the middle two of a, b, c, d, then the median of those and e
+ * (Swift's min and max: for powers, never NaN, the same values as fminf and fmaxf). */
 #define XX_MIN(a, b) ((b) < (a) ? (b) : (a))
 #define XX_MAX(a, b) ((b) >= (a) ? (b) : (a))
 static inline float median5(float a, float b, float c, float d, float e) {
@@ -239,14 +239,15 @@ void xx_powers_median5(const float *c, float *p, float *medians, size_t count) {
     }
 }
 
-void xx_normalize(const float *table, float *p, size_t count) {
+void xx_normalize_segments(const float *table, float *p, size_t count, size_t first, size_t end) {
     enum { SEG = 32, LANES = 8 };
     const float ln2 = 0.693147180559945f;
     float scales[LANES][SEG];
     size_t segments = (count + SEG - 1) / SEG;
-    for (size_t i = 0; i < segments; i += LANES) {
-        size_t lanes = segments - i < LANES ? segments - i : LANES;
-        float s[LANES], ds[LANES];
+    if (end > segments) end = segments;
+    for (size_t i = first; i < end; i += LANES) {
+        size_t lanes = end - i < LANES ? end - i : LANES;
+        float s[LANES] = {0}, ds[LANES] = {0};
         for (size_t l = 0; l < lanes; l++) {
             float t0 = table[i + l], t1 = table[i + l + 1];
             float s0 = t0 > 0 ? ln2 / t0 : 0;
@@ -268,10 +269,14 @@ void xx_normalize(const float *table, float *p, size_t count) {
         } else {
             for (size_t l = 0; l < lanes; l++) {
                 size_t k = (i + l) * SEG;
-                size_t end = k + SEG < count ? k + SEG : count;
-                for (size_t j = k; j < end; j++) p[j] *= scales[l][j - k];
+                size_t stop = k + SEG < count ? k + SEG : count;
+                for (size_t j = k; j < stop; j++) p[j] *= scales[l][j - k];
             }
         }
     }
+}
+
+void xx_normalize(const float *table, float *p, size_t count) {
+    xx_normalize_segments(table, p, count, 0, (count + 31) / 32);
     if (count > 0) p[0] = 0;
 }

@@ -55,6 +55,10 @@ void xx_powers_median5(const float *complex_values, float *p, float *medians, si
  * running sum s += (s1 - s0) / 32 from s0; `table` holds count / 32 + 2 medians. Sets p[0] = 0. */
 void xx_normalize(const float *table, float *p, size_t count);
 
+/* The same for the 32-bin segments [first, end) only (segment i is bins 32 i ... 32 i + 31, the
+ * last one cut at `count`); p[0] is left alone. */
+void xx_normalize_segments(const float *table, float *p, size_t count, size_t first, size_t end);
+
 /* 1 if the AVX2 kernels are in use on this CPU. */
 int xx_kernels_use_avx2(void);
 
