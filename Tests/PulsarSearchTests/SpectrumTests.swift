@@ -72,7 +72,8 @@ struct SpectrumTests {
             for k in start..<min(bins, start + SpectrumWhitener.segment) { expected[k] *= s; s += ds }
         }
         expected[0] = 0
-        #expect(fused == expected)
+        let mismatch = (0..<bins).first { fused[$0] != expected[$0] }
+        #expect(mismatch == nil, "first difference at \(mismatch ?? -1) of \(bins): \(mismatch.map { (fused[$0], expected[$0], separate[$0]) }.debugDescription)")
         separate.withUnsafeMutableBufferPointer { a.normalize($0) }
         #expect(separate == expected)
     }

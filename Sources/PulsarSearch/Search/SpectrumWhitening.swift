@@ -89,7 +89,10 @@ public final class SpectrumWhitener {
                 table[tabulated] = m
                 tabulated += 1
             }
-            let ready = min(segments, max(0, tabulated - 1))
+            // A segment needs both its medians and all its powers (the last bins of the spectrum
+            // belong to no complete group of five, so the cascade can finish before them).
+            let whole = end == bins ? segments : end / Self.segment
+            let ready = min(whole, max(0, tabulated - 1))
             if ready > normalized {
                 table.withUnsafeBufferPointer { xx_normalize_segments($0.baseAddress!, p, bins, normalized, ready) }
                 normalized = ready
