@@ -13,7 +13,8 @@
 #   RIPTIDE_REPEATS [3]      the same for riptide (its searches take seconds)
 #   CLOCK [cpu]              in-process clock for both: cpu (the process's CPU time: the wall time
 #                            of an idle machine, steadier when other jobs share the cores) or wall
-#   BENCH_DIR [/tmp/xunxing-bench-search]  where the series are written (kept between runs)
+#   BENCH_DIR [/tmp/xunxing-bench-search]  where the series and results are written (kept)
+#   TABLE_ONLY [0]           1: print the table of the last run in BENCH_DIR again, measure nothing
 #
 # Each series (one per period plus one of pure noise, per length) is searched single-threaded by:
 #   ours    `xunxing bench --input` (in process: bare FFT, full search and one acceleration trial,
@@ -25,9 +26,11 @@
 # spends up to a couple of minutes planning). All ratios are measured in the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
-command -v rseek >/dev/null || { echo "rseek not found: pip install riptide-ffa" >&2; exit 1; }
-swift build -c release --product xunxing >&2
+if [ "${TABLE_ONLY:-0}" != 1 ]; then
+    bash scripts/install-deps.sh
+    command -v rseek >/dev/null || { echo "rseek not found: pip install riptide-ffa" >&2; exit 1; }
+    swift build -c release --product xunxing >&2
+fi
 X=$PWD/.build/release/xunxing
 
 LOG2_SIZES=${LOG2_SIZES:-"20 21 22"}
@@ -55,7 +58,7 @@ timed() {
 }
 
 ROWS=$DIR/rows.tsv
-: >"$ROWS"
+[ "${TABLE_ONLY:-0}" = 1 ] && LOG2_SIZES="" || : >"$ROWS"
 for L in $LOG2_SIZES; do
     n=$((1 << L))
     for P in $PERIODS noise; do
@@ -93,9 +96,16 @@ def bench(path):
     return ms("bare FFTW r2c"), ms(r"full search \(no accel\)"), ms("per acceleration trial")
 
 def match(period, candidates):
-    """Strongest candidate within 0.2 % of the injected period (noise: the strongest overall)."""
-    near = [c for c in candidates if period is None or abs(c[0] - period) < 2e-3 * period]
-    return max(near, key=lambda c: c[1]) if near else None
+    """Strongest candidate within 0.2 % of the injected period (noise: the strongest overall), else
+    the strongest at a harmonic ratio (P/2, P/3, 2P, ...), labelled."""
+    for ratio, label in [(1, ""), (1 / 2, "@P/2"), (1 / 3, "@P/3"), (2, "@2P"), (2 / 3, "@2P/3"), (3, "@3P")]:
+        near = [c for c in candidates if period is None or abs(c[0] - ratio * period) < 2e-3 * ratio * period]
+        if near:
+            best = max(near, key=lambda c: c[1])
+            return (best[0], f"{best[1]:.1f}{label}") + tuple(f"{x:.1f}" for x in best[2:])
+        if period is None:
+            return None
+    return None
 
 print(f"Period range searched by both: {pmin}-{pmax} s, one thread each. In-process: {clock} time, median")
 print(f"of {repeats} (ours) and {rip_repeats} (riptide) runs. Whole commands: one run, wall (CPU) seconds.")
@@ -103,7 +113,7 @@ print("ours = xunxing FFT search, 16 harmonics; rip = riptide FFA (rseek's defau
 print("sigma: ours, Gaussian-equivalent, corrected for the trials of the series; fold: S/N of our folded")
 print("profile; rip S/N: riptide's boxcar S/N of its folded profile (not trial-corrected).")
 print()
-fmt = "{:<14}{:>7}{:>8}{:>6}{:>10}{:>8}{:>9}{:>18}{:>14}{:>6}{:>6}{:>8}"
+fmt = "{:<14}{:>7}{:>8}{:>6}{:>10}{:>8}{:>9}{:>18}{:>14}{:>10}{:>6}{:>8}"
 print(fmt.format("series", "FFT ms", "ours ms", "/FFT", "accel/FFT", "rip ms", "ours/rip",
                  "xunxing search s", "rseek s", "sigma", "fold", "rip S/N"))
 ratios = []
@@ -121,9 +131,10 @@ for line in open(rows):
     print(fmt.format(label, f"{fft:.1f}", f"{full:.1f}", f"{full / fft:.2f}", f"{accel / fft:.2f}",
         f"{rip_ms:.0f}", f"{full / rip_ms:.3f}", f"{float(ours_wall):.2f} ({float(ours_cpu):.2f})",
         f"{float(rip_wall):.2f} ({float(rip_cpu):.2f})",
-        f"{o[1]:.1f}" if o else "-", f"{o[2]:.1f}" if o else "-", f"{r[1]:.1f}" if r else "-"))
+        o[1] if o else "-", o[2] if o else "-", r[1] if r else "-"))
 print()
 print("Noise rows: the strongest false candidate (ours reports >= 5 sigma, riptide >= S/N 7); '-': none.")
+print("@P/2 etc.: no candidate at the injected period; the strongest at that multiple of it.")
 print(f"Worst case: full search {max(x[0] for x in ratios):.2f} x FFT (target 1.5), acceleration trial "
       f"{max(x[1] for x in ratios):.2f} x FFT (target 2); ours / riptide in process {max(x[2] for x in ratios):.3f}.")
 PY
