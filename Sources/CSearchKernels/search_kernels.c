@@ -21,18 +21,24 @@ static int log2_int(int x) {
     return s;
 }
 
-size_t xx_harmonic_stage_scalar(const float *powers, const float *prev, float *out, size_t count,
-                                int n, float threshold, size_t first_k, int64_t *cross_k,
-                                float *cross_v, size_t capacity) {
+static size_t stage_scalar(const float *powers, const float *prev, size_t prev_base, float *out,
+                           size_t k_begin, size_t k_end, int n, float threshold, size_t first_k,
+                           int64_t *cross_k, float *cross_v, size_t capacity) {
     const int shift = log2_int(2 * n);
     size_t found = 0;
-    for (size_t k = 0; k < count; k++) {
-        float sum = prev[(k + 1) >> 1];
+    for (size_t k = k_begin; k < k_end; k++) {
+        float sum = prev[((k + 1) >> 1) - prev_base];
         for (int j = 1; j < 2 * n; j += 2) sum += powers[((size_t)j * k + (size_t)n) >> shift];
-        if (out) out[k] = sum;
+        if (out) out[k - k_begin] = sum;
         if (sum > threshold) record(k, sum, first_k, cross_k, cross_v, capacity, &found);
     }
     return found;
+}
+
+size_t xx_harmonic_stage_scalar(const float *powers, const float *prev, float *out, size_t count,
+                                int n, float threshold, size_t first_k, int64_t *cross_k,
+                                float *cross_v, size_t capacity) {
+    return stage_scalar(powers, prev, 0, out, 0, count, n, threshold, first_k, cross_k, cross_v, capacity);
 }
 
 static void powers_scalar(const float *c, float *p, size_t count) {
@@ -57,17 +63,19 @@ double xx_sum(const float *x, size_t count) {
 /* For a group of 8 consecutive k starting at k0 (a multiple of 8), harmonic j reads
  * powers[idx_j(k0) + d_l] with lane offsets d_l = idx_j(k0 + l) - idx_j(k0) in [0, 7], which
  * depend only on j and on k0 mod max(8, 2n): one unaligned load and one permute per harmonic. */
-__attribute__((target("avx2")))
-static size_t harmonic_stage_avx2(const float *powers, const float *prev, float *out, size_t count,
-                                  int n, float threshold, size_t first_k, int64_t *cross_k,
-                                  float *cross_v, size_t capacity) {
+/* Inlined with a constant n by harmonic_stage_avx2: the harmonic loop unrolls and the shift is an
+ * immediate. */
+__attribute__((target("avx2"), always_inline))
+static inline size_t stage_avx2_body(const float *powers, const float *prev, size_t prev_base, float *out,
+                                     size_t k_begin, size_t k_end, const int n, float threshold,
+                                     size_t first_k, int64_t *cross_k, float *cross_v, size_t capacity) {
     const int two_n = 2 * n;
     const int shift = log2_int(two_n);
     const int patterns = two_n > 8 ? two_n / 8 : 1;
     /* lane offsets: [pattern][harmonic index][lane] */
     int32_t offsets[4 * 16 * 8];
-    if (patterns * n > 64) return xx_harmonic_stage_scalar(powers, prev, out, count, n, threshold,
-                                                           first_k, cross_k, cross_v, capacity);
+    if (patterns * n > 64) return stage_scalar(powers, prev, prev_base, out, k_begin, k_end, n, threshold,
+                                               first_k, cross_k, cross_v, capacity);
     for (int g = 0; g < patterns; g++) {
         for (int h = 0; h < n; h++) {
             size_t j = (size_t)(2 * h + 1);
@@ -80,9 +88,9 @@ static size_t harmonic_stage_avx2(const float *powers, const float *prev, float 
     const __m256i prev_offsets = _mm256_setr_epi32(0, 1, 1, 2, 2, 3, 3, 4);
     const __m256 thr = _mm256_set1_ps(threshold);
     size_t found = 0;
-    for (size_t k0 = 0; k0 < count; k0 += 8) {
-        int g = (int)((k0 % (size_t)(patterns * 8)) / 8);
-        __m256 acc = _mm256_permutevar8x32_ps(_mm256_loadu_ps(prev + (k0 >> 1)), prev_offsets);
+    for (size_t k0 = k_begin; k0 < k_end; k0 += 8) {
+        int g = (int)((k0 & (size_t)(patterns * 8 - 1)) >> 3); /* patterns * 8 is a power of two */
+        __m256 acc = _mm256_permutevar8x32_ps(_mm256_loadu_ps(prev + ((k0 >> 1) - prev_base)), prev_offsets);
         const int32_t *row = offsets + g * n * 8;
         size_t jk = k0 + (size_t)n; /* j * k0 + n for j = 1 */
         for (int h = 0; h < n; h++) {
@@ -91,7 +99,7 @@ static size_t harmonic_stage_avx2(const float *powers, const float *prev, float 
             acc = _mm256_add_ps(acc, _mm256_permutevar8x32_ps(v, idx));
             jk += 2 * k0;
         }
-        if (out) _mm256_storeu_ps(out + k0, acc);
+        if (out) _mm256_storeu_ps(out + (k0 - k_begin), acc);
         int mask = _mm256_movemask_ps(_mm256_cmp_ps(acc, thr, _CMP_GT_OQ));
         if (mask) {
             float lanes[8];
@@ -101,6 +109,23 @@ static size_t harmonic_stage_avx2(const float *powers, const float *prev, float 
         }
     }
     return found;
+}
+
+__attribute__((target("avx2")))
+static size_t harmonic_stage_avx2(const float *powers, const float *prev, size_t prev_base, float *out,
+                                  size_t k_begin, size_t k_end, int n, float threshold, size_t first_k,
+                                  int64_t *cross_k, float *cross_v, size_t capacity) {
+#define XX_STAGE(N) stage_avx2_body(powers, prev, prev_base, out, k_begin, k_end, N, threshold, first_k, \
+                                    cross_k, cross_v, capacity)
+    switch (n) {
+    case 1: return XX_STAGE(1);
+    case 2: return XX_STAGE(2);
+    case 4: return XX_STAGE(4);
+    case 8: return XX_STAGE(8);
+    case 16: return XX_STAGE(16);
+    default: return XX_STAGE(n);
+    }
+#undef XX_STAGE
 }
 
 __attribute__((target("avx2")))
@@ -129,14 +154,23 @@ static int cpu_has_avx2(void) {
 }
 #endif
 
+size_t xx_harmonic_stage_range(const float *powers, const float *prev, size_t prev_base, float *out,
+                               size_t k_begin, size_t k_end, int n, float threshold, size_t first_k,
+                               int64_t *cross_k, float *cross_v, size_t capacity) {
+#ifdef XX_HAVE_X86
+    if (cpu_has_avx2())
+        return harmonic_stage_avx2(powers, prev, prev_base, out, k_begin, k_end, n, threshold, first_k,
+                                   cross_k, cross_v, capacity);
+#endif
+    return stage_scalar(powers, prev, prev_base, out, k_begin, k_end, n, threshold, first_k, cross_k,
+                        cross_v, capacity);
+}
+
 size_t xx_harmonic_stage(const float *powers, const float *prev, float *out, size_t count, int n,
                          float threshold, size_t first_k, int64_t *cross_k, float *cross_v,
                          size_t capacity) {
-#ifdef XX_HAVE_X86
-    if (cpu_has_avx2())
-        return harmonic_stage_avx2(powers, prev, out, count, n, threshold, first_k, cross_k, cross_v, capacity);
-#endif
-    return xx_harmonic_stage_scalar(powers, prev, out, count, n, threshold, first_k, cross_k, cross_v, capacity);
+    return xx_harmonic_stage_range(powers, prev, 0, out, 0, count, n, threshold, first_k, cross_k,
+                                   cross_v, capacity);
 }
 
 size_t xx_threshold_scan(const float *values, size_t count, float threshold, size_t first_k,
@@ -172,4 +206,77 @@ int xx_kernels_use_avx2(void) {
 #else
     return 0;
 #endif
+}
+
+/* Median of five by compare-exchanges: the middle two of a, b, c, d, then the median of those and e
+ * (Swift's min and max: for powers, never NaN, the same values as fminf and fmaxf). */
+#define XX_MIN(a, b) ((b) < (a) ? (b) : (a))
+#define XX_MAX(a, b) ((b) >= (a) ? (b) : (a))
+static inline float median5(float a, float b, float c, float d, float e) {
+    float second = XX_MAX(XX_MIN(a, b), XX_MIN(c, d));
+    float third = XX_MIN(XX_MAX(a, b), XX_MAX(c, d));
+    return XX_MAX(XX_MIN(e, second), XX_MIN(XX_MAX(e, second), third));
+}
+
+void xx_median5(const float *x, float *out, size_t count) {
+    for (size_t o = 0; o < count; o++) {
+        const float *v = x + 5 * o;
+        out[o] = median5(v[0], v[1], v[2], v[3], v[4]);
+    }
+}
+
+void xx_powers_median5(const float *c, float *p, float *medians, size_t count) {
+    /* Chunks of 2560 bins (a multiple of 5 and 8): the powers are still in L1 when reduced. */
+    const size_t chunk = 2560;
+    size_t k = 0;
+    for (; k + chunk <= count; k += chunk) {
+        xx_powers(c + 2 * k, p + k, chunk);
+        xx_median5(p + k, medians + k / 5, chunk / 5);
+    }
+    if (k < count) {
+        xx_powers(c + 2 * k, p + k, count - k);
+        xx_median5(p + k, medians + k / 5, (count - k) / 5);
+    }
+}
+
+void xx_normalize_segments(const float *table, float *p, size_t count, size_t first, size_t end) {
+    enum { SEG = 32, LANES = 8 };
+    const float ln2 = 0.693147180559945f;
+    float scales[LANES][SEG];
+    size_t segments = (count + SEG - 1) / SEG;
+    if (end > segments) end = segments;
+    for (size_t i = first; i < end; i += LANES) {
+        size_t lanes = end - i < LANES ? end - i : LANES;
+        float s[LANES] = {0}, ds[LANES] = {0};
+        for (size_t l = 0; l < lanes; l++) {
+            float t0 = table[i + l], t1 = table[i + l + 1];
+            float s0 = t0 > 0 ? ln2 / t0 : 0;
+            float s1 = t1 > 0 ? ln2 / t1 : 0;
+            s[l] = s0;
+            ds[l] = (s1 - s0) / (float)SEG;
+        }
+        /* Each segment's scale is a running sum (s += ds), as in the original loop; eight
+         * segments advance together so the additions do not wait on one another. */
+        for (int j = 0; j < SEG; j++)
+            for (size_t l = 0; l < LANES; l++) {
+                scales[l][j] = s[l];
+                s[l] += ds[l];
+            }
+        if (lanes == LANES && (i + LANES) * SEG <= count) {
+            float *q = p + i * SEG;
+            const float *f = &scales[0][0];
+            for (size_t j = 0; j < LANES * SEG; j++) q[j] *= f[j];
+        } else {
+            for (size_t l = 0; l < lanes; l++) {
+                size_t k = (i + l) * SEG;
+                size_t stop = k + SEG < count ? k + SEG : count;
+                for (size_t j = k; j < stop; j++) p[j] *= scales[l][j - k];
+            }
+        }
+    }
+}
+
+void xx_normalize(const float *table, float *p, size_t count) {
+    xx_normalize_segments(table, p, count, 0, (count + 31) / 32);
+    if (count > 0) p[0] = 0;
 }

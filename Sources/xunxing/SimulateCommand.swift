@@ -5,21 +5,34 @@ import PulsarSearch
 struct SimulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
-        abstract: "Write a simulated filterbank: Gaussian noise plus injected pulsars.",
+        abstract: "Write a simulated filterbank or time series: Gaussian noise plus injected pulsars.",
         discussion: """
             The same options and --seed always write the same file. --snr is the matched-filter \
             S/N of the whole observation at the true DM before channel smearing; searches recover \
             less, as with real data. Omit --period for pure noise.
 
+            --format presto writes a dedispersed PRESTO time series instead (OUTPUT.dat and \
+            OUTPUT.inf, float32, unit-variance white noise; the pulsars are added undispersed and \
+            the .inf records the first --dm), which PRESTO, riptide and `xunxing search` all read; \
+            --format tim writes the same series as a SIGPROC .tim. Channel options are ignored.
+
             Examples:
               xunxing simulate noise.fil --samples 131072
               xunxing simulate psr.fil --period 0.25 --dm 30 --snr 20 --duty-cycle 0.05
               xunxing simulate binary.fil --period 0.0031 --dm 40 --accel 25 --tsamp 64e-6 --samples 4194304
+              xunxing simulate psr --format presto --period 0.5 --snr 15 --tsamp 64e-6 --samples 4194304
             """
     )
 
-    @Argument(help: "Output filterbank path.")
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case filterbank, presto, tim
+    }
+
+    @Argument(help: "Output path (for --format presto the base path: OUTPUT.dat and OUTPUT.inf).")
     var output: String
+
+    @Option(help: "Output: filterbank, presto (.dat + .inf time series) or tim (SIGPROC time series).")
+    var format: Format = .filterbank
 
     @Option(help: "Pulsar period in seconds (repeat to inject several pulsars).")
     var period: [Double] = []
@@ -65,6 +78,19 @@ struct SimulateCommand: ParsableCommand {
         func value(_ list: [Double], _ i: Int) -> Double { list.count == 1 ? list[0] : list[i] }
         o.pulsars = period.enumerated().map { i, p in
             InjectedPulsar(period: p, dm: value(dm, i), dutyCycle: value(dutyCycle, i), snr: value(snr, i), acceleration: value(accel, i))
+        }
+        if format != .filterbank {
+            var series = Simulator.timeSeries(samples: samples, tsamp: tsamp, pulsars: o.pulsars, seed: seed, dm: dm[0])
+            series.sourceName = o.sourceName
+            if format == .tim {
+                try TimeSeriesFile.writeTim(series, path: output)
+            } else {
+                var base = output
+                for ext in [".dat", ".inf"] where base.hasSuffix(ext) { base = String(base.dropLast(ext.count)) }
+                try TimeSeriesFile.writePresto(series, basePath: base)
+            }
+            print("wrote \(output): time series of \(samples) samples, \(String(format: "%.1f", o.duration)) s, \(o.pulsars.count) pulsar(s)")
+            return
         }
         try Simulator.writeFilterbank(o, to: output)
         print("wrote \(output): \(channels) channels x \(samples) samples, \(String(format: "%.1f", o.duration)) s, \(o.pulsars.count) pulsar(s)")

@@ -29,6 +29,55 @@ struct SpectrumTests {
         #expect(nSlow == expectedCrossings)
     }
 
+    @Test("blocked harmonic summing finds the same peaks at any block size", arguments: [1, 2, 8, 64, 1 << 20])
+    func blockedSumming(block: Int) {
+        let bins = 100_003
+        var rng = SeededGenerator(seed: 17)
+        var powers = (0..<(bins + HarmonicSummer.padding)).map { k in k < bins ? Float(-log(rng.uniform())) : 0 }
+        for h in 1...16 { powers[h * 4567] += 30 }  // a pulsar with fundamental at bin 4567
+        let thresholds: [Float] = [14, 18, 24, 34, 52]
+        func peaks(_ width: Int) -> [HarmonicPeak] {
+            let summer = HarmonicSummer()
+            summer.blockBins = width
+            return powers.withUnsafeBufferPointer { summer.search(powers: $0, bins: bins, thresholds: thresholds, lowestBin: 3) }
+        }
+        let reference = peaks(1 << 20)  // one block: every stage over the whole spectrum
+        #expect(reference.contains { $0.harmonics == 16 && abs($0.fundamentalBin - 4567) < 0.1 })
+        #expect(peaks(block) == reference)
+    }
+
+    @Test("streamed whitening matches the separate passes")
+    func fusedWhitening() {
+        let bins = 200_001
+        var rng = SeededGenerator(seed: 5)
+        let complex = (0..<(2 * bins)).map { i in Float(rng.gaussian() * (1 + 300 / Double(i / 2 + 1))) }
+        var separate = [Float](repeating: 0, count: bins), fused = separate
+        let a = SpectrumWhitener(), b = SpectrumWhitener()
+        complex.withUnsafeBufferPointer { c in
+            separate.withUnsafeMutableBufferPointer { p in
+                xx_powers(c.baseAddress!, p.baseAddress!, bins)
+                a.estimate(UnsafeBufferPointer(p))
+            }
+            fused.withUnsafeMutableBufferPointer { b.whiten(powersOf: c.baseAddress!, into: $0) }
+        }
+        #expect(stride(from: 0, to: bins + 64, by: 7).allSatisfy { a.median(atBin: $0) == b.median(atBin: $0) })
+        // The normalisation: a running sum of the scale across each 32-bin segment.
+        var expected = separate
+        let ln2: Float = 0.693147180559945
+        for start in stride(from: 0, to: bins, by: SpectrumWhitener.segment) {
+            let m0 = a.median(atBin: start), m1 = a.median(atBin: start + SpectrumWhitener.segment)
+            let s0: Float = m0 > 0 ? ln2 / m0 : 0, s1: Float = m1 > 0 ? ln2 / m1 : 0
+            let ds = (s1 - s0) / Float(SpectrumWhitener.segment)
+            var s = s0
+            for k in start..<min(bins, start + SpectrumWhitener.segment) { expected[k] *= s; s += ds }
+        }
+        expected[0] = 0
+        let mismatch = (0..<bins).first { fused[$0] != expected[$0] }
+        #expect(mismatch == nil, "first difference at \(mismatch ?? -1) of \(bins): \(mismatch.map { (fused[$0], expected[$0], separate[$0]) }.debugDescription)")
+        separate.withUnsafeMutableBufferPointer { a.normalize($0) }
+        #expect(separate == expected)
+    }
+
     @Test("whitening turns red noise into unit-mean exponential powers")
     func whitening() {
         let bins = 1 << 18

@@ -19,6 +19,14 @@ size_t xx_harmonic_stage(const float *powers, const float *prev, float *out, siz
                          float threshold, size_t first_k, int64_t *cross_k, float *cross_v,
                          size_t capacity);
 
+/* The same stage for k in [k_begin, k_end) only (k_begin and k_end multiples of 8), with
+ * `prev` holding the n-harmonic sums from index `prev_base` (prev[0] is sum number prev_base) and
+ * `out` receiving out[k - k_begin]: lets the caller sum blocks of fundamentals whose sources stay
+ * in cache. Arithmetic and crossings are identical to xx_harmonic_stage over the same k. */
+size_t xx_harmonic_stage_range(const float *powers, const float *prev, size_t prev_base, float *out,
+                               size_t k_begin, size_t k_end, int n, float threshold, size_t first_k,
+                               int64_t *cross_k, float *cross_v, size_t capacity);
+
 /* Same arithmetic without vector instructions (for tests and CPUs without AVX2). */
 size_t xx_harmonic_stage_scalar(const float *powers, const float *prev, float *out, size_t count,
                                 int n, float threshold, size_t first_k, int64_t *cross_k,
@@ -34,6 +42,22 @@ void xx_powers(const float *complex_values, float *powers, size_t count);
 
 /* Sum of `count` floats, accumulated in double precision across vector lanes. */
 double xx_sum(const float *values, size_t count);
+
+/* out[o] = median of x[5 o ... 5 o + 4] for o in [0, count). */
+void xx_median5(const float *x, float *out, size_t count);
+
+/* xx_powers of `count` values into `p`, and xx_median5 of them into `medians` (count / 5 values),
+ * in one pass over the spectrum. */
+void xx_powers_median5(const float *complex_values, float *p, float *medians, size_t count);
+
+/* Red-noise normalisation: multiplies p[k] by a scale interpolated linearly across each 32-bin
+ * segment from ln 2 / table[i] to ln 2 / table[i + 1] (0 where a median is not positive), by the
+ * running sum s += (s1 - s0) / 32 from s0; `table` holds count / 32 + 2 medians. Sets p[0] = 0. */
+void xx_normalize(const float *table, float *p, size_t count);
+
+/* The same for the 32-bin segments [first, end) only (segment i is bins 32 i ... 32 i + 31, the
+ * last one cut at `count`); p[0] is left alone. */
+void xx_normalize_segments(const float *table, float *p, size_t count, size_t first, size_t end);
 
 /* 1 if the AVX2 kernels are in use on this CPU. */
 int xx_kernels_use_avx2(void);

@@ -128,9 +128,7 @@ public final class PeriodicitySearcher {
         let complex = ws.complex
         powers.withUnsafeMutableBufferPointer { padded in
             let p = UnsafeMutableBufferPointer(rebasing: padded[0..<bins])
-            xx_powers(complex, p.baseAddress!, bins)
-            whitener.estimate(UnsafeBufferPointer(p))
-            whitener.normalize(p)
+            whitener.whiten(powersOf: complex, into: p)
             for birdie in parameters.birdies {
                 for range in birdie.binRanges(duration: duration, bins: bins) {
                     for k in range {
