@@ -12,8 +12,9 @@ struct BenchSplitCommand: ParsableCommand {
             --log2-samples it simulates a filterbank (noise and one pulsar; simulation is not \
             timed), measures reading and unpacking the whole file alone (the I/O floor), then \
             splits it as the coordinator does (the same PayloadSplitter: subband dedispersion into \
-            a spill file, then 8-bit payloads of the standard preset) and reports MB/s of \
-            filterbank, the ratio to the I/O floor, and the peak resident memory of the split \
+            a spill file, then 8-bit payloads of the standard preset) and reports MB of filterbank \
+            per second and per CPU second (user + system, which a busy shared machine disturbs \
+            less), the ratio to the I/O floor, and the peak resident memory of the split \
             (VmHWM, reset before each split). The ratios between lengths show whether time grows \
             linearly and memory stays flat. Last, the direct (brute-force) dedispersion rate on a \
             short slice, beside the subband rate on the same slice. Files are read from the page \
@@ -57,8 +58,9 @@ struct BenchSplitCommand: ParsableCommand {
         print(String(format: "band %.1f-%.1f MHz, %d channels, tsamp %.0f us, 8-bit; %d DM trials %.2f-%.2f pc cm^-3",
             bandLow, bandHigh, channels, tsamp * 1e6, plan.trials.count, plan.trials.first!.dm, plan.trials.last!.dm)
             + " (\(stages))")
-        print("MB = 10^6 bytes of filterbank data; read = pread + unpack to Float alone; RSS = peak resident memory of the split")
-        print("spectra      file MB  read MB/s  split s  split MB/s  /read  dedisp s  payload s  units  payload MB  peak RSS MB")
+        print("MB = 10^6 bytes of filterbank data; read = pread + unpack to Float alone; wall and CPU (user+system) seconds;")
+        print("/read = split MB/CPU-s over read MB/CPU-s; dedisp and payload = wall s of the two phases; RSS = peak of the split")
+        print("spectra      file MB  read MB/s  read MB/CPU-s  split s  CPU s  MB/s  MB/CPU-s  /read  dedisp s  payload s  units  payload MB  peak RSS MB")
 
         var rows: [(time: Double, rate: Double, rss: Double)] = []
         for log2 in log2Samples {
@@ -70,13 +72,14 @@ struct BenchSplitCommand: ParsableCommand {
                 try Simulator.writeFilterbank(o, to: path)
             }
             let megabytes = Double(expected) / 1e6
-            let readTime = try Self.readAll(path)
+            let (readTime, readCPU) = try Self.readAll(path)
 
             let payloadDir = (dir as NSString).appendingPathComponent("payloads-2^\(log2)")
             try? fm.removeItem(atPath: payloadDir)
             try fm.createDirectory(atPath: payloadDir, withIntermediateDirectories: true)
             MemoryProbe.resetPeak()
             let start = DispatchTime.now().uptimeNanoseconds
+            let cpuStart = Self.cpuSeconds()
             let reader = try FilterbankReader(path: path)
             let units = WorkUnitPlanner.plan(
                 dmPlan: plan, spectra: reader.spectrumCount, sampleTime: tsamp, accelMax: preset.accelMax, preset: preset)
@@ -88,18 +91,20 @@ struct BenchSplitCommand: ParsableCommand {
                 source: reader, weights: try ChannelWeights.measure(reader), directory: payloadDir,
                 makeID: { counter += 1; return "unit\(counter)" }, timings: &timings)
             let splitTime = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let splitCPU = Self.cpuSeconds() - cpuStart
             let peak = MemoryProbe.peakMB()
             let payloadBytes = payloads.reduce(0) { $0 + ((try? fm.attributesOfItem(atPath: $1.path)[.size] as? NSNumber)?.intValue ?? 0) }
             try? fm.removeItem(atPath: payloadDir)
-            let rate = megabytes / splitTime
-            print(String(format: "2^%-2d %7d  %7.1f  %9.0f  %7.1f  %10.1f  %5.3f  %8.1f  %9.1f  %5d  %10.1f  %11.1f",
-                log2, o.samples, megabytes, megabytes / readTime, splitTime, rate, readTime / splitTime,
-                timings.dedispersion, timings.payloads, payloads.count, Double(payloadBytes) / 1e6, peak))
-            rows.append((splitTime, rate, peak))
+            let rate = megabytes / splitCPU
+            print(String(format: "2^%-2d %7d  %7.1f  %9.0f  %13.0f  %7.1f  %5.1f  %4.1f  %8.2f  %5.3f  %8.1f  %9.1f  %5d  %10.1f  %11.1f",
+                log2, o.samples, megabytes, megabytes / readTime, megabytes / readCPU, splitTime, splitCPU,
+                megabytes / splitTime, rate, readCPU / splitCPU, timings.dedispersion, timings.payloads, payloads.count,
+                Double(payloadBytes) / 1e6, peak))
+            rows.append((splitCPU, rate, peak))
         }
         if rows.count >= 2, let first = rows.first, let last = rows.last {
             let l0 = log2Samples.first!, l1 = log2Samples.last!
-            print(String(format: "2^%d / 2^%d: length %.0f x, split time %.2f x, MB/s %.2f x, peak RSS %.2f x",
+            print(String(format: "2^%d / 2^%d: length %.0f x, split CPU time %.2f x, MB/CPU-s %.2f x, peak RSS %.2f x",
                 l1, l0, pow(2, Double(l1 - l0)), last.time / first.time, last.rate / first.rate, last.rss / first.rss))
         }
         try bruteForce(observation: o, plan: plan, dir: dir)
@@ -115,28 +120,36 @@ struct BenchSplitCommand: ParsableCommand {
         let dms = plan.trials.map(\.dm)
         let megabytes = Double(o.samples * channels) / 1e6
         func time(_ d: SubbandDedisperser) throws -> Double {
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = Self.cpuSeconds()
             try d.stream(dms: dms, downsample: 1) { _ in }
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            return Self.cpuSeconds() - start
         }
         let subband = SubbandDedisperser(source: source, weights: weights)
         subband.chunkLength = 8192
         let direct = SubbandDedisperser(source: source, weights: weights, subbands: channels)
         direct.chunkLength = 8192
         let ts = try time(subband), td = try time(direct)
-        print(String(format: "2^%d-spectra slice in memory, %d DMs: direct %.2f MB/s, subband (%d subbands) %.1f MB/s = %.1f x direct",
+        print(String(format: "2^%d-spectra slice in memory, %d DMs: direct %.2f MB/CPU-s, subband (%d subbands) %.1f MB/CPU-s = %.1f x direct",
             log2Slice, dms.count, megabytes / td, subband.subbandCount, megabytes / ts, td / ts))
     }
 
-    /// Seconds to read and unpack the whole file, 4096 spectra at a time.
-    static func readAll(_ path: String) throws -> Double {
+    /// CPU seconds (user + system) of this process so far.
+    static func cpuSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+
+    /// Wall and CPU seconds to read and unpack the whole file, 4096 spectra at a time.
+    static func readAll(_ path: String) throws -> (wall: Double, cpu: Double) {
         let reader = try FilterbankReader(path: path)
         let block = 4096
         let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: block * reader.header.nchans)
         defer { buffer.deallocate() }
         let start = DispatchTime.now().uptimeNanoseconds
+        let cpu = cpuSeconds()
         while try reader.read(into: buffer, count: block) > 0 {}
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, cpuSeconds() - cpu)
     }
 }
 
