@@ -30,15 +30,19 @@ public enum WorkUnitPayload {
         header: WorkUnitHeader, bits: Int, seriesCount: Int, series: (Int) -> UnsafeBufferPointer<Float>,
         to path: String
     ) throws {
-        try write(header: header, bits: bits, seriesCount: seriesCount, scan: { i, visit in
+        func checked(_ i: Int) throws -> UnsafeBufferPointer<Float> {
             let s = series(i)
             guard s.count == header.samplesPerSeries else {
                 throw PayloadError.invalidArgument(
                     file: path, field: "series(\(i)).count", value: "\(s.count)",
                     expected: "samplesPerSeries = \(header.samplesPerSeries)")
             }
-            _ = try visit(s)
-        }, to: path)
+            return s
+        }
+        try write(
+            header: header, bits: bits, seriesCount: seriesCount,
+            fit: { i in SeriesQuantiser(fitting: try checked(i), bits: bits) },
+            scan: { i, visit in _ = try visit(try checked(i)) }, to: path)
     }
 
     /// Writes a payload whose series are too long to hold, read piece by piece: `scan(i, visit)`
@@ -49,6 +53,19 @@ public enum WorkUnitPayload {
     /// bytes written are the same.
     public static func write(
         header: WorkUnitHeader, bits: Int, seriesCount: Int,
+        scan: (Int, (UnsafeBufferPointer<Float>) throws -> Bool) throws -> Void, to path: String
+    ) throws {
+        try write(
+            header: header, bits: bits, seriesCount: seriesCount,
+            fit: { i in
+                try SeriesQuantiser(bits: bits, scanning: { visit in try withoutActuallyEscaping(visit) { try scan(i, $0) } })
+            },
+            scan: scan, to: path)
+    }
+
+    /// The writer: `fit(i)` gives series `i`'s quantiser, `scan` hands its samples over to encode.
+    private static func write(
+        header: WorkUnitHeader, bits: Int, seriesCount: Int, fit: (Int) throws -> SeriesQuantiser,
         scan: (Int, (UnsafeBufferPointer<Float>) throws -> Bool) throws -> Void, to path: String
     ) throws {
         guard bits == 8 || bits == 16 else {
@@ -67,11 +84,7 @@ public enum WorkUnitPayload {
         let samplesPerSeries = header.samplesPerSeries
         var quantisers: [SeriesQuantiser] = []
         quantisers.reserveCapacity(seriesCount)
-        for i in 0..<seriesCount {
-            quantisers.append(try SeriesQuantiser(bits: bits, scanning: { visit in
-                try withoutActuallyEscaping(visit) { try scan(i, $0) }
-            }))
-        }
+        for i in 0..<seriesCount { quantisers.append(try fit(i)) }
         header.scales = quantisers.map(\.scale)
         header.offsets = quantisers.map(\.offset)
         try header.validate(file: path)
