@@ -89,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "xunxing",
             dependencies: [
-                "PulsarSearch", "XunxingProtocol", "XunxingHTTPClient", "XunxingClient",
+                "PulsarSearch", "XunxingProtocol", "XunxingHTTPClient", "XunxingClient", "WorkUnits",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

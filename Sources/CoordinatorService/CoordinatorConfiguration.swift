@@ -25,7 +25,9 @@ public struct CoordinatorConfiguration: Sendable {
     public var trustThreshold: Int = 10
     /// Fraction of a trusted host's units still replicated as a spot check.
     public var spotCheckRate: Double = 0.1
-    /// Bytes of dedispersed series the splitter holds at once.
+    /// Bytes of dedispersed output chunk (DMs x 8192 samples x 4 bytes) the splitter holds at once;
+    /// DMs beyond it take another pass over the file. Independent of the observation's length: the
+    /// whole series go to a spill file on disk in the payload directory.
     public var splitMemoryBudget: Int = 512 << 20
     /// Strongest merged candidates folded on the coordinator for each dataset.
     public var foldCount: Int = 20

@@ -30,8 +30,16 @@ public struct SeriesQuantiser: Sendable, Equatable {
 
     /// The quantiser for `series` at `bits` bits per sample.
     public init(fitting series: UnsafeBufferPointer<Float>, bits: Int) {
+        self.init(bits: bits, scanning: { visit in _ = visit(series) })
+    }
+
+    /// The quantiser for a series too long to hold, read piece by piece: `scan(visit)` must call
+    /// `visit` on consecutive pieces of the whole series, in order, stopping early when it returns
+    /// false. It is called a few times (once per pass of the robust estimate). The result is the
+    /// same as ``init(fitting:bits:)``'s on the whole series.
+    public init(bits: Int, scanning scan: ((UnsafeBufferPointer<Float>) -> Bool) throws -> Void) rethrows {
         precondition(bits == 8 || bits == 16)
-        let (mean, sigma) = Self.robustMoments(series)
+        let (mean, sigma) = try Self.robustMoments(scan)
         let levels = Double((1 << bits) - 1)
         let halfRange = Self.halfRangeSigmas * sigma
         var scale = Float(2 * halfRange / levels)
@@ -45,20 +53,33 @@ public struct SeriesQuantiser: Sendable, Equatable {
     /// Mean and standard deviation of the finite samples, iteratively excluding samples further than
     /// `halfRangeSigmas` from the mean.
     static func robustMoments(_ x: UnsafeBufferPointer<Float>) -> (mean: Double, sigma: Double) {
+        robustMoments { visit in _ = visit(x) }
+    }
+
+    /// ``robustMoments(_:)`` of a series read piece by piece (see ``init(bits:scanning:)``).
+    static func robustMoments(
+        _ scan: ((UnsafeBufferPointer<Float>) -> Bool) throws -> Void
+    ) rethrows -> (mean: Double, sigma: Double) {
         var lower = -Double.infinity, upper = Double.infinity
         var mean = 0.0, sigma = 0.0
         for _ in 0..<4 {
             var sum = 0.0, sumSquares = 0.0, count = 0
             // Sums about the previous mean, in Double, so large offsets do not cost precision.
             let shift = mean
-            for v in x {
-                let d = Double(v)
-                if d >= lower && d <= upper {  // false for NaN
-                    let c = d - shift
-                    sum += c
-                    sumSquares += c * c
-                    count += 1
+            try scan { x in
+                // Local copies keep the loop in registers; the order of the sums is unchanged.
+                var s = sum, q = sumSquares, n = count
+                for v in x {
+                    let d = Double(v)
+                    if d >= lower && d <= upper {  // false for NaN
+                        let c = d - shift
+                        s += c
+                        q += c * c
+                        n += 1
+                    }
                 }
+                (sum, sumSquares, count) = (s, q, n)
+                return true
             }
             guard count > 0 else { return (mean, sigma) }
             let m = sum / Double(count)
@@ -71,9 +92,12 @@ public struct SeriesQuantiser: Sendable, Equatable {
             let newLower = mean - halfRangeSigmas * sigma, newUpper = mean + halfRangeSigmas * sigma
             // Stop once no sample left the window: the next pass would give the same numbers.
             var excluded = false
-            for v in x {
-                let d = Double(v)
-                if d >= lower && d <= upper && (d < newLower || d > newUpper) { excluded = true; break }
+            try scan { x in
+                for v in x {
+                    let d = Double(v)
+                    if d >= lower && d <= upper && (d < newLower || d > newUpper) { excluded = true; return false }
+                }
+                return true
             }
             lower = newLower
             upper = newUpper

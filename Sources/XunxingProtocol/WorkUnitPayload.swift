@@ -30,6 +30,44 @@ public enum WorkUnitPayload {
         header: WorkUnitHeader, bits: Int, seriesCount: Int, series: (Int) -> UnsafeBufferPointer<Float>,
         to path: String
     ) throws {
+        func checked(_ i: Int) throws -> UnsafeBufferPointer<Float> {
+            let s = series(i)
+            guard s.count == header.samplesPerSeries else {
+                throw PayloadError.invalidArgument(
+                    file: path, field: "series(\(i)).count", value: "\(s.count)",
+                    expected: "samplesPerSeries = \(header.samplesPerSeries)")
+            }
+            return s
+        }
+        try write(
+            header: header, bits: bits, seriesCount: seriesCount,
+            fit: { i in SeriesQuantiser(fitting: try checked(i), bits: bits) },
+            scan: { i, visit in _ = try visit(try checked(i)) }, to: path)
+    }
+
+    /// Writes a payload whose series are too long to hold, read piece by piece: `scan(i, visit)`
+    /// must call `visit` on consecutive pieces of series `i`, in order, together
+    /// `header.samplesPerSeries` samples, stopping early when `visit` returns false. It is called
+    /// a few times per series (to fit the quantiser, then to write), and each piece need only live
+    /// during its `visit`. Otherwise as ``write(header:bits:seriesCount:series:to:)``, and the
+    /// bytes written are the same.
+    public static func write(
+        header: WorkUnitHeader, bits: Int, seriesCount: Int,
+        scan: (Int, (UnsafeBufferPointer<Float>) throws -> Bool) throws -> Void, to path: String
+    ) throws {
+        try write(
+            header: header, bits: bits, seriesCount: seriesCount,
+            fit: { i in
+                try SeriesQuantiser(bits: bits, scanning: { visit in try withoutActuallyEscaping(visit) { try scan(i, $0) } })
+            },
+            scan: scan, to: path)
+    }
+
+    /// The writer: `fit(i)` gives series `i`'s quantiser, `scan` hands its samples over to encode.
+    private static func write(
+        header: WorkUnitHeader, bits: Int, seriesCount: Int, fit: (Int) throws -> SeriesQuantiser,
+        scan: (Int, (UnsafeBufferPointer<Float>) throws -> Bool) throws -> Void, to path: String
+    ) throws {
         guard bits == 8 || bits == 16 else {
             throw PayloadError.invalidArgument(file: path, field: "bits", value: "\(bits)", expected: "8 or 16")
         }
@@ -43,17 +81,10 @@ public enum WorkUnitPayload {
         }
         var header = header
         header.bits = bits
+        let samplesPerSeries = header.samplesPerSeries
         var quantisers: [SeriesQuantiser] = []
         quantisers.reserveCapacity(seriesCount)
-        for i in 0..<seriesCount {
-            let s = series(i)
-            guard s.count == header.samplesPerSeries else {
-                throw PayloadError.invalidArgument(
-                    file: path, field: "series(\(i)).count", value: "\(s.count)",
-                    expected: "samplesPerSeries = \(header.samplesPerSeries)")
-            }
-            quantisers.append(SeriesQuantiser(fitting: s, bits: bits))
-        }
+        for i in 0..<seriesCount { quantisers.append(try fit(i)) }
         header.scales = quantisers.map(\.scale)
         header.offsets = quantisers.map(\.offset)
         try header.validate(file: path)
@@ -79,18 +110,23 @@ public enum WorkUnitPayload {
             byteCount: chunkSamples * bytesPerSample, alignment: MemoryLayout<UInt16>.alignment)
         defer { chunk.deallocate() }
         for i in 0..<seriesCount {
-            let s = series(i)
-            guard s.count == header.samplesPerSeries else {
-                throw PayloadError.invalidArgument(
-                    file: path, field: "series(\(i)).count", value: "\(s.count)",
-                    expected: "samplesPerSeries = \(header.samplesPerSeries)")
+            var seen = 0
+            try scan(i) { piece in
+                seen += piece.count
+                guard seen <= samplesPerSeries else { return false }
+                var start = 0
+                while start < piece.count {
+                    let end = min(piece.count, start + chunkSamples)
+                    quantisers[i].encode(UnsafeBufferPointer(rebasing: piece[start..<end]), into: chunk)
+                    try file.write(chunk.baseAddress!, count: (end - start) * bytesPerSample)
+                    start = end
+                }
+                return true
             }
-            var start = 0
-            while start < s.count {
-                let end = min(s.count, start + chunkSamples)
-                quantisers[i].encode(UnsafeBufferPointer(rebasing: s[start..<end]), into: chunk)
-                try file.write(chunk.baseAddress!, count: (end - start) * bytesPerSample)
-                start = end
+            guard seen == samplesPerSeries else {
+                throw PayloadError.invalidArgument(
+                    file: path, field: "series(\(i)).count", value: seen > samplesPerSeries ? "\(seen) or more" : "\(seen)",
+                    expected: "samplesPerSeries = \(samplesPerSeries)")
             }
         }
         try file.close()

@@ -15,7 +15,10 @@ struct BenchCommand: ParsableCommand {
             the same --fft-rigor. The full search adds mean removal, power spectrum, red-noise \
             whitening, harmonic summing (--harmonics) and Fourier-interpolated measurement of the \
             peaks. An acceleration trial adds time-domain resampling to all of that.
-            """
+
+            `xunxing bench split` measures the splitter instead (scripts/bench-split.sh).
+            """,
+        subcommands: [BenchSplitCommand.self]
     )
 
     @Option(help: "log2 of the series length.")

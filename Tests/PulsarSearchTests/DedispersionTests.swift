@@ -86,6 +86,33 @@ struct DedispersionTests {
         #expect(abs(block.sampleTime - 4 * o.tsamp) < 1e-12)
     }
 
+    @Test("streaming hands over the same values, chunk by chunk, in order")
+    func streamMatchesWhole() throws {
+        var o = SimulatedObservation()
+        o.channels = 48
+        o.samples = 30000
+        o.pulsars = [InjectedPulsar(period: 0.1, dm: 80, dutyCycle: 0.05, snr: 30)]
+        let source = Simulator.spectra(o)
+        let dedisperser = SubbandDedisperser(source: source, weights: try ChannelWeights.measure(source))
+        dedisperser.chunkLength = 3000
+        let dms = [0.0, 20, 79.5, 80, 150]
+        for downsample in [1, 4] {
+            let block = try dedisperser.dedisperse(dms: dms, downsample: downsample)
+            var next = 0
+            var mismatches = 0
+            let (sampleTime, length) = try dedisperser.stream(dms: dms, downsample: downsample) { chunk in
+                #expect(chunk.start == next)
+                next += chunk.count
+                for i in 0..<dms.count {
+                    let piece = chunk.series(i)
+                    for t in 0..<chunk.count where piece[t] != block.data[i * block.length + chunk.start + t] { mismatches += 1 }
+                }
+            }
+            #expect(next == block.length && length == block.length && sampleTime == block.sampleTime)
+            #expect(mismatches == 0, "downsample \(downsample)")
+        }
+    }
+
     @Test("dead and interference-dominated channels are masked")
     func channelMask() throws {
         var o = SimulatedObservation()

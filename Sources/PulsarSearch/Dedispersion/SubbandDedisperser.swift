@@ -70,16 +70,50 @@ public final class SubbandDedisperser {
         return (block, zip(sums, counts).map { $1 > 0 ? $0 / Double($1) : .nan })
     }
 
+    /// Dedisperses at `dms` with time downsampling `downsample`, handing the output to `body` one
+    /// chunk at a time, in time order, instead of keeping it: memory holds one chunk of input and
+    /// one chunk of output per DM (about `chunkLength` samples each), whatever the observation's
+    /// length. The chunk's buffer is reused and valid only during the call. The values are the
+    /// same as ``dedisperse(dms:downsample:progress:)``'s. Returns the series' sample time and length.
+    @discardableResult
+    public func stream(
+        dms: [Double], downsample: Int, chunk body: (DedispersedChunk) throws -> Void
+    ) throws -> (sampleTime: Double, length: Int) {
+        let ds = max(1, downsample)
+        let length = source.spectrumCount / ds
+        try run(dms: dms, downsample: ds, separateSubbands: false, whole: nil, chunk: body)
+        return (source.sampleTime * Double(ds), max(0, length))
+    }
+
     private func dedisperse(
         dms: [Double], downsample: Int, separateSubbands: Bool, progress: ((Int, Int) -> Void)?
     ) throws -> DedispersedBlock {
-        let nch = source.channelCount
         let ds = max(1, downsample)
         let dtEff = source.sampleTime * Double(ds)
-        let length = source.spectrumCount / ds
-        guard !dms.isEmpty, length > 0 else {
-            return DedispersedBlock(dms: dms, downsample: ds, sampleTime: dtEff, length: max(0, length), data: [])
+        let length = max(0, source.spectrumCount / ds)
+        let outputSeries = separateSubbands ? subbandCount : dms.count
+        var output = [Float](repeating: 0, count: dms.isEmpty ? 0 : outputSeries * length)
+        if !dms.isEmpty && length > 0 {
+            try output.withUnsafeMutableBufferPointer { out in
+                try run(dms: dms, downsample: ds, separateSubbands: separateSubbands, whole: out.baseAddress!) {
+                    progress?($0.start + $0.count, length)
+                }
+            }
         }
+        let seriesDMs = separateSubbands ? [Double](repeating: dms.first ?? 0, count: subbandCount) : dms
+        return DedispersedBlock(dms: seriesDMs, downsample: ds, sampleTime: dtEff, length: length, data: output)
+    }
+
+    /// The one dedispersion loop. Output goes to `whole` (series `i` at `i * length`) when given,
+    /// else to a chunk buffer handed to `chunk`; with `whole`, `chunk` sees the chunk in place.
+    private func run(
+        dms: [Double], downsample ds: Int, separateSubbands: Bool, whole: UnsafeMutablePointer<Float>?,
+        chunk body: (DedispersedChunk) throws -> Void
+    ) throws {
+        let nch = source.channelCount
+        let dtEff = source.sampleTime * Double(ds)
+        let length = source.spectrumCount / ds
+        guard !dms.isEmpty, length > 0 else { return }
         let freqs = (0..<nch).map(source.channelFrequency)
         let fTop = freqs.max()!
         let nsub = subbandCount
@@ -97,12 +131,13 @@ public final class SubbandDedisperser {
         for s in 0..<nsub { widest = max(widest, Dispersion.delay(dm: 1, frequency: subBottom[s], reference: subTop[s])) }
         let nominalStep = widest > 0 ? 2 * dtEff / widest : .infinity
         let dmLow = dms.min()!
-        var groups: [Int: [Int]] = [:]
+        var groupOf: [Int: [Int]] = [:]
         for (i, dm) in dms.enumerated() {
             let g = nominalStep.isFinite ? Int(((dm - dmLow) / nominalStep).rounded()) : 0
-            groups[g, default: []].append(i)
+            groupOf[g, default: []].append(i)
         }
-        let groupKeys = groups.keys.sorted()
+        let groupKeys = groupOf.keys.sorted()
+        let groups = groupKeys.map { groupOf[$0]! }
         var channelDelays: [[Int]] = []
         for g in groupKeys {
             let d0 = nominalStep.isFinite ? dmLow + Double(g) * nominalStep : dmLow
@@ -119,11 +154,14 @@ public final class SubbandDedisperser {
         let chunk = max(chunkLength, overlap)
         let stride = chunk + overlap
         let subStride = chunk + maxSubDelay
+        let outputSeries = separateSubbands ? nsub : dms.count
+        // Output samples summed per pass over a group's DMs, so the subbands they read stay in cache.
+        let tile = 2048
 
         var channels = [Float](repeating: 0, count: nch * stride)
         var subbands = [Float](repeating: 0, count: nsub * subStride)
-        let outputSeries = separateSubbands ? nsub : dms.count
-        var output = [Float](repeating: 0, count: outputSeries * length)
+        var chunkOutput = [Float](repeating: 0, count: whole == nil ? outputSeries * chunk : 0)
+        let channelWeights = weights.weights
         let reader = ChunkReader(source: source, weights: weights, downsample: ds, length: length)
         try source.seek(toSpectrum: 0)
         try reader.fill(&channels, stride: stride, at: 0, count: stride)
@@ -131,40 +169,56 @@ public final class SubbandDedisperser {
         var t0 = 0
         while t0 < length {
             let current = min(chunk, length - t0)
-            channels.withUnsafeBufferPointer { chan in
-                subbands.withUnsafeMutableBufferPointer { sub in
-                    output.withUnsafeMutableBufferPointer { out in
-                        for (gi, g) in groupKeys.enumerated() {
-                            let delays = channelDelays[gi]
-                            let span = current + maxSubDelay
-                            sub.baseAddress!.update(repeating: 0, count: nsub * subStride)
-                            for c in 0..<nch where weights.weights[c] != 0 {
-                                let dst = sub.baseAddress! + subOf[c] * subStride
-                                let src = chan.baseAddress! + c * stride + delays[c]
-                                for t in 0..<span { dst[t] += src[t] }
+            let outStride = whole == nil ? chunk : length
+            chunkOutput.withUnsafeMutableBufferPointer { chunkOut in
+                let outBase = whole.map { $0 + t0 } ?? chunkOut.baseAddress!
+                channels.withUnsafeBufferPointer { chan in
+                    subbands.withUnsafeMutableBufferPointer { sub in
+                        for gi in 0..<groups.count {
+                            channelDelays[gi].withUnsafeBufferPointer { delays in
+                                let span = current + maxSubDelay
+                                sub.baseAddress!.update(repeating: 0, count: nsub * subStride)
+                                for c in 0..<nch where channelWeights[c] != 0 {
+                                    let dst = sub.baseAddress! + subOf[c] * subStride
+                                    let src = chan.baseAddress! + c * stride + delays[c]
+                                    for t in 0..<span { dst[t] += src[t] }
+                                }
                             }
-                            for i in groups[g]! {
-                                let shifts = subDelays[i]
-                                if separateSubbands {
-                                    for s in 0..<nsub {
-                                        let src = sub.baseAddress! + s * subStride + shifts[s]
-                                        (out.baseAddress! + s * length + t0).update(from: src, count: current)
+                            var first = 0
+                            while first < current {
+                                let n = min(tile, current - first)
+                                for i in groups[gi] {
+                                    subDelays[i].withUnsafeBufferPointer { shifts in
+                                        if separateSubbands {
+                                            for s in 0..<nsub {
+                                                let src = sub.baseAddress! + s * subStride + shifts[s] + first
+                                                (outBase + s * outStride + first).update(from: src, count: n)
+                                            }
+                                            return
+                                        }
+                                        let dst = outBase + i * outStride + first
+                                        dst.update(repeating: 0, count: n)
+                                        for s in 0..<nsub {
+                                            let src = sub.baseAddress! + s * subStride + shifts[s] + first
+                                            for t in 0..<n { dst[t] += src[t] }
+                                        }
                                     }
-                                    continue
                                 }
-                                let dst = out.baseAddress! + i * length + t0
-                                dst.update(repeating: 0, count: current)
-                                for s in 0..<nsub {
-                                    let src = sub.baseAddress! + s * subStride + shifts[s]
-                                    for t in 0..<current { dst[t] += src[t] }
-                                }
+                                first += n
                             }
                         }
                     }
                 }
             }
+            if let whole {
+                try body(DedispersedChunk(start: t0, count: current, stride: length,
+                                          samples: UnsafeBufferPointer(start: whole + t0, count: (outputSeries - 1) * length + current)))
+            } else {
+                try chunkOutput.withUnsafeBufferPointer {
+                    try body(DedispersedChunk(start: t0, count: current, stride: chunk, samples: $0))
+                }
+            }
             t0 += current
-            progress?(t0, length)
             guard t0 < length else { break }
             // Keep the overlap, read the next chunk behind it.
             channels.withUnsafeMutableBufferPointer { chan in
@@ -175,8 +229,23 @@ public final class SubbandDedisperser {
             }
             try reader.fill(&channels, stride: stride, at: overlap, count: chunk)
         }
-        let seriesDMs = separateSubbands ? [Double](repeating: dms[0], count: nsub) : dms
-        return DedispersedBlock(dms: seriesDMs, downsample: ds, sampleTime: dtEff, length: length, data: output)
+    }
+}
+
+/// One chunk of dedispersed output: samples `start ..< start + count` of every series, series `i`
+/// at `samples[i * stride ..< i * stride + count]`.
+public struct DedispersedChunk {
+    /// Index of the chunk's first sample in the whole series.
+    public let start: Int
+    /// Samples of each series in this chunk.
+    public let count: Int
+    /// Distance between consecutive series in `samples`.
+    public let stride: Int
+    public let samples: UnsafeBufferPointer<Float>
+
+    /// This chunk of series `i`.
+    public func series(_ i: Int) -> UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: samples.baseAddress! + i * stride, count: count)
     }
 }
 

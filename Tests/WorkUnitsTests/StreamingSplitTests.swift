@@ -1,0 +1,99 @@
+import Foundation
+import PulsarSearch
+import Testing
+import WorkUnits
+import XunxingProtocol
+
+@Suite("Streaming split")
+struct StreamingSplitTests {
+    @Test("a payload written piece by piece is byte for byte the one written from whole series", arguments: [8, 16])
+    func streamedPayloadIsIdentical(bits: Int) throws {
+        let dir = try Fixtures.temporaryDirectory("streamed")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let samples = 20_001, series = 3
+        var data: [Float] = []
+        for i in 0..<series { data += Fixtures.noise(count: samples, mean: Float(i) * 7, sigma: 2, seed: UInt64(i + 20)) }
+        data[5] = 1e5  // an outlier, so the robust estimate takes more than one pass
+        let header = Fixtures.header(series: series, samples: samples)
+        try Fixtures.write(header, bits: bits, data: data, to: dir + "/whole.xxwu")
+        try data.withUnsafeBufferPointer { all in
+            try WorkUnitPayload.write(header: header, bits: bits, seriesCount: series, scan: { i, visit in
+                var start = 0
+                while start < samples {  // uneven pieces
+                    let n = min(777 + start % 5, samples - start)
+                    guard try visit(UnsafeBufferPointer(rebasing: all[(i * samples + start)..<(i * samples + start + n)])) else { return }
+                    start += n
+                }
+            }, to: dir + "/pieces.xxwu")
+        }
+        let whole = try Data(contentsOf: URL(fileURLWithPath: dir + "/whole.xxwu"))
+        let pieces = try Data(contentsOf: URL(fileURLWithPath: dir + "/pieces.xxwu"))
+        #expect(whole == pieces)
+    }
+
+    @Test("a series shorter than the header says is refused")
+    func shortSeriesRefused() throws {
+        let dir = try Fixtures.temporaryDirectory("short")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let header = Fixtures.header(series: 1, samples: 100)
+        let data = [Float](repeating: 1, count: 99)
+        let path = dir + "/short.xxwu"
+        #expect(throws: PayloadError.invalidArgument(
+            file: path, field: "series(0).count", value: "99", expected: "samplesPerSeries = 100")) {
+            try data.withUnsafeBufferPointer { piece in
+                try WorkUnitPayload.write(header: header, bits: 8, seriesCount: 1, scan: { _, visit in _ = try visit(piece) }, to: path)
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    @Test("the splitter's payloads hold the dedispersed series of their DMs, and no spill file is left")
+    func splitterMatchesDedispersion() throws {
+        let dir = try Fixtures.temporaryDirectory("split")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var o = SimulatedObservation()
+        o.channels = 32
+        o.fch1 = 1500
+        o.foff = -8
+        o.tsamp = 5e-4
+        o.samples = 30_000
+        o.pulsars = [InjectedPulsar(period: 0.05, dm: 40, snr: 30)]
+        let source = Simulator.spectra(o)
+        let weights = try ChannelWeights.measure(source)
+        let plan = DMPlan(geometry: source.geometry, dmMin: 0, dmMax: 120)
+        let preset = WorkUnitPreset(name: "t", summary: "", targetCost: 0.2, deadlineSeconds: 60)
+        let units = WorkUnitPlanner.plan(
+            dmPlan: plan, spectra: source.spectrumCount, sampleTime: o.tsamp, accelMax: 0, preset: preset)
+        #expect(units.count > 2)
+        #expect(Set(units.map(\.downsample)).count > 1)
+        var splitter = PayloadSplitter(datasetID: "ds", dmPlan: plan, units: units, preset: preset, search: preset.searchParameters)
+        splitter.chunkLength = 1000  // many chunks
+        // One DM per pass: a pass then holds exactly one unit (the nominal DMs of the subband
+        // dedisperser depend on the lowest DM of a pass, so the reference must dedisperse the same).
+        splitter.memoryBudget = 1000 * 4
+        var counter = 0
+        var timings = SplitTimings()
+        let payloads = try splitter.write(
+            source: source, weights: weights, directory: dir, makeID: { counter += 1; return "u\(counter)" },
+            timings: &timings)
+        #expect(payloads.map(\.unit) == units)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == payloads.map { ($0.path as NSString).lastPathComponent }.sorted())
+
+        // Reference: each unit's DMs dedispersed whole, in memory, and written the old way.
+        let dedisperser = SubbandDedisperser(source: source, weights: weights)
+        dedisperser.chunkLength = 1000
+        for payload in payloads {
+            let unit = payload.unit
+            let block = try dedisperser.dedisperse(dms: unit.dmTrials.map { plan.trials[$0].dm }, downsample: unit.downsample)
+            let (header, _) = try WorkUnitPayload.read(path: payload.path)
+            #expect(header.samplesPerSeries == block.length)
+            #expect(header.dmIndices == Array(unit.dmTrials))
+            let reference = dir + "/reference.xxwu"
+            try Fixtures.write(header, bits: preset.bits, data: block.data, to: reference)
+            let a = try Data(contentsOf: URL(fileURLWithPath: reference))
+            let b = try Data(contentsOf: URL(fileURLWithPath: payload.path))
+            #expect(a == b, "unit \(payload.sequence)")
+            try FileManager.default.removeItem(atPath: reference)
+        }
+    }
+}
