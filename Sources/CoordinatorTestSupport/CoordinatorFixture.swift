@@ -280,7 +280,8 @@ public struct TestHost: Sendable {
                 try client.downloadPayload(assignment, to: path)
                 let sha = try sha256(path)
                 guard sha == assignment.payloadSHA256 else { throw FixtureError.checksum(assignment.workUnitID) }
-                var result = try WorkUnitExecutor(payload: path, planner: Self.planner).result(software: "test-host")
+                let executor = try WorkUnitExecutor(payload: path, planner: Self.planner)
+                var result = executor.result(software: "test-host")
                 if behaviour == .truncate {
                     result.seriesSearched -= 1
                     result.candidates = Array(result.candidates.prefix(1))
@@ -288,7 +289,8 @@ public struct TestHost: Sendable {
                 if behaviour == .claimHugeCPU { result.cpuSeconds = 1e9 }
                 if behaviour == .fabricate {
                     result.candidates = [SeriesCandidate(
-                        frequency: 123.456, harmonics: 8, power: 500, sigma: 40, acceleration: 0, dm: 1, dmIndex: 0)]
+                        frequency: 123.456, harmonics: 8, power: 500, sigma: 40, acceleration: 0, dm: executor.header.dms[0],
+                        dmIndex: executor.header.dmIndices[0])]
                 }
                 outcomes.append(try client.report(replica: assignment.replicaID, result: result).outcome)
                 try? FileManager.default.removeItem(atPath: path)
