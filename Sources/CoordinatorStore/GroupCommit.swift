@@ -20,13 +20,16 @@ final class GroupCommit: @unchecked Sendable {
 
     private let database: any SQLDatabase
     private let maxBatch: Int
+    /// Where batches run (nil: the global concurrent executor).
+    private let executor: (any TaskExecutor)?
     private let lock = NSLock()
     private var queue: [Job] = []
     private var draining = false
 
-    init(database: any SQLDatabase, maxBatch: Int = 256) {
+    init(database: any SQLDatabase, maxBatch: Int = 256, executor: (any TaskExecutor)? = nil) {
         self.database = database
         self.maxBatch = maxBatch
+        self.executor = executor
     }
 
     /// Runs `body` in the next batch and returns its result once that batch is committed.
@@ -50,7 +53,7 @@ final class GroupCommit: @unchecked Sendable {
                 draining = true
                 return true
             }
-            if start { Task { await self.drain() } }
+            if start { Task(executorPreference: executor) { await self.drain() } }
         }
         return try box.result!.get()
     }

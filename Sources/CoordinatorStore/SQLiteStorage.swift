@@ -1,33 +1,32 @@
 import Foundation
 import Logging
-import NIOCore
-import NIOPosix
 import SQLKit
-import SQLiteKit
 
 /// The embedded default: one SQLite file in WAL mode with full synchronous commits. SQLite has one
-/// writer at a time anyway, so one connection serves every transaction in turn, with group
-/// commit (``GroupCommit``): transactions that queue up share one durable commit.
+/// writer at a time anyway, so one connection serves every transaction in turn, on a thread of
+/// its own (``WriterThread``) that calls SQLite directly, with group commit (``GroupCommit``):
+/// transactions that queue up share one durable commit.
 public final class SQLiteStorage: SQLStorage {
     public let dialect = SQLDialectKind.sqlite
     public let path: String
-    private let connection: SQLiteConnection
+    private let connection: DirectSQLite
+    private let thread: WriterThread
     private let writer: GroupCommit
 
-    private init(path: String, connection: SQLiteConnection) {
+    private init(path: String, connection: DirectSQLite, logger: Logger) {
         self.path = path
         self.connection = connection
-        self.writer = GroupCommit(database: connection.sql())
+        self.thread = WriterThread(name: "xunxing-sqlite")
+        self.writer = GroupCommit(database: DirectSQLDatabase(connection: connection, logger: logger), executor: thread)
     }
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public static func open(path: String, logger: Logger = Logger(label: "xunxing.store")) async throws -> SQLiteStorage {
-        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        let db = connection.sql()
-        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=10000"] {
-            try await db.raw(SQLQueryString(pragma)).run()
+        let connection = try DirectSQLite(path: path)
+        for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"] {
+            _ = try connection.query(pragma, [])
         }
-        let storage = SQLiteStorage(path: path, connection: connection)
+        let storage = SQLiteStorage(path: path, connection: connection, logger: logger)
         try await Migrations.apply(to: storage)
         return storage
     }
@@ -36,7 +35,10 @@ public final class SQLiteStorage: SQLStorage {
         try await writer.transaction(body)
     }
 
+    /// Closes the connection (on the writer thread, after the transactions already queued).
     public func close() async throws {
-        try await connection.close()
+        let connection = self.connection
+        await Task(executorPreference: thread) { connection.close() }.value
+        thread.stop()
     }
 }

@@ -1,0 +1,77 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SQLKit
+import SQLiteKit
+
+/// SQLKit's view of a ``DirectSQLite`` connection: statements run synchronously on the calling
+/// thread (the store's writer thread), in SQLite's dialect.
+struct DirectSQLDatabase: SQLDatabase {
+    let connection: DirectSQLite
+    let logger: Logger
+    let eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
+    var version: (any SQLDatabaseReportedVersion)? { nil }
+    var dialect: any SQLDialect { SQLiteDialect() }
+    var queryLogLevel: Logger.Level? { nil }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
+        eventLoop.makeCompletedFuture { try run(query, onRow) }
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
+        try run(query, onRow)
+    }
+
+    private func run(_ query: any SQLExpression, _ onRow: (any SQLRow) -> Void) throws {
+        let (sql, binds) = serialize(query)
+        let values = try binds.map { try SQLiteValueEncoder.encode($0) }
+        let result = try connection.query(sql, values)
+        guard !result.rows.isEmpty else { return }
+        let index = ColumnIndex(result.columns)
+        for row in result.rows { onRow(DirectRow(index: index, values: row)) }
+    }
+}
+
+/// Column names of one result, by position.
+final class ColumnIndex: @unchecked Sendable {
+    let names: [String]
+    let positions: [String: Int]
+
+    init(_ names: [String]) {
+        self.names = names
+        var positions: [String: Int] = [:]
+        for (i, name) in names.enumerated() where positions[name] == nil { positions[name] = i }
+        self.positions = positions
+    }
+}
+
+/// One result row.
+struct DirectRow: SQLRow, @unchecked Sendable {
+    let index: ColumnIndex
+    let values: [SQLiteValue]
+
+    var allColumns: [String] { index.names }
+
+    func contains(column: String) -> Bool { index.positions[column] != nil }
+
+    func decodeNil(column: String) throws -> Bool {
+        guard let i = index.positions[column] else { throw DecodingError.keyNotFound(ColumnKey(column), .init(codingPath: [], debugDescription: "no column \(column)")) }
+        return values[i] == .null
+    }
+
+    func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
+        guard let i = index.positions[column] else {
+            throw DecodingError.keyNotFound(ColumnKey(column), .init(codingPath: [], debugDescription: "no column \(column)"))
+        }
+        return try D(from: SQLiteValueDecoder(value: values[i], column: column))
+    }
+}
+
+struct ColumnKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ s: String) { stringValue = s }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
