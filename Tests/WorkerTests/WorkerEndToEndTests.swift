@@ -204,7 +204,7 @@ struct WorkerEndToEndTests {
             worker.signal(SIGTERM)
             let code = try await worker.waitForExit(timeout: 10)
             #expect(code == 0)
-            #expect(Date().timeIntervalSince(signalled) < 5)
+            #expect(Date().timeIntervalSince(signalled) < 8)  // a few seconds, with room for a loaded CI machine
             #expect(worker.output.contains("checkpoint written"))
             #expect(machine.partialCheckpoint() != nil)
             let stopped = try await machine.status()
