@@ -60,57 +60,6 @@ public protocol SQLStorage: Sendable {
     func close() async throws
 }
 
-/// Serialises async critical sections (unlike an actor, it is held across suspension points).
-final class AsyncMutex: @unchecked Sendable {
-    private let lock = NSLock()
-    private var locked = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    func acquire() async {
-        if tryTake() { return }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            if enqueueOrTake(continuation) { continuation.resume() }
-        }
-    }
-
-    private func tryTake() -> Bool {
-        lock.withLock {
-            if locked { return false }
-            locked = true
-            return true
-        }
-    }
-
-    /// Takes the lock if free (true), else queues the waiter.
-    private func enqueueOrTake(_ continuation: CheckedContinuation<Void, Never>) -> Bool {
-        lock.withLock {
-            if !locked {
-                locked = true
-                return true
-            }
-            waiters.append(continuation)
-            return false
-        }
-    }
-
-    func release() {
-        let next: CheckedContinuation<Void, Never>? = lock.withLock {
-            if waiters.isEmpty {
-                locked = false
-                return nil
-            }
-            return waiters.removeFirst()
-        }
-        next?.resume()
-    }
-
-    func withLock<T: Sendable>(_ body: () async throws -> T) async rethrows -> T {
-        await acquire()
-        defer { release() }
-        return try await body()
-    }
-}
-
 /// camelCase property names to snake_case columns, converted once per name and remembered: SQLKit's
 /// own `convertFromSnakeCase` converts every key of every row anew, which was the coordinator's
 /// largest single cost under load.

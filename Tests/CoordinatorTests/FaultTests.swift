@@ -22,6 +22,15 @@ struct FaultTests {
         return (directory, seeded)
     }
 
+    /// A coordinator process on the seeded directory, with quick background jobs and a short
+    /// acknowledgement timeout so that replicas lost in a fault come back within the test.
+    func startCoordinator(_ directory: String) throws -> CoordinatorProcess {
+        let server = CoordinatorProcess(
+            dataDirectory: directory, arguments: ["--default-preset", "tiny", "--job-interval", "0.2", "--acknowledge-timeout", "2"])
+        try server.start()
+        return server
+    }
+
     func audit(_ directory: String, _ seeded: LoadSeeder.Seeded, _ report: FleetReport) async throws -> LoadAudit {
         let store = try await SQLiteStorage.open(path: directory + "/coordinator.sqlite")
         defer { Task { try? await store.close() } }
@@ -32,9 +41,7 @@ struct FaultTests {
     func repeatedKills() async throws {
         let (directory, seeded) = try await seeded(units: Self.units)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let server = CoordinatorProcess(
-            dataDirectory: directory, arguments: ["--default-preset", "tiny", "--job-interval", "0.2", "--acknowledge-timeout", "2"])
-        try server.start()
+        let server = try startCoordinator(directory)
         defer { server.kill() }
 
         var configuration = SimulatedFleet.Configuration(coordinator: server.baseURL)
@@ -74,9 +81,7 @@ struct FaultTests {
     func hostileNetwork() async throws {
         let (directory, seeded) = try await seeded(units: Self.units)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let server = CoordinatorProcess(
-            dataDirectory: directory, arguments: ["--default-preset", "tiny", "--job-interval", "0.2", "--acknowledge-timeout", "2"])
-        try server.start()
+        let server = try startCoordinator(directory)
         defer { server.kill() }
         let proxy = FaultyProxy(targetPort: server.port, faults: .init(cutRate: 0.03, stallRate: 0.01, stallSeconds: 0.5))
         let port = try proxy.start()
