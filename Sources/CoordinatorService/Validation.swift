@@ -91,7 +91,7 @@ extension Coordinator {
                 return ReplicaState.valid
             }
             try await tx.setWorkUnitTarget(id: unit.id, targetResults: 2)
-            try await reissue(unit, replicasSoFar: replicas.count, tx: tx)
+            try await reissue(unit, replicas: replicas, tx: tx)
             metrics.resultsInvalid.increment()
             return ReplicaState.invalid
         }
@@ -114,23 +114,32 @@ extension Coordinator {
             return outcome
         }
         // No two results agree: ask another host, up to the unit's limit.
-        try await reissue(unit, replicasSoFar: replicas.count, tx: tx)
+        try await reissue(unit, replicas: replicas, tx: tx)
         return ReplicaState.reported
     }
 
-    /// Adds a replica to a unit, or gives the unit up when it has had its maximum.
-    func reissue(_ unit: WorkUnitRecord, replicasSoFar: Int, tx: SQLTransaction) async throws {
+    /// How many replicas a unit may have sent in all, as a multiple of its `maxReplicas`: replicas
+    /// lost on the way (a cut connection, a host that vanished) are sent again, but a unit that is
+    /// lost over and over is given up too.
+    static let lostReplicaAllowance = 4
+
+    /// Adds a replica to a unit, or gives the unit up: when `maxReplicas` results came back without
+    /// agreeing, or when it has been sent `lostReplicaAllowance` times that many times. Lost
+    /// replicas do not count as disagreement (as BOINC keeps its error and total limits apart).
+    func reissue(_ unit: WorkUnitRecord, replicas: [ReplicaRecord], tx: SQLTransaction) async throws {
         let now = Date().timeIntervalSince1970
-        if replicasSoFar < unit.maxReplicas {
+        let returned: Set<String> = [ReplicaState.reported, ReplicaState.valid, ReplicaState.invalid]
+        let results = replicas.filter { returned.contains($0.state) }.count
+        if results < unit.maxReplicas && replicas.count < unit.maxReplicas * Self.lostReplicaAllowance {
             // Dated with its unit, so the scheduler (oldest first) sends it before newer units' replicas.
             try await tx.insertReplica(id: Secrets.identifier(), workUnit: unit.id, at: unit.createdAt)
             metrics.replicasReissued.increment()
         } else {
-            let replicas = try await tx.replicas(workUnit: unit.id)
-            for r in replicas where r.state == ReplicaState.reported { try await tx.setReplicaState(id: r.id, state: ReplicaState.invalid) }
+            let current = try await tx.replicas(workUnit: unit.id)
+            for r in current where r.state == ReplicaState.reported { try await tx.setReplicaState(id: r.id, state: ReplicaState.invalid) }
             try await tx.deleteUnsentReplicas(workUnit: unit.id)
             try await tx.finishWorkUnit(id: unit.id, state: WorkUnitState.error, canonical: nil, at: now)
-            logger.warning("work unit \(unit.id) failed: \(replicasSoFar) replicas without agreement")
+            logger.warning("work unit \(unit.id) failed: \(results) results without agreement, \(replicas.count) replicas sent")
         }
     }
 
@@ -144,7 +153,7 @@ extension Coordinator {
                 try await tx.setReplicaState(id: replica.id, state: ReplicaState.lost)
                 guard let unit = try await tx.workUnit(id: replica.workUnitId), unit.state == WorkUnitState.active else { continue }
                 let replicas = try await tx.replicas(workUnit: unit.id)
-                try await self.reissue(unit, replicasSoFar: replicas.count, tx: tx)
+                try await self.reissue(unit, replicas: replicas, tx: tx)
                 self.logger.info("replica \(replica.id) of unit \(unit.id) missed its deadline; reissued")
             }
         }
