@@ -27,7 +27,7 @@ static size_t stage_scalar(const float *powers, const float *prev, size_t prev_b
     const int shift = log2_int(2 * n);
     size_t found = 0;
     for (size_t k = k_begin; k < k_end; k++) {
-        float sum = prev[((k + 1) >> 1) - prev_base];
+        float sum = prev[k - prev_base];
         for (int j = 1; j < 2 * n; j += 2) sum += powers[((size_t)j * k + (size_t)n) >> shift];
         if (out) out[k - k_begin] = sum;
         if (sum > threshold) record(k, sum, first_k, cross_k, cross_v, capacity, &found);
@@ -85,12 +85,11 @@ static inline size_t stage_avx2_body(const float *powers, const float *prev, siz
                 offsets[(g * n + h) * 8 + l] = (int32_t)(((j * (k0 + l) + (size_t)n) >> shift) - base);
         }
     }
-    const __m256i prev_offsets = _mm256_setr_epi32(0, 1, 1, 2, 2, 3, 3, 4);
     const __m256 thr = _mm256_set1_ps(threshold);
     size_t found = 0;
     for (size_t k0 = k_begin; k0 < k_end; k0 += 8) {
         int g = (int)((k0 & (size_t)(patterns * 8 - 1)) >> 3); /* patterns * 8 is a power of two */
-        __m256 acc = _mm256_permutevar8x32_ps(_mm256_loadu_ps(prev + ((k0 >> 1) - prev_base)), prev_offsets);
+        __m256 acc = _mm256_loadu_ps(prev + (k0 - prev_base));
         const int32_t *row = offsets + g * n * 8;
         size_t jk = k0 + (size_t)n; /* j * k0 + n for j = 1 */
         for (int h = 0; h < n; h++) {

@@ -18,7 +18,7 @@ struct SpectrumTests {
         let nFast = xx_harmonic_stage(powers, prev, &fast, count, Int32(n), threshold, 10, &kFast, &vFast, 64)
         let nSlow = xx_harmonic_stage_scalar(powers, prev, &slow, count, Int32(n), threshold, 10, &kSlow, &vSlow, 64)
         for k in 0..<count {
-            var expected = prev[(k + 1) >> 1]
+            var expected = prev[k]
             for j in stride(from: 1, to: 2 * n, by: 2) { expected += powers[(j * k + n) / (2 * n)] }
             #expect(abs(fast[k] - expected) <= 1e-4 * max(1, expected))
             #expect(abs(slow[k] - expected) <= 1e-4 * max(1, expected))
@@ -27,6 +27,40 @@ struct SpectrumTests {
         #expect(Array(kFast.prefix(min(nFast, 64))) == Array(kSlow.prefix(min(nSlow, 64))))
         let expectedCrossings = (10..<count).filter { slow[$0] > threshold }.count
         #expect(nSlow == expectedCrossings)
+    }
+
+    /// S_N[k] = sum over h = 1...N of P[round(h k / N)], round(x) = floor(x + 1/2) as PRESTO rounds a
+    /// harmonic's fractional bin: computed term by term on powers that differ at every bin.
+    @Test("harmonic sums equal the brute-force sum of P(round(h k / N)) at every bin", arguments: [1, 2, 4, 8, 16, 32])
+    func harmonicSumsAgainstBruteForce(harmonics: Int) {
+        let bins = 50_000 + 3
+        var rng = SeededGenerator(seed: 100 + UInt64(harmonics))
+        let powers = (0..<(bins + HarmonicSummer.padding)).map { _ in Float(-log(rng.uniform()) * (0.2 + 5 * rng.uniform())) }
+        let summer = HarmonicSummer()
+        summer.blockBins = 1000  // several blocks, and blocks that are not powers of two
+        let sums = powers.withUnsafeBufferPointer { summer.sums(powers: $0, bins: bins, harmonics: harmonics) }
+        #expect(sums.count == (harmonics == 1 ? bins : bins / 8 * 8))
+        var worst = 0.0
+        for k in 0..<sums.count {
+            var expected = 0.0
+            for h in 1...harmonics { expected += Double(powers[(2 * h * k + harmonics) / (2 * harmonics)]) }
+            worst = max(worst, abs(Double(sums[k]) - expected) / max(1, expected))
+        }
+        #expect(worst < 1e-5, "largest relative error \(worst)")
+    }
+
+    @Test("each harmonic of a 16-harmonic sum is counted exactly once")
+    func harmonicWeights() {
+        let bins = 40_000, f0 = 1000
+        var weights: [Float] = []
+        let summer = HarmonicSummer()
+        for h in 1...16 {
+            var powers = [Float](repeating: 0, count: bins + HarmonicSummer.padding)
+            powers[h * f0] = 1
+            let sums = powers.withUnsafeBufferPointer { summer.sums(powers: $0, bins: bins, harmonics: 16) }
+            weights.append(sums[16 * f0])
+        }
+        #expect(weights == [Float](repeating: 1, count: 16), "weights \(weights)")
     }
 
     @Test("blocked harmonic summing finds the same peaks at any block size", arguments: [1, 2, 8, 64, 1 << 20])

@@ -8,11 +8,14 @@
  * (AVX2 on x86-64, chosen at run time) with a portable scalar version of the same arithmetic. */
 
 /* One stage of incoherent harmonic summing, indexed by the bin k of the highest harmonic.
- * From the n-harmonic sums `prev`, computes for k in [0, count):
- *     out[k] = prev[(k + 1) >> 1] + sum over odd j < 2n of powers[(j * k + n) / (2n)]
- * `n` is a power of two (1, 2, 4, ...); `count` must be a multiple of 8 and of 2n, and
- * `powers` and `prev` must be readable 8 floats past the largest index used. `out` may be NULL
- * when the sums themselves are not needed (the last stage).
+ * The N-harmonic sum at top bin k is S_N[k] = sum over h = 1..N of powers[round(h k / N)], with
+ * round(x) = floor(x + 1/2) (PRESTO's rounding of a harmonic's fractional bin, `(int)(x + 0.5)`).
+ * Its even harmonics h = 2i are the n-harmonic sum at the same top bin k (N = 2n), so from the
+ * n-harmonic sums `prev` this computes for k in [0, count):
+ *     out[k] = prev[k] + sum over odd j < 2n of powers[(j * k + n) / (2n)]
+ * `n` is a power of two (1, 2, 4, ...); `count` must be a multiple of 8, and `powers` and `prev`
+ * must be readable 8 floats past the largest index used. `out` may be NULL when the sums
+ * themselves are not needed (the last stage), and may equal `prev` (summed in place).
  * Every k >= first_k with out[k] > threshold is appended to (cross_k, cross_v) until
  * `capacity` entries; returns the number of crossings found (may exceed capacity). */
 size_t xx_harmonic_stage(const float *powers, const float *prev, float *out, size_t count, int n,

@@ -15,14 +15,19 @@ public struct HarmonicPeak: Sendable, Equatable {
 
 /// Incoherent harmonic summing over 1, 2, 4, ... harmonics with threshold detection.
 ///
-/// Sums are indexed by the bin of their highest harmonic `k`, so every stage keeps the spectrum's
-/// full resolution: the 2n-harmonic sum at `k` is the n-harmonic sum at `k/2` (its even harmonics)
-/// plus the odd harmonics at `(j k + n) / 2n`. The arithmetic runs in `CSearchKernels`: for eight
-/// consecutive `k` each harmonic's bins lie within eight consecutive powers, so one vector load and
-/// one permute serve eight sums.
+/// Sums are indexed by the bin k of their highest harmonic, so every stage keeps the spectrum's
+/// full resolution (the fundamental of an N-harmonic sum at k lies at k / N, in steps of 1/N bin):
+///
+///     S_N[k] = sum over h = 1...N of P[round(h k / N)],   round(x) = floor(x + 1/2)
+///
+/// which is PRESTO's rounding of each harmonic's fractional bin. The even harmonics of the
+/// 2n-harmonic sum at k are the n-harmonic sum at the same k, so each stage adds only its odd
+/// fractions j k / 2n to the previous stage's sums, in place. The arithmetic runs in
+/// `CSearchKernels`: for eight consecutive k each harmonic's bins lie within eight consecutive
+/// powers, so one vector load and one permute serve eight sums.
 public final class HarmonicSummer {
-    /// Sums of each stage for the current block of fundamentals (stage s: 2^s * width + 32 floats),
-    /// and the threshold crossings of each stage (`capacity` per stage).
+    /// Sums of the current block of top bins (`width` + 32 floats), and the threshold crossings of
+    /// each stage (`capacity` per stage).
     private var sumStorage = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
     private var binStorage = UnsafeMutableBufferPointer<Int64>(start: nil, count: 0)
     private var powerStorage = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
@@ -31,10 +36,9 @@ public final class HarmonicSummer {
     /// Floats that must follow the last bin in the `powers` buffer (read, never used).
     public static let padding = 16
 
-    /// Fundamental bins summed per block. Stage 2n of fundamentals [f0, f1) reads harmonic j from
-    /// powers [j f0, j f1) and the n-harmonic sums of the same fundamentals, so a block's sums and
-    /// low harmonics stay in the L2 cache while every stage is computed, instead of streaming each
-    /// stage's full-length array through memory.
+    /// Top bins summed per block. Every stage of top bins [k0, k1) reads its odd fractions from
+    /// powers [j k0 / 2n, j k1 / 2n) and the previous stage's sums of the same k, so a block's sums
+    /// and the powers it reads stay in the L2 cache while every stage is computed.
     public var blockBins = 4096
 
     /// Most threshold crossings recorded per stage (RFI can light up whole spectra).
@@ -53,7 +57,7 @@ public final class HarmonicSummer {
     private func reserve(stages: Int, width: Int, capacity: Int) {
         guard layout != (stages, width, capacity) else { return }
         release()
-        sumStorage = .allocate(capacity: ((1 << stages) - 1) * width + 32 * stages)
+        sumStorage = .allocate(capacity: width + 32)
         sumStorage.initialize(repeating: 0)
         binStorage = .allocate(capacity: stages * capacity)
         powerStorage = .allocate(capacity: stages * capacity)
@@ -64,70 +68,32 @@ public final class HarmonicSummer {
     /// `padding` more readable floats) and returns local maxima above `thresholds[s]` for stage `s`
     /// (2^s harmonics). Fundamentals below `lowestBin` are not reported.
     ///
-    /// The 2n-harmonic sum is indexed by the bin k of its highest harmonic and computed for every k
-    /// below `(bins / max(8, 2n)) * max(8, 2n)`, exactly as one full-length `xx_harmonic_stage` per
-    /// stage would; only the order of the work differs.
+    /// Stage 0 covers every bin; the others every top bin k below `bins` rounded down to a
+    /// multiple of 8.
     public func search(
         powers: UnsafeBufferPointer<Float>, bins: Int, thresholds: [Float], lowestBin: Int
     ) -> [HarmonicPeak] {
         precondition(powers.count >= bins + Self.padding)
-        guard bins > 64, let p = powers.baseAddress, !thresholds.isEmpty else { return [] }
+        guard bins > 64, powers.baseAddress != nil, !thresholds.isEmpty else { return [] }
         let stages = thresholds.count
         let capacity = maxCrossingsPerStage
-        let width = max(8, blockBins / 8 * 8)
-        // Sums computed per stage (0 after the first stage too short to run).
-        var counts = [Int](repeating: 0, count: stages)
-        counts[0] = bins
-        for s in 1..<stages {
-            let group = max(8, 1 << s)
-            let c = (bins / group) * group
-            if c < group { break }
-            counts[s] = c
-        }
-        reserve(stages: stages, width: width, capacity: capacity)
+        reserve(stages: stages, width: max(8, blockBins / 8 * 8), capacity: capacity)
         var found = [Int](repeating: 0, count: stages)
         let first = max(1, lowestBin)
-        var sums: [UnsafeMutablePointer<Float>] = []
-        var offset = 0
-        for s in 0..<stages {
-            sums.append(sumStorage.baseAddress! + offset)
-            offset += (1 << s) * width + 32
-        }
         let ck = (0..<stages).map { binStorage.baseAddress! + $0 * capacity }
         let cv = (0..<stages).map { powerStorage.baseAddress! + $0 * capacity }
-
-        func stage(_ s: Int, _ kBegin: Int, _ kEnd: Int, out: UnsafeMutablePointer<Float>?, record: Bool, f0: Int) {
-            let n = 1 << (s - 1)
-            let prev = s == 1 ? p : UnsafePointer(sums[s - 1])
-            let prevBase = s == 1 ? 0 : n * f0
-            let room = max(0, capacity - found[s])
-            let got = xx_harmonic_stage_range(
-                p, prev, prevBase, out, kBegin, kEnd, Int32(n), record ? thresholds[s] : .infinity,
-                first << s, ck[s] + min(found[s], capacity), cv[s] + min(found[s], capacity), room)
-            if record { found[s] += got }
-        }
-
-        var f0 = 0
-        while f0 < bins {
-            let f1 = f0 + width
-            // Stage 0: the powers themselves.
-            found[0] += xx_threshold_scan(
-                p, min(f1, bins), thresholds[0], max(first, f0), ck[0] + min(found[0], capacity),
-                cv[0] + min(found[0], capacity), max(0, capacity - found[0]))
-            for s in 1..<stages {
-                let kBegin = f0 << s
-                let kEnd = min(f1 << s, counts[s])
-                if kBegin >= kEnd { break }
-                let out = s == stages - 1 ? nil : sums[s]
-                stage(s, kBegin, kEnd, out: out, record: true, f0: f0)
-                // Eight more sums past the block: the next stage reads the sum at n f1.
-                if let out, kEnd == f1 << s, kEnd < counts[s] {
-                    stage(s, kEnd, min(kEnd + 8, counts[s]), out: out + (kEnd - kBegin), record: false, f0: f0)
-                }
+        sumBlocks(powers: powers, bins: bins, stages: stages) { s, kBegin, kEnd, prev, prevBase, out in
+            if s == 0 {
+                found[0] += xx_threshold_scan(
+                    prev, kEnd, thresholds[0], max(first, kBegin), ck[0] + min(found[0], capacity),
+                    cv[0] + min(found[0], capacity), max(0, capacity - found[0]))
+                return
             }
-            f0 = f1
+            found[s] += xx_harmonic_stage_range(
+                powers.baseAddress!, prev, prevBase, s == stages - 1 ? nil : out, kBegin, kEnd,
+                Int32(1 << (s - 1)), thresholds[s], first << s, ck[s] + min(found[s], capacity),
+                cv[s] + min(found[s], capacity), max(0, capacity - found[s]))
         }
-
         var peaks: [HarmonicPeak] = []
         var crossings: [(Int, Float)] = []
         for s in 0..<stages {
@@ -136,6 +102,52 @@ public final class HarmonicSummer {
             Self.collectPeaks(crossings, harmonics: 1 << s, into: &peaks)
         }
         return peaks
+    }
+
+    /// The `harmonics`-harmonic sums S_N[k] at every top bin k below `bins` rounded down to a
+    /// multiple of 8 (all of `bins` for one harmonic): the values `search` compares with its
+    /// thresholds, for verification (and tests) against the definition.
+    public func sums(powers: UnsafeBufferPointer<Float>, bins: Int, harmonics: Int) -> [Float] {
+        precondition(powers.count >= bins + Self.padding && harmonics >= 1 && harmonics & (harmonics - 1) == 0)
+        let stages = harmonics.trailingZeroBitCount + 1
+        if stages == 1 { return Array(powers.prefix(bins)) }
+        reserve(stages: stages, width: max(8, blockBins / 8 * 8), capacity: layout.capacity)
+        var result = [Float](repeating: 0, count: bins / 8 * 8)
+        result.withUnsafeMutableBufferPointer { r in
+            sumBlocks(powers: powers, bins: bins, stages: stages) { s, kBegin, kEnd, prev, prevBase, out in
+                guard s > 0 else { return }
+                _ = xx_harmonic_stage_range(
+                    powers.baseAddress!, prev, prevBase, out, kBegin, kEnd, Int32(1 << (s - 1)),
+                    .infinity, 0, nil, nil, 0)
+                if s == stages - 1 { (r.baseAddress! + kBegin).update(from: out, count: kEnd - kBegin) }
+            }
+        }
+        return result
+    }
+
+    /// Walks the top bins in blocks and calls `stage(s, kBegin, kEnd, prev, prevBase, out)` for
+    /// each stage in turn: `prev` holds the previous stage's sums from index `prevBase` (the powers
+    /// themselves for stages 0 and 1) and `out` receives stage `s`'s sums of [kBegin, kEnd).
+    private func sumBlocks(
+        powers: UnsafeBufferPointer<Float>, bins: Int, stages: Int,
+        _ stage: (Int, Int, Int, UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let p = powers.baseAddress!
+        let width = layout.width
+        let summed = bins / 8 * 8
+        let acc = sumStorage.baseAddress!
+        var k0 = 0
+        while k0 < bins {
+            let k1 = min(k0 + width, bins)
+            stage(0, k0, k1, p, 0, acc)
+            let kEnd = min(k1, summed)
+            if k0 < kEnd {
+                for s in 1..<stages {
+                    stage(s, k0, kEnd, s == 1 ? p : UnsafePointer(acc), s == 1 ? 0 : k0, acc)
+                }
+            }
+            k0 = k1
+        }
     }
 
     /// Reduces runs of adjacent crossings (within two bins) to their maximum.
