@@ -41,10 +41,12 @@ struct PipelineTests {
                   channels: 128, fch1: 1500, foff: -1, tsamp: 64e-6, samples: 1 << 18, dmMax: 60),
         Injection(pulsar: InjectedPulsar(period: 0.0051, dm: 120, dutyCycle: 0.05, snr: 15),
                   channels: 128, fch1: 1500, foff: -1, tsamp: 64e-6, samples: 1 << 18, dmMax: 200),
-        Injection(pulsar: InjectedPulsar(period: 0.033, dm: 0, dutyCycle: 0.03, snr: 14)),
+        // Low DM (sifting drops signals that peak below DM 2, as terrestrial interference does).
+        Injection(pulsar: InjectedPulsar(period: 0.033, dm: 3, dutyCycle: 0.03, snr: 14)),
         Injection(pulsar: InjectedPulsar(period: 0.089, dm: 500, dutyCycle: 0.05, snr: 15),
                   channels: 64, fch1: 1500, foff: -4, tsamp: 512e-6, samples: 1 << 17, dmMax: 600),
-        Injection(pulsar: InjectedPulsar(period: 0.25, dm: 75, dutyCycle: 0.01, snr: 14)),
+        // A 1% pulse spreads its power over ~100 harmonics, 16 of which are summed: S/N 18.
+        Injection(pulsar: InjectedPulsar(period: 0.25, dm: 75, dutyCycle: 0.01, snr: 18)),
         Injection(pulsar: InjectedPulsar(period: 0.5, dm: 250, dutyCycle: 0.2, snr: 20),
                   tsamp: 512e-6, samples: 1 << 17, dmMax: 350),
         Injection(pulsar: InjectedPulsar(period: 2.0, dm: 40, dutyCycle: 0.03, snr: 16),
@@ -94,6 +96,39 @@ struct PipelineTests {
         #expect(abs(c.dm - 25) < 3)
         let plainSigma = SearchFixtures.match(plain, period: 0.003, tolerance: 5e-4)?.candidate.sigma ?? 0
         #expect(c.sigma > plainSigma + 3, "with acceleration \(c.sigma), without \(plainSigma)")
+    }
+
+    @Test("two unrelated pulsars, one at 3/2 the period of the other and another DM, both come out")
+    func pulsarsAtAHarmonicRatio() throws {
+        var o = SimulatedObservation()
+        o.channels = 64
+        o.foff = -4
+        o.samples = 1 << 17
+        o.seed = 33
+        // 150.3/100 = 1.503: within the harmonic-ratio tolerance of 3/2 over a 33.6 s observation.
+        o.pulsars = [InjectedPulsar(period: 0.100, dm: 40, dutyCycle: 0.04, snr: 18),
+                     InjectedPulsar(period: 0.1503, dm: 160, dutyCycle: 0.04, snr: 14, phase: 0.3)]
+        let report = try SearchFixtures.search(o, SearchFixtures.configuration(dmMax: 250))
+        let summary = SearchFixtures.summary(report)
+        let first = try #require(SearchFixtures.match(report, period: 0.100, tolerance: 1e-3), "100 ms lost: \(summary)")
+        let second = try #require(SearchFixtures.match(report, period: 0.1503, tolerance: 1e-3), "150.3 ms lost: \(summary)")
+        #expect(abs(first.candidate.dm - 40) < 10 && abs(second.candidate.dm - 160) < 10, "\(summary)")
+    }
+
+    @Test("an undispersed periodic signal (interference at DM 0) is dropped; kept when the cutoff is 0")
+    func lowDMCutoff() throws {
+        var o = SimulatedObservation()
+        o.channels = 32
+        o.foff = -4
+        o.samples = 1 << 16
+        o.seed = 8
+        o.pulsars = [InjectedPulsar(period: 0.02, dm: 0, dutyCycle: 0.1, snr: 30)]
+        var configuration = SearchFixtures.configuration(dmMax: 100)
+        let report = try SearchFixtures.search(o, configuration)
+        #expect(SearchFixtures.match(report, period: 0.02, tolerance: 1e-3) == nil, "\(SearchFixtures.summary(report))")
+        configuration.sift.minDM = 0
+        let kept = try SearchFixtures.search(o, configuration)
+        #expect(SearchFixtures.match(kept, period: 0.02, tolerance: 1e-3) != nil, "\(SearchFixtures.summary(kept))")
     }
 
     @Test("pure noise gives no candidate above the default threshold for at least 19 of 20 seeds")

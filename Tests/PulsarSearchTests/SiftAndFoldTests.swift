@@ -33,6 +33,33 @@ struct SiftAndFoldTests {
         #expect(sifted.map { $0.best.frequency } == [4, 4.93])
     }
 
+    @Test("a 3/2 relative at another DM is a different pulsar; a 7/5 'relative' is not a harmonic")
+    func harmonicRelationsNeedTheSameDMAndSmallRatios() {
+        let duration = 60.0
+        var detections: [SeriesCandidate] = []
+        for dm in 30...34 { detections.append(detection(4, sigma: 20, dm: dm)) }
+        for dm in 90...94 { detections.append(detection(6, sigma: 9, dm: dm)) }  // 3/2, other DM
+        for dm in 30...34 { detections.append(detection(4 * 7 / 5, sigma: 8, dm: dm)) }  // 7/5, same DM
+        for dm in 31...33 { detections.append(detection(12, sigma: 10, dm: dm)) }  // 3rd harmonic, same DM
+        let sifted = CandidateSifter().sift(detections, duration: duration, dmTrialCount: 100)
+        #expect(sifted.map { $0.best.frequency } == [4, 6, 4 * 7 / 5])
+        var oldRules = SiftParameters()
+        oldRules.maxFractionTerm = 16
+        let all = CandidateSifter(parameters: oldRules).sift(detections, duration: duration, dmTrialCount: 100)
+        #expect(all.map { $0.best.frequency } == [4, 6])
+    }
+
+    @Test("signals peaking below the low-DM cutoff are dropped when many DMs were searched")
+    func lowDMCutoff() {
+        let rfi = (0...3).map { detection(50, sigma: 30 - Double($0), dm: $0) }
+        #expect(CandidateSifter().sift(rfi, duration: 60, dmTrialCount: 100).isEmpty)
+        let single = [detection(50, sigma: 30, dm: 0)]
+        #expect(CandidateSifter().sift(single, duration: 60, dmTrialCount: 1).count == 1)
+        var parameters = SiftParameters()
+        parameters.minDM = 0
+        #expect(CandidateSifter(parameters: parameters).sift(rfi, duration: 60, dmTrialCount: 100).count == 1)
+    }
+
     @Test("a signal at a single DM trial, or with no neighbouring DM, is not a pulsar")
     func needsNeighbouringDMs() {
         let lone = [detection(7, sigma: 9, dm: 5)]

@@ -80,57 +80,92 @@ struct SpectrumTests {
         #expect(peaks(block) == reference)
     }
 
-    @Test("streamed whitening matches the separate passes")
-    func fusedWhitening() {
+    @Test("xx_median equals the middle of the sorted values, ties and even counts included")
+    func exactMedian() {
+        var rng = SeededGenerator(seed: 41)
+        var scratch = [Float](repeating: 0, count: 5000)
+        for trial in 0..<400 {
+            let n = trial < 10 ? trial + 1 : 1 + Int(rng.next() % 4000)
+            // Every fourth trial draws from a few values only, so ties are common.
+            let values = (0..<n).map { _ in trial % 4 == 0 ? Float(rng.next() % 5) : Float(-log(rng.uniform())) }
+            let sorted = values.sorted()
+            let expected = n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
+            let before = values
+            let m = values.withUnsafeBufferPointer { xx_median($0.baseAddress!, n, &scratch) }
+            #expect(m == expected, "n = \(n): \(m) != \(expected)")
+            #expect(values == before)
+        }
+    }
+
+    @Test("whitening divides each power by the interpolated block median / ln 2, streamed or not")
+    func whiteningDefinition() {
         let bins = 200_001
         var rng = SeededGenerator(seed: 5)
         let complex = (0..<(2 * bins)).map { i in Float(rng.gaussian() * (1 + 300 / Double(i / 2 + 1))) }
-        var separate = [Float](repeating: 0, count: bins), fused = separate
+        var raw = [Float](repeating: 0, count: bins)
+        complex.withUnsafeBufferPointer { c in raw.withUnsafeMutableBufferPointer { xx_powers(c.baseAddress!, $0.baseAddress!, bins) } }
         let a = SpectrumWhitener(), b = SpectrumWhitener()
-        complex.withUnsafeBufferPointer { c in
-            separate.withUnsafeMutableBufferPointer { p in
-                xx_powers(c.baseAddress!, p.baseAddress!, bins)
-                a.estimate(UnsafeBufferPointer(p))
-            }
-            fused.withUnsafeMutableBufferPointer { b.whiten(powersOf: c.baseAddress!, into: $0) }
-        }
-        #expect(stride(from: 0, to: bins + 64, by: 7).allSatisfy { a.median(atBin: $0) == b.median(atBin: $0) })
-        // The normalisation: a running sum of the scale across each 32-bin segment.
-        var expected = separate
-        let ln2: Float = 0.693147180559945
-        for start in stride(from: 0, to: bins, by: SpectrumWhitener.segment) {
-            let m0 = a.median(atBin: start), m1 = a.median(atBin: start + SpectrumWhitener.segment)
-            let s0: Float = m0 > 0 ? ln2 / m0 : 0, s1: Float = m1 > 0 ? ln2 / m1 : 0
-            let ds = (s1 - s0) / Float(SpectrumWhitener.segment)
-            var s = s0
-            for k in start..<min(bins, start + SpectrumWhitener.segment) { expected[k] *= s; s += ds }
-        }
-        expected[0] = 0
-        let mismatch = (0..<bins).first { fused[$0] != expected[$0] }
-        #expect(mismatch == nil, "first difference at \(mismatch ?? -1) of \(bins): \(mismatch.map { (fused[$0], expected[$0], separate[$0]) }.debugDescription)")
+        var separate = raw, fused = [Float](repeating: 0, count: bins)
+        separate.withUnsafeBufferPointer { a.estimate($0) }
         separate.withUnsafeMutableBufferPointer { a.normalize($0) }
-        #expect(separate == expected)
+        complex.withUnsafeBufferPointer { c in fused.withUnsafeMutableBufferPointer { b.whiten(powersOf: c.baseAddress!, into: $0) } }
+        #expect(fused == separate)
+
+        // Blocks tile 1 ..< bins, widen with frequency within the limits, and their medians are
+        // the exact medians of the raw powers.
+        let blocks = SpectrumWhitener.blocks(bins: bins)
+        #expect(blocks.first?.lowerBound == 1 && blocks.last?.upperBound == bins)
+        #expect(zip(blocks, blocks.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound && $0.count <= $1.count })
+        #expect(blocks.dropLast().allSatisfy { $0.count >= SpectrumWhitener.minimumWidth && $0.count <= SpectrumWhitener.maximumWidth })
+        for block in blocks {
+            let sorted = raw[block].sorted(), n = sorted.count
+            let median = n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
+            let centre = Double(block.lowerBound + block.upperBound - 1) / 2
+            if centre == centre.rounded() {
+                #expect(b.median(atBin: Int(centre)) == median, "block \(block)")
+            }
+            // Between centres the median is interpolated, so it lies between neighbouring medians.
+        }
+        var worst: Float = 0
+        for k in 1..<bins {
+            let expected = raw[k] * 0.693147180559945 / b.median(atBin: k)
+            worst = max(worst, abs(fused[k] - expected) / max(expected, 1e-3))
+        }
+        #expect(worst < 1e-5, "largest relative difference \(worst)")
+        #expect(fused[0] == 0)
     }
 
-    @Test("whitening turns red noise into unit-mean exponential powers")
-    func whitening() {
-        let bins = 1 << 18
-        var rng = SeededGenerator(seed: 3)
-        var powers = [Float](repeating: 0, count: bins)
-        for k in 1..<bins {
-            let red = 1 + 400 / pow(Double(k), 1.2)  // steep red noise at low frequencies
-            powers[k] = Float(-log(rng.uniform()) * red * 7)
-        }
+    /// Spectra of `bins` exponential powers with mean `shape(k)`, whitened; returns the mean of the
+    /// normalised powers and the fraction above 10 over all bins from 1.
+    private func whitenedStatistics(shape: (Int) -> Double, seed: UInt64) -> (mean: Double, tail: Double) {
+        let bins = 1 << 21, spectra = 8
         let whitener = SpectrumWhitener()
-        powers.withUnsafeBufferPointer { whitener.estimate($0) }
-        powers.withUnsafeMutableBufferPointer { whitener.normalize($0) }
-        for range in [200..<2000, 5000..<20000, 100_000..<bins] {
-            let slice = powers[range]
-            let mean = slice.reduce(0, +) / Float(slice.count)
-            let tail = Float(slice.filter { $0 > 5 }.count) / Float(slice.count)
-            #expect(abs(mean - 1) < 0.06, "mean \(mean) over \(range)")
-            #expect(abs(tail - exp(-5)) < 0.003, "P(>5) \(tail) over \(range)")
+        var sum = 0.0, above = 0, total = 0
+        var powers = [Float](repeating: 0, count: bins)
+        let scale = (0..<bins).map { Float(shape(max($0, 1))) }
+        for s in 0..<spectra {
+            var rng = SeededGenerator(seed: seed &+ UInt64(s))
+            powers.withUnsafeMutableBufferPointer { p in
+                for k in 1..<bins { p[k] = Float(-log(rng.uniform())) * scale[k] }
+            }
+            powers.withUnsafeBufferPointer { whitener.estimate($0) }
+            powers.withUnsafeMutableBufferPointer { whitener.normalize($0) }
+            for k in 1..<bins {
+                sum += Double(powers[k])
+                if powers[k] > 10 { above += 1 }
+            }
+            total += bins - 1
         }
+        return (sum / Double(total), Double(above) / Double(total))
+    }
+
+    @Test("whitened noise is exponential with unit mean: white, 1/f and 1/f^2 red noise",
+          arguments: [("white", 0.0), ("1/f", 1.0), ("1/f^2", 2.0)])
+    func whiteningStatistics(name: String, index: Double) {
+        // 1.7e7 bins: about 760 above 10, so the tail fraction is known to 3.6%.
+        let (mean, tail) = whitenedStatistics(shape: { k in 1 + 1e5 * pow(Double(k), -index) * (index > 0 ? 1 : 0) }, seed: 900)
+        #expect(abs(mean - 1) < 0.01, "\(name): mean \(mean)")
+        #expect(abs(tail / exp(-10) - 1) < 0.1, "\(name): P(>10) = \(tail), e^-10 = \(exp(-10.0)), ratio \(tail / exp(-10))")
     }
 
     @Test("Fourier interpolation recovers power between bins")

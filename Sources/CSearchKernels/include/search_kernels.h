@@ -46,21 +46,15 @@ void xx_powers(const float *complex_values, float *powers, size_t count);
 /* Sum of `count` floats, accumulated in double precision across vector lanes. */
 double xx_sum(const float *values, size_t count);
 
-/* out[o] = median of x[5 o ... 5 o + 4] for o in [0, count). */
-void xx_median5(const float *x, float *out, size_t count);
+/* The median of x[0 ..< n] (n >= 1): the middle value for odd n, the mean of the two middle values
+ * for even n. `scratch` (n floats) receives a reordered copy; x is not changed. Quickselect,
+ * expected ~3n comparisons. */
+float xx_median(const float *x, size_t n, float *scratch);
 
-/* xx_powers of `count` values into `p`, and xx_median5 of them into `medians` (count / 5 values),
- * in one pass over the spectrum. */
-void xx_powers_median5(const float *complex_values, float *p, float *medians, size_t count);
-
-/* Red-noise normalisation: multiplies p[k] by a scale interpolated linearly across each 32-bin
- * segment from ln 2 / table[i] to ln 2 / table[i + 1] (0 where a median is not positive), by the
- * running sum s += (s1 - s0) / 32 from s0; `table` holds count / 32 + 2 medians. Sets p[0] = 0. */
-void xx_normalize(const float *table, float *p, size_t count);
-
-/* The same for the 32-bin segments [first, end) only (segment i is bins 32 i ... 32 i + 31, the
- * last one cut at `count`); p[0] is left alone. */
-void xx_normalize_segments(const float *table, float *p, size_t count, size_t first, size_t end);
+/* Red-noise normalisation between two medians: for k in [first, end), the local median is
+ * m(k) = m0 + (m1 - m0) * ((k - c0) / (c1 - c0)) in float arithmetic (c1 > c0), and p[k] is
+ * multiplied by ln 2 / m(k), or set to 0 where m(k) is not positive. */
+void xx_normalize_between(float *p, size_t first, size_t end, float c0, float m0, float c1, float m1);
 
 /* 1 if the AVX2 kernels are in use on this CPU. */
 int xx_kernels_use_avx2(void);

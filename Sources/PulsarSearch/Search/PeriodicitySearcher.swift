@@ -164,8 +164,7 @@ public final class PeriodicitySearcher {
         var found: [SeriesCandidate] = []
         for (peak, _) in ordered.prefix(2 * parameters.maxCandidates) {
             let (r, power) = refine(peak, interpolator: interpolator, bins: bins)
-            let trials = Double(searchedBins) / Double(peak.harmonics) * Double(accelTrials)
-            let sigma = Significance.sigma(power: power, harmonics: peak.harmonics, trials: trials)
+            let sigma = significance(power, harmonics: peak.harmonics, searchedBins: searchedBins, accelTrials: accelTrials)
             guard sigma >= parameters.sigmaThreshold else { continue }
             let frequency = r / duration
             if let fMax = parameters.maxFrequency, frequency > fMax { continue }
@@ -178,19 +177,41 @@ public final class PeriodicitySearcher {
     }
 
     private func peakSigma(_ peak: HarmonicPeak, searchedBins: Int, accelTrials: Int) -> Double {
-        let trials = Double(searchedBins) / Double(peak.harmonics) * Double(accelTrials)
-        return Significance.sigma(power: Double(peak.power), harmonics: peak.harmonics, trials: trials)
+        significance(Double(peak.power), harmonics: peak.harmonics, searchedBins: searchedBins, accelTrials: accelTrials)
     }
 
+    /// The trials-corrected sigma of a `harmonics`-harmonic sum: the fundamental is searched over
+    /// searchedBins / harmonics bins, continuously, at every acceleration trial and harmonic stage
+    /// (see `Significance.searchSigma`).
+    private func significance(_ power: Double, harmonics: Int, searchedBins: Int, accelTrials: Int) -> Double {
+        Significance.searchSigma(
+            power: power, harmonics: harmonics,
+            fundamentalBins: Double(searchedBins) / Double(harmonics) * Double(accelTrials),
+            stages: parameters.stageCount)
+    }
+
+    /// A signal between bins loses up to 60% of a harmonic's power on whole bins (sinc^2 of half a
+    /// bin), and a harmonic sum about 20% on average: whole-bin peaks are kept down to this fraction
+    /// of the reporting threshold's power (or `sigmaThreshold - detectionMargin`, if lower), but
+    /// not below the power noise reaches a few times per series.
+    static let detectionPowerFraction = 0.5
+
+    /// Whole-bin detection thresholds, one per harmonic stage.
     private func detectionThresholds(searchedBins: Int, accelTrials: Int) -> [Float] {
         let key = "\(searchedBins)/\(accelTrials)"
         if let cached = thresholdCache[key] { return cached }
-        let sigma = max(0.5, parameters.sigmaThreshold - parameters.detectionMargin)
+        let margin = max(-5, parameters.sigmaThreshold - parameters.detectionMargin)
         var thresholds: [Float] = []
         var n = 1
         for _ in 0..<parameters.stageCount {
-            let trials = Double(searchedBins) / Double(n) * Double(accelTrials)
-            thresholds.append(Float(Significance.powerThreshold(sigma: sigma, harmonics: n, trials: trials)))
+            func power(_ sigma: Double) -> Double {
+                Significance.searchPowerThreshold(
+                    sigma: sigma, harmonics: n, fundamentalBins: Double(searchedBins) / Double(n) * Double(accelTrials),
+                    stages: parameters.stageCount)
+            }
+            let floor = power(-2.5)  // about 6 noise peaks above it per stage
+            let fraction = max(floor, Self.detectionPowerFraction * power(parameters.sigmaThreshold))
+            thresholds.append(Float(min(power(margin), fraction)))
             n *= 2
         }
         thresholdCache[key] = thresholds

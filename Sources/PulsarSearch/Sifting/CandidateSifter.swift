@@ -13,7 +13,9 @@ public struct SiftedCandidate: Sendable, Equatable {
     public var dms: [Double]
 }
 
-/// Sifting rules, after PRESTO's ACCEL_sift.
+/// Sifting rules, after PRESTO's sifting.py, with two changes: harmonic relations are only the
+/// ratios a harmonic sum can produce (integer multiples and fractions up to `maxHarmonic`, and p/q
+/// with both terms up to `maxFractionTerm`), and two signals are only related when their DMs agree.
 public struct SiftParameters: Sendable, Codable, Equatable {
     /// A signal must reach this sigma at its best DM.
     public var sigmaThreshold: Double = 5.0
@@ -22,10 +24,13 @@ public struct SiftParameters: Sendable, Codable, Equatable {
     /// Detections at this many distinct DM trials, two of them neighbours, are required when the
     /// search had more than one DM trial.
     public var minDMHits: Int = 2
-    /// Signals whose best DM is below this are dropped (terrestrial interference peaks at DM 0).
-    public var minDM: Double = 0
-    /// Harmonic ratios p/q with p, q up to this are treated as the same pulsar.
-    public var maxHarmonicRatio: Int = 16
+    /// When more than one DM was searched, signals whose best DM is below this (pc/cm^3) are
+    /// dropped: terrestrial interference is undispersed and peaks at DM 0.
+    public var minDM: Double = 2
+    /// Integer ratios n and 1/n up to this relate two signals (a harmonic or a subharmonic).
+    public var maxHarmonic: Int = 16
+    /// Fractional ratios p/q with p and q up to this relate two signals (3/2, 4/3, ...).
+    public var maxFractionTerm: Int = 4
     /// A signal at an integer multiple of a stronger one replaces it when within this many sigma.
     public var fundamentalPreference: Double = 1
     /// Periods outside this range (s) are dropped.
@@ -33,7 +38,20 @@ public struct SiftParameters: Sendable, Codable, Equatable {
     public var maxPeriod: Double = 15
 
     public init() {}
+
+    /// The ratios p/q (p != q, in lowest terms) that relate two signals.
+    var harmonicRatios: [(p: Int, q: Int)] {
+        var ratios: [(p: Int, q: Int)] = []
+        for q in 1...max(1, maxHarmonic) {
+            for p in 1...max(1, maxHarmonic) where p != q && gcd(p, q) == 1 {
+                if p == 1 || q == 1 || (p <= maxFractionTerm && q <= maxFractionTerm) { ratios.append((p, q)) }
+            }
+        }
+        return ratios
+    }
 }
+
+private func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
 
 /// Merges the candidate lists of many series into a list of distinct pulsar candidates.
 public struct CandidateSifter: Sendable {
@@ -66,28 +84,28 @@ public struct CandidateSifter: Sendable {
 
         // 2. DM rules.
         var survivors = groups.filter { g in
-            guard g.best.sigma >= parameters.sigmaThreshold, g.best.dm >= parameters.minDM else { return false }
-            guard dmTrialCount > 1, parameters.minDMHits > 1 else { return true }
+            guard g.best.sigma >= parameters.sigmaThreshold else { return false }
+            guard dmTrialCount > 1 else { return true }
+            guard g.best.dm >= parameters.minDM else { return false }
+            guard parameters.minDMHits > 1 else { return true }
             let indices = g.sigmaByDM.keys.sorted()
             guard indices.count >= parameters.minDMHits else { return false }
             // Adjacent trials; indices come from hosts' reports, so no subtraction that can overflow.
             return zip(indices, indices.dropFirst()).contains { $0 != .max && $1 == $0 + 1 }
         }.sorted { $0.best.sigma > $1.best.sigma }
 
-        // 3. Harmonics: a weaker signal at a small rational multiple of a stronger one is dropped.
-        // When the weaker of a related pair sits at an integer multiple of the stronger and is
-        // nearly as significant, the stronger is the subharmonic echo (its sum's every p-th term is
-        // the real pulsar): the higher frequency is kept in its place.
+        // 3. Harmonics: a weaker signal at a harmonic ratio of a stronger one, at the same DM, is
+        // dropped; the strongest of each family is kept, except that a relative at a multiple n f
+        // that is nearly as significant (within `fundamentalPreference`) and sums fewer harmonics
+        // replaces it: the stronger is then the subharmonic echo (its sum's every n-th term is the
+        // real pulsar, so it needs n times the harmonics).
+        let ratios = parameters.harmonicRatios
         var kept: [Group] = []
         for g in survivors {
-            if let i = kept.firstIndex(where: { isHarmonic(g.best, of: $0.best, duration: duration) }) {
-                let ratio = g.best.frequency / kept[i].best.frequency
-                let multiple = ratio.rounded()
-                if multiple >= 2, abs(ratio - multiple) * kept[i].best.frequency * duration < parameters.frequencyTolerance,
-                    g.best.sigma >= kept[i].best.sigma - parameters.fundamentalPreference
-                {
-                    kept[i] = g
-                }
+            if let i = kept.firstIndex(where: {
+                sameDM(g, $0) && isHarmonic(g.best, of: $0.best, duration: duration, ratios: ratios)
+            }) {
+                if replaces(g.best, kept[i].best, duration: duration) { kept[i] = g }
                 continue
             }
             kept.append(g)
@@ -101,24 +119,37 @@ public struct CandidateSifter: Sendable {
         }
     }
 
-    /// True when `candidate` lies at (p/q) x `reference`'s frequency for small integers p, q (not 1/1)
-    /// within their combined uncertainty: a detection summing h harmonics measures the frequency
-    /// to about 1/(h T).
-    func isHarmonic(_ candidate: SeriesCandidate, of reference: SeriesCandidate, duration: Double) -> Bool {
-        let n = parameters.maxHarmonicRatio
+    /// True when `candidate` lies at (p/q) x `reference`'s frequency for one of `ratios`, within
+    /// their combined uncertainty: a detection summing h harmonics measures the frequency to about
+    /// 1/(h T).
+    func isHarmonic(_ candidate: SeriesCandidate, of reference: SeriesCandidate, duration: Double,
+                    ratios: [(p: Int, q: Int)]) -> Bool {
         let scale = parameters.frequencyTolerance / duration
         let own = scale / Double(max(1, candidate.harmonics))
         let theirs = scale / Double(max(1, reference.harmonics))
-        for q in 1...n {
-            for p in 1...n where p != q && gcd(p, q) == 1 {
-                let ratio = Double(p) / Double(q)
-                if abs(candidate.frequency - ratio * reference.frequency) < own + ratio * theirs { return true }
-            }
+        return ratios.contains { p, q in
+            let ratio = Double(p) / Double(q)
+            return abs(candidate.frequency - ratio * reference.frequency) < own + ratio * theirs
         }
-        return false
     }
 
-    private func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+    /// True when `weaker`, a relative of `stronger`, is the fundamental of which `stronger` is the
+    /// subharmonic echo (see the harmonic rule in `sift`).
+    private func replaces(_ weaker: SeriesCandidate, _ stronger: SeriesCandidate, duration: Double) -> Bool {
+        guard weaker.sigma >= stronger.sigma - parameters.fundamentalPreference else { return false }
+        func integer(_ ratio: Double, _ base: Double) -> Bool {
+            let n = ratio.rounded()
+            return n >= 2 && abs(ratio - n) * base * duration < parameters.frequencyTolerance
+        }
+        return integer(weaker.frequency / stronger.frequency, stronger.frequency) && weaker.harmonics < stronger.harmonics
+    }
+
+    /// True when the DMs of two signals agree within their uncertainties. A signal's DM is known to
+    /// about half the DM range it was detected over (at least the spacing of its DM trials): a
+    /// harmonic of a pulsar is seen over the pulsar's DMs, an unrelated pulsar at other DMs.
+    private func sameDM(_ a: Group, _ b: Group) -> Bool {
+        abs(a.best.dm - b.best.dm) <= a.dmUncertainty + b.dmUncertainty
+    }
 
     private struct Group {
         var frequency: Double
@@ -129,6 +160,15 @@ public struct CandidateSifter: Sendable {
             frequency = c.frequency
             best = c
             sigmaByDM = [c.dmIndex: (c.sigma, c.dm)]
+        }
+
+        /// Half the range of DMs the signal was detected at, or the smallest spacing between them
+        /// when larger (0 for a single DM).
+        var dmUncertainty: Double {
+            let dms = sigmaByDM.values.map(\.1).sorted()
+            guard let low = dms.first, let high = dms.last, dms.count > 1 else { return 0 }
+            let spacing = zip(dms, dms.dropFirst()).map { $1 - $0 }.filter { $0 > 0 }.min() ?? 0
+            return max((high - low) / 2, spacing)
         }
 
         mutating func add(_ c: SeriesCandidate) {

@@ -32,12 +32,70 @@ public enum Significance {
 
     /// The summed power that reaches `sigma` for `harmonics` harmonics and `trials` trials.
     public static func powerThreshold(sigma: Double, harmonics: Int, trials: Double) -> Double {
+        threshold(harmonics) { Self.sigma(power: $0, harmonics: harmonics, trials: trials) >= sigma }
+    }
+
+    /// Gaussian-equivalent sigma of the strongest `harmonics`-harmonic sum found by a search that
+    /// maximises over the fundamental frequency continuously (whole bins, then Fourier
+    /// interpolation) across `fundamentalBins` bins, and over `stages` harmonic stages.
+    ///
+    /// Counting one trial per `harmonics` bins, as PRESTO does, understates the trials: the sum
+    /// S(r) = sum over h of |X(h r)|^2 is a chi-square process in the fundamental r whose h-th
+    /// term varies h times faster, and its maximum over a bin exceeds its value at the bin. By
+    /// Rice's formula the expected number of upcrossings of level u per fundamental bin is
+    /// sqrt(lambda u / pi) f_n(u), where f_n is the gamma(n) density of S and lambda is the mean
+    /// second spectral moment of the terms, (pi^2 / 3) (n + 1)(2n + 1) / 6 (pi^2 / 3 for one Fourier
+    /// amplitude, times the mean of h^2). The expected number of noise peaks above u is then
+    /// `fundamentalBins * m * (Q_n(u) + sqrt(lambda u / pi) f_n(u))`, and the probability of at
+    /// least one is 1 - exp(-expected). The strongest candidate is the best of `stages` stages:
+    /// m = `stages` is the union bound. Each stage's sum contains the one before it, so at low
+    /// significance (1 sigma) the bound overstates false alarms by about 2 for 16 harmonics; in
+    /// the tail, where candidates are judged, exceedances of different stages come from different
+    /// bins and the bound is close (SigmaCalibrationTests measures both).
+    public static func searchSigma(power: Double, harmonics: Int, fundamentalBins: Double, stages: Int = 1) -> Double {
+        gaussianSigma(logProbability: logSearchProbability(power: power, harmonics: harmonics,
+                                                            fundamentalBins: fundamentalBins, stages: stages))
+    }
+
+    /// log of the false-alarm probability behind `searchSigma`.
+    public static func logSearchProbability(power: Double, harmonics: Int, fundamentalBins: Double, stages: Int = 1) -> Double {
+        guard power > 0 else { return 0 }
+        let logExpected = logExpectedPeaks(power: power, harmonics: harmonics, fundamentalBins: fundamentalBins, stages: stages)
+        if logExpected < log(1e-3) { return logExpected }
+        return min(0, log(-expm1(-exp(logExpected))))
+    }
+
+    /// log of the expected number of noise peaks above `power` in the search `searchSigma` describes.
+    public static func logExpectedPeaks(power: Double, harmonics: Int, fundamentalBins: Double, stages: Int = 1) -> Double {
+        let n = Double(harmonics)
+        let logTail = logTailProbability(power: power, harmonics: harmonics)
+        let logDensity = (n - 1) * log(power) - power - lgamma(n)
+        let lambda = Double.pi * Double.pi / 3 * (n + 1) * (2 * n + 1) / 6
+        let logCrossings = 0.5 * log(lambda * power / Double.pi) + logDensity
+        let high = max(logTail, logCrossings)
+        let logPerBin = high + log(exp(logTail - high) + exp(logCrossings - high))
+        return log(max(1, fundamentalBins) * Double(max(1, stages))) + logPerBin
+    }
+
+    /// The summed power at which `searchSigma` reaches `sigma`. Any sigma is allowed: below 0 it
+    /// stands for a false-alarm probability above one half (a detection threshold that noise
+    /// crosses a few times per series), read as an expected number of peaks -ln(1 - p).
+    public static func searchPowerThreshold(sigma: Double, harmonics: Int, fundamentalBins: Double, stages: Int = 1) -> Double {
+        let logP = logGaussianTail(sigma)  // for sigma < 0 too (erfc)
+        let logTarget = logP < log(1e-3) ? logP : log(-log1p(-exp(logP)))
+        return threshold(harmonics) {
+            logExpectedPeaks(power: $0, harmonics: harmonics, fundamentalBins: fundamentalBins, stages: stages) <= logTarget
+        }
+    }
+
+    /// Bisection for the smallest power that is `significant`, which turns true as power grows.
+    private static func threshold(_ harmonics: Int, _ significant: (Double) -> Bool) -> Double {
         var low = 0.0
         var high = Double(harmonics) + 10
-        while Self.sigma(power: high, harmonics: harmonics, trials: trials) < sigma { high *= 2 }
+        while !significant(high) { high *= 2 }
         for _ in 0..<100 {
             let mid = 0.5 * (low + high)
-            if Self.sigma(power: mid, harmonics: harmonics, trials: trials) < sigma { low = mid } else { high = mid }
+            if significant(mid) { high = mid } else { low = mid }
             if high - low < 1e-9 * high { break }
         }
         return high
