@@ -16,11 +16,17 @@ struct SimulateCommand: ParsableCommand {
             the .inf records the first --dm), which PRESTO, riptide and `xunxing search` all read; \
             --format tim writes the same series as a SIGPROC .tim. Channel options are ignored.
 
+            Real data are not white: --red-noise adds drifts common to all channels (1/f^a, \
+            --red-index a), --mains 50 Hz interference with harmonics, --hot-channel persistent \
+            narrowband interference, --impulse-rate undispersed broadband bursts. Amplitudes are \
+            in units of the per-channel noise sigma; --snr stays the S/N of the quantised data.
+
             Examples:
               xunxing simulate noise.fil --samples 131072
               xunxing simulate psr.fil --period 0.25 --dm 30 --snr 20 --duty-cycle 0.05
               xunxing simulate binary.fil --period 0.0031 --dm 40 --accel 25 --tsamp 64e-6 --samples 4194304
               xunxing simulate psr --format presto --period 0.5 --snr 15 --tsamp 64e-6 --samples 4194304
+              xunxing simulate rfi.fil --period 0.25 --dm 30 --red-noise 5 --mains 0.3 --hot-channel 12 --impulse-rate 1
             """
     )
 
@@ -53,6 +59,15 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Bits per sample: 1, 2, 4, 8, 16 or 32.") var nbits: Int = 8
     @Option(help: "Random seed.") var seed: UInt64 = 1
 
+    @Option(help: "Red noise common to all channels: its standard deviation in noise sigma.") var redNoise: Double = 0
+    @Option(help: "Spectral index a of the red noise (power ~ 1/f^a, 0 < a <= 2).") var redIndex: Double = 2
+    @Option(help: "Amplitude of 50 Hz mains interference (harmonic h at amplitude / h), noise sigma.") var mains: Double = 0
+    @Option(help: "Mains frequency, Hz.") var mainsFrequency: Double = 50
+    @Option(help: "A channel (0-based) with persistent narrowband interference (repeatable).") var hotChannel: [Int] = []
+    @Option(help: "Extra noise in each --hot-channel, noise sigma.") var hotSigma: Double = 3
+    @Option(help: "Undispersed broadband impulses per second.") var impulseRate: Double = 0
+    @Option(help: "Impulse amplitude in every channel, noise sigma.") var impulseAmplitude: Double = 3
+
     func validate() throws {
         guard [1, 2, 4, 8, 16, 32].contains(nbits) else { throw ValidationError("--nbits must be 1, 2, 4, 8, 16 or 32") }
         guard channels >= 1, samples >= 1, tsamp > 0, foff != 0, fch1 > 0 else {
@@ -64,6 +79,15 @@ struct SimulateCommand: ParsableCommand {
             throw ValidationError("\(name) takes one value or one per --period (\(period.count))")
         }
         for p in period where p <= 2 * tsamp { throw ValidationError("--period \(p) is not longer than two samples") }
+        guard redNoise >= 0, redIndex > 0, redIndex <= 2 else {
+            throw ValidationError("--red-noise must be >= 0 and --red-index in (0, 2], got \(redNoise) and \(redIndex)")
+        }
+        guard mainsFrequency > 0, impulseRate >= 0, hotSigma >= 0 else {
+            throw ValidationError("--mains-frequency must be positive, --impulse-rate and --hot-sigma not negative")
+        }
+        for c in hotChannel where c < 0 || c >= channels {
+            throw ValidationError("--hot-channel \(c) is outside 0..<\(channels)")
+        }
     }
 
     func run() throws {
@@ -75,12 +99,21 @@ struct SimulateCommand: ParsableCommand {
         o.samples = samples
         o.nbits = nbits
         o.seed = seed
+        o.interference.redNoiseSigma = redNoise
+        o.interference.redNoiseIndex = redIndex
+        o.interference.mainsAmplitude = mains
+        o.interference.mainsFrequency = mainsFrequency
+        o.interference.narrowbandChannels = hotChannel
+        o.interference.narrowbandSigma = hotSigma
+        o.interference.impulseRate = impulseRate
+        o.interference.impulseAmplitude = impulseAmplitude
         func value(_ list: [Double], _ i: Int) -> Double { list.count == 1 ? list[0] : list[i] }
         o.pulsars = period.enumerated().map { i, p in
             InjectedPulsar(period: p, dm: value(dm, i), dutyCycle: value(dutyCycle, i), snr: value(snr, i), acceleration: value(accel, i))
         }
         if format != .filterbank {
-            var series = Simulator.timeSeries(samples: samples, tsamp: tsamp, pulsars: o.pulsars, seed: seed, dm: dm[0])
+            var series = Simulator.timeSeries(
+                samples: samples, tsamp: tsamp, pulsars: o.pulsars, seed: seed, dm: dm[0], interference: o.interference)
             series.sourceName = o.sourceName
             if format == .tim {
                 try TimeSeriesFile.writeTim(series, path: output)

@@ -9,7 +9,7 @@ public struct InjectedPulsar: Sendable, Codable, Equatable {
     /// Pulse full width at half maximum as a fraction of the period.
     public var dutyCycle: Double
     /// Matched-filter signal-to-noise of the whole observation: the S/N an ideal search would reach
-    /// on the series dedispersed at the true DM, before channel smearing.
+    /// on the series dedispersed at the true DM, before channel smearing, in the quantised data.
     public var snr: Double
     /// Line-of-sight acceleration, m/s^2 (positive: frequency falling).
     public var acceleration: Double
@@ -40,6 +40,8 @@ public struct SimulatedObservation: Sendable, Codable, Equatable {
     public var nbits: Int = 8
     public var seed: UInt64 = 1
     public var pulsars: [InjectedPulsar] = []
+    /// Red noise and interference (none by default).
+    public var interference = SimulatedInterference()
     public var sourceName: String = "simulated"
 
     public init() {}
@@ -97,6 +99,9 @@ public enum Simulator {
         let freqs = (0..<nch).map { o.fch1 + Double($0) * o.foff }
         let fTop = freqs.max()!
         let tableSize = 1024
+        let efficiency = quantisationEfficiency(nbits: o.nbits, mean: mean, sigma: sigma)
+        var interference = InterferenceGenerator(
+            o.interference, channels: nch, tsamp: o.tsamp, duration: o.duration, seed: o.seed)
         let duration = o.duration
         let c = AccelerationPlan.speedOfLight
 
@@ -112,7 +117,10 @@ public enum Simulator {
             let width = p.dutyCycle * p.period
             let sampled = (width * width + pow(0.68 * o.tsamp, 2)).squareRoot()
             let pulses = duration / p.period
+            // The S/N is that of the quantised data: quantisation keeps a fraction `efficiency` of a
+            // weak signal's S/N, so the amplitude before it is larger by 1 / efficiency.
             let amplitude = p.snr / ((width / sampled) * (Double(nch) * pulses * 0.7527 * sampled / o.tsamp).squareRoot())
+                / efficiency
             var tables: [[Float]] = []
             var delays: [Double] = []
             for f in freqs {
@@ -146,6 +154,9 @@ public enum Simulator {
                 let time = Double(t + s) * o.tsamp
                 let row = s * nch
                 for ch in 0..<nch { block[row + ch] = Float(rng.gaussian()) }
+                block.withUnsafeMutableBufferPointer {
+                    interference.add(sample: t + s, to: UnsafeMutableBufferPointer(rebasing: $0[row..<(row + nch)]))
+                }
                 for inj in injections {
                     let offset = time - duration / 2
                     let tau = time - inj.acceleration * offset * offset / (2 * c)
@@ -168,9 +179,11 @@ public enum Simulator {
     }
 
     /// White Gaussian noise (unit variance) with pulsars added directly (their DM is ignored),
-    /// as a dedispersed series; for benchmarks and series-level tests.
+    /// and `interference` (a single channel: channel 0 is the only hot channel there is), as a
+    /// dedispersed series; for benchmarks and series-level tests.
     public static func timeSeries(
-        samples: Int, tsamp: Double, pulsars: [InjectedPulsar], seed: UInt64, dm: Double = 0
+        samples: Int, tsamp: Double, pulsars: [InjectedPulsar], seed: UInt64, dm: Double = 0,
+        interference: SimulatedInterference = SimulatedInterference()
     ) -> TimeSeries {
         var o = SimulatedObservation()
         o.channels = 1
@@ -179,6 +192,7 @@ public enum Simulator {
         o.nbits = 32
         o.seed = seed
         o.pulsars = pulsars.map { var p = $0; p.dm = 0; return p }
+        o.interference = interference
         var data: [Float] = []
         data.reserveCapacity(samples)
         try! generate(o, blockLength: 65536) { data.append(contentsOf: $0) }
