@@ -33,20 +33,23 @@ struct SiftAndFoldTests {
         #expect(sifted.map { $0.best.frequency } == [4, 4.93])
     }
 
-    @Test("a 3/2 relative at another DM is a different pulsar; a 7/5 'relative' is not a harmonic")
+    @Test("a 3/2 relative at another DM is a different pulsar; a 7/5 relative is an echo only if it sums 5+ harmonics")
     func harmonicRelationsNeedTheSameDMAndSmallRatios() {
         let duration = 60.0
         var detections: [SeriesCandidate] = []
         for dm in 30...34 { detections.append(detection(4, sigma: 20, dm: dm)) }
         for dm in 90...94 { detections.append(detection(6, sigma: 9, dm: dm)) }  // 3/2, other DM
-        for dm in 30...34 { detections.append(detection(4 * 7 / 5, sigma: 8, dm: dm)) }  // 7/5, same DM
+        for dm in 30...34 { detections.append(detection(4 * 7 / 5, sigma: 8, dm: dm, harmonics: 4)) }  // 7/5, 4 harmonics
         for dm in 31...33 { detections.append(detection(12, sigma: 10, dm: dm)) }  // 3rd harmonic, same DM
         let sifted = CandidateSifter().sift(detections, duration: duration, dmTrialCount: 100)
         #expect(sifted.map { $0.best.frequency } == [4, 6, 4 * 7 / 5])
-        var oldRules = SiftParameters()
-        oldRules.maxFractionTerm = 16
-        let all = CandidateSifter(parameters: oldRules).sift(detections, duration: duration, dmTrialCount: 100)
-        #expect(all.map { $0.best.frequency } == [4, 6])
+        // Summed over 8 harmonics, the 7/5 detection's 5th term is the 7th harmonic of 4 Hz.
+        let echo = detections.map { c -> SeriesCandidate in
+            var c = c
+            if c.frequency == 4 * 7 / 5 { c.harmonics = 8 }
+            return c
+        }
+        #expect(CandidateSifter().sift(echo, duration: duration, dmTrialCount: 100).map { $0.best.frequency } == [4, 6])
     }
 
     @Test("signals peaking below the low-DM cutoff are dropped when many DMs were searched")

@@ -14,8 +14,10 @@ public struct SiftedCandidate: Sendable, Equatable {
 }
 
 /// Sifting rules, after PRESTO's sifting.py, with two changes: harmonic relations are only the
-/// ratios a harmonic sum can produce (integer multiples and fractions up to `maxHarmonic`, and p/q
-/// with both terms up to `maxFractionTerm`), and two signals are only related when their DMs agree.
+/// ratios a harmonic sum can produce, and two signals are only related when their DMs agree. A sum of
+/// N harmonics at (p/q) f, p/q in lowest terms, contains harmonics of a pulsar at f only in its
+/// terms h = q, 2q, ..., so it can be that pulsar's echo only when q <= N; PRESTO's fixed list of
+/// p/q up to 16 also removes real, weak pulsars summed over fewer harmonics than q.
 public struct SiftParameters: Sendable, Codable, Equatable {
     /// A signal must reach this sigma at its best DM.
     public var sigmaThreshold: Double = 5.0
@@ -27,10 +29,9 @@ public struct SiftParameters: Sendable, Codable, Equatable {
     /// When more than one DM was searched, signals whose best DM is below this (pc/cm^3) are
     /// dropped: terrestrial interference is undispersed and peaks at DM 0.
     public var minDM: Double = 2
-    /// Integer ratios n and 1/n up to this relate two signals (a harmonic or a subharmonic).
+    /// Ratios p/q with p and q up to this can relate two signals (q also at most the weaker
+    /// signal's harmonic count).
     public var maxHarmonic: Int = 16
-    /// Fractional ratios p/q with p and q up to this relate two signals (3/2, 4/3, ...).
-    public var maxFractionTerm: Int = 4
     /// A signal at an integer multiple of a stronger one replaces it when within this many sigma.
     public var fundamentalPreference: Double = 1
     /// Periods outside this range (s) are dropped.
@@ -44,7 +45,7 @@ public struct SiftParameters: Sendable, Codable, Equatable {
         var ratios: [(p: Int, q: Int)] = []
         for q in 1...max(1, maxHarmonic) {
             for p in 1...max(1, maxHarmonic) where p != q && gcd(p, q) == 1 {
-                if p == 1 || q == 1 || (p <= maxFractionTerm && q <= maxFractionTerm) { ratios.append((p, q)) }
+                ratios.append((p, q))
             }
         }
         return ratios
@@ -119,15 +120,16 @@ public struct CandidateSifter: Sendable {
         }
     }
 
-    /// True when `candidate` lies at (p/q) x `reference`'s frequency for one of `ratios`, within
-    /// their combined uncertainty: a detection summing h harmonics measures the frequency to about
-    /// 1/(h T).
+    /// True when `candidate` lies at (p/q) x `reference`'s frequency for one of `ratios` with q no
+    /// more than the candidate's harmonics, within their combined uncertainty: a detection summing
+    /// h harmonics measures the frequency to about 1/(h T).
     func isHarmonic(_ candidate: SeriesCandidate, of reference: SeriesCandidate, duration: Double,
                     ratios: [(p: Int, q: Int)]) -> Bool {
         let scale = parameters.frequencyTolerance / duration
         let own = scale / Double(max(1, candidate.harmonics))
         let theirs = scale / Double(max(1, reference.harmonics))
         return ratios.contains { p, q in
+            guard q <= max(1, candidate.harmonics) else { return false }
             let ratio = Double(p) / Double(q)
             return abs(candidate.frequency - ratio * reference.frequency) < own + ratio * theirs
         }
