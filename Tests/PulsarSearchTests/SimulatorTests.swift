@@ -15,6 +15,16 @@ struct SimulatorTests {
         return series
     }
 
+    /// Power |X_k|^2 of every bin k < n/2 of the FFTW transform of `series` (n samples).
+    static func powerSpectrum(_ series: [Float]) -> [Double] {
+        let n = series.count
+        let plan = SearchFixtures.planner.plan(size: n)
+        let ws = FFTWorkspace(size: n)
+        for i in 0..<n { ws.real[i] = series[i] }
+        plan.execute(input: ws.real, output: ws.complex)
+        return (0..<(n / 2)).map { k in Double(ws.complex[2 * k] * ws.complex[2 * k] + ws.complex[2 * k + 1] * ws.complex[2 * k + 1]) }
+    }
+
     @Test("the injected S/N is the S/N after quantisation: 1-, 2- and 4-bit data match 32-bit floats")
     func quantisedSNR() {
         var o = SimulatedObservation()
@@ -52,16 +62,13 @@ struct SimulatorTests {
         o.interference.redNoiseIndex = index
         let series = Self.summed(o)
         let n = series.count
-        let plan = SearchFixtures.planner.plan(size: n)
-        let ws = FFTWorkspace(size: n)
-        for i in 0..<n { ws.real[i] = series[i] }
-        plan.execute(input: ws.real, output: ws.complex)
+        let power = Self.powerSpectrum(series)
         // Mean power in octaves from bin 16 to bin n/64, then the least-squares slope in log-log.
         var xs: [Double] = [], ys: [Double] = []
         var lo = 16
         while lo * 2 <= n / 64 {
             var sum = 0.0
-            for k in lo..<(2 * lo) { sum += Double(ws.complex[2 * k] * ws.complex[2 * k] + ws.complex[2 * k + 1] * ws.complex[2 * k + 1]) }
+            for k in lo..<(2 * lo) { sum += power[k] }
             xs.append(log(Double(lo) * 1.5))
             ys.append(log(sum / Double(lo)))
             lo *= 2
@@ -110,11 +117,8 @@ struct SimulatorTests {
         plain.interference.impulseRate = 0
         let series = Self.summed(plain)
         let n = series.count
-        let plan = SearchFixtures.planner.plan(size: n)
-        let ws = FFTWorkspace(size: n)
-        for i in 0..<n { ws.real[i] = series[i] }
-        plan.execute(input: ws.real, output: ws.complex)
-        func power(_ k: Int) -> Double { Double(ws.complex[2 * k] * ws.complex[2 * k] + ws.complex[2 * k + 1] * ws.complex[2 * k + 1]) }
+        let spectrum = Self.powerSpectrum(series)
+        func power(_ k: Int) -> Double { spectrum[k] }
         let median = (1..<(n / 2)).map(power).sorted()[n / 4]
         for f in [50.0, 100.0] {
             let k = Int((f * o.duration).rounded())

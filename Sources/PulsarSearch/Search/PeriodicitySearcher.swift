@@ -159,7 +159,9 @@ public final class PeriodicitySearcher {
 
         // Measure the strongest peaks by Fourier interpolation.
         let interpolator = FourierInterpolator(spectrum: UnsafePointer(complex), count: bins)
-        let ordered = peaks.map { ($0, peakSigma($0, searchedBins: searchedBins, accelTrials: accelTrials)) }
+        let ordered = peaks.map {
+            ($0, significance(Double($0.power), harmonics: $0.harmonics, searchedBins: searchedBins, accelTrials: accelTrials))
+        }
             .sorted { $0.1 > $1.1 }
         var found: [SeriesCandidate] = []
         for (peak, _) in ordered.prefix(2 * parameters.maxCandidates) {
@@ -176,18 +178,19 @@ public final class PeriodicitySearcher {
         return Self.deduplicate(found, resolution: 1.0 / duration, limit: parameters.maxCandidates)
     }
 
-    private func peakSigma(_ peak: HarmonicPeak, searchedBins: Int, accelTrials: Int) -> Double {
-        significance(Double(peak.power), harmonics: peak.harmonics, searchedBins: searchedBins, accelTrials: accelTrials)
-    }
-
     /// The trials-corrected sigma of a `harmonics`-harmonic sum: the fundamental is searched over
     /// searchedBins / harmonics bins, continuously, at every acceleration trial and harmonic stage
     /// (see `Significance.searchSigma`).
     private func significance(_ power: Double, harmonics: Int, searchedBins: Int, accelTrials: Int) -> Double {
         Significance.searchSigma(
             power: power, harmonics: harmonics,
-            fundamentalBins: Double(searchedBins) / Double(harmonics) * Double(accelTrials),
+            fundamentalBins: Self.fundamentalBins(searchedBins, harmonics: harmonics, accelTrials: accelTrials),
             stages: parameters.stageCount)
+    }
+
+    /// Fundamental bins a `harmonics`-harmonic sum searches, over all acceleration trials.
+    private static func fundamentalBins(_ searchedBins: Int, harmonics: Int, accelTrials: Int) -> Double {
+        Double(searchedBins) / Double(harmonics) * Double(accelTrials)
     }
 
     /// A signal between bins loses up to 60% of a harmonic's power on whole bins (sinc^2 of half a
@@ -206,7 +209,8 @@ public final class PeriodicitySearcher {
         for _ in 0..<parameters.stageCount {
             func power(_ sigma: Double) -> Double {
                 Significance.searchPowerThreshold(
-                    sigma: sigma, harmonics: n, fundamentalBins: Double(searchedBins) / Double(n) * Double(accelTrials),
+                    sigma: sigma, harmonics: n,
+                    fundamentalBins: Self.fundamentalBins(searchedBins, harmonics: n, accelTrials: accelTrials),
                     stages: parameters.stageCount)
             }
             let floor = power(-2.5)  // about 6 noise peaks above it per stage

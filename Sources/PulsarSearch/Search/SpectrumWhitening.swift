@@ -25,7 +25,8 @@ public final class SpectrumWhitener {
     private var centres: [Float] = []
     /// Median power of each block.
     private var medians: [Float] = []
-    private var scratch = [Float](repeating: 0, count: SpectrumWhitener.maximumWidth * 2)
+    /// Room for the widest block's copy (sized by `plan`).
+    private var scratch: [Float] = []
     private var plannedBins = -1
 
     public init() {}
