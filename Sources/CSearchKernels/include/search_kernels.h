@@ -56,6 +56,18 @@ float xx_median(const float *x, size_t n, float *scratch);
  * multiplied by ln 2 / m(k), or set to 0 where m(k) is not positive. */
 void xx_normalize_between(float *p, size_t first, size_t end, float c0, float m0, float c1, float m1);
 
+/* Folding with a linear phase: adds x[j] to sums[b] and 1 to counts[b] for j in [0, n), where
+ * b = floor(frac(phase0 + j * dphase) * nbins) and phases are in turns (0 <= dphase < 1). Where a
+ * bin holds 8 or more consecutive samples (dphase * nbins < 1/8) whole runs are summed at once;
+ * otherwise the phase advances in 32-bit fixed point (drift below n * 2^-33 turns), so a sample
+ * within 2^-32 turns of a bin edge may land in the neighbouring bin. `scratch` holds 8 * nbins
+ * doubles. */
+void xx_fold_linear(const float *x, size_t n, double phase0, double dphase, int nbins, double *sums,
+                    double *counts, double *scratch);
+
+/* Sum of (x[j] - mean)^2 over j in [0, n), in double precision. */
+double xx_sum_squared_deviations(const float *x, size_t n, double mean);
+
 /* 1 if the AVX2 kernels are in use on this CPU. */
 int xx_kernels_use_avx2(void);
 

@@ -16,104 +16,114 @@ public struct FoldedProfile: Sendable, Codable, Equatable {
     public var width: Double
 }
 
-/// Folds time series at candidate periods and refines the period by maximising the profile's
-/// reduced chi-square, as prepfold does for its period search.
+extension FoldedProfile {
+    /// Per-bin sums of (x - mean) and sample counts of a fold.
+    public struct Sums: Sendable, Equatable {
+        public var sums: [Double]
+        public var counts: [Double]
+    }
+
+    /// The profile of folded sums: each bin's mean in units of the series' standard deviation, and
+    /// its chi-square and boxcar S/N from each bin's z = sum / (sigma sqrt(count)).
+    public init(frequency: Double, acceleration: Double, sums: Sums, standardDeviation sigma: Double) {
+        let bins = sums.sums.count
+        var chi = 0.0
+        var z = [Double](repeating: 0, count: bins)
+        var profile = [Float](repeating: 0, count: bins)
+        for i in 0..<bins where sums.counts[i] > 0 {
+            z[i] = sums.sums[i] / (sigma * sums.counts[i].squareRoot())
+            chi += z[i] * z[i]
+            profile[i] = Float(sums.sums[i] / sums.counts[i] / sigma)
+        }
+        let (snr, width) = Folder.boxcarSNR(z)
+        self.init(
+            frequency: frequency, acceleration: acceleration, profile: profile,
+            reducedChiSquare: chi / Double(max(1, bins - 1)), snr: snr, width: width)
+    }
+}
+
+/// Folds time series at candidate periods and refines the period (and acceleration) by maximising
+/// the profile's chi-square, as prepfold does: one pass over the series into a ``FoldCube``, then
+/// the ``FoldSearch`` over its sub-integrations.
 public enum Folder {
     /// Phase bins used for a period of `period` seconds sampled every `tsamp`.
     public static func binCount(period: Double, tsamp: Double, maximum: Int = 64) -> Int {
         max(8, min(maximum, Int(period / tsamp)))
     }
 
+    /// Sub-integrations of a cube of `bins` phase bins over `samples` samples: 64, or fewer when
+    /// the series is short (at least `bins` samples each).
+    public static func subintegrationCount(samples: Int, bins: Int) -> Int {
+        max(1, min(64, samples / max(1, bins)))
+    }
+
+    /// Phase bins of the cube per profile bin: rotations by whole cube bins then misalign
+    /// sub-integrations by at most half a cube bin, a fraction of the profile's (which matters when
+    /// a short period leaves few profile bins for a narrow pulse). Up to 4, and 128 cube bins.
+    static func cubeOversampling(profileBins: Int) -> Int {
+        max(1, min(4, 128 / max(1, profileBins)))
+    }
+
     /// Folds `series` at `frequency` Hz (mid-observation) and `acceleration` into `bins` phase bins.
     public static func fold(
-        _ series: UnsafeBufferPointer<Float>, tsamp: Double, frequency: Double, acceleration: Double = 0, bins: Int
+        _ series: UnsafeBufferPointer<Float>, tsamp: Double, frequency: Double, acceleration: Double = 0, bins: Int,
+        statistics: SeriesStatistics? = nil
     ) -> FoldedProfile {
-        let n = series.count
-        var mean = 0.0, sumSq = 0.0
-        for x in series { mean += Double(x) }
-        mean /= Double(max(1, n))
-        for x in series { let d = Double(x) - mean; sumSq += d * d }
-        let sigma = max(1e-30, (sumSq / Double(max(1, n - 1))).squareRoot())
-        var sums = [Double](repeating: 0, count: bins)
-        var counts = [Int](repeating: 0, count: bins)
-        let phaseStep = frequency * tsamp
-        let quadratic = frequency * acceleration * tsamp * tsamp / (2 * AccelerationPlan.speedOfLight)
-        let mid = Double(n) / 2
-        let b = Double(bins)
-        sums.withUnsafeMutableBufferPointer { s in
-            counts.withUnsafeMutableBufferPointer { c in
-                for j in 0..<n {
-                    let dj = Double(j) - mid
-                    var phase = phaseStep * Double(j) - quadratic * dj * dj
-                    phase -= phase.rounded(.down)
-                    let bin = min(bins - 1, Int(phase * b))
-                    s[bin] += Double(series[j]) - mean
-                    c[bin] += 1
-                }
-            }
-        }
-        var chi = 0.0
-        var z = [Double](repeating: 0, count: bins)
-        var profile = [Float](repeating: 0, count: bins)
-        for i in 0..<bins where counts[i] > 0 {
-            z[i] = sums[i] / (sigma * Double(counts[i]).squareRoot())
-            chi += z[i] * z[i]
-            profile[i] = Float(sums[i] / Double(counts[i]) / sigma)
-        }
-        let (snr, width) = boxcarSNR(z)
+        let cube = FoldCube(
+            series, tsamp: tsamp, frequency: frequency, acceleration: acceleration, bins: bins, subintegrations: 1,
+            statistics: statistics)
         return FoldedProfile(
-            frequency: frequency, acceleration: acceleration, profile: profile,
-            reducedChiSquare: chi / Double(max(1, bins - 1)), snr: snr, width: width)
+            frequency: frequency, acceleration: acceleration, sums: cube.profile(shifts: [0]),
+            standardDeviation: cube.statistics.standardDeviation)
     }
 
-    /// Best boxcar S/N on a profile of unit-variance bins, measured against the off-pulse bins.
-    static func boxcarSNR(_ z: [Double]) -> (Double, Double) {
-        let bins = z.count
-        var best = -Double.infinity
-        var bestStart = 0, bestWidth = 1
-        var w = 1
-        while w <= bins / 2 {
-            for start in 0..<bins {
-                var s = 0.0
-                for k in 0..<w { s += z[(start + k) % bins] }
-                let v = s / Double(w).squareRoot()
-                if v > best { best = v; bestStart = start; bestWidth = w }
-            }
-            w *= 2
-        }
-        var off: [Double] = []
-        for i in 0..<bins {
-            let inside = (i - bestStart + bins) % bins < bestWidth
-            if !inside { off.append(z[i]) }
-        }
-        guard off.count >= 4 else { return (max(0, best), Double(bestWidth) / Double(bins)) }
-        let offMean = off.reduce(0, +) / Double(off.count)
-        let offVar = off.reduce(0) { $0 + ($1 - offMean) * ($1 - offMean) } / Double(off.count - 1)
-        let offStd = max(1e-12, offVar.squareRoot())
-        var on = 0.0
-        for k in 0..<bestWidth { on += z[(bestStart + k) % bins] - offMean }
-        return (on / (offStd * Double(bestWidth).squareRoot()), Double(bestWidth) / Double(bins))
-    }
-
-    /// Folds at frequencies within one Fourier bin (1/T) of `frequency` and returns the profile with
-    /// the highest reduced chi-square: a coarse pass in 0.1-bin steps, then 0.01-bin steps.
+    /// Folds once into sub-integrations and returns the profile with the highest chi-square within
+    /// one Fourier bin (1/T) of `frequency` (steps of 1/(bins T)) and, when `accelerationSpan` is
+    /// positive, within that many m/s^2 of `acceleration`.
     public static func optimise(
         _ series: UnsafeBufferPointer<Float>, tsamp: Double, frequency: Double, acceleration: Double = 0,
-        maxBins: Int = 64
+        maxBins: Int = 64, accelerationSpan: Double = 0, statistics: SeriesStatistics? = nil
     ) -> FoldedProfile {
-        let duration = Double(series.count) * tsamp
         let bins = binCount(period: 1 / frequency, tsamp: tsamp, maximum: maxBins)
-        var best = fold(series, tsamp: tsamp, frequency: frequency, acceleration: acceleration, bins: bins)
-        for (span, step) in [(1.0, 0.1), (0.1, 0.01)] {
-            let centre = best.frequency
-            let steps = Int((span / step).rounded())
-            for i in -steps...steps where i != 0 {
-                let f = centre + Double(i) * step / duration
-                guard f > 0 else { continue }
-                let p = fold(series, tsamp: tsamp, frequency: f, acceleration: acceleration, bins: bins)
-                if p.reducedChiSquare > best.reducedChiSquare { best = p }
-            }
+        let oversampling = cubeOversampling(profileBins: bins)
+        let cube = FoldCube(
+            series, tsamp: tsamp, frequency: frequency, acceleration: acceleration, bins: bins * oversampling,
+            subintegrations: subintegrationCount(samples: series.count, bins: bins), statistics: statistics)
+        let grid = FoldSearch.grid(cube: cube, profileBins: bins, accelerationSpan: accelerationSpan)
+        return FoldSearch.optimise(cube, grid: grid, profileBins: bins)
+    }
+
+    /// Boxcar widths tried on a profile, in bins.
+    static let boxcarWidths = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48]
+
+    /// Best boxcar S/N on a profile of unit-variance bins: for each width (up to half the
+    /// profile), the boxcar with the largest sum is measured against the mean and scatter of the
+    /// bins outside it, and the width with the highest S/N wins. Returns the S/N and the duty cycle.
+    static func boxcarSNR(_ z: [Double]) -> (Double, Double) {
+        let bins = z.count
+        guard bins >= 2 else { return (0, 1) }
+        var prefix = [Double](repeating: 0, count: 2 * bins + 1)
+        var prefixSquares = prefix
+        for i in 0..<(2 * bins) {
+            prefix[i + 1] = prefix[i] + z[i % bins]
+            prefixSquares[i + 1] = prefixSquares[i] + z[i % bins] * z[i % bins]
         }
-        return best
+        let total = prefix[bins], totalSquares = prefixSquares[bins]
+        var best = (snr: -Double.infinity, width: 1)
+        for w in boxcarWidths where w <= bins / 2 && bins - w >= 4 {
+            var start = 0
+            var on = -Double.infinity
+            for s in 0..<bins where prefix[s + w] - prefix[s] > on {
+                on = prefix[s + w] - prefix[s]
+                start = s
+            }
+            let onSquares = prefixSquares[start + w] - prefixSquares[start]
+            let offCount = Double(bins - w)
+            let offMean = (total - on) / offCount
+            let offVariance = ((totalSquares - onSquares) - offCount * offMean * offMean) / (offCount - 1)
+            let snr = (on - Double(w) * offMean) / (max(1e-12, offVariance).squareRoot() * Double(w).squareRoot())
+            if snr > best.snr { best = (snr, w) }
+        }
+        return (max(0, best.snr), Double(best.width) / Double(bins))
     }
 }

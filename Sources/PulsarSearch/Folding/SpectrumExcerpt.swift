@@ -7,7 +7,8 @@ public struct SpectrumExcerpt: Sendable, Codable, Equatable {
     public var startHz: Double
     /// Spacing of the powers (the Fourier resolution 1/T), Hz.
     public var stepHz: Double
-    /// Powers divided by the median power of the excerpt's surroundings (noise about 1 / ln 2).
+    /// Powers normalised for noise of mean 1: the searcher's whitened powers, or (``make``) powers
+    /// times ln 2 over the median power of the excerpt's surroundings.
     public var powers: [Float]
 
     enum CodingKeys: String, CodingKey { case startHz = "start_hz", stepHz = "step_hz", powers }
@@ -19,7 +20,9 @@ public struct SpectrumExcerpt: Sendable, Codable, Equatable {
     }
 
     /// The spectrum of `series` around `frequency` (±`halfWidth` bins), normalised by the median
-    /// power within ±`halfWidth * 8` bins.
+    /// power within ±`halfWidth * 8` bins. One FFT of the whole series: for candidates whose
+    /// search spectrum is gone (the coordinator's confirmation of merged results); a local search
+    /// takes ``PeriodicitySearcher/excerpt(frequency:halfWidth:)`` from the spectrum it searched.
     public static func make(
         _ series: UnsafeBufferPointer<Float>, tsamp: Double, frequency: Double, planner: FFTPlanner, halfWidth: Int = 32
     ) -> SpectrumExcerpt? {

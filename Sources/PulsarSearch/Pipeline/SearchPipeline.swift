@@ -27,6 +27,7 @@ public final class SearchPipeline: @unchecked Sendable {
         let dedisperser = SubbandDedisperser(source: source, weights: weights, subbands: configuration.subbands)
 
         var found: [SeriesCandidate] = []
+        var excerpts: [SeriesCandidate.Key: SpectrumExcerpt] = [:]
         var seriesSearched = 0
         var trialsDone = 0
         let totalTrials = plan.trials.count
@@ -42,10 +43,11 @@ public final class SearchPipeline: @unchecked Sendable {
                     progress(SearchProgress(
                         phase: .dedispersing, completed: done * total + t * dms.count, total: totalTrials * total))
                 }
-                let (candidates, searched) = searchBlock(block, firstIndex: start, duration: duration) { n in
+                let (candidates, searched, spectra) = searchBlock(block, firstIndex: start, duration: duration) { n in
                     progress(SearchProgress(phase: .searching, completed: done + n, total: totalTrials))
                 }
                 found += candidates
+                excerpts.merge(spectra) { a, _ in a }
                 seriesSearched += searched
                 trialsDone += dms.count
                 start = end
@@ -55,7 +57,7 @@ public final class SearchPipeline: @unchecked Sendable {
         progress(SearchProgress(phase: .sifting, completed: 0, total: 1))
         let sifted = CandidateSifter(parameters: configuration.sift)
             .sift(found, duration: duration, dmTrialCount: plan.trials.count)
-        let folded = try fold(sifted, plan: plan, dedisperser: dedisperser, progress: progress)
+        let folded = try fold(sifted, plan: plan, dedisperser: dedisperser, excerpts: excerpts, progress: progress)
         return SearchReport(
             candidates: folded, dmPlan: plan,
             accelerationTrials: accelerationPlan(duration: duration, sampleTime: source.sampleTime).trials.count,
@@ -71,7 +73,7 @@ public final class SearchPipeline: @unchecked Sendable {
             dms: [series.dm], downsample: 1, sampleTime: series.tsamp, length: series.samples.count,
             data: series.samples)
         let duration = series.duration
-        let (found, searched) = searchBlock(block, firstIndex: 0, duration: duration) { n in
+        let (found, searched, excerpts) = searchBlock(block, firstIndex: 0, duration: duration) { n in
             progress(SearchProgress(phase: .searching, completed: n, total: 1))
         }
         let plan = DMPlan(trials: [DMPlan.Trial(dm: series.dm, downsample: 1)])
@@ -79,12 +81,20 @@ public final class SearchPipeline: @unchecked Sendable {
         let sifted = CandidateSifter(parameters: configuration.sift).sift(found, duration: duration, dmTrialCount: 1)
         var candidates: [Candidate] = []
         let top = Array(sifted.prefix(configuration.maxCandidates))
+        let accelerationSpan = accelerationPlan(duration: duration, sampleTime: series.tsamp).step / 2
+        let statistics = block.withSeries(0) { SeriesStatistics($0) }
         for (i, s) in top.enumerated() {
             progress(SearchProgress(phase: .folding, completed: i, total: top.count))
             let profile: FoldedProfile? = i < configuration.foldCount
-                ? block.withSeries(0) { Folder.optimise($0, tsamp: series.tsamp, frequency: s.best.frequency, acceleration: s.best.acceleration) }
+                ? block.withSeries(0) {
+                    Folder.optimise(
+                        $0, tsamp: series.tsamp, frequency: s.best.frequency, acceleration: s.best.acceleration,
+                        accelerationSpan: accelerationSpan, statistics: statistics)
+                }
                 : nil
-            candidates.append(Self.candidate(s, profile: profile))
+            var candidate = Self.candidate(s, profile: profile)
+            candidate.spectrum = excerpts[s.best.key]
+            candidates.append(candidate)
         }
         return SearchReport(
             candidates: candidates, dmPlan: plan,
@@ -97,49 +107,63 @@ public final class SearchPipeline: @unchecked Sendable {
     public func confirm(_ sifted: [SiftedCandidate], source: SpectrumSource, plan: DMPlan) throws -> [Candidate] {
         let weights = try ChannelWeights.measure(source)
         let dedisperser = SubbandDedisperser(source: source, weights: weights, subbands: configuration.subbands)
-        return try fold(sifted, plan: plan, dedisperser: dedisperser, progress: { _ in })
+        return try fold(sifted, plan: plan, dedisperser: dedisperser, excerpts: [:], progress: { _ in })
     }
 
     func accelerationPlan(duration: Double, sampleTime: Double) -> AccelerationPlan {
         AccelerationPlan(maxAcceleration: configuration.accelMax, duration: duration, sampleTime: sampleTime)
     }
 
-    /// Searches every series of `block` at every acceleration trial, in parallel.
+    /// Searches every series of `block` at every acceleration trial, in parallel. Returns the
+    /// detections, the series searched, and the spectrum around each detection at or above the
+    /// reporting threshold (taken from the searched spectrum, for the candidates' plots).
     private func searchBlock(
         _ block: DedispersedBlock, firstIndex: Int, duration: Double, progress: @escaping (Int) -> Void
-    ) -> ([SeriesCandidate], Int) {
+    ) -> ([SeriesCandidate], Int, [SeriesCandidate.Key: SpectrumExcerpt]) {
         let accel = accelerationPlan(duration: duration, sampleTime: block.sampleTime)
         let threads = max(1, configuration.threads)
         let searchers = (0..<threads).map { _ in PeriodicitySearcher(planner: planner, parameters: configuration.spectral) }
         var results = [[SeriesCandidate]](repeating: [], count: block.dms.count)
+        var spectra = [[SeriesCandidate.Key: SpectrumExcerpt]](repeating: [:], count: block.dms.count)
+        let reporting = configuration.sift.sigmaThreshold
         let lock = NSLock()
         nonisolated(unsafe) var completed = 0
         results.withUnsafeMutableBufferPointer { out in
+          spectra.withUnsafeMutableBufferPointer { outSpectra in
             parallelFor(count: block.dms.count, threads: threads) { i, worker in
                 var mine: [SeriesCandidate] = []
+                var excerpts: [SeriesCandidate.Key: SpectrumExcerpt] = [:]
                 block.withSeries(i) { series in
                     for a in accel.trials {
-                        mine += searchers[worker].search(
+                        let found = searchers[worker].search(
                             samples: series, tsamp: block.sampleTime, acceleration: a,
                             trialsPerSeries: accel.trials.count, dm: block.dms[i], dmIndex: firstIndex + i)
+                        for c in found where c.sigma >= reporting {
+                            excerpts[c.key] = searchers[worker].excerpt(frequency: c.frequency)
+                        }
+                        mine += found
                     }
                 }
                 out[i] = mine
+                outSpectra[i] = excerpts
                 lock.lock()
                 completed += 1
                 let n = completed
                 progress(n)
                 lock.unlock()
             }
+          }
         }
-        return (results.flatMap { $0 }, block.dms.count * accel.trials.count)
+        var excerpts: [SeriesCandidate.Key: SpectrumExcerpt] = [:]
+        for s in spectra { excerpts.merge(s) { a, _ in a } }
+        return (results.flatMap { $0 }, block.dms.count * accel.trials.count, excerpts)
     }
 
     /// Folds the strongest sifted candidates at their best DM (one dedispersion pass per
     /// downsampling factor involved) and converts everything to `Candidate`s.
     private func fold(
         _ sifted: [SiftedCandidate], plan: DMPlan, dedisperser: SubbandDedisperser,
-        progress: @escaping @Sendable (SearchProgress) -> Void
+        excerpts: [SeriesCandidate.Key: SpectrumExcerpt], progress: @escaping @Sendable (SearchProgress) -> Void
     ) throws -> [Candidate] {
         let top = Array(sifted.prefix(configuration.maxCandidates))
         let toFold = top.prefix(configuration.foldCount)
@@ -153,19 +177,26 @@ public final class SearchPipeline: @unchecked Sendable {
         var spectra = [Int: SpectrumExcerpt?]()
         for (downsample, indices) in byDownsample.sorted(by: { $0.key < $1.key }) {
             let block = try dedisperser.dedisperse(dms: indices.map { toFold[$0].best.dm }, downsample: downsample)
+            let duration = Double(dedisperser.source.spectrumCount) * dedisperser.source.sampleTime
+            let accelerationSpan = accelerationPlan(duration: duration, sampleTime: block.sampleTime).step / 2
             for (j, i) in indices.enumerated() {
                 let best = toFold[i].best
                 let profile = block.withSeries(j) {
-                    Folder.optimise($0, tsamp: block.sampleTime, frequency: best.frequency, acceleration: best.acceleration)
+                    Folder.optimise(
+                        $0, tsamp: block.sampleTime, frequency: best.frequency, acceleration: best.acceleration,
+                        accelerationSpan: accelerationSpan)
                 }
                 profiles[i] = profile
-                spectra[i] = block.withSeries(j) {
+                spectra[i] = excerpts[best.key] ?? block.withSeries(j) {
                     SpectrumExcerpt.make($0, tsamp: block.sampleTime, frequency: profile.frequency, planner: planner)
                 }
                 if profile.snr >= 5, refined.count < configuration.dmRefinementCount {
                     let dms = toFold[i].dms
+                    var folded = best
+                    folded.frequency = profile.frequency
+                    folded.acceleration = profile.acceleration
                     refined[i] = try refineDM(
-                        best, hits: (dms.min() ?? best.dm)...(dms.max() ?? best.dm), frequency: profile.frequency,
+                        folded, hits: (dms.min() ?? best.dm)...(dms.max() ?? best.dm), frequency: profile.frequency,
                         downsample: downsample, dedisperser: dedisperser)
                 }
                 folded += 1

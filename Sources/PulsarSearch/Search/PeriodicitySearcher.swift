@@ -57,6 +57,17 @@ public struct SeriesCandidate: Sendable, Codable, Equatable {
     }
 }
 
+extension SeriesCandidate {
+    /// Identifies one detection: its DM trial, acceleration trial and measured frequency.
+    public struct Key: Hashable, Sendable {
+        public var dmIndex: Int
+        public var acceleration: Double
+        public var frequency: Double
+    }
+
+    public var key: Key { Key(dmIndex: dmIndex, acceleration: acceleration, frequency: frequency) }
+}
+
 /// Searches time series for periodic signals: FFTW real-to-complex transform, red-noise whitening,
 /// birdie zapping, incoherent harmonic summing, Fourier-interpolated measurement of each peak and a
 /// trial-corrected significance. One searcher per thread; it keeps its buffers between series.
@@ -68,6 +79,8 @@ public final class PeriodicitySearcher {
     private let whitener = SpectrumWhitener()
     private let summer = HarmonicSummer()
     private var thresholdCache: [String: [Float]] = [:]
+    /// Bins and length (s) of the spectrum in `powers`, from the last search.
+    private var lastSpectrum: (bins: Int, duration: Double)?
     /// Time spent in each stage since creation (or `timings = .init()`).
     public var timings = SearchTimings()
 
@@ -145,6 +158,7 @@ public final class PeriodicitySearcher {
         }
 
         clock.lap(&timings.spectrum)
+        lastSpectrum = (bins, duration)
         let lowestBin = max(1, Int((parameters.minFrequency * duration).rounded(.up)))
         let searchedBins = max(1, bins - lowestBin)
         let accelTrials = max(1, trialsPerSeries)
@@ -176,6 +190,16 @@ public final class PeriodicitySearcher {
                 acceleration: acceleration, dm: dm, dmIndex: dmIndex))
         }
         return Self.deduplicate(found, resolution: 1.0 / duration, limit: parameters.maxCandidates)
+    }
+
+    /// The whitened powers (noise mean 1) of the last searched series within `halfWidth` bins of
+    /// `frequency`: the spectrum a candidate was detected in, for plots, without another FFT.
+    public func excerpt(frequency: Double, halfWidth: Int = 32) -> SpectrumExcerpt? {
+        guard let (bins, duration) = lastSpectrum else { return nil }
+        let centre = Int((frequency * duration).rounded())
+        guard centre > 0, centre < bins else { return nil }
+        let lo = max(1, centre - halfWidth), hi = min(bins - 1, centre + halfWidth)
+        return SpectrumExcerpt(startHz: Double(lo) / duration, stepHz: 1 / duration, powers: Array(powers[lo...hi]))
     }
 
     /// The trials-corrected sigma of a `harmonics`-harmonic sum: the fundamental is searched over

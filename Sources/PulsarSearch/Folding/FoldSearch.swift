@@ -1,0 +1,107 @@
+/// The period (and acceleration) search of a folded candidate, as prepfold does it: the
+/// sub-integrations of one ``FoldCube`` are rotated by whole phase bins and added for every trial
+/// frequency and acceleration offset, and the trial whose profile has the largest chi-square
+/// against a flat one wins. The series is read once, to make the cube; each trial costs
+/// sub-integrations x bins additions.
+public enum FoldSearch {
+    /// Trial offsets from the cube's reference.
+    public struct Grid: Sendable, Equatable {
+        /// Frequency offsets, Hz.
+        public var frequencyOffsets: [Double]
+        /// Acceleration offsets, m/s^2.
+        public var accelerationOffsets: [Double]
+    }
+
+    /// Frequency offsets within `frequencySpan` Fourier bins (1/T) of the reference, in steps that
+    /// move the ends of the observation by one profile bin against each other (1 / (bins T)); and
+    /// acceleration offsets within `accelerationSpan` m/s^2, in steps that move the ends by one
+    /// profile bin against the middle (8c / (f T^2 bins)), at most `maxAccelerationSteps` each side.
+    /// `profileBins` is the resolution of the final profile (default: the cube's bins).
+    public static func grid(
+        cube: FoldCube, profileBins: Int? = nil, frequencySpan: Double = 1, accelerationSpan: Double = 0,
+        maxAccelerationSteps: Int = 16
+    ) -> Grid {
+        let t = cube.duration, nb = Double(profileBins ?? cube.bins)
+        let fStep = 1 / (nb * t)
+        let fCount = Int((frequencySpan * nb).rounded(.up))
+        let frequencies = (-fCount...fCount).map { Double($0) * fStep }
+        var accelerations: [Double] = [0]
+        if accelerationSpan > 0, cube.frequency > 0 {
+            let aStep = 8 * AccelerationPlan.speedOfLight / (cube.frequency * t * t * nb)
+            let aCount = min(maxAccelerationSteps, Int((accelerationSpan / aStep).rounded(.up)))
+            let spacing = aCount > 0 ? accelerationSpan / Double(aCount) : 0
+            accelerations = aCount > 0 ? (-aCount...aCount).map { Double($0) * spacing } : [0]
+        }
+        return Grid(frequencyOffsets: frequencies, accelerationOffsets: accelerations)
+    }
+
+    /// Rotation of each sub-integration that aligns a signal at `frequencyOffset` and
+    /// `accelerationOffset` from the cube's reference: its phase drifts by
+    /// df t - f da t^2 / 2c turns at time t from the middle.
+    public static func shifts(cube: FoldCube, frequencyOffset: Double, accelerationOffset: Double) -> [Int] {
+        let quadratic = cube.frequency * accelerationOffset / (2 * AccelerationPlan.speedOfLight)
+        let nb = Double(cube.bins)
+        return cube.midTimes.map { t in
+            let drift = frequencyOffset * t - quadratic * t * t
+            return Int((-drift * nb).rounded())
+        }
+    }
+
+    /// The best trial of `grid` and its profile, in `profileBins` bins (a divisor of the cube's
+    /// bins: each profile bin adds `cube.bins / profileBins` neighbouring bins of the cube, so
+    /// rotations by whole cube bins misalign sub-integrations by less than a profile bin).
+    public static func optimise(_ cube: FoldCube, grid: Grid, profileBins: Int? = nil) -> FoldedProfile {
+        let nb = cube.bins, nsub = cube.subintegrations
+        // Each row twice over, so a rotation reads contiguous memory.
+        var rows = [Double](repeating: 0, count: nsub * 2 * nb)
+        var rowCounts = [Double](repeating: 0, count: nsub * 2 * nb)
+        for s in 0..<nsub {
+            for b in 0..<(2 * nb) {
+                rows[s * 2 * nb + b] = cube.sums[s * nb + b % nb]
+                rowCounts[s * 2 * nb + b] = cube.counts[s * nb + b % nb]
+            }
+        }
+        var best = (chi: -Double.infinity, df: 0.0, da: 0.0)
+        var total = [Double](repeating: 0, count: nb)
+        var count = [Double](repeating: 0, count: nb)
+        rows.withUnsafeBufferPointer { rows in
+            rowCounts.withUnsafeBufferPointer { rowCounts in
+                total.withUnsafeMutableBufferPointer { total in
+                    count.withUnsafeMutableBufferPointer { count in
+                        for da in grid.accelerationOffsets {
+                            for df in grid.frequencyOffsets {
+                                let shifts = Self.shifts(cube: cube, frequencyOffset: df, accelerationOffset: da)
+                                total.update(repeating: 0)
+                                count.update(repeating: 0)
+                                for s in 0..<nsub {
+                                    let d = ((shifts[s] % nb) + nb) % nb
+                                    let row = rows.baseAddress! + s * 2 * nb + d
+                                    let rowCount = rowCounts.baseAddress! + s * 2 * nb + d
+                                    for b in 0..<nb {
+                                        total[b] += row[b]
+                                        count[b] += rowCount[b]
+                                    }
+                                }
+                                var chi = 0.0
+                                for b in 0..<nb where count[b] > 0 { chi += total[b] * total[b] / count[b] }
+                                if chi > best.chi { best = (chi, df, da) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var sums = cube.profile(shifts: shifts(cube: cube, frequencyOffset: best.df, accelerationOffset: best.da))
+        let out = profileBins ?? nb
+        precondition(out > 0 && nb % out == 0, "profile bins must divide the cube's")
+        if out != nb {
+            let k = nb / out
+            sums = FoldedProfile.Sums(
+                sums: (0..<out).map { b in sums.sums[(b * k)..<(b * k + k)].reduce(0, +) },
+                counts: (0..<out).map { b in sums.counts[(b * k)..<(b * k + k)].reduce(0, +) })
+        }
+        return FoldedProfile(
+            frequency: cube.frequency + best.df, acceleration: cube.acceleration + best.da, sums: sums,
+            standardDeviation: cube.statistics.standardDeviation)
+    }
+}

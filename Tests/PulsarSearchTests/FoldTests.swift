@@ -1,0 +1,185 @@
+import CSearchKernels
+import Foundation
+import PulsarSearch
+import Testing
+
+/// The one-pass fold into sub-integrations and the prepfold-style search over it, against
+/// brute-force references.
+@Suite("Folding into sub-integrations")
+struct FoldTests {
+    /// A deterministic generator for the references' random inputs.
+    struct Generator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test(
+        "the kernel puts every sample in floor(frac(phase) * bins), as a per-sample loop does, in both of its regimes",
+        arguments: [0.0003, 0.004, 0.011, 0.02, 0.0624, 0.13, 0.4, 0.77])
+    func kernelAgainstBruteForce(binsPerSample: Double) {
+        var rng = Generator(state: UInt64(binsPerSample * 1e6))
+        for trial in 0..<6 {
+            let nbins = [7, 16, 31, 64, 100, 128][trial]
+            let n = Int.random(in: 2000...20000, using: &rng)
+            let x = (0..<n).map { _ in Float.random(in: -3...5, using: &rng) }
+            let phase0 = Double.random(in: -50...50, using: &rng)
+            let dphase = binsPerSample / Double(nbins) * Double.random(in: 0.9...1.1, using: &rng)
+            var sums = [Double](repeating: 0, count: nbins), counts = sums
+            var scratch = [Double](repeating: 0, count: 8 * nbins)
+            xx_fold_linear(x, n, phase0, dphase, Int32(nbins), &sums, &counts, &scratch)
+            // Brute force, and the samples within 1e-6 turns of a bin edge, where fixed-point and
+            // double phases may round to different sides.
+            var refSums = [Double](repeating: 0, count: nbins), refCounts = refSums
+            var slack = [Double](repeating: 0, count: nbins), slackSum = slack
+            for j in 0..<n {
+                let p = phase0 + Double(j) * dphase
+                let f = (p - p.rounded(.down)) * Double(nbins)
+                let b = min(nbins - 1, Int(f))
+                refSums[b] += Double(x[j])
+                refCounts[b] += 1
+                let edge = min(f - f.rounded(.down), f.rounded(.up) - f)
+                if edge < 1e-6 * Double(nbins) {
+                    for k in [b, (b + 1) % nbins, (b + nbins - 1) % nbins] {
+                        slack[k] += 1
+                        slackSum[k] += Double(abs(x[j]))
+                    }
+                }
+            }
+            for b in 0..<nbins {
+                #expect(abs(counts[b] - refCounts[b]) <= slack[b], "bins \(nbins), bin \(b)")
+                #expect(abs(sums[b] - refSums[b]) <= slackSum[b] + 1e-3 * (1 + abs(refSums[b])), "bins \(nbins), bin \(b)")
+            }
+            #expect(counts.reduce(0, +) == Double(n))
+        }
+    }
+
+    /// Folds sample by sample with the cube's phase model, the reference for everything below.
+    /// Also returns, per bin, the sum of |x - mean| of the samples within `edge` bins of one of its
+    /// edges: those may fall on the other side in a fold that tracks the phase differently.
+    static func bruteFold(
+        _ x: [Float], tsamp: Double, frequency: Double, acceleration: Double, bins: Int, edge: Double = 1e-3
+    ) -> (sums: [Double], slack: [Double]) {
+        let n = x.count, mid = Double(n) / 2
+        let q = frequency * acceleration * tsamp * tsamp / (2 * AccelerationPlan.speedOfLight)
+        let mean = x.reduce(0.0) { $0 + Double($1) } / Double(n)
+        var sums = [Double](repeating: 0, count: bins), slack = sums
+        for j in 0..<n {
+            let d = Double(j) - mid
+            let p = frequency * tsamp * Double(j) - q * d * d
+            let f = (p - p.rounded(.down)) * Double(bins)
+            let b = min(bins - 1, Int(f))
+            sums[b] += Double(x[j]) - mean
+            if min(f - f.rounded(.down), f.rounded(.up) - f) < edge {
+                for k in [b, (b + 1) % bins, (b + bins - 1) % bins] { slack[k] += abs(Double(x[j]) - mean) }
+            }
+        }
+        return (sums, slack)
+    }
+
+    @Test("a one-sub-integration cube equals the brute-force fold, with and without acceleration")
+    func cubeAgainstBruteForce() {
+        var rng = Generator(state: 42)
+        let tsamp = 1e-3, n = 50_000
+        let x = (0..<n).map { _ in Float.random(in: 0...10, using: &rng) }
+        for (f, a) in [(3.7, 0.0), (41.3, 0.0), (41.3, 2000.0), (123.45, -800.0), (311.1, 30000.0)] {
+            let bins = 32
+            let reference = Self.bruteFold(x, tsamp: tsamp, frequency: f, acceleration: a, bins: bins)
+            let cube = x.withUnsafeBufferPointer {
+                FoldCube($0, tsamp: tsamp, frequency: f, acceleration: a, bins: bins, subintegrations: 1)
+            }
+            let total = cube.profile(shifts: [0]).sums
+            for b in 0..<bins {
+                #expect(
+                    abs(total[b] - reference.sums[b]) <= reference.slack[b] + 1e-6 * Double(n),
+                    "f \(f), a \(a), bin \(b): \(total[b]) against \(reference.sums[b])")
+            }
+            #expect(cube.counts.reduce(0, +) == Double(n))
+        }
+    }
+
+    @Test("shifting and adding sub-integrations finds the frequency and acceleration a direct fold peaks at")
+    func searchRecoversOffsets() {
+        let cases: [(seed: UInt64, period: Double, tsamp: Double, log2: Int, acceleration: Double)] = [
+            (21, 0.0371, 5e-4, 19, 0), (22, 0.0021, 1e-4, 21, 200),
+        ]
+        for (seed, period, tsamp, log2, acceleration) in cases {
+            let n = 1 << log2
+            let duration = Double(n) * tsamp
+            let pulsar = InjectedPulsar(period: period, dm: 0, dutyCycle: 0.04, snr: 25, acceleration: acceleration)
+            let series = Simulator.timeSeries(samples: n, tsamp: tsamp, pulsars: [pulsar], seed: seed)
+            // Start 0.43 Fourier bins off in frequency and, for the accelerated pulsar, 6 m/s^2 off.
+            let start = 1 / period + 0.43 / duration
+            let startAcceleration = acceleration == 0 ? 0 : acceleration - 20
+            let found = series.samples.withUnsafeBufferPointer {
+                Folder.optimise(
+                    $0, tsamp: tsamp, frequency: start, acceleration: startAcceleration,
+                    accelerationSpan: acceleration == 0 ? 0 : 30)
+            }
+            let bins = Folder.binCount(period: period, tsamp: tsamp)
+            #expect(abs(found.frequency - 1 / period) < 1.5 / (Double(bins) * duration), "seed \(seed)")
+            if acceleration != 0 {
+                // One step of the grid: 8c / (f T^2 bins).
+                let step = 8 * AccelerationPlan.speedOfLight / (1 / period * duration * duration * Double(bins))
+                #expect(abs(found.acceleration - acceleration) < 1.5 * step, "found \(found.acceleration)")
+            }
+            // As good as folding directly at the truth.
+            let direct = series.samples.withUnsafeBufferPointer {
+                Folder.fold($0, tsamp: tsamp, frequency: 1 / period, acceleration: acceleration, bins: bins)
+            }
+            #expect(found.snr > 0.93 * direct.snr, "optimised \(found.snr), direct \(direct.snr)")
+            // And far better than the starting point, which smears the pulse.
+            let unrefined = series.samples.withUnsafeBufferPointer {
+                Folder.fold($0, tsamp: tsamp, frequency: start, acceleration: startAcceleration, bins: bins)
+            }
+            #expect(found.reducedChiSquare > 1.5 * unrefined.reducedChiSquare)
+        }
+    }
+
+    @Test("the rotation for each sub-integration is the brute-force phase drift, rounded to bins")
+    func shiftsAgainstDrift() {
+        let x = [Float](repeating: 1, count: 64 * 1000)
+        let cube = x.withUnsafeBufferPointer {
+            FoldCube($0, tsamp: 1e-3, frequency: 10, bins: 50, subintegrations: 64)
+        }
+        let df = 0.0123, da = 37.0
+        let shifts = FoldSearch.shifts(cube: cube, frequencyOffset: df, accelerationOffset: da)
+        for (s, t) in cube.midTimes.enumerated() {
+            let drift = df * t - 10 * da * t * t / (2 * AccelerationPlan.speedOfLight)
+            #expect(abs(Double(shifts[s]) + drift * 50) <= 0.5 + 1e-9)
+        }
+        #expect(abs(cube.midTimes.first! + 32 - 0.5) < 1e-9)
+    }
+
+    @Test("a local search's candidates carry the spectrum they were detected in, without another FFT")
+    func excerptFromSearchedSpectrum() throws {
+        let tsamp = 2e-4, n = 1 << 18
+        let period = 0.0123
+        let series = Simulator.timeSeries(
+            samples: n, tsamp: tsamp, pulsars: [InjectedPulsar(period: period, dm: 0, dutyCycle: 0.3, snr: 30)], seed: 31)
+        var configuration = SearchFixtures.configuration(threads: 1)
+        configuration.harmonics = 1
+        let report = try SearchPipeline(configuration: configuration, planner: SearchFixtures.planner).search(series)
+        let found = try #require(SearchFixtures.match(report, period: period, tolerance: 1e-4), "\(SearchFixtures.summary(report))")
+        let spectrum = try #require(found.candidate.spectrum)
+        let duration = Double(n) * tsamp
+        #expect(abs(spectrum.stepHz - 1 / duration) < 1e-12)
+        // The strongest power is the pulsar's bin, and it is the whitened power the search summed
+        // (a 1-harmonic candidate's power is its bin's, interpolated: at least as large).
+        let peak = spectrum.powers.indices.max { spectrum.powers[$0] < spectrum.powers[$1] }!
+        let peakFrequency = spectrum.startHz + Double(peak) * spectrum.stepHz
+        #expect(abs(peakFrequency - 1 / period) <= 1 / duration)
+        #expect(Double(spectrum.powers[peak]) <= found.candidate.power * 1.0001)
+        // Between two bins a sinusoid keeps (2/pi)^2 = 0.405 of its power in the nearer one.
+        #expect(Double(spectrum.powers[peak]) > 0.38 * found.candidate.power)
+        // Noise around it is whitened to a mean of about 1.
+        let noise = spectrum.powers.enumerated().filter { abs($0.offset - peak) > 3 }.map { Double($0.element) }
+        let mean = noise.reduce(0, +) / Double(noise.count)
+        #expect(mean > 0.6 && mean < 1.5, "noise mean \(mean)")
+    }
+}
