@@ -27,17 +27,47 @@ struct DMPlanTests {
         }
         #expect(zip(plan.trials, plan.trials.dropFirst()).allSatisfy { $0.downsample <= $1.downsample })
         #expect(plan.trials.last!.downsample > 1)
-        // Far fewer trials than a fixed finest step would need.
+        // Fewer trials than a fixed finest step would need (downsampling now starts late, at DM
+        // 541 here, so the saving is 23%, not the 3x it was when it started at DM 136).
         let finest = plan.trials[1].dm - plan.trials[0].dm
-        #expect(Double(plan.trials.count) < 1000 / finest / 3)
+        #expect(Double(plan.trials.count) < 0.8 * 1000 / finest)
     }
 
-    @Test("downsampling starts where channel smearing passes twice the sample time")
+    /// Width of a narrow pulse at full resolution at `dm`: sample time and channel smearing.
+    func fullResolutionWidth(_ dm: Double) -> Double {
+        let smear = Dispersion.channelSmearing(dm: dm, frequency: band.centreFrequency, channelWidth: band.channelWidth)
+        return (band.sampleTime * band.sampleTime + smear * smear).squareRoot()
+    }
+
+    @Test("downsampling to dt' starts where the full-resolution smearing reaches tol x dt', not before")
     func downsamplingPoint() {
         let plan = DMPlan(geometry: band, dmMin: 0, dmMax: 1000)
-        let first = plan.trials.first { $0.downsample == 2 }!
-        let smear = Dispersion.channelSmearing(dm: first.dm, frequency: band.centreFrequency, channelWidth: band.channelWidth)
-        #expect(smear >= 2 * band.sampleTime * 0.99)
+        let tol = DMPlan.smearingTolerance
+        #expect(tol == 4)
+        let stages = plan.stages
+        #expect(stages.map(\.downsample) == [1, 2])
+        for (previous, stage) in zip(stages, stages.dropFirst()) {
+            let newSampleTime = band.sampleTime * Double(stage.downsample)
+            let first = plan.trials[stage.trials.lowerBound].dm
+            let last = plan.trials[previous.trials.upperBound - 1].dm
+            #expect(fullResolutionWidth(first) >= tol * newSampleTime * 0.9999, "x\(stage.downsample) from DM \(first)")
+            #expect(fullResolutionWidth(last) < tol * newSampleTime, "x\(previous.downsample) up to DM \(last)")
+        }
+        // This band goes to x2 at DM 541.3 (channel smearing 8 samples); the old rule (channel
+        // smearing twice the current sample time) did at DM 136.4.
+        let first2 = plan.trials.first { $0.downsample == 2 }!.dm
+        #expect(abs(first2 - 541.3) < 0.1 + 1e-9)
+        // A band with wide channels reaches every factor up to the cap, each at its own DM.
+        let wide = BandGeometry(channelFrequencies: (0..<64).map { 1500 - 300.0 / 64 * Double($0) }, sampleTime: 100e-6)
+        let widePlan = DMPlan(geometry: wide, dmMin: 0, dmMax: 2000, maxDownsample: 32)
+        #expect(widePlan.stages.map(\.downsample) == [1, 2, 4, 8, 16, 32])
+        for stage in widePlan.stages.dropFirst() {
+            let dm = widePlan.trials[stage.trials.lowerBound].dm
+            let smear = Dispersion.channelSmearing(dm: dm, frequency: wide.centreFrequency, channelWidth: wide.channelWidth)
+            let width = (wide.sampleTime * wide.sampleTime + smear * smear).squareRoot()
+            let dtNew = wide.sampleTime * Double(stage.downsample)
+            #expect(width >= tol * dtNew * 0.9999 && width < tol * dtNew * 1.1, "x\(stage.downsample) from DM \(dm)")
+        }
     }
 
     @Test("maxDownsample 1 disables downsampling")

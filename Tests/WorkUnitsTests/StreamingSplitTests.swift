@@ -60,7 +60,8 @@ struct StreamingSplitTests {
         o.pulsars = [InjectedPulsar(period: 0.05, dm: 40, snr: 30)]
         let source = Simulator.spectra(o)
         let weights = try ChannelWeights.measure(source)
-        let plan = DMPlan(geometry: source.geometry, dmMin: 0, dmMax: 120)
+        // Up to DM 200 so the plan has two downsampling factors (x2 from DM 156 on this band).
+        let plan = DMPlan(geometry: source.geometry, dmMin: 0, dmMax: 200)
         let preset = WorkUnitPreset(name: "t", summary: "", targetCost: 0.2, deadlineSeconds: 60)
         let units = WorkUnitPlanner.plan(
             dmPlan: plan, spectra: source.spectrumCount, sampleTime: o.tsamp, accelMax: 0, preset: preset)
