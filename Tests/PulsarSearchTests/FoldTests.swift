@@ -103,10 +103,12 @@ struct FoldTests {
         }
     }
 
-    @Test("shifting and adding sub-integrations finds the frequency and acceleration a direct fold peaks at")
+    @Test("shifting and adding sub-integrations finds the frequency and acceleration a direct fold peaks at (also when folded from a decimated series)")
     func searchRecoversOffsets() {
         let cases: [(seed: UInt64, period: Double, tsamp: Double, log2: Int, acceleration: Double)] = [
             (21, 0.0371, 5e-4, 19, 0), (22, 0.0021, 1e-4, 21, 200),
+            // 28 samples to a cube bin: folded from the series summed 4 samples at a time.
+            (23, 0.731, 2e-4, 20, 0),
         ]
         for (seed, period, tsamp, log2, acceleration) in cases {
             let n = 1 << log2
@@ -138,6 +140,24 @@ struct FoldTests {
                 Folder.fold($0, tsamp: tsamp, frequency: start, acceleration: startAcceleration, bins: bins)
             }
             #expect(found.reducedChiSquare > 1.5 * unrefined.reducedChiSquare)
+        }
+    }
+
+    @Test("in red noise, at a period commensurate with the sampling, rotated sub-integrations add up to noise as a direct fold does")
+    func redNoiseCommensurate() {
+        // f tsamp = 16/425: every bin sees 4 or 5 of the 425 phases a cycle, in every sub-integration.
+        let tsamp = 64e-6, n = 1 << 21
+        var red = SimulatedInterference()
+        red.redNoiseSigma = 3
+        let series = Simulator.timeSeries(samples: n, tsamp: tsamp, pulsars: [], seed: 33, interference: red)
+        let f = 16.0 / 425 / tsamp, duration = Double(n) * tsamp
+        series.samples.withUnsafeBufferPointer { x in
+            let cube = FoldCube(x, tsamp: tsamp, frequency: f, bins: 104, subintegrations: 64)
+            for offset in [-0.42, -0.2, 0.1, 0.37] {
+                let shifts = FoldSearch.shifts(cube: cube, frequencyOffset: offset / duration, accelerationOffset: 0)
+                let rotated = FoldedProfile(frequency: f, acceleration: 0, sums: cube.profile(shifts: shifts))
+                #expect(rotated.reducedChiSquare > 0.5 && rotated.reducedChiSquare < 2, "offset \(offset) bins: reduced chi-square \(rotated.reducedChiSquare)")
+            }
         }
     }
 

@@ -58,15 +58,16 @@ void xx_normalize_between(float *p, size_t first, size_t end, float c0, float m0
 
 /* Folding with a linear phase: adds x[j] to sums[b] and 1 to counts[b] for j in [0, n), where
  * b = floor(frac(phase0 + j * dphase) * nbins) and phases are in turns (0 <= dphase < 1). Where a
- * bin holds 8 or more consecutive samples (dphase * nbins < 1/8) whole runs are summed at once;
+ * bin holds 24 or more consecutive samples (dphase * nbins < 1/24) whole runs are summed at once;
  * otherwise the phase advances in 32-bit fixed point (drift below n * 2^-33 turns), so a sample
  * within 2^-32 turns of a bin edge may land in the neighbouring bin. `scratch` holds 8 * nbins
- * doubles. */
-void xx_fold_linear(const float *x, size_t n, double phase0, double dphase, int nbins, double *sums,
-                    double *counts, double *scratch);
+ * doubles. Returns the sum of x[j]^2, for the samples' variance. */
+double xx_fold_linear(const float *x, size_t n, double phase0, double dphase, int nbins, double *sums,
+                      double *counts, double *scratch);
 
-/* Sum of (x[j] - mean)^2 over j in [0, n), in double precision. */
-double xx_sum_squared_deviations(const float *x, size_t n, double mean);
+/* out[i] = x[i * factor] + ... + x[i * factor + factor - 1] for i < n / factor (the remainder of
+ * n is dropped). */
+void xx_decimate(const float *x, size_t n, size_t factor, float *out);
 
 /* 1 if the AVX2 kernels are in use on this CPU. */
 int xx_kernels_use_avx2(void);

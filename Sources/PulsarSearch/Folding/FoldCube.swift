@@ -1,33 +1,15 @@
 import CSearchKernels
 
-/// Mean and standard deviation of a series, measured once and shared by every fold of it.
-public struct SeriesStatistics: Sendable, Equatable {
-    public var mean: Double
-    /// Sample standard deviation (n - 1), at least 1e-30.
-    public var standardDeviation: Double
-
-    public init(mean: Double, standardDeviation: Double) {
-        self.mean = mean
-        self.standardDeviation = standardDeviation
-    }
-
-    /// Two passes over `series` (sum, then squared deviations), in double precision.
-    public init(_ series: UnsafeBufferPointer<Float>) {
-        let n = series.count
-        guard n > 0, let base = series.baseAddress else {
-            self.init(mean: 0, standardDeviation: 1)
-            return
-        }
-        let mean = xx_sum(base, n) / Double(n)
-        let squares = xx_sum_squared_deviations(base, n, mean)
-        self.init(mean: mean, standardDeviation: max(1e-30, (squares / Double(max(1, n - 1))).squareRoot()))
-    }
-}
-
-/// A series folded once into sub-integrations x phase bins, as prepfold does: the sums and sample
-/// counts of every (sub-integration, bin) for a reference frequency and acceleration. Profiles at
-/// nearby frequencies and accelerations are made by rotating each sub-integration by whole bins
-/// and adding (``FoldSearch``), without touching the series again.
+/// A series folded once into sub-integrations x phase bins, as prepfold does: for a reference
+/// frequency and acceleration, the sum, sample count and noise variance of every
+/// (sub-integration, bin). Profiles at nearby frequencies and accelerations are made by rotating
+/// each sub-integration by whole bins and adding (``FoldSearch``), without reading the series again.
+///
+/// Each sub-integration is measured against its own mean and variance, as prepfold's parts are:
+/// red noise moves both from one sub-integration to the next, and a period commensurate with the
+/// sampling gives bins unequal counts (4 or 5 samples a cycle, say) in the same pattern in every
+/// sub-integration, so sums about the series' mean would carry each part's offset times that
+/// pattern, which rotated rows do not cancel.
 public struct FoldCube: Sendable {
     /// Reference frequency folded at, Hz (at the middle of the observation).
     public let frequency: Double
@@ -39,31 +21,30 @@ public struct FoldCube: Sendable {
     public let duration: Double
     /// Middle of each sub-integration relative to the middle of the series, s.
     public let midTimes: [Double]
-    /// Sum of (x - mean) per (sub-integration, bin), sub-integration major.
+    /// Sum of (x - the sub-integration's mean) per (sub-integration, bin), sub-integration major.
     public var sums: [Double]
     /// Samples per (sub-integration, bin).
     public var counts: [Double]
-    public let statistics: SeriesStatistics
+    /// Noise variance of each sum: the sub-integration's sample variance times the count.
+    public var variances: [Double]
 
     /// Folds `series` (sample time `tsamp`) at `frequency` and `acceleration` in one pass. The pulse
     /// phase of sample j is f tsamp j - (f a tsamp^2 / 2c) (j - n/2)^2 turns (an acceleration bends
     /// the phase about the middle, as the acceleration search's resampling does).
     public init(
         _ series: UnsafeBufferPointer<Float>, tsamp: Double, frequency: Double, acceleration: Double = 0,
-        bins: Int, subintegrations: Int, statistics: SeriesStatistics? = nil
+        bins: Int, subintegrations: Int
     ) {
         precondition(bins >= 2 && subintegrations >= 1)
         let n = series.count
-        let stats = statistics ?? SeriesStatistics(series)
         let nsub = max(1, min(subintegrations, n))
         self.frequency = frequency
         self.acceleration = acceleration
         self.subintegrations = nsub
         self.bins = bins
         self.duration = Double(n) * tsamp
-        self.statistics = stats
         var sums = [Double](repeating: 0, count: nsub * bins)
-        var counts = [Double](repeating: 0, count: nsub * bins)
+        var counts = sums, variances = sums
         var midTimes = [Double](repeating: 0, count: nsub)
         let step = frequency * tsamp
         let quadratic = frequency * acceleration * tsamp * tsamp / (2 * AccelerationPlan.speedOfLight)
@@ -77,49 +58,58 @@ public struct FoldCube: Sendable {
         let block = quadratic == 0
             ? Int.max : max(64, Int((4e-4 / (abs(quadratic) * Double(bins))).squareRoot()))
         var scratch = [Double](repeating: 0, count: 8 * bins)
-        guard let x = series.baseAddress else {
-            (self.sums, self.counts, self.midTimes) = (sums, counts, midTimes)
-            return
-        }
-        scratch.withUnsafeMutableBufferPointer { scratch in
-            sums.withUnsafeMutableBufferPointer { s in
-                counts.withUnsafeMutableBufferPointer { c in
-                    for sub in 0..<nsub {
-                        let lower = sub * n / nsub, upper = (sub + 1) * n / nsub
-                        midTimes[sub] = (Double(lower + upper) / 2 - mid) * tsamp
-                        var j = lower
-                        while j < upper {
-                            let end = upper - j > block ? j + block : upper
-                            let p0 = phase(j)
-                            let slope = quadratic == 0 ? step : (phase(end) - p0) / Double(end - j)
-                            xx_fold_linear(
-                                x + j, end - j, p0, slope, Int32(bins),
-                                s.baseAddress! + sub * bins, c.baseAddress! + sub * bins, scratch.baseAddress!)
-                            j = end
+        if let x = series.baseAddress {
+            scratch.withUnsafeMutableBufferPointer { scratch in
+                sums.withUnsafeMutableBufferPointer { s in
+                    counts.withUnsafeMutableBufferPointer { c in
+                        for sub in 0..<nsub {
+                            let lower = sub * n / nsub, upper = (sub + 1) * n / nsub
+                            midTimes[sub] = (Double(lower + upper) / 2 - mid) * tsamp
+                            let row = sub * bins
+                            var squares = 0.0
+                            var j = lower
+                            while j < upper {
+                                let end = upper - j > block ? j + block : upper
+                                let p0 = phase(j)
+                                let slope = quadratic == 0 ? step : (phase(end) - p0) / Double(end - j)
+                                squares += xx_fold_linear(
+                                    x + j, end - j, p0, slope, Int32(bins),
+                                    s.baseAddress! + row, c.baseAddress! + row, scratch.baseAddress!)
+                                j = end
+                            }
+                            let count = Double(upper - lower)
+                            var total = 0.0
+                            for b in row..<(row + bins) { total += s[b] }
+                            let mean = count > 0 ? total / count : 0
+                            let variance = count > 1 ? max(0, squares - total * mean) / (count - 1) : 0
+                            for b in row..<(row + bins) {
+                                s[b] -= mean * c[b]
+                                variances[b] = variance * c[b]
+                            }
                         }
                     }
-                    // Sums about the series mean.
-                    for i in 0..<s.count { s[i] -= stats.mean * c[i] }
                 }
             }
         }
-        (self.sums, self.counts, self.midTimes) = (sums, counts, midTimes)
+        (self.sums, self.counts, self.variances, self.midTimes) = (sums, counts, variances, midTimes)
     }
 
     /// The profile made by adding every sub-integration rotated by `shifts[s]` bins (bin b of the
     /// result takes bin (b + shifts[s]) mod bins of sub-integration s).
     public func profile(shifts: [Int]) -> FoldedProfile.Sums {
-        var total = [Double](repeating: 0, count: bins)
-        var count = [Double](repeating: 0, count: bins)
+        var result = FoldedProfile.Sums(
+            sums: [Double](repeating: 0, count: bins), counts: [Double](repeating: 0, count: bins),
+            variances: [Double](repeating: 0, count: bins))
         for sub in 0..<subintegrations {
             let d = ((shifts[sub] % bins) + bins) % bins
             let row = sub * bins
             for b in 0..<bins {
-                let k = b + d < bins ? b + d : b + d - bins
-                total[b] += sums[row + k]
-                count[b] += counts[row + k]
+                let k = row + (b + d < bins ? b + d : b + d - bins)
+                result.sums[b] += sums[k]
+                result.counts[b] += counts[k]
+                result.variances[b] += variances[k]
             }
         }
-        return FoldedProfile.Sums(sums: total, counts: count)
+        return result
     }
 }

@@ -54,36 +54,36 @@ public enum FoldSearch {
         let nb = cube.bins, nsub = cube.subintegrations
         // Each row twice over, so a rotation reads contiguous memory.
         var rows = [Double](repeating: 0, count: nsub * 2 * nb)
-        var rowCounts = [Double](repeating: 0, count: nsub * 2 * nb)
+        var rowVariances = rows
         for s in 0..<nsub {
             for b in 0..<(2 * nb) {
                 rows[s * 2 * nb + b] = cube.sums[s * nb + b % nb]
-                rowCounts[s * 2 * nb + b] = cube.counts[s * nb + b % nb]
+                rowVariances[s * 2 * nb + b] = cube.variances[s * nb + b % nb]
             }
         }
         var best = (chi: -Double.infinity, df: 0.0, da: 0.0)
         var total = [Double](repeating: 0, count: nb)
-        var count = [Double](repeating: 0, count: nb)
+        var variance = total
         rows.withUnsafeBufferPointer { rows in
-            rowCounts.withUnsafeBufferPointer { rowCounts in
+            rowVariances.withUnsafeBufferPointer { rowVariances in
                 total.withUnsafeMutableBufferPointer { total in
-                    count.withUnsafeMutableBufferPointer { count in
+                    variance.withUnsafeMutableBufferPointer { variance in
                         for da in grid.accelerationOffsets {
                             for df in grid.frequencyOffsets {
                                 let shifts = Self.shifts(cube: cube, frequencyOffset: df, accelerationOffset: da)
                                 total.update(repeating: 0)
-                                count.update(repeating: 0)
+                                variance.update(repeating: 0)
                                 for s in 0..<nsub {
                                     let d = ((shifts[s] % nb) + nb) % nb
                                     let row = rows.baseAddress! + s * 2 * nb + d
-                                    let rowCount = rowCounts.baseAddress! + s * 2 * nb + d
+                                    let rowVariance = rowVariances.baseAddress! + s * 2 * nb + d
                                     for b in 0..<nb {
                                         total[b] += row[b]
-                                        count[b] += rowCount[b]
+                                        variance[b] += rowVariance[b]
                                     }
                                 }
                                 var chi = 0.0
-                                for b in 0..<nb where count[b] > 0 { chi += total[b] * total[b] / count[b] }
+                                for b in 0..<nb where variance[b] > 0 { chi += total[b] * total[b] / variance[b] }
                                 if chi > best.chi { best = (chi, df, da) }
                             }
                         }
@@ -91,17 +91,10 @@ public enum FoldSearch {
                 }
             }
         }
-        var sums = cube.profile(shifts: shifts(cube: cube, frequencyOffset: best.df, accelerationOffset: best.da))
         let out = profileBins ?? nb
         precondition(out > 0 && nb % out == 0, "profile bins must divide the cube's")
-        if out != nb {
-            let k = nb / out
-            sums = FoldedProfile.Sums(
-                sums: (0..<out).map { b in sums.sums[(b * k)..<(b * k + k)].reduce(0, +) },
-                counts: (0..<out).map { b in sums.counts[(b * k)..<(b * k + k)].reduce(0, +) })
-        }
+        let sums = cube.profile(shifts: shifts(cube: cube, frequencyOffset: best.df, accelerationOffset: best.da))
         return FoldedProfile(
-            frequency: cube.frequency + best.df, acceleration: cube.acceleration + best.da, sums: sums,
-            standardDeviation: cube.statistics.standardDeviation)
+            frequency: cube.frequency + best.df, acceleration: cube.acceleration + best.da, sums: sums.combined(nb / out))
     }
 }

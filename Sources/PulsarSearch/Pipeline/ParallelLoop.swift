@@ -25,3 +25,13 @@ func parallelFor(count: Int, threads: Int, _ body: (Int, Int) -> Void) {
         }
     }
 }
+
+/// `(0..<count).map(body)` computed on up to `threads` threads, in index order.
+func parallelMap<T>(count: Int, threads: Int, _ body: (Int) -> T) -> [T] {
+    var results = [T?](repeating: nil, count: count)
+    results.withUnsafeMutableBufferPointer { out in
+        nonisolated(unsafe) let out = out
+        parallelFor(count: count, threads: threads) { i, _ in out[i] = body(i) }
+    }
+    return results.map { $0! }
+}

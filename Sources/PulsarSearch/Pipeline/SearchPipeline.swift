@@ -82,17 +82,16 @@ public final class SearchPipeline: @unchecked Sendable {
         var candidates: [Candidate] = []
         let top = Array(sifted.prefix(configuration.maxCandidates))
         let accelerationSpan = accelerationPlan(duration: duration, sampleTime: series.tsamp).step / 2
-        let statistics = block.withSeries(0) { SeriesStatistics($0) }
+        progress(SearchProgress(phase: .folding, completed: 0, total: top.count))
+        let profiles = parallelMap(count: min(configuration.foldCount, top.count), threads: configuration.threads) { i in
+            block.withSeries(0) {
+                Folder.optimise(
+                    $0, tsamp: series.tsamp, frequency: top[i].best.frequency, acceleration: top[i].best.acceleration,
+                    accelerationSpan: accelerationSpan)
+            }
+        }
         for (i, s) in top.enumerated() {
-            progress(SearchProgress(phase: .folding, completed: i, total: top.count))
-            let profile: FoldedProfile? = i < configuration.foldCount
-                ? block.withSeries(0) {
-                    Folder.optimise(
-                        $0, tsamp: series.tsamp, frequency: s.best.frequency, acceleration: s.best.acceleration,
-                        accelerationSpan: accelerationSpan, statistics: statistics)
-                }
-                : nil
-            var candidate = Self.candidate(s, profile: profile)
+            var candidate = Self.candidate(s, profile: i < profiles.count ? profiles[i] : nil)
             candidate.spectrum = excerpts[s.best.key]
             candidates.append(candidate)
         }
@@ -179,17 +178,21 @@ public final class SearchPipeline: @unchecked Sendable {
             let block = try dedisperser.dedisperse(dms: indices.map { toFold[$0].best.dm }, downsample: downsample)
             let duration = Double(dedisperser.source.spectrumCount) * dedisperser.source.sampleTime
             let accelerationSpan = accelerationPlan(duration: duration, sampleTime: block.sampleTime).step / 2
+            let groupProfiles = parallelMap(count: indices.count, threads: configuration.threads) { j in
+                block.withSeries(j) {
+                    Folder.optimise(
+                        $0, tsamp: block.sampleTime, frequency: toFold[indices[j]].best.frequency,
+                        acceleration: toFold[indices[j]].best.acceleration, accelerationSpan: accelerationSpan)
+                }
+            }
             for (j, i) in indices.enumerated() {
                 let best = toFold[i].best
-                let profile = block.withSeries(j) {
-                    Folder.optimise(
-                        $0, tsamp: block.sampleTime, frequency: best.frequency, acceleration: best.acceleration,
-                        accelerationSpan: accelerationSpan)
-                }
+                let profile = groupProfiles[j]
                 profiles[i] = profile
-                spectra[i] = excerpts[best.key] ?? block.withSeries(j) {
+                let excerpt: SpectrumExcerpt? = excerpts[best.key] ?? block.withSeries(j) {
                     SpectrumExcerpt.make($0, tsamp: block.sampleTime, frequency: profile.frequency, planner: planner)
                 }
+                spectra[i] = excerpt
                 if profile.snr >= 5, refined.count < configuration.dmRefinementCount {
                     let dms = toFold[i].dms
                     var folded = best
