@@ -119,6 +119,24 @@ static uint64_t phases_below(uint64_t n, uint32_t ph0, uint32_t inc, uint64_t x)
     return n - (floor_sum(n, m, inc, (uint64_t)ph0 + m - x) - floor_sum(n, m, inc, ph0));
 }
 
+#ifdef XX_HAVE_X86
+/* idx[i] = floor(((ph + i inc) mod 2^32) nb / 2^32) for i < 1024, eight at a time: the same
+ * bins as the scalar loop's. */
+__attribute__((target("avx2")))
+static void bins_avx2(uint32_t ph, uint32_t inc, uint32_t nb, uint32_t *idx) {
+    __m256i p = _mm256_add_epi32(_mm256_set1_epi32((int)ph),
+                                 _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)inc)));
+    const __m256i step = _mm256_set1_epi32((int)(inc * 8u));
+    const __m256i scale = _mm256_set1_epi32((int)nb);
+    for (int i = 0; i < 1024; i += 8) {
+        __m256i even = _mm256_srli_epi64(_mm256_mul_epu32(p, scale), 32);
+        __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(p, 32), scale);
+        _mm256_storeu_si256((__m256i *)(idx + i), _mm256_blend_epi32(even, odd, 0xAA));
+        p = _mm256_add_epi32(p, step);
+    }
+}
+#endif
+
 /* Few samples per bin: the phase is tracked in 32-bit fixed point and each sample is added to
  * its bin, with four interleaved copies of the float accumulators so that consecutive samples in
  * one bin do not wait on each other's stores; flushed into the double outputs every `chunk`
@@ -144,6 +162,22 @@ static void fold_samples(const float *x, size_t n, double phase0, double dphase,
         const uint32_t first = ph;
         for (int i = 0; i < 4 * nbins; i++) acc[i] = 0;
         size_t j = start;
+#ifdef XX_HAVE_X86
+        if (xx_kernels_use_avx2()) {
+            uint32_t idx[1024];
+            while (end - j >= 1024) {
+                bins_avx2(ph, inc, (uint32_t)nbins, idx);
+                for (size_t i = 0; i < 1024; i += 4) {
+                    a0[idx[i]] += x[j + i];
+                    a1[idx[i + 1]] += x[j + i + 1];
+                    a2[idx[i + 2]] += x[j + i + 2];
+                    a3[idx[i + 3]] += x[j + i + 3];
+                }
+                ph += 1024 * inc;
+                j += 1024;
+            }
+        }
+#endif
         for (; j + 4 <= end; j += 4) {
             a0[XX_BIN(ph)] += x[j];
             a1[XX_BIN(ph + inc)] += x[j + 1];
@@ -178,20 +212,15 @@ double xx_fold_linear(const float *x, size_t n, double phase0, double dphase, in
 }
 
 void xx_decimate(const float *x, size_t n, size_t factor, float *out) {
-    size_t m = n / factor;
-    if (factor == 2) {
-        for (size_t i = 0; i < m; i++) out[i] = x[2 * i] + x[2 * i + 1];
+    /* By halving: pairwise sums vectorise, and each pass reads half the previous one. */
+    size_t m = n / 2;
+    if (factor < 2) {
+        for (size_t i = 0; i < n; i++) out[i] = x[i];
         return;
     }
-    for (size_t i = 0; i < m; i++) {
-        const float *p = x + i * factor;
-        float s0 = 0, s1 = 0;
-        size_t k = 0;
-        for (; k + 2 <= factor; k += 2) {
-            s0 += p[k];
-            s1 += p[k + 1];
-        }
-        if (k < factor) s0 += p[k];
-        out[i] = s0 + s1;
+    for (size_t i = 0; i < m; i++) out[i] = x[2 * i] + x[2 * i + 1];
+    for (size_t f = 2; f < factor; f *= 2) {
+        m /= 2;
+        for (size_t i = 0; i < m; i++) out[i] = out[2 * i] + out[2 * i + 1];
     }
 }

@@ -65,8 +65,9 @@ void xx_normalize_between(float *p, size_t first, size_t end, float c0, float m0
 double xx_fold_linear(const float *x, size_t n, double phase0, double dphase, int nbins, double *sums,
                       double *counts, double *scratch);
 
-/* out[i] = x[i * factor] + ... + x[i * factor + factor - 1] for i < n / factor (the remainder of
- * n is dropped). */
+/* out[i] = x[i * factor] + ... + x[i * factor + factor - 1] for i < n / factor, `factor` a power
+ * of two (the remainder of n is dropped); `out` holds n / 2 floats (it is the scratch of the
+ * halvings). */
 void xx_decimate(const float *x, size_t n, size_t factor, float *out);
 
 /* 1 if the AVX2 kernels are in use on this CPU. */

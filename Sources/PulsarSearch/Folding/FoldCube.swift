@@ -30,13 +30,18 @@ public struct FoldCube: Sendable {
 
     /// Folds `series` (sample time `tsamp`) at `frequency` and `acceleration` in one pass. The pulse
     /// phase of sample j is f tsamp j - (f a tsamp^2 / 2c) (j - n/2)^2 turns (an acceleration bends
-    /// the phase about the middle, as the acceleration search's resampling does).
+    /// the phase about the middle, as the acceleration search's resampling does). With
+    /// `decimation` d > 1 (a power of two), each run of d samples is added into one sample of
+    /// d tsamp first, block by block in a buffer that stays in cache (the remainder of the series
+    /// past a multiple of d is left out); the phases are then those of the summed samples.
     public init(
         _ series: UnsafeBufferPointer<Float>, tsamp: Double, frequency: Double, acceleration: Double = 0,
-        bins: Int, subintegrations: Int
+        bins: Int, subintegrations: Int, decimation: Int = 1
     ) {
-        precondition(bins >= 2 && subintegrations >= 1)
-        let n = series.count
+        precondition(bins >= 2 && subintegrations >= 1 && decimation >= 1 && decimation & (decimation - 1) == 0)
+        let factor = decimation
+        let tsamp = tsamp * Double(factor)
+        let n = series.count / factor
         let nsub = max(1, min(subintegrations, n))
         self.frequency = frequency
         self.acceleration = acceleration
@@ -55,10 +60,13 @@ public struct FoldCube: Sendable {
         }
         // Within a block the quadratic phase is replaced by its chord, whose error is at most
         // |quadratic| block^2 / 4 turns: blocks are sized to keep it below 1e-4 of a bin.
-        let block = quadratic == 0
-            ? Int.max : max(64, Int((4e-4 / (abs(quadratic) * Double(bins))).squareRoot()))
+        // Decimated blocks of at most 16384 samples (64 KB) are made in `coarse` and folded there.
+        let chord = quadratic == 0 ? Int.max : max(64, Int((4e-4 / (abs(quadratic) * Double(bins))).squareRoot()))
+        let block = factor > 1 ? min(chord, 16384) : chord
+        var coarse = [Float](repeating: 0, count: factor > 1 ? block * factor / 2 : 0)
         var scratch = [Double](repeating: 0, count: 8 * bins)
-        if let x = series.baseAddress {
+        if let raw = series.baseAddress {
+            coarse.withUnsafeMutableBufferPointer { coarse in
             scratch.withUnsafeMutableBufferPointer { scratch in
                 sums.withUnsafeMutableBufferPointer { s in
                     counts.withUnsafeMutableBufferPointer { c in
@@ -72,8 +80,15 @@ public struct FoldCube: Sendable {
                                 let end = upper - j > block ? j + block : upper
                                 let p0 = phase(j)
                                 let slope = quadratic == 0 ? step : (phase(end) - p0) / Double(end - j)
+                                let x: UnsafePointer<Float>
+                                if factor > 1 {
+                                    xx_decimate(raw + j * factor, (end - j) * factor, factor, coarse.baseAddress!)
+                                    x = UnsafePointer(coarse.baseAddress!)
+                                } else {
+                                    x = raw + j
+                                }
                                 squares += xx_fold_linear(
-                                    x + j, end - j, p0, slope, Int32(bins),
+                                    x, end - j, p0, slope, Int32(bins),
                                     s.baseAddress! + row, c.baseAddress! + row, scratch.baseAddress!)
                                 j = end
                             }
@@ -89,6 +104,7 @@ public struct FoldCube: Sendable {
                         }
                     }
                 }
+            }
             }
         }
         (self.sums, self.counts, self.variances, self.midTimes) = (sums, counts, variances, midTimes)

@@ -1,4 +1,3 @@
-import CSearchKernels
 import Foundation
 
 /// A pulse profile from folding a time series at one period.
@@ -104,20 +103,9 @@ public enum Folder {
         let bins = binCount(period: 1 / frequency, tsamp: tsamp, maximum: maxBins)
         let cubeBins = bins * cubeOversampling(profileBins: bins)
         let factor = decimation(samplesPerBin: 1 / (frequency * tsamp * Double(cubeBins)))
-        let cube: FoldCube
-        if factor > 1 {
-            var coarse = [Float](repeating: 0, count: series.count / factor)
-            coarse.withUnsafeMutableBufferPointer { xx_decimate(series.baseAddress!, series.count, factor, $0.baseAddress!) }
-            cube = coarse.withUnsafeBufferPointer {
-                FoldCube(
-                    $0, tsamp: tsamp * Double(factor), frequency: frequency, acceleration: acceleration, bins: cubeBins,
-                    subintegrations: subintegrationCount(samples: $0.count, bins: bins))
-            }
-        } else {
-            cube = FoldCube(
-                series, tsamp: tsamp, frequency: frequency, acceleration: acceleration, bins: cubeBins,
-                subintegrations: subintegrationCount(samples: series.count, bins: bins))
-        }
+        let cube = FoldCube(
+            series, tsamp: tsamp, frequency: frequency, acceleration: acceleration, bins: cubeBins,
+            subintegrations: subintegrationCount(samples: series.count / factor, bins: bins), decimation: factor)
         let grid = FoldSearch.grid(cube: cube, profileBins: bins, accelerationSpan: accelerationSpan)
         return FoldSearch.optimise(cube, grid: grid, profileBins: bins)
     }
@@ -156,3 +144,4 @@ public enum Folder {
         return (max(0, best.snr), Double(best.width) / Double(bins))
     }
 }
+
