@@ -40,6 +40,8 @@ struct SearchCommand: ParsableCommand {
 
     @Option(help: "Largest line-of-sight acceleration to search, m/s^2 (0: no acceleration search).")
     var accelMax: Double = 0
+    @Option(help: "Fourier bins of drift between neighbouring acceleration trials at the highest searched frequency (PRESTO's spacing is 2; more bins, fewer trials).")
+    var accelDrift: Double = AccelerationPlan.defaultDrift
 
     @Option(help: "Most harmonics to sum: 1, 2, 4, 8, 16 or 32.")
     var harmonics: Int = 16
@@ -85,6 +87,7 @@ struct SearchCommand: ParsableCommand {
         if let dmMax, dmMax < dmMin { throw ValidationError("--dm-max \(dmMax) is below --dm-min \(dmMin)") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard accelMax >= 0 else { throw ValidationError("--accel-max is a magnitude and must not be negative") }
+        guard accelDrift > 0, accelDrift.isFinite else { throw ValidationError("--accel-drift must be a positive number of Fourier bins, not \(accelDrift)") }
         for b in birdies where Birdie(argument: b) == nil {
             throw ValidationError("--zap '\(b)' is not FREQ:WIDTH[:HARMONICS] (for example 50:0.1:20)")
         }
@@ -95,6 +98,7 @@ struct SearchCommand: ParsableCommand {
         config.dmMin = dmMin
         config.dmMax = dmMax
         config.accelMax = accelMax
+        config.accelerationDrift = accelDrift
         config.harmonics = harmonics
         config.sigmaThreshold = sigma
         config.threads = threads
@@ -125,6 +129,7 @@ struct SearchCommand: ParsableCommand {
         let elapsed = Date().timeIntervalSince(started)
         switch format {
         case .json:
+            if !quiet { printError(summary(report, elapsed: elapsed)) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(report.candidates), as: UTF8.self))
@@ -133,11 +138,19 @@ struct SearchCommand: ParsableCommand {
         }
     }
 
-    private func printTable(_ report: SearchReport, elapsed: Double) {
+    /// One line on what was searched: DM and acceleration trials, series, time, masked channels.
+    private func summary(_ report: SearchReport, elapsed: Double) -> String {
         let plan = report.dmPlan.trials
-        print(String(format: "%@: %.1f s observed; %d DM trials (%.2f to %.2f), %d acceleration trial(s), %d series searched in %.1f s; %d channel(s) masked",
+        let acceleration = report.accelerationTrials > 1
+            ? String(format: "%d acceleration trials (step %.3g m/s^2)", report.accelerationTrials, report.accelerationStep)
+            : "1 acceleration trial"
+        return String(format: "%@: %.1f s observed; %d DM trials (%.2f to %.2f), %@, %d series searched in %.1f s; %d channel(s) masked",
             (file as NSString).lastPathComponent, report.duration, plan.count, plan.first?.dm ?? 0, plan.last?.dm ?? 0,
-            report.accelerationTrials, report.seriesSearched, elapsed, report.maskedChannels))
+            acceleration, report.seriesSearched, elapsed, report.maskedChannels)
+    }
+
+    private func printTable(_ report: SearchReport, elapsed: Double) {
+        print(summary(report, elapsed: elapsed))
         guard !report.candidates.isEmpty else {
             print("No candidates at or above sigma \(sigma).")
             return

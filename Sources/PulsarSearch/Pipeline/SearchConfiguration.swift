@@ -7,6 +7,9 @@ public struct SearchConfiguration: Sendable, Equatable {
     public var dmMax: Double? = nil
     /// Largest |acceleration| searched, m/s^2 (0: no acceleration search).
     public var accelMax: Double = 0
+    /// Fourier bins of drift between neighbouring acceleration trials at the highest searched
+    /// frequency (see ``AccelerationPlan``).
+    public var accelerationDrift: Double = AccelerationPlan.defaultDrift
     /// Per-series Fourier search parameters.
     public var spectral = SpectralSearchParameters()
     /// Sifting rules.
@@ -67,6 +70,8 @@ public struct SearchReport: Sendable {
     public var dmPlan: DMPlan
     /// Acceleration trials per series (at full resolution).
     public var accelerationTrials: Int
+    /// Spacing of those trials, m/s^2 (0 without an acceleration search).
+    public var accelerationStep: Double
     /// Series searched (DM trials x acceleration trials).
     public var seriesSearched: Int
     /// Detections before sifting.

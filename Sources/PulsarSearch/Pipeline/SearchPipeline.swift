@@ -61,6 +61,7 @@ public final class SearchPipeline: @unchecked Sendable {
         return SearchReport(
             candidates: folded, dmPlan: plan,
             accelerationTrials: accelerationPlan(duration: duration, sampleTime: source.sampleTime).trials.count,
+            accelerationStep: accelerationPlan(duration: duration, sampleTime: source.sampleTime).step,
             seriesSearched: seriesSearched, rawCandidates: found.count, maskedChannels: weights.maskedCount,
             duration: duration)
     }
@@ -98,6 +99,7 @@ public final class SearchPipeline: @unchecked Sendable {
         return SearchReport(
             candidates: candidates, dmPlan: plan,
             accelerationTrials: accelerationPlan(duration: duration, sampleTime: series.tsamp).trials.count,
+            accelerationStep: accelerationPlan(duration: duration, sampleTime: series.tsamp).step,
             seriesSearched: searched, rawCandidates: found.count, maskedChannels: 0, duration: duration)
     }
 
@@ -110,7 +112,10 @@ public final class SearchPipeline: @unchecked Sendable {
     }
 
     func accelerationPlan(duration: Double, sampleTime: Double) -> AccelerationPlan {
-        AccelerationPlan(maxAcceleration: configuration.accelMax, duration: duration, sampleTime: sampleTime)
+        AccelerationPlan(
+            maxAcceleration: configuration.accelMax, duration: duration, sampleTime: sampleTime,
+            highestFrequency: configuration.spectral.maxFrequency.map { $0 * Double(configuration.harmonics) },
+            drift: configuration.accelerationDrift)
     }
 
     /// Searches every series of `block` at every acceleration trial, in parallel. Returns the
