@@ -15,21 +15,29 @@ import Foundation
 ///   `dt' = 2 ds dt`) at the first DM where `W(D) >= tol dt'`, `tol` = ``smearingTolerance`` = 4:
 ///   `D_switch(ds) = sqrt((tol dt')^2 - dt^2) / (2 k df / f_c^3)`.
 ///
-/// Why `tol` = 4, not DDplan's ~1.5 (it switches where the channel smearing is twice the rest of
+/// Why `tol` = 4, not DDplan's 1.25-2 (it switches where the channel smearing is twice the rest of
 /// the smearing at the current resolution) or the 1 this plan used before (channel smearing twice
 /// the current sample time): a pulse's matched-filter S/N goes as `W^-1/2`. Dedispersed at `dt'` it
-/// is about `sqrt(W^2 + 3 dt'^2)` wide: the average over `dt'` plus the subband dedisperser's two
-/// roundings of delays to whole samples (channel to subband, subband to band), each about as wide
-/// as a uniform sample. Keeping the S/N within 5% of full resolution needs
-/// `W^2 + 3 dt'^2 <= W^2 / 0.95^4`, `W >= 3.6 dt'`; 4 (predicted 0.958) leaves room for the
-/// subband dedisperser's nominal-DM grid and for a pulse between two trials. Measured on
-/// simulated narrow pulses (`DMPlanSensitivityTests`, 64 and 1024 channels, at the first and a
-/// middle trial of every downsampled stage and halfway to the next trial): 0.960-0.982 of the
-/// S/N of direct dedispersion at full resolution at the exact DM; the old rule kept 0.709-0.844,
-/// and at the first trial of a stage `tol` = 1.25 keeps about 0.79-0.85 and `tol` = 3 about
-/// 0.94-0.96. The price is trials: 1024 channels of 0.29 MHz at 1.2-1.5 GHz and 64 us, DM
-/// 0-1000, need 7573 trials (5144 at full resolution, to DM 514) instead of 3772 (1296, to DM
-/// 130), and about 3.3 times the work (trials / downsampling: 6358 against 1956).
+/// is about `sqrt(W^2 + n dt'^2)` wide: the average over `dt'` plus `n - 1` errors of delays
+/// rounded to whole samples of `dt'`, each about as wide as a uniform sample. At a nominal DM of
+/// the subband dedisperser the delays are rounded once, as in direct dedispersion (`n` = 2); at
+/// other trials the subband stage's rounding and the DM error inside a subband add up to about
+/// one more (`n` = 3; the bound is in `SubbandDedisperser`), and a pulse between two trials adds
+/// a DM error of up to half a step. Keeping the S/N within 5% of full resolution needs
+/// `W^2 + n dt'^2 <= W^2 / 0.95^4`: `W >= 3.0 dt'` for `n` = 2, `W >= 3.6 dt'` for `n` = 3.
+/// Measured on simulated narrow pulses (`DMPlanSensitivityTests`, 64 and 1024 channels, at every
+/// downsampled stage: the first trial, the trial half a nominal spacing from its nominal DM early
+/// in the stage and in its middle, and halfway to a neighbouring trial): with `tol` = 4,
+/// 0.952-0.982 of the S/N of direct dedispersion at full resolution at the exact DM (0.975-0.982
+/// at the first trials, rounded once); the lowest are halfway between two trials early in a
+/// stage. Smaller tolerances, lowest ratio on 64 / 1024 channels: 3.9, 0.953 / 0.954; 3.8, 0.950
+/// / 0.952; 3.5, 0.948 / 0.950; 3, 0.938 / 0.943; 2, 0.860 / 0.903; 1.5, 0.818 / 0.825; 1.25,
+/// 0.768 / 0.812 (the last five without the early points). Even at the first trials, rounded
+/// once, `tol` = 3 keeps only 0.954-0.968 and 2 keeps 0.905-0.928: DDplan's tolerances cost a
+/// narrow pulse 5-20% of its S/N. The old rule kept 0.709-0.844. The price is trials: 1024
+/// channels of 0.29 MHz at 1.2-1.5 GHz and 64 us, DM 0-1000, need 7573 trials (5144 at full
+/// resolution, to DM 514) instead of 3772 (1296, to DM 130), and about 3.3 times the work
+/// (trials / downsampling: 6358 against 1956); `tol` = 3.8 would save 2% of the trials (7413).
 public struct DMPlan: Sendable, Equatable, Codable {
     /// One DM trial.
     public struct Trial: Sendable, Equatable, Codable {

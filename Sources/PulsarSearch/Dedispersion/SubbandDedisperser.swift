@@ -22,11 +22,31 @@ public struct DedispersedBlock: Sendable {
 /// Two-step (subband) incoherent dedispersion in one streaming pass over the spectra.
 ///
 /// Channels are grouped into subbands. For each of a coarse set of nominal DMs the channels of every
-/// subband are shifted and summed to the subband's top frequency; each requested DM then only
-/// shifts and sums the subband series. Nominal DMs are spaced so the error inside a subband stays
-/// under one (downsampled) sample. Cost per sample is about nominal DMs x channels + DMs x subbands
-/// instead of DMs x channels. Memory holds one chunk of channels plus the largest delay, and the
-/// output; never the whole input.
+/// subband are shifted and summed; each requested DM then only shifts and sums the subband series.
+/// Nominal DMs are spaced so the DM error inside a subband stays under one (downsampled) sample.
+/// Cost per sample is about nominal DMs x channels + DMs x subbands instead of DMs x channels.
+/// Memory holds one chunk of channels plus the largest delay, and the output; never the whole input.
+///
+/// **Rounding.** Delays are whole (downsampled) samples. With `dt` the sample time, `g_c D` the
+/// delay of channel `c` behind the top of the band at DM `D` in samples, `D0` the nominal DM of a
+/// trial's group and `d = D - D0` (`|d|` at most half the nominal spacing), channel `c` of subband
+/// `s` is shifted by `round(g_c D0) - round(g_top(s) D0)` (its delay behind the band's top, rounded
+/// once, less the subband top's) and the subband by `round(g_top(s) D0) + round(g_mid(s) d)`,
+/// `g_mid(s)` being the middle of the subband's range of `g`. The channel's total shift is
+/// `round(g_c D0) + round(g_mid(s) d)`, and its error against the exact delay `g_c D` is
+///
+///     (round(g_c D0) - g_c D0) + (round(g_mid(s) d) - g_mid(s) d) + (g_mid(s) - g_c) d
+///
+/// - at a nominal DM (`d = 0`): at most 1/2 sample, the shifts of direct dedispersion exactly (the
+///   first DM of every call is a nominal DM);
+/// - elsewhere: at most 1/2 + min(1/2, |g_mid(s) d|) of rounding, at most 1 sample, plus at most
+///   1/2 sample from the DM error inside the subband (`|g_mid(s) - g_c| |d| <= 1/2` by the nominal
+///   spacing): 3/2 samples in all. The subband shift is shared by the subband's channels, so its
+///   rounding cannot be folded into the channels' (that would need a channel stage per DM).
+///
+/// (Rounding the channel-to-subband-top delay at `D0` and the subband-top-to-band delay at `D`
+/// separately, as this did before, erred by up to 1 sample at a nominal DM and 2 elsewhere: the
+/// DM error inside a subband then ran one way, from 0 at its top to a whole sample at its bottom.)
 public final class SubbandDedisperser {
     public let source: SpectrumSource
     public let weights: ChannelWeights
@@ -126,7 +146,8 @@ public final class SubbandDedisperser {
         }
         func samples(_ seconds: Double) -> Int { Int((seconds / dtEff).rounded()) }
 
-        // Nominal DMs: spacing keeps the intra-subband error under one sample.
+        // Nominal DMs: spacing keeps the intra-subband error under one sample (half a sample either
+        // way of the subband's middle).
         var widest = 0.0
         for s in 0..<nsub { widest = max(widest, Dispersion.delay(dm: 1, frequency: subBottom[s], reference: subTop[s])) }
         let nominalStep = widest > 0 ? 2 * dtEff / widest : .infinity
@@ -138,15 +159,28 @@ public final class SubbandDedisperser {
         }
         let groupKeys = groupOf.keys.sorted()
         let groups = groupKeys.map { groupOf[$0]! }
-        var channelDelays: [[Int]] = []
-        for g in groupKeys {
-            let d0 = nominalStep.isFinite ? dmLow + Double(g) * nominalStep : dmLow
-            channelDelays.append((0..<nch).map { c in
-                samples(Dispersion.delay(dm: d0, frequency: freqs[c], reference: subTop[subOf[c]]))
-            })
+        // Rounded once, as the type's documentation says: each channel by its whole delay behind the
+        // top of the band at the nominal DM, less the subband top's; each subband by its top's delay
+        // at the nominal DM plus its middle's delay for the DM's offset from the nominal DM.
+        let midPerDM = (0..<nsub).map { s in
+            0.5 * (Dispersion.delay(dm: 1, frequency: subTop[s], reference: fTop)
+                + Dispersion.delay(dm: 1, frequency: subBottom[s], reference: fTop)) / dtEff
         }
-        let subDelays: [[Int]] = dms.map { dm in
-            (0..<nsub).map { s in samples(Dispersion.delay(dm: dm, frequency: subTop[s], reference: fTop)) }
+        var channelDelays: [[Int]] = []
+        var subDelays = [[Int]](repeating: [], count: dms.count)
+        for (g, members) in zip(groupKeys, groups) {
+            let d0 = nominalStep.isFinite ? dmLow + Double(g) * nominalStep : dmLow
+            let topDelays = (0..<nsub).map { s in samples(Dispersion.delay(dm: d0, frequency: subTop[s], reference: fTop)) }
+            channelDelays.append((0..<nch).map { c in
+                samples(Dispersion.delay(dm: d0, frequency: freqs[c], reference: fTop)) - topDelays[subOf[c]]
+            })
+            for i in members {
+                let offset = dms[i] - d0
+                // Clamped at 0 (the subband series start at the chunk's first sample). With the
+                // nominal spacing above, the sum is negative only for the top subband below its
+                // nominal DM at a rounding tie (|g_mid d| = 1/2), where 0 errs no more than -1.
+                subDelays[i] = (0..<nsub).map { s in max(0, topDelays[s] + Int((midPerDM[s] * offset).rounded())) }
+            }
         }
         let maxChannelDelay = channelDelays.map { $0.max() ?? 0 }.max() ?? 0
         let maxSubDelay = subDelays.map { $0.max() ?? 0 }.max() ?? 0
