@@ -7,23 +7,11 @@ import Testing
 /// brute-force references.
 @Suite("Folding into sub-integrations")
 struct FoldTests {
-    /// A deterministic generator for the references' random inputs.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test(
         "the kernel puts every sample in floor(frac(phase) * bins), as a per-sample loop does, in both of its regimes",
         arguments: [0.0003, 0.004, 0.011, 0.02, 0.0624, 0.13, 0.4, 0.77])
     func kernelAgainstBruteForce(binsPerSample: Double) {
-        var rng = Generator(state: UInt64(binsPerSample * 1e6))
+        var rng = FormatsFixtures.Random(seed: UInt64(binsPerSample * 1e6))
         for trial in 0..<6 {
             let nbins = [7, 16, 31, 64, 100, 128][trial]
             let n = Int.random(in: 2000...20000, using: &rng)
@@ -84,7 +72,7 @@ struct FoldTests {
 
     @Test("a one-sub-integration cube equals the brute-force fold, with and without acceleration")
     func cubeAgainstBruteForce() {
-        var rng = Generator(state: 42)
+        var rng = FormatsFixtures.Random(seed: 42)
         let tsamp = 1e-3, n = 50_000
         let x = (0..<n).map { _ in Float.random(in: 0...10, using: &rng) }
         for (f, a) in [(3.7, 0.0), (41.3, 0.0), (41.3, 2000.0), (123.45, -800.0), (311.1, 30000.0)] {
