@@ -212,15 +212,28 @@ double xx_fold_linear(const float *x, size_t n, double phase0, double dphase, in
 }
 
 void xx_decimate(const float *x, size_t n, size_t factor, float *out) {
-    /* By halving: pairwise sums vectorise, and each pass reads half the previous one. */
-    size_t m = n / 2;
+    size_t m = n / factor;
     if (factor < 2) {
-        for (size_t i = 0; i < n; i++) out[i] = x[i];
+        for (size_t i = 0; i < m; i++) out[i] = x[i];
         return;
     }
-    for (size_t i = 0; i < m; i++) out[i] = x[2 * i] + x[2 * i + 1];
-    for (size_t f = 2; f < factor; f *= 2) {
-        m /= 2;
-        for (size_t i = 0; i < m; i++) out[i] = out[2 * i] + out[2 * i + 1];
+    if (factor > 8192) {
+        for (size_t i = 0; i < m; i++) out[i] = (float)run_sum(x + i * factor, factor);
+        return;
+    }
+    /* By halving, 8192 inputs at a time through a small buffer: pairwise sums vectorise, and each
+     * pass reads half the previous one. */
+    float tmp[4096];
+    const size_t chunk = 8192 - 8192 % factor;
+    for (size_t start = 0; start + factor <= n; start += chunk) {
+        size_t len = n - start < chunk ? (n - start) / factor * factor : chunk;
+        size_t h = len / 2;
+        const float *p = x + start;
+        for (size_t i = 0; i < h; i++) tmp[i] = p[2 * i] + p[2 * i + 1];
+        for (size_t f = 2; f < factor; f *= 2) {
+            h /= 2;
+            for (size_t i = 0; i < h; i++) tmp[i] = tmp[2 * i] + tmp[2 * i + 1];
+        }
+        for (size_t i = 0; i < h; i++) out[start / factor + i] = tmp[i];
     }
 }

@@ -103,7 +103,7 @@ struct FoldTests {
             let duration = Double(n) * tsamp
             let pulsar = InjectedPulsar(period: period, dm: 0, dutyCycle: 0.04, snr: 25, acceleration: acceleration)
             let series = Simulator.timeSeries(samples: n, tsamp: tsamp, pulsars: [pulsar], seed: seed)
-            // Start 0.43 Fourier bins off in frequency and, for the accelerated pulsar, 6 m/s^2 off.
+            // Start 0.43 Fourier bins off in frequency and, for the accelerated pulsar, 20 m/s^2 off.
             let start = 1 / period + 0.43 / duration
             let startAcceleration = acceleration == 0 ? 0 : acceleration - 20
             let found = series.samples.withUnsafeBufferPointer {
@@ -128,6 +128,28 @@ struct FoldTests {
                 Folder.fold($0, tsamp: tsamp, frequency: start, acceleration: startAcceleration, bins: bins)
             }
             #expect(found.reducedChiSquare > 1.5 * unrefined.reducedChiSquare)
+        }
+    }
+
+    @Test("by default the fold also searches the period derivative a search without acceleration trials leaves")
+    func periodDerivativeByDefault() {
+        // 3 Fourier bins of drift over the observation: smeared at zero acceleration.
+        let tsamp = 1e-4, n = 1 << 21, period = 0.0052
+        let duration = Double(n) * tsamp
+        let acceleration = Folder.driftAcceleration(frequency: 1 / period, duration: duration, bins: 1.5)
+        let pulsar = InjectedPulsar(period: period, dm: 0, dutyCycle: 0.03, snr: 25, acceleration: acceleration)
+        let series = Simulator.timeSeries(samples: n, tsamp: tsamp, pulsars: [pulsar], seed: 41)
+        series.samples.withUnsafeBufferPointer { x in
+            let withDerivative = Folder.optimise(x, tsamp: tsamp, frequency: 1 / period)
+            let without = Folder.optimise(x, tsamp: tsamp, frequency: 1 / period, accelerationSpan: 0)
+            let bins = Folder.binCount(period: period, tsamp: tsamp)
+            let truth = Folder.fold(x, tsamp: tsamp, frequency: 1 / period, acceleration: acceleration, bins: bins)
+            // A 1.5-bin pulse's S/N moves by about 10% with where the bin edges fall, so the
+            // acceleration found is the sharper check: within 1.5 grid steps (8c / (f T^2 bins)).
+            #expect(withDerivative.snr > 0.8 * truth.snr, "with \(withDerivative.snr), truth \(truth.snr)")
+            #expect(withDerivative.snr > 1.5 * without.snr, "with \(withDerivative.snr), without \(without.snr)")
+            let step = 8 * AccelerationPlan.speedOfLight / (duration * duration * Double(bins) / period)
+            #expect(abs(withDerivative.acceleration - acceleration) < 1.5 * step, "found \(withDerivative.acceleration) for \(acceleration)")
         }
     }
 

@@ -66,8 +66,7 @@ double xx_fold_linear(const float *x, size_t n, double phase0, double dphase, in
                       double *counts, double *scratch);
 
 /* out[i] = x[i * factor] + ... + x[i * factor + factor - 1] for i < n / factor, `factor` a power
- * of two (the remainder of n is dropped); `out` holds n / 2 floats (it is the scratch of the
- * halvings). */
+ * of two (the remainder of n is dropped; `out` holds n / factor floats). */
 void xx_decimate(const float *x, size_t n, size_t factor, float *out);
 
 /* 1 if the AVX2 kernels are in use on this CPU. */

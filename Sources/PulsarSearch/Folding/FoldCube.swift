@@ -54,16 +54,18 @@ public struct FoldCube: Sendable {
         let step = frequency * tsamp
         let quadratic = frequency * acceleration * tsamp * tsamp / (2 * AccelerationPlan.speedOfLight)
         let mid = Double(n) / 2
+        // A summed sample's phase is that of the middle of its run of raw samples.
+        let centre = Double(factor - 1) / Double(2 * factor)
         func phase(_ j: Int) -> Double {
-            let d = Double(j) - mid
-            return step * Double(j) - quadratic * d * d
+            let t = Double(j) + centre
+            return step * t - quadratic * (t - mid) * (t - mid)
         }
         // Within a block the quadratic phase is replaced by its chord, whose error is at most
         // |quadratic| block^2 / 4 turns: blocks are sized to keep it below 1e-4 of a bin.
         // Decimated blocks of at most 16384 samples (64 KB) are made in `coarse` and folded there.
         let chord = quadratic == 0 ? Int.max : max(64, Int((4e-4 / (abs(quadratic) * Double(bins))).squareRoot()))
         let block = factor > 1 ? min(chord, 16384) : chord
-        var coarse = [Float](repeating: 0, count: factor > 1 ? block * factor / 2 : 0)
+        var coarse = [Float](repeating: 0, count: factor > 1 ? block : 0)
         var scratch = [Double](repeating: 0, count: 8 * bins)
         if let raw = series.baseAddress {
             coarse.withUnsafeMutableBufferPointer { coarse in

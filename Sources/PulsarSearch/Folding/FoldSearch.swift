@@ -22,6 +22,7 @@ public enum FoldSearch {
         maxAccelerationSteps: Int = 16
     ) -> Grid {
         let t = cube.duration, nb = Double(profileBins ?? cube.bins)
+        guard t > 0 else { return Grid(frequencyOffsets: [0], accelerationOffsets: [0]) }
         let fStep = 1 / (nb * t)
         let fCount = Int((frequencySpan * nb).rounded(.up))
         let frequencies = (-fCount...fCount).map { Double($0) * fStep }
@@ -51,10 +52,12 @@ public enum FoldSearch {
     /// bins: each profile bin adds `cube.bins / profileBins` neighbouring bins of the cube, so
     /// rotations by whole cube bins misalign sub-integrations by less than a profile bin).
     ///
-    /// Coarse to fine: every 4th frequency offset (every 2nd acceleration) first, then every
-    /// trial within 3 frequency steps (1 acceleration step) of the best. A step moves the ends of
-    /// the observation by one profile bin, so a pulse 2 steps off is smeared by about 2 bins at
-    /// the ends and still stands out from the trials further away.
+    /// Coarse to fine: every 4th frequency and acceleration offset first, then, one axis at a
+    /// time, every offset within 3 steps of the best (frequency, acceleration, frequency again).
+    /// A step moves the ends of the observation by one profile bin, so a pulse 2 steps off is
+    /// smeared by about 2 bins at the ends and still stands out. (Searching the frequency at the
+    /// reference acceleration alone first is not enough: a pulse smeared by a wrong acceleration
+    /// leaves the frequency's chi-square flat, and the search stalls at a wrong pair.)
     public static func optimise(_ cube: FoldCube, grid: Grid, profileBins: Int? = nil) -> FoldedProfile {
         let nb = cube.bins, nsub = cube.subintegrations
         // Each row twice over, so a rotation reads contiguous memory.
@@ -97,13 +100,14 @@ public enum FoldSearch {
                             if chi > best.chi { best = (chi, i, k) }
                         }
                         let centre = frequencies.count / 2, middle = accelerations.count / 2
-                        for k in stride(from: middle % 2, to: accelerations.count, by: 2) {
+                        for k in stride(from: middle % 4, to: accelerations.count, by: 4) {
                             for i in stride(from: centre % 4, to: frequencies.count, by: 4) { evaluate(i, k) }
                         }
-                        let coarse = best
-                        for k in (coarse.k - 1)...(coarse.k + 1) {
-                            for i in (coarse.i - 3)...(coarse.i + 3) { evaluate(i, k) }
-                        }
+                        for i in (best.i - 3)...(best.i + 3) { evaluate(i, best.k) }
+                        let atFrequency = best.i
+                        for k in (best.k - 3)...(best.k + 3) { evaluate(atFrequency, k) }
+                        let atAcceleration = best.k
+                        for i in (best.i - 3)...(best.i + 3) { evaluate(i, atAcceleration) }
                     }
                 }
             }

@@ -94,20 +94,31 @@ public enum Folder {
     }
 
     /// Folds once into sub-integrations and returns the profile with the highest chi-square within
-    /// one Fourier bin (1/T) of `frequency` (steps of 1/(bins T)) and, when `accelerationSpan` is
-    /// positive, within that many m/s^2 of `acceleration`.
+    /// one Fourier bin (1/T) of `frequency` (steps of 1/(bins T)) and within `accelerationSpan`
+    /// m/s^2 of `acceleration`: by default the acceleration that drifts `frequency` by 2 Fourier
+    /// bins over the observation, the period derivative a search without acceleration trials
+    /// still detects (0 searches no period derivative).
     public static func optimise(
         _ series: UnsafeBufferPointer<Float>, tsamp: Double, frequency: Double, acceleration: Double = 0,
-        maxBins: Int = 64, accelerationSpan: Double = 0
+        maxBins: Int = 64, accelerationSpan: Double? = nil
     ) -> FoldedProfile {
         let bins = binCount(period: 1 / frequency, tsamp: tsamp, maximum: maxBins)
         let cubeBins = bins * cubeOversampling(profileBins: bins)
-        let factor = decimation(samplesPerBin: 1 / (frequency * tsamp * Double(cubeBins)))
+        var factor = decimation(samplesPerBin: 1 / (frequency * tsamp * Double(cubeBins)))
+        while factor > 1 && series.count / factor < 64 * bins { factor /= 2 }
         let cube = FoldCube(
             series, tsamp: tsamp, frequency: frequency, acceleration: acceleration, bins: cubeBins,
             subintegrations: subintegrationCount(samples: series.count / factor, bins: bins), decimation: factor)
-        let grid = FoldSearch.grid(cube: cube, profileBins: bins, accelerationSpan: accelerationSpan)
+        let duration = Double(series.count) * tsamp
+        let span = accelerationSpan ?? driftAcceleration(frequency: frequency, duration: duration, bins: 2)
+        let grid = FoldSearch.grid(cube: cube, profileBins: bins, accelerationSpan: span)
         return FoldSearch.optimise(cube, grid: grid, profileBins: bins)
+    }
+
+    /// The acceleration that drifts `frequency` by `bins` Fourier bins over `duration`: bins c / (f T^2).
+    public static func driftAcceleration(frequency: Double, duration: Double, bins: Double) -> Double {
+        guard frequency > 0, duration > 0 else { return 0 }
+        return bins * AccelerationPlan.speedOfLight / (frequency * duration * duration)
     }
 
     /// Boxcar widths tried on a profile, in bins.

@@ -1,5 +1,8 @@
 import Foundation
 
+/// Spectra around detections, with their sigma, by detection.
+typealias Excerpts = [SeriesCandidate.Key: (sigma: Double, spectrum: SpectrumExcerpt)]
+
 /// The whole search of one observation: channel weighting, DM planning, subband dedispersion,
 /// Fourier search of every DM and acceleration trial, sifting, and folding of the survivors.
 public final class SearchPipeline: @unchecked Sendable {
@@ -27,7 +30,7 @@ public final class SearchPipeline: @unchecked Sendable {
         let dedisperser = SubbandDedisperser(source: source, weights: weights, subbands: configuration.subbands)
 
         var found: [SeriesCandidate] = []
-        var excerpts: [SeriesCandidate.Key: SpectrumExcerpt] = [:]
+        var excerpts: Excerpts = [:]
         var seriesSearched = 0
         var trialsDone = 0
         let totalTrials = plan.trials.count
@@ -48,6 +51,7 @@ public final class SearchPipeline: @unchecked Sendable {
                 }
                 found += candidates
                 excerpts.merge(spectra) { a, _ in a }
+                Self.prune(&excerpts, keeping: 4 * configuration.maxCandidates * max(1, configuration.foldCount))
                 seriesSearched += searched
                 trialsDone += dms.count
                 start = end
@@ -82,18 +86,18 @@ public final class SearchPipeline: @unchecked Sendable {
         let sifted = CandidateSifter(parameters: configuration.sift).sift(found, duration: duration, dmTrialCount: 1)
         var candidates: [Candidate] = []
         let top = Array(sifted.prefix(configuration.maxCandidates))
-        let accelerationSpan = accelerationPlan(duration: duration, sampleTime: series.tsamp).step / 2
+        let trialSpacing = accelerationPlan(duration: duration, sampleTime: series.tsamp).step
         progress(SearchProgress(phase: .folding, completed: 0, total: top.count))
         let profiles = parallelMap(count: min(configuration.foldCount, top.count), threads: configuration.threads) { i in
             block.withSeries(0) {
                 Folder.optimise(
                     $0, tsamp: series.tsamp, frequency: top[i].best.frequency, acceleration: top[i].best.acceleration,
-                    accelerationSpan: accelerationSpan)
+                    accelerationSpan: Self.foldAccelerationSpan(top[i].best.frequency, duration: duration, trialSpacing: trialSpacing))
             }
         }
         for (i, s) in top.enumerated() {
             var candidate = Self.candidate(s, profile: i < profiles.count ? profiles[i] : nil)
-            candidate.spectrum = excerpts[s.best.key]
+            candidate.spectrum = excerpts[s.best.key]?.spectrum
             candidates.append(candidate)
         }
         return SearchReport(
@@ -111,6 +115,12 @@ public final class SearchPipeline: @unchecked Sendable {
         return try fold(sifted, plan: plan, dedisperser: dedisperser, excerpts: [:], progress: { _ in })
     }
 
+    /// Accelerations the fold searches about a candidate's: half the spacing of the acceleration
+    /// trials it was found in, and at least what drifts its frequency by 2 Fourier bins.
+    static func foldAccelerationSpan(_ frequency: Double, duration: Double, trialSpacing: Double) -> Double {
+        max(trialSpacing / 2, Folder.driftAcceleration(frequency: frequency, duration: duration, bins: 2))
+    }
+
     func accelerationPlan(duration: Double, sampleTime: Double) -> AccelerationPlan {
         AccelerationPlan(
             maxAcceleration: configuration.accelMax, duration: duration, sampleTime: sampleTime,
@@ -123,12 +133,12 @@ public final class SearchPipeline: @unchecked Sendable {
     /// reporting threshold (taken from the searched spectrum, for the candidates' plots).
     private func searchBlock(
         _ block: DedispersedBlock, firstIndex: Int, duration: Double, progress: @escaping (Int) -> Void
-    ) -> ([SeriesCandidate], Int, [SeriesCandidate.Key: SpectrumExcerpt]) {
+    ) -> ([SeriesCandidate], Int, Excerpts) {
         let accel = accelerationPlan(duration: duration, sampleTime: block.sampleTime)
         let threads = max(1, configuration.threads)
         let searchers = (0..<threads).map { _ in PeriodicitySearcher(planner: planner, parameters: configuration.spectral) }
         var results = [[SeriesCandidate]](repeating: [], count: block.dms.count)
-        var spectra = [[SeriesCandidate.Key: SpectrumExcerpt]](repeating: [:], count: block.dms.count)
+        var spectra = [Excerpts](repeating: [:], count: block.dms.count)
         let reporting = configuration.sift.sigmaThreshold
         let lock = NSLock()
         nonisolated(unsafe) var completed = 0
@@ -136,14 +146,16 @@ public final class SearchPipeline: @unchecked Sendable {
           spectra.withUnsafeMutableBufferPointer { outSpectra in
             parallelFor(count: block.dms.count, threads: threads) { i, worker in
                 var mine: [SeriesCandidate] = []
-                var excerpts: [SeriesCandidate.Key: SpectrumExcerpt] = [:]
+                var excerpts: Excerpts = [:]
                 block.withSeries(i) { series in
                     for a in accel.trials {
                         let found = searchers[worker].search(
                             samples: series, tsamp: block.sampleTime, acceleration: a,
                             trialsPerSeries: accel.trials.count, dm: block.dms[i], dmIndex: firstIndex + i)
                         for c in found where c.sigma >= reporting {
-                            excerpts[c.key] = searchers[worker].excerpt(frequency: c.frequency)
+                            if let spectrum = searchers[worker].excerpt(frequency: c.frequency) {
+                                excerpts[c.key] = (c.sigma, spectrum)
+                            }
                         }
                         mine += found
                     }
@@ -158,16 +170,24 @@ public final class SearchPipeline: @unchecked Sendable {
             }
           }
         }
-        var excerpts: [SeriesCandidate.Key: SpectrumExcerpt] = [:]
+        var excerpts: Excerpts = [:]
         for s in spectra { excerpts.merge(s) { a, _ in a } }
         return (results.flatMap { $0 }, block.dms.count * accel.trials.count, excerpts)
+    }
+
+    /// Keeps the spectra of the `keeping` strongest detections once there are twice as many: a
+    /// candidate whose spectrum was dropped gets one by an FFT when it is folded.
+    static func prune(_ excerpts: inout Excerpts, keeping: Int) {
+        guard excerpts.count > 2 * keeping else { return }
+        let kept = excerpts.sorted { $0.value.sigma > $1.value.sigma }.prefix(keeping)
+        excerpts = Dictionary(uniqueKeysWithValues: kept.map { ($0.key, $0.value) })
     }
 
     /// Folds the strongest sifted candidates at their best DM (one dedispersion pass per
     /// downsampling factor involved) and converts everything to `Candidate`s.
     private func fold(
         _ sifted: [SiftedCandidate], plan: DMPlan, dedisperser: SubbandDedisperser,
-        excerpts: [SeriesCandidate.Key: SpectrumExcerpt], progress: @escaping @Sendable (SearchProgress) -> Void
+        excerpts: Excerpts, progress: @escaping @Sendable (SearchProgress) -> Void
     ) throws -> [Candidate] {
         let top = Array(sifted.prefix(configuration.maxCandidates))
         let toFold = top.prefix(configuration.foldCount)
@@ -182,19 +202,21 @@ public final class SearchPipeline: @unchecked Sendable {
         for (downsample, indices) in byDownsample.sorted(by: { $0.key < $1.key }) {
             let block = try dedisperser.dedisperse(dms: indices.map { toFold[$0].best.dm }, downsample: downsample)
             let duration = Double(dedisperser.source.spectrumCount) * dedisperser.source.sampleTime
-            let accelerationSpan = accelerationPlan(duration: duration, sampleTime: block.sampleTime).step / 2
+            let trialSpacing = accelerationPlan(duration: duration, sampleTime: block.sampleTime).step
             let groupProfiles = parallelMap(count: indices.count, threads: configuration.threads) { j in
                 block.withSeries(j) {
                     Folder.optimise(
                         $0, tsamp: block.sampleTime, frequency: toFold[indices[j]].best.frequency,
-                        acceleration: toFold[indices[j]].best.acceleration, accelerationSpan: accelerationSpan)
+                        acceleration: toFold[indices[j]].best.acceleration,
+                        accelerationSpan: Self.foldAccelerationSpan(
+                            toFold[indices[j]].best.frequency, duration: duration, trialSpacing: trialSpacing))
                 }
             }
             for (j, i) in indices.enumerated() {
                 let best = toFold[i].best
                 let profile = groupProfiles[j]
                 profiles[i] = profile
-                let excerpt: SpectrumExcerpt? = excerpts[best.key] ?? block.withSeries(j) {
+                let excerpt: SpectrumExcerpt? = excerpts[best.key]?.spectrum ?? block.withSeries(j) {
                     SpectrumExcerpt.make($0, tsamp: block.sampleTime, frequency: profile.frequency, planner: planner)
                 }
                 spectra[i] = excerpt
