@@ -2,6 +2,7 @@
 # Builds everything and runs the whole test suite: SQLite and a throwaway PostgreSQL 15 cluster
 # (started here on a loopback port, stopped at the end), real HTTP over loopback, headless
 # Chromium for the web pages.
+# Arguments go to `swift test`, e.g. `bash scripts/test.sh --filter StoreReadTests`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -30,4 +31,4 @@ trap stop_postgres EXIT
 export XUNXING_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres"
 
 swift build --build-tests
-swift test --skip-build
+swift test --skip-build "$@"

@@ -20,15 +20,21 @@ final class GroupCommit: @unchecked Sendable {
 
     private let database: any SQLDatabase
     private let maxBatch: Int
+    /// The statement that opens each batch's transaction.
+    private let begin: SQLQueryString
     /// Where batches run (nil: the global concurrent executor).
     private let executor: (any TaskExecutor)?
     private let lock = NSLock()
     private var queue: [Job] = []
     private var draining = false
 
-    init(database: any SQLDatabase, maxBatch: Int = 256, executor: (any TaskExecutor)? = nil) {
+    /// `begin` opens each batch: `BEGIN IMMEDIATE` for the writer (it takes the write lock at once,
+    /// so a batch never fails halfway on a lock upgrade); a reader uses `BEGIN` with `maxBatch` 1,
+    /// which makes this a serial queue of snapshot transactions on its own connection.
+    init(database: any SQLDatabase, maxBatch: Int = 256, begin: SQLQueryString = "BEGIN IMMEDIATE", executor: (any TaskExecutor)? = nil) {
         self.database = database
         self.maxBatch = maxBatch
+        self.begin = begin
         self.executor = executor
     }
 
@@ -75,7 +81,7 @@ final class GroupCommit: @unchecked Sendable {
     private func write(_ jobs: [Job]) async {
         let tx = SQLTransaction(database: database, dialect: .sqlite)
         do {
-            try await database.raw("BEGIN IMMEDIATE").run()
+            try await database.raw(begin).run()
         } catch {
             for job in jobs { job.finish(error) }
             return

@@ -46,13 +46,22 @@ public final class PostgresStorage: SQLStorage {
     }
 
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) async throws -> T) async throws -> T {
+        try await run(begin: "BEGIN", body)
+    }
+
+    /// A read-only transaction at REPEATABLE READ: one snapshot for all of `body`, no row locks.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) async throws -> T) async throws -> T {
+        try await run(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+    }
+
+    private func run<T: Sendable>(begin: SQLQueryString, _ body: @escaping @Sendable (SQLTransaction) async throws -> T) async throws -> T {
         var attempt = 0
         while true {
             attempt += 1
             do {
                 return try await client.withConnection { connection in
                     let db = connection.sql(queryLogLevel: nil)
-                    try await db.raw("BEGIN").run()
+                    try await db.raw(begin).run()
                     do {
                         let result = try await body(SQLTransaction(database: db, dialect: .postgres))
                         try await db.raw("COMMIT").run()

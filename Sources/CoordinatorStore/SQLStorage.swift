@@ -56,6 +56,10 @@ public protocol SQLStorage: Sendable {
     var dialect: SQLDialectKind { get }
     /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
     func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) async throws -> T) async throws -> T
+    /// Runs `body` on one consistent, read-only snapshot that never waits for the writer and never
+    /// holds it up: for pages, exports and monitoring, whose reads must not queue behind (or in
+    /// front of) the transactions that change state. A write inside `body` fails.
+    func read<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) async throws -> T) async throws -> T
     /// Closes the connections.
     func close() async throws
 }
