@@ -188,6 +188,13 @@ public enum Migrations {
 
     /// Applies every migration newer than the database's version, each in its own transaction.
     public static func apply(to storage: some SQLStorage) async throws {
+        // Up to date (the usual case for a restart or a second process): a read, so that opening
+        // the store does not queue for the write lock behind a busy coordinator.
+        let versions = all.map(\.version)
+        let applied = try? await storage.read { tx in
+            try await tx.count("SELECT COUNT(*) AS n FROM schema_migrations WHERE version IN \(SQLBind.group(versions))")
+        }
+        if applied == versions.count { return }
         try await storage.transaction { tx in
             if tx.dialect == .postgres { try await tx.run("SELECT pg_advisory_xact_lock(48151623)") }
             try await tx.run("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)")
