@@ -153,6 +153,27 @@ struct FoldTests {
         }
     }
 
+    @Test("a period longer than a 64th of the series folds to the S/N of one whole fold (no part of the pulse lost to sub-integration means)")
+    func longPeriodsKeepTheirPulse() {
+        // 52 s of 100 us: 26 turns of 2.03 s and 103 of 0.51 s, so 64 sub-integrations of 0.82 s
+        // would be shorter than the period or barely longer.
+        let tsamp = 1e-4, n = 1 << 19
+        for period in [2.0307, 0.51003] {
+            var ratios: [Double] = []
+            for seed in UInt64(60)..<66 {
+                let pulsar = InjectedPulsar(period: period, dm: 0, dutyCycle: 0.05, snr: 20, phase: Double(seed) / 7)
+                let series = Simulator.timeSeries(samples: n, tsamp: tsamp, pulsars: [pulsar], seed: seed)
+                series.samples.withUnsafeBufferPointer { x in
+                    let found = Folder.optimise(x, tsamp: tsamp, frequency: 1 / period)
+                    let whole = Folder.fold(x, tsamp: tsamp, frequency: 1 / period, bins: Folder.binCount(period: period, tsamp: tsamp))
+                    ratios.append(found.snr / whole.snr)
+                }
+            }
+            let median = ratios.sorted()[ratios.count / 2]
+            #expect(median > 0.95, "period \(period) s: optimised / whole-fold S/N \(ratios)")
+        }
+    }
+
     @Test("in red noise, at a period commensurate with the sampling, rotated sub-integrations add up to noise as a direct fold does")
     func redNoiseCommensurate() {
         // f tsamp = 16/425: every bin sees 4 or 5 of the 425 phases a cycle, in every sub-integration.

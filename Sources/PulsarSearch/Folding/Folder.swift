@@ -61,10 +61,15 @@ public enum Folder {
         max(8, min(maximum, Int(period / tsamp)))
     }
 
-    /// Sub-integrations of a cube of `bins` phase bins over `samples` samples: 64, or fewer when
-    /// the series is short (at least `bins` samples each).
-    public static func subintegrationCount(samples: Int, bins: Int) -> Int {
-        max(1, min(64, samples / max(1, bins)))
+    /// Sub-integrations of a cube of `bins` phase bins over `samples` samples holding `turns`
+    /// pulse periods: 64, or fewer so that each has at least `bins` samples and two turns. Each
+    /// sub-integration is measured against its own mean and variance (``FoldCube``); one shorter
+    /// than a period covers only part of the phase, and one holding the pulse has its mean raised
+    /// by it, which is then taken from the bins it covers, the pulse's among them (the folded S/N
+    /// of 2 s pulsars in 52 s fell by a quarter with 64 sub-integrations of 0.8 s). With two or
+    /// more turns each every phase is covered and the pulse raises every mean alike.
+    public static func subintegrationCount(samples: Int, bins: Int, turns: Double) -> Int {
+        max(1, min(64, samples / max(1, bins), Int(turns / 2)))
     }
 
     /// Phase bins of the cube per profile bin: rotations by whole cube bins then misalign
@@ -108,7 +113,9 @@ public enum Folder {
         while factor > 1 && series.count / factor < 64 * bins { factor /= 2 }
         let cube = FoldCube(
             series, tsamp: tsamp, frequency: frequency, acceleration: acceleration, bins: cubeBins,
-            subintegrations: subintegrationCount(samples: series.count / factor, bins: bins), decimation: factor)
+            subintegrations: subintegrationCount(
+                samples: series.count / factor, bins: bins, turns: frequency * Double(series.count) * tsamp),
+            decimation: factor)
         let duration = Double(series.count) * tsamp
         let span = accelerationSpan ?? driftAcceleration(frequency: frequency, duration: duration, bins: 2)
         let grid = FoldSearch.grid(cube: cube, profileBins: bins, accelerationSpan: span)
