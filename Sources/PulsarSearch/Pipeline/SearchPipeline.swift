@@ -62,10 +62,10 @@ public final class SearchPipeline: @unchecked Sendable {
         let sifted = CandidateSifter(parameters: configuration.sift)
             .sift(found, duration: duration, dmTrialCount: plan.trials.count)
         let folded = try fold(sifted, plan: plan, dedisperser: dedisperser, excerpts: excerpts, progress: progress)
+        let accelerations = accelerationPlan(duration: duration, sampleTime: source.sampleTime)
         return SearchReport(
             candidates: folded, dmPlan: plan,
-            accelerationTrials: accelerationPlan(duration: duration, sampleTime: source.sampleTime).trials.count,
-            accelerationStep: accelerationPlan(duration: duration, sampleTime: source.sampleTime).step,
+            accelerationTrials: accelerations.trials.count, accelerationStep: accelerations.step,
             seriesSearched: seriesSearched, rawCandidates: found.count, maskedChannels: weights.maskedCount,
             duration: duration)
     }
@@ -86,24 +86,18 @@ public final class SearchPipeline: @unchecked Sendable {
         let sifted = CandidateSifter(parameters: configuration.sift).sift(found, duration: duration, dmTrialCount: 1)
         var candidates: [Candidate] = []
         let top = Array(sifted.prefix(configuration.maxCandidates))
-        let trialSpacing = accelerationPlan(duration: duration, sampleTime: series.tsamp).step
         progress(SearchProgress(phase: .folding, completed: 0, total: top.count))
-        let profiles = parallelMap(count: min(configuration.foldCount, top.count), threads: configuration.threads) { i in
-            block.withSeries(0) {
-                Folder.optimise(
-                    $0, tsamp: series.tsamp, frequency: top[i].best.frequency, acceleration: top[i].best.acceleration,
-                    accelerationSpan: Self.foldAccelerationSpan(top[i].best.frequency, duration: duration, trialSpacing: trialSpacing))
-            }
-        }
+        let toFold = top.prefix(configuration.foldCount).map(\.best)
+        let profiles = optimiseFolds(toFold, in: block, series: { _ in 0 }, duration: duration)
         for (i, s) in top.enumerated() {
             var candidate = Self.candidate(s, profile: i < profiles.count ? profiles[i] : nil)
             candidate.spectrum = excerpts[s.best.key]?.spectrum
             candidates.append(candidate)
         }
+        let accelerations = accelerationPlan(duration: duration, sampleTime: series.tsamp)
         return SearchReport(
             candidates: candidates, dmPlan: plan,
-            accelerationTrials: accelerationPlan(duration: duration, sampleTime: series.tsamp).trials.count,
-            accelerationStep: accelerationPlan(duration: duration, sampleTime: series.tsamp).step,
+            accelerationTrials: accelerations.trials.count, accelerationStep: accelerations.step,
             seriesSearched: searched, rawCandidates: found.count, maskedChannels: 0, duration: duration)
     }
 
@@ -119,6 +113,21 @@ public final class SearchPipeline: @unchecked Sendable {
     /// trials it was found in, and at least what drifts its frequency by 2 Fourier bins.
     static func foldAccelerationSpan(_ frequency: Double, duration: Double, trialSpacing: Double) -> Double {
         max(trialSpacing / 2, Folder.driftAcceleration(frequency: frequency, duration: duration, bins: 2))
+    }
+
+    /// Folds and refines each detection from series `series(j)` of `block`, in parallel, searching
+    /// the accelerations about each that the acceleration trials of `block`'s sampling leave between them.
+    private func optimiseFolds(
+        _ detections: [SeriesCandidate], in block: DedispersedBlock, series: @escaping @Sendable (Int) -> Int, duration: Double
+    ) -> [FoldedProfile] {
+        let trialSpacing = accelerationPlan(duration: duration, sampleTime: block.sampleTime).step
+        return parallelMap(count: detections.count, threads: configuration.threads) { j in
+            block.withSeries(series(j)) {
+                Folder.optimise(
+                    $0, tsamp: block.sampleTime, frequency: detections[j].frequency, acceleration: detections[j].acceleration,
+                    accelerationSpan: Self.foldAccelerationSpan(detections[j].frequency, duration: duration, trialSpacing: trialSpacing))
+            }
+        }
     }
 
     func accelerationPlan(duration: Double, sampleTime: Double) -> AccelerationPlan {
@@ -202,16 +211,7 @@ public final class SearchPipeline: @unchecked Sendable {
         for (downsample, indices) in byDownsample.sorted(by: { $0.key < $1.key }) {
             let block = try dedisperser.dedisperse(dms: indices.map { toFold[$0].best.dm }, downsample: downsample)
             let duration = Double(dedisperser.source.spectrumCount) * dedisperser.source.sampleTime
-            let trialSpacing = accelerationPlan(duration: duration, sampleTime: block.sampleTime).step
-            let groupProfiles = parallelMap(count: indices.count, threads: configuration.threads) { j in
-                block.withSeries(j) {
-                    Folder.optimise(
-                        $0, tsamp: block.sampleTime, frequency: toFold[indices[j]].best.frequency,
-                        acceleration: toFold[indices[j]].best.acceleration,
-                        accelerationSpan: Self.foldAccelerationSpan(
-                            toFold[indices[j]].best.frequency, duration: duration, trialSpacing: trialSpacing))
-                }
-            }
+            let groupProfiles = optimiseFolds(indices.map { toFold[$0].best }, in: block, series: { $0 }, duration: duration)
             for (j, i) in indices.enumerated() {
                 let best = toFold[i].best
                 let profile = groupProfiles[j]
