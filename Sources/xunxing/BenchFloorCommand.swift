@@ -12,8 +12,8 @@ struct BenchFloorCommand: ParsableCommand {
             The floor of scripts/bench-whole-search.sh: process start, reading the file (.dat/.inf \
             or .tim) as `xunxing search` reads it, one mean-subtracted copy into the transform's \
             buffer, one real-to-complex FFTW transform planned from the wisdom file (--fft-rigor \
-            as in `xunxing search`), and one pass over the spectrum (the sum of its powers, which \
-            is printed so that nothing is optimised away). Time it from outside, as a whole \
+            as in `xunxing search`), and one pass over the spectrum (its powers, by the search's own \
+            kernel; their sum is printed so that nothing is optimised away). Time it from outside, as a whole \
             command, beside `xunxing search` of the same file.
 
             Example: xunxing bench floor obs.dat --fft-rigor measure
@@ -31,21 +31,9 @@ struct BenchFloorCommand: ParsableCommand {
         let series = try TimeSeriesFile.read(path: input)
         let n = PeriodicitySearcher.fftSize(forSamples: series.samples.count)
         let planner = FFTPlanner(rigor: fftRigor, wisdomPath: wisdom ?? defaultWisdomPath())
-        let plan = planner.plan(size: n)
+        _ = planner.plan(size: n)
         try? planner.saveWisdom()
-        let workspace = FFTWorkspace(size: n)
-        let count = series.samples.count
-        let mean = series.samples.reduce(0.0) { $0 + Double($1) } / Double(max(1, count))
-        series.samples.withUnsafeBufferPointer { x in
-            for i in 0..<count { workspace.real[i] = x[i] - Float(mean) }
-        }
-        (workspace.real + count).update(repeating: 0, count: n - count)
-        plan.execute(input: workspace.real, output: workspace.complex)
-        var total = 0.0
-        for k in 0..<(n / 2) {
-            let re = workspace.complex[2 * k], im = workspace.complex[2 * k + 1]
-            total += Double(re * re + im * im)
-        }
+        let total = SearchFloor.run(series.samples, planner: planner)
         print(String(format: "%d points, power sum %.6e", n, total))
     }
 }
