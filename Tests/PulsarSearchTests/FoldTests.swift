@@ -174,6 +174,36 @@ struct FoldTests {
         }
     }
 
+    @Test("a coarsened cube holds, in every cell, the sum of the cells it replaces", arguments: [(4, 2), (3, 4), (1, 1)])
+    func coarsenedCube(subintegrationFactor: Int, binFactor: Int) {
+        let tsamp = 1e-4, n = 1 << 16
+        let series = Simulator.timeSeries(
+            samples: n, tsamp: tsamp, pulsars: [InjectedPulsar(period: 0.0173, dm: 0, snr: 30)], seed: 71)
+        let cube = series.samples.withUnsafeBufferPointer {
+            FoldCube($0, tsamp: tsamp, frequency: 1 / 0.0173, bins: 48, subintegrations: 38)
+        }
+        let coarse = cube.coarsened(subintegrationFactor: subintegrationFactor, binFactor: binFactor)
+        #expect(coarse.bins == 48 / binFactor && coarse.subintegrations == 38 / subintegrationFactor)
+        var sums = [Double](repeating: 0, count: coarse.subintegrations * coarse.bins)
+        var variances = sums
+        var times = [[Double]](repeating: [], count: coarse.subintegrations)
+        for s in 0..<38 {
+            let g = min(coarse.subintegrations - 1, s / subintegrationFactor)
+            times[g].append(cube.midTimes[s])
+            for b in 0..<48 {
+                sums[g * coarse.bins + b / binFactor] += cube.sums[s * 48 + b]
+                variances[g * coarse.bins + b / binFactor] += cube.variances[s * 48 + b]
+            }
+        }
+        for j in sums.indices {
+            #expect(abs(coarse.sums[j] - sums[j]) < 1e-9 * max(1, abs(sums[j])), "cell \(j)")
+            #expect(abs(coarse.variances[j] - variances[j]) < 1e-9 * max(1, variances[j]), "cell \(j)")
+        }
+        for g in times.indices {
+            #expect(abs(coarse.midTimes[g] - times[g].reduce(0, +) / Double(times[g].count)) < 1e-12)
+        }
+    }
+
     @Test("in red noise, at a period commensurate with the sampling, rotated sub-integrations add up to noise as a direct fold does")
     func redNoiseCommensurate() {
         // f tsamp = 16/425: every bin sees 4 or 5 of the 425 phases a cycle, in every sub-integration.

@@ -15,12 +15,12 @@ public struct FoldCube: Sendable {
     public let frequency: Double
     /// Reference line-of-sight acceleration, m/s^2.
     public let acceleration: Double
-    public let subintegrations: Int
-    public let bins: Int
+    public private(set) var subintegrations: Int
+    public private(set) var bins: Int
     /// Length of the series, s.
     public let duration: Double
     /// Middle of each sub-integration relative to the middle of the series, s.
-    public let midTimes: [Double]
+    public private(set) var midTimes: [Double]
     /// Sum of (x - the sub-integration's mean) per (sub-integration, bin), sub-integration major.
     public var sums: [Double]
     /// Samples per (sub-integration, bin).
@@ -110,6 +110,36 @@ public struct FoldCube: Sendable {
             }
         }
         (self.sums, self.counts, self.variances, self.midTimes) = (sums, counts, variances, midTimes)
+    }
+
+    /// The cube with each `subintegrationFactor` neighbouring sub-integrations and each
+    /// `binFactor` neighbouring bins added into one (the last group of sub-integrations takes any
+    /// remainder): a cheaper cube for a coarse search, whose rotations by whole (wider) bins
+    /// and longer sub-integrations blur a pulse by about one coarse bin.
+    public func coarsened(subintegrationFactor: Int, binFactor: Int) -> FoldCube {
+        precondition(subintegrationFactor >= 1 && binFactor >= 1 && bins % binFactor == 0)
+        let nsub = max(1, subintegrations / subintegrationFactor), nb = bins / binFactor
+        var result = self
+        result.bins = nb
+        result.subintegrations = nsub
+        result.sums = [Double](repeating: 0, count: nsub * nb)
+        result.counts = result.sums
+        result.variances = result.sums
+        result.midTimes = [Double](repeating: 0, count: nsub)
+        for sub in 0..<subintegrations {
+            let group = min(nsub - 1, sub / subintegrationFactor)
+            for b in 0..<bins {
+                let from = sub * bins + b, to = group * nb + b / binFactor
+                result.sums[to] += sums[from]
+                result.counts[to] += counts[from]
+                result.variances[to] += variances[from]
+            }
+        }
+        for group in 0..<nsub {
+            let members = (group * subintegrationFactor)..<(group == nsub - 1 ? subintegrations : (group + 1) * subintegrationFactor)
+            result.midTimes[group] = members.reduce(0.0) { $0 + midTimes[$1] } / Double(members.count)
+        }
+        return result
     }
 
     /// The profile made by adding every sub-integration rotated by `shifts[s]` bins (bin b of the
