@@ -143,8 +143,9 @@ static void bins_avx2(uint32_t ph, uint32_t inc, uint32_t nb, uint32_t *idx) {
  * samples. The counts need no per-sample work: for bin b = floor(ph nb / 2^32), the samples of a
  * chunk in bin b are those whose phase lies in [ceil(b 2^32 / nb), ceil((b + 1) 2^32 / nb)),
  * counted exactly with floor sums. */
-static void fold_samples(const float *x, size_t n, double phase0, double dphase, int nbins, double *sums,
-                         double *counts, double *scratch) {
+static double fold_samples(const float *x, size_t n, double phase0, double dphase, int nbins, double *sums,
+                           double *counts, double *scratch) {
+    double sq = 0; /* sum of x^2, taken from each block of 1024 while it is in L1 */
     const double scale = 4294967296.0;
     double frac = phase0 - (double)(int64_t)phase0;
     if (frac < 0) frac += 1;
@@ -173,11 +174,13 @@ static void fold_samples(const float *x, size_t n, double phase0, double dphase,
                     a2[idx[i + 2]] += x[j + i + 2];
                     a3[idx[i + 3]] += x[j + i + 3];
                 }
+                sq += squares(x + j, 1024);
                 ph += 1024 * inc;
                 j += 1024;
             }
         }
 #endif
+        sq += squares(x + j, end - j);
         for (; j + 4 <= end; j += 4) {
             a0[XX_BIN(ph)] += x[j];
             a1[XX_BIN(ph + inc)] += x[j + 1];
@@ -199,16 +202,17 @@ static void fold_samples(const float *x, size_t n, double phase0, double dphase,
         }
     }
 #undef XX_BIN
+    return sq;
 }
 
 double xx_fold_linear(const float *x, size_t n, double phase0, double dphase, int nbins, double *sums,
                       double *counts, double *scratch) {
     if (n == 0 || nbins <= 0) return 0;
-    if (dphase > 0 && dphase * nbins < 1.0 / 24)
+    if (dphase > 0 && dphase * nbins < 1.0 / 24) {
         fold_runs(x, n, phase0, dphase, nbins, sums, counts);
-    else
-        fold_samples(x, n, phase0, dphase, nbins, sums, counts, scratch);
-    return squares(x, n);
+        return squares(x, n);
+    }
+    return fold_samples(x, n, phase0, dphase, nbins, sums, counts, scratch);
 }
 
 void xx_decimate(const float *x, size_t n, size_t factor, float *out) {

@@ -20,7 +20,9 @@ struct FoldTests {
             let dphase = binsPerSample / Double(nbins) * Double.random(in: 0.9...1.1, using: &rng)
             var sums = [Double](repeating: 0, count: nbins), counts = sums
             var scratch = [Double](repeating: 0, count: 8 * nbins)
-            xx_fold_linear(x, n, phase0, dphase, Int32(nbins), &sums, &counts, &scratch)
+            let squares = xx_fold_linear(x, n, phase0, dphase, Int32(nbins), &sums, &counts, &scratch)
+            let refSquares = x.reduce(0.0) { $0 + Double($1) * Double($1) }
+            #expect(abs(squares - refSquares) < 1e-9 * refSquares, "sum of squares \(squares), brute force \(refSquares)")
             // Brute force, and the samples within 1e-6 turns of a bin edge, where fixed-point and
             // double phases may round to different sides.
             var refSums = [Double](repeating: 0, count: nbins), refCounts = refSums
@@ -201,6 +203,30 @@ struct FoldTests {
         }
         for g in times.indices {
             #expect(abs(coarse.midTimes[g] - times[g].reduce(0, +) / Double(times[g].count)) < 1e-12)
+        }
+    }
+
+    @Test("a fold from a shared pyramid level equals the fold that decimates by itself, for every factor")
+    func pyramidFolds() {
+        // An odd length, so that every level drops a remainder; random values, unequal everywhere.
+        var random = SeededGenerator(seed: 5)
+        let series = (0..<((1 << 17) + 37)).map { _ in Float(random.gaussian()) + 3 }
+        let pyramid = SeriesPyramid()
+        series.withUnsafeBufferPointer { x in
+            for factor in [32, 2, 8, 4, 64] {
+                let level = pyramid.level(factor, of: x)
+                #expect(level.count == x.count / factor)
+                // Brute force: each value the sum of its run, within float rounding.
+                for i in stride(from: 0, to: level.count, by: 97) {
+                    let run = (0..<factor).reduce(0.0) { $0 + Double(x[i * factor + $1]) }
+                    #expect(abs(Double(level[i]) - run) < 1e-4 * Double(factor), "factor \(factor), value \(i)")
+                }
+                let direct = FoldCube(x, tsamp: 1e-4, frequency: 3.7, acceleration: 50, bins: 40, subintegrations: 16, decimation: factor)
+                let shared = level.withUnsafeBufferPointer {
+                    FoldCube(summed: $0, factor: factor, tsamp: 1e-4, frequency: 3.7, acceleration: 50, bins: 40, subintegrations: 16)
+                }
+                #expect(direct.sums == shared.sums && direct.counts == shared.counts && direct.midTimes == shared.midTimes, "factor \(factor)")
+            }
         }
     }
 

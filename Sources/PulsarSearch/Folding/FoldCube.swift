@@ -38,10 +38,29 @@ public struct FoldCube: Sendable {
         _ series: UnsafeBufferPointer<Float>, tsamp: Double, frequency: Double, acceleration: Double = 0,
         bins: Int, subintegrations: Int, decimation: Int = 1
     ) {
-        precondition(bins >= 2 && subintegrations >= 1 && decimation >= 1 && decimation & (decimation - 1) == 0)
-        let factor = decimation
+        self.init(
+            series, tsamp: tsamp, frequency: frequency, acceleration: acceleration, bins: bins,
+            subintegrations: subintegrations, factor: decimation, summed: false)
+    }
+
+    /// Folds a series already summed `factor` samples at a time (a ``SeriesPyramid`` level) of the
+    /// series sampled every `tsamp`: the same cube as folding that series with `decimation: factor`.
+    public init(
+        summed series: UnsafeBufferPointer<Float>, factor: Int, tsamp: Double, frequency: Double,
+        acceleration: Double = 0, bins: Int, subintegrations: Int
+    ) {
+        self.init(
+            series, tsamp: tsamp, frequency: frequency, acceleration: acceleration, bins: bins,
+            subintegrations: subintegrations, factor: factor, summed: true)
+    }
+
+    private init(
+        _ series: UnsafeBufferPointer<Float>, tsamp: Double, frequency: Double, acceleration: Double,
+        bins: Int, subintegrations: Int, factor: Int, summed: Bool
+    ) {
+        precondition(bins >= 2 && subintegrations >= 1 && factor >= 1 && factor & (factor - 1) == 0)
         let tsamp = tsamp * Double(factor)
-        let n = series.count / factor
+        let n = summed ? series.count : series.count / factor
         let nsub = max(1, min(subintegrations, n))
         self.frequency = frequency
         self.acceleration = acceleration
@@ -64,8 +83,9 @@ public struct FoldCube: Sendable {
         // |quadratic| block^2 / 4 turns: blocks are sized to keep it below 1e-4 of a bin.
         // Decimated blocks of at most 16384 samples (64 KB) are made in `coarse` and folded there.
         let chord = quadratic == 0 ? Int.max : max(64, Int((4e-4 / (abs(quadratic) * Double(bins))).squareRoot()))
-        let block = factor > 1 ? min(chord, 16384) : chord
-        var coarse = [Float](repeating: 0, count: factor > 1 ? block : 0)
+        let decimating = factor > 1 && !summed
+        let block = decimating ? min(chord, 16384) : chord
+        var coarse = [Float](repeating: 0, count: decimating ? block : 0)
         var scratch = [Double](repeating: 0, count: 8 * bins)
         if let raw = series.baseAddress {
             coarse.withUnsafeMutableBufferPointer { coarse in
@@ -83,7 +103,7 @@ public struct FoldCube: Sendable {
                                 let p0 = phase(j)
                                 let slope = quadratic == 0 ? step : (phase(end) - p0) / Double(end - j)
                                 let x: UnsafePointer<Float>
-                                if factor > 1 {
+                                if decimating {
                                     xx_decimate(raw + j * factor, (end - j) * factor, factor, coarse.baseAddress!)
                                     x = UnsafePointer(coarse.baseAddress!)
                                 } else {

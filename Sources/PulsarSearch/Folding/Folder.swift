@@ -102,20 +102,30 @@ public enum Folder {
     /// one Fourier bin (1/T) of `frequency` (steps of 1/(bins T)) and within `accelerationSpan`
     /// m/s^2 of `acceleration`: by default the acceleration that drifts `frequency` by 2 Fourier
     /// bins over the observation, the period derivative a search without acceleration trials
-    /// still detects (0 searches no period derivative).
+    /// still detects (0 searches no period derivative). Folds of one series may share a
+    /// `pyramid` of it, from which long periods are folded without summing the series again.
     public static func optimise(
         _ series: UnsafeBufferPointer<Float>, tsamp: Double, frequency: Double, acceleration: Double = 0,
-        maxBins: Int = 64, accelerationSpan: Double? = nil
+        maxBins: Int = 64, accelerationSpan: Double? = nil, pyramid: SeriesPyramid? = nil
     ) -> FoldedProfile {
         let bins = binCount(period: 1 / frequency, tsamp: tsamp, maximum: maxBins)
         let cubeBins = bins * cubeOversampling(profileBins: bins)
         var factor = decimation(samplesPerBin: 1 / (frequency * tsamp * Double(cubeBins)))
         while factor > 1 && series.count / factor < 64 * bins { factor /= 2 }
-        let cube = FoldCube(
-            series, tsamp: tsamp, frequency: frequency, acceleration: acceleration, bins: cubeBins,
-            subintegrations: subintegrationCount(
-                samples: series.count / factor, bins: bins, turns: frequency * Double(series.count) * tsamp),
-            decimation: factor)
+        let subintegrations = subintegrationCount(
+            samples: series.count / factor, bins: bins, turns: frequency * Double(series.count) * tsamp)
+        let cube: FoldCube
+        if let pyramid, factor > 1 {
+            cube = pyramid.level(factor, of: series).withUnsafeBufferPointer {
+                FoldCube(
+                    summed: $0, factor: factor, tsamp: tsamp, frequency: frequency, acceleration: acceleration,
+                    bins: cubeBins, subintegrations: subintegrations)
+            }
+        } else {
+            cube = FoldCube(
+                series, tsamp: tsamp, frequency: frequency, acceleration: acceleration, bins: cubeBins,
+                subintegrations: subintegrations, decimation: factor)
+        }
         let duration = Double(series.count) * tsamp
         let span = accelerationSpan ?? driftAcceleration(frequency: frequency, duration: duration, bins: 2)
         let grid = FoldSearch.grid(cube: cube, profileBins: bins, accelerationSpan: span)

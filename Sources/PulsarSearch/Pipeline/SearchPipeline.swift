@@ -121,11 +121,15 @@ public final class SearchPipeline: @unchecked Sendable {
         _ detections: [SeriesCandidate], in block: DedispersedBlock, series: @escaping @Sendable (Int) -> Int, duration: Double
     ) -> [FoldedProfile] {
         let trialSpacing = accelerationPlan(duration: duration, sampleTime: block.sampleTime).step
+        // One pyramid per series: detections in the same series share its summed levels.
+        var pyramids: [Int: SeriesPyramid] = [:]
+        for j in detections.indices where pyramids[series(j)] == nil { pyramids[series(j)] = SeriesPyramid() }
         return parallelMap(count: detections.count, threads: configuration.threads) { j in
             block.withSeries(series(j)) {
                 Folder.optimise(
                     $0, tsamp: block.sampleTime, frequency: detections[j].frequency, acceleration: detections[j].acceleration,
-                    accelerationSpan: Self.foldAccelerationSpan(detections[j].frequency, duration: duration, trialSpacing: trialSpacing))
+                    accelerationSpan: Self.foldAccelerationSpan(detections[j].frequency, duration: duration, trialSpacing: trialSpacing),
+                    pyramid: pyramids[series(j)])
             }
         }
     }
