@@ -7,7 +7,7 @@ public struct Candidate: Sendable, Codable, Equatable {
     public var frequencyHz: Double
     /// Dispersion measure of the best detection, pc cm^-3.
     public var dm: Double
-    /// Uncertainty of `dm` when it was fitted from subband arrival times (nil: `dm` is the best
+    /// Uncertainty of `dm` when it was searched by shifting subband folds (nil: `dm` is the best
     /// DM trial).
     public var dmUncertainty: Double?
     /// Index of the best detection's DM trial in the search's DM plan (nil when not known).

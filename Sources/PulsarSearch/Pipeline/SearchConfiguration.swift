@@ -18,8 +18,8 @@ public struct SearchConfiguration: Sendable, Equatable {
     public var threads: Int = 1
     /// Candidates folded (strongest first) after sifting.
     public var foldCount: Int = 20
-    /// Strongest folded candidates (folded S/N at least 5) whose DM is measured from subband
-    /// arrival times.
+    /// Strongest folded candidates (folded S/N at least 5) whose DM is searched by shifting and
+    /// adding their subband folds (``DMFoldSearch``).
     public var dmRefinementCount: Int = 5
     /// Candidates reported at most.
     public var maxCandidates: Int = 50

@@ -210,7 +210,7 @@ public final class SearchPipeline: @unchecked Sendable {
             byDownsample[plan.trials[s.best.dmIndex].downsample, default: []].append(i)
         }
         var folded = 0
-        var refined = [Int: DMRefinement.Result?]()
+        var refined = [Int: DMFoldSearch.Result?]()
         var spectra = [Int: SpectrumExcerpt?]()
         for (downsample, indices) in byDownsample.sorted(by: { $0.key < $1.key }) {
             let block = try dedisperser.dedisperse(dms: indices.map { toFold[$0].best.dm }, downsample: downsample)
@@ -229,8 +229,12 @@ public final class SearchPipeline: @unchecked Sendable {
                     var folded = best
                     folded.frequency = profile.frequency
                     folded.acceleration = profile.acceleration
+                    // The DMs the signal was detected at, and out to the next trial on each side.
+                    let lowest = dms.min() ?? best.dm, highest = dms.max() ?? best.dm
+                    let below = plan.trials.last { $0.dm < lowest }?.dm ?? lowest
+                    let above = plan.trials.first { $0.dm > highest }?.dm ?? highest
                     refined[i] = try refineDM(
-                        folded, hits: (dms.min() ?? best.dm)...(dms.max() ?? best.dm), frequency: profile.frequency,
+                        folded, span: max(0, below)...above, frequency: profile.frequency,
                         downsample: downsample, dedisperser: dedisperser)
                 }
                 folded += 1
@@ -245,21 +249,21 @@ public final class SearchPipeline: @unchecked Sendable {
         }
     }
 
-    /// The DM fitted from subband arrival times, when it is well measured and near the detection.
+    /// The DM found by shifting and adding the candidate's subband folds over `span` (the DM
+    /// trials it was detected at and their neighbours), when it is measured (finite uncertainty).
     private func refineDM(
-        _ best: SeriesCandidate, hits: ClosedRange<Double>, frequency: Double, downsample: Int,
+        _ best: SeriesCandidate, span: ClosedRange<Double>, frequency: Double, downsample: Int,
         dedisperser: SubbandDedisperser
-    ) throws -> DMRefinement.Result? {
+    ) throws -> DMFoldSearch.Result? {
         let subbands = SubbandDedisperser(
             source: dedisperser.source, weights: dedisperser.weights,
             subbands: min(8, dedisperser.source.channelCount))
         let (block, delayPerDM) = try subbands.dedisperseSubbands(dm: best.dm, downsample: downsample)
-        guard let fit = DMRefinement.fit(
-            subbands: block, delayPerDM: delayPerDM, dm: best.dm, frequency: frequency, acceleration: best.acceleration)
+        guard let found = DMFoldSearch.search(
+            subbands: block, delayPerDM: delayPerDM, dm: best.dm, frequency: frequency, acceleration: best.acceleration,
+            span: span)
         else { return nil }
-        // The fit is trusted only inside the span of DM trials the signal was detected at.
-        guard fit.uncertainty.isFinite, hits.contains(fit.dm) else { return nil }
-        return fit
+        return found.uncertainty.isFinite ? found : nil
     }
 
     static func candidate(_ s: SiftedCandidate, profile: FoldedProfile?) -> Candidate {
