@@ -22,7 +22,8 @@ struct SearchCommand: ParsableCommand {
 
             sigma is the Gaussian-equivalent significance after accounting for the trials in one \
             series; a signal must pass --sigma at its best DM and appear at two neighbouring DM \
-            trials. snr_folded is the S/N of the folded profile.
+            trials (--min-dm-hits), and signals peaking below DM 2 are taken for interference \
+            (--low-dm-cutoff 0 keeps them). snr_folded is the S/N of the folded profile.
 
             FFT plans: --fft-rigor measure finds faster plans but takes seconds to minutes per \
             new size the first time; plans are kept as FFTW wisdom in --wisdom.
@@ -48,6 +49,14 @@ struct SearchCommand: ParsableCommand {
 
     @Option(help: "Report candidates at or above this sigma.")
     var sigma: Double = 5
+
+    @Option(help: ArgumentHelp(
+        "Drop signals whose best DM is below this (pc cm^-3) when more than one DM was searched.",
+        discussion: "Terrestrial interference is undispersed and peaks at DM 0; 0 keeps everything (for a pulsar at very low DM)."))
+    var lowDmCutoff: Double = 2
+
+    @Option(help: "DM trials, two of them neighbours, that a signal must be detected at when more than one DM was searched (1: any).")
+    var minDmHits: Int = 2
 
     @Option(help: "Threads to search with (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -88,6 +97,8 @@ struct SearchCommand: ParsableCommand {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard accelMax >= 0 else { throw ValidationError("--accel-max is a magnitude and must not be negative") }
         guard accelDrift > 0, accelDrift.isFinite else { throw ValidationError("--accel-drift must be a positive number of Fourier bins, not \(accelDrift)") }
+        guard lowDmCutoff >= 0, lowDmCutoff.isFinite else { throw ValidationError("--low-dm-cutoff must be 0 or more, not \(lowDmCutoff)") }
+        guard minDmHits >= 1 else { throw ValidationError("--min-dm-hits must be at least 1, not \(minDmHits)") }
         for b in birdies where Birdie(argument: b) == nil {
             throw ValidationError("--zap '\(b)' is not FREQ:WIDTH[:HARMONICS] (for example 50:0.1:20)")
         }
@@ -101,6 +112,8 @@ struct SearchCommand: ParsableCommand {
         config.accelerationDrift = accelDrift
         config.harmonics = harmonics
         config.sigmaThreshold = sigma
+        config.sift.minDM = lowDmCutoff
+        config.sift.minDMHits = minDmHits
         config.threads = threads
         config.spectral.minFrequency = minFrequency
         config.spectral.maxFrequency = maxFrequency

@@ -45,6 +45,22 @@ struct CommandLineTests {
         #expect(sigmas == sigmas.sorted(by: >))
     }
 
+    @Test("--low-dm-cutoff 0 keeps the 50 Hz mains of parkes_8bit_1.fil that the default drops; a negative cutoff is refused")
+    func lowDMCutoff() throws {
+        let file = FormatsFixtures.dataPath("parkes_8bit_1.fil")
+        func frequencies(_ extra: [String]) throws -> [(Double, Double)] {
+            let search = try CommandLine.run(["search", file, "--format", "json", "--quiet"] + extra)
+            #expect(search.status == 0, "\(search.stderr)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [[String: Any]])
+            return json.compactMap { c in (c["frequency_hz"] as? Double).flatMap { f in (c["dm"] as? Double).map { (f, $0) } } }
+        }
+        #expect(try !frequencies([]).contains { abs($0.0 - 50) < 0.5 })
+        let kept = try frequencies(["--low-dm-cutoff", "0"])
+        #expect(kept.contains { abs($0.0 - 50) < 0.5 && $0.1 < 5 }, "\(kept)")
+        let bad = try CommandLine.run(["search", file, "--low-dm-cutoff", "-1"])
+        #expect(bad.status != 0 && bad.stderr.contains("--low-dm-cutoff"), "\(bad.stderr)")
+    }
+
     @Test("a PRESTO time series is searched at the DM its .inf records")
     func prestoSeries() throws {
         let dir = try FormatsFixtures.temporaryDirectory()

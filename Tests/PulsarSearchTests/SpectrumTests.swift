@@ -87,7 +87,12 @@ struct SpectrumTests {
         for trial in 0..<400 {
             let n = trial < 10 ? trial + 1 : 1 + Int(rng.next() % 4000)
             // Every fourth trial draws from a few values only, so ties are common.
-            let values = (0..<n).map { _ in trial % 4 == 0 ? Float(rng.next() % 5) : Float(-log(rng.uniform())) }
+            // Every 7th is sorted and every 11th reversed, so that a sample of the block misjudges
+            // where its middle lies (a median found only by sampling would be wrong there).
+            var values = (0..<n).map { _ in trial % 4 == 0 ? Float(rng.next() % 5) : Float(-log(rng.uniform())) }
+            if trial % 7 == 3 { values.sort() }
+            if trial % 11 == 5 { values.sort(by: >) }
+            if trial % 13 == 6 { values = values.enumerated().map { $0.offset < n / 3 ? $0.element + 100 : $0.element } }
             let sorted = values.sorted()
             let expected = n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
             let before = values
