@@ -1,3 +1,4 @@
+import CoordinatorStore
 import Foundation
 import Hummingbird
 import XunxingProtocol
@@ -73,5 +74,19 @@ enum JSONBody {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
+    }
+}
+
+/// Answers a request whose transaction the store refused for a full queue (``StorageOverloaded``)
+/// with 503 and Retry-After, so clients back off instead of piling on.
+struct StorageOverloadMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let overloaded as StorageOverloaded {
+            var error = APIError(.serviceUnavailable, "overloaded", overloaded.description)
+            error.retryAfter = overloaded.retryAfter
+            throw error
+        }
     }
 }

@@ -28,7 +28,7 @@ extension Coordinator {
         if let cached = credentialCache[hash] {
             principal = cached
         } else {
-            guard let credential = try await store.transaction({ try await $0.credential(hash: hash) }),
+            guard let credential = try await store.read({ try await $0.credential(hash: hash) }),
                 let role = Principal.Role(rawValue: credential.kind)
             else { throw APIError.unauthorized() }
             principal = Principal(role: role, accountID: credential.accountId, hostID: credential.hostId)

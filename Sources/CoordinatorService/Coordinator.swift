@@ -43,7 +43,9 @@ public final class Coordinator: Sendable {
         if let url = configuration.databaseURL {
             store = try await PostgresStorage.connect(url: url, logger: logger)
         } else {
-            store = try await SQLiteStorage.open(path: configuration.databasePath, logger: logger)
+            store = try await SQLiteStorage.open(
+                path: configuration.databasePath, readConnections: configuration.readConnections,
+                writeQueueLimit: configuration.writeQueueLimit, logger: logger)
         }
         return Coordinator(configuration: configuration, store: store, presets: presets, logger: logger)
     }
@@ -61,6 +63,7 @@ public final class Coordinator: Sendable {
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router()
         router.middlewares.add(LogRequestsMiddleware(.debug))
+        router.middlewares.add(StorageOverloadMiddleware())
         addRoutes(to: router)
         return Application(
             router: router,

@@ -50,6 +50,11 @@ public struct CoordinatorConfiguration: Sendable {
     public var rateBurst: Double = 200
     /// Entries per sync batch.
     public var syncBatchSize: Int = 100
+    /// Transactions that may wait for the SQLite writer; past it a request that changes state is
+    /// answered 503 with Retry-After instead of queueing without bound.
+    public var writeQueueLimit: Int = 4096
+    /// SQLite connections for reads (pages, exports, credential lookups), beside the writer's.
+    public var readConnections: Int = 2
 
     public init(dataDirectory: String, presetsDirectory: String) {
         self.dataDirectory = dataDirectory

@@ -16,7 +16,7 @@ extension Coordinator {
         api.get("datasets") { request, _ -> Response in
             let principal = try await self.authenticate(request, [.astronomer])
             let owner = principal.role == .admin ? nil : principal.accountID
-            let records = try await self.store.transaction { try await $0.datasets(owner: owner) }
+            let records = try await self.store.read { try await $0.datasets(owner: owner) }
             var statuses: [DatasetStatus] = []
             for record in records { statuses.append(try await self.status(of: record)) }
             return try JSONBody.response(statuses)
@@ -29,7 +29,7 @@ extension Coordinator {
 
         api.get("datasets/:id/candidates") { request, context -> Response in
             let record = try await self.ownedDataset(request, context)
-            let bodies = try await self.store.transaction { try await $0.candidateBodies(dataset: record.id) }
+            let bodies = try await self.store.read { try await $0.candidateBodies(dataset: record.id) }
             var headers = HTTPFields()
             headers[.contentType] = "application/json"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "[" + bodies.joined(separator: ",") + "]")))
@@ -40,7 +40,7 @@ extension Coordinator {
     func ownedDataset(_ request: Request, _ context: BasicRequestContext) async throws -> DatasetRecord {
         let principal = try await authenticate(request, [.astronomer])
         let id = try context.parameters.require("id")
-        guard let record = try await store.transaction({ try await $0.dataset(id: id) }) else { throw APIError.notFound("dataset \(id)") }
+        guard let record = try await store.read({ try await $0.dataset(id: id) }) else { throw APIError.notFound("dataset \(id)") }
         guard principal.role == .admin || record.ownerId == principal.accountID else {
             // Not revealing other astronomers' datasets: same answer as a missing one.
             throw APIError.notFound("dataset \(id)")
@@ -49,7 +49,7 @@ extension Coordinator {
     }
 
     func status(of record: DatasetRecord) async throws -> DatasetStatus {
-        let counts = try await store.transaction { try await $0.unitCounts(dataset: record.id) }
+        let counts = try await store.read { try await $0.unitCounts(dataset: record.id) }
         return DatasetStatus(
             state: record.state, id: record.id, name: record.name, preset: record.preset, sizeBytes: record.sizeBytes,
             sha256: record.sha256, dmTrials: record.dmTrials,

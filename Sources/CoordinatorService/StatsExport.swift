@@ -32,7 +32,7 @@ extension Coordinator {
             return Date().timeIntervalSince(modified) < configuration.statsExportInterval
         }
         if fresh { return paths }
-        let (volunteers, hosts) = try await store.transaction { tx in
+        let (volunteers, hosts) = try await store.read { tx in
             (try await tx.leaderboard(limit: 1_000_000), try await tx.hostTotals(account: nil))
         }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -49,7 +49,7 @@ extension Coordinator {
         }
 
         api.get("leaderboard") { _, _ -> Response in
-            let rows = try await self.store.transaction { try await $0.leaderboard(limit: 100) }
+            let rows = try await self.store.read { try await $0.leaderboard(limit: 100) }
             return try JSONBody.response(rows.map { LeaderboardRow(id: $0.accountId, name: $0.name, hoursTotal: $0.hoursTotal, workUnits: $0.workUnits) })
         }
 
@@ -61,7 +61,7 @@ extension Coordinator {
     }
 
     func profile(of id: String) async throws -> VolunteerProfile {
-        try await store.transaction { tx in
+        try await store.read { tx in
             guard let account = try await tx.account(id: id), account.role == "volunteer",
                 let totals = try await tx.volunteerTotals(account: id)
             else { throw APIError.notFound("volunteer \(id)") }
@@ -86,7 +86,7 @@ extension Coordinator {
     }
 
     func statement(of id: String, year: Int) async throws -> YearlyStatement {
-        try await store.transaction { tx in
+        try await store.read { tx in
             guard let account = try await tx.account(id: id) else { throw APIError.notFound("volunteer \(id)") }
             let months = try await tx.monthlyStatement(account: id, year: year)
             let rows = (1...12).map { m in

@@ -20,6 +20,8 @@ final class GroupCommit: @unchecked Sendable {
 
     private let database: any SQLDatabase
     private let maxBatch: Int
+    /// Transactions that may wait while a batch is being written; more fail with ``StorageOverloaded``.
+    private let maxQueued: Int
     /// The statement that opens each batch's transaction.
     private let begin: SQLQueryString
     /// Where batches run (nil: the global concurrent executor).
@@ -31,9 +33,13 @@ final class GroupCommit: @unchecked Sendable {
     /// `begin` opens each batch: `BEGIN IMMEDIATE` for the writer (it takes the write lock at once,
     /// so a batch never fails halfway on a lock upgrade); a reader uses `BEGIN` with `maxBatch` 1,
     /// which makes this a serial queue of snapshot transactions on its own connection.
-    init(database: any SQLDatabase, maxBatch: Int = 256, begin: SQLQueryString = "BEGIN IMMEDIATE", executor: (any TaskExecutor)? = nil) {
+    init(
+        database: any SQLDatabase, maxBatch: Int = 256, maxQueued: Int = .max, begin: SQLQueryString = "BEGIN IMMEDIATE",
+        executor: (any TaskExecutor)? = nil
+    ) {
         self.database = database
         self.maxBatch = maxBatch
+        self.maxQueued = maxQueued
         self.begin = begin
         self.executor = executor
     }
@@ -53,11 +59,16 @@ final class GroupCommit: @unchecked Sendable {
                     }
                 },
                 finish: { error in continuation.resume(with: error.map { .failure($0) } ?? .success(())) })
-            let start = lock.withLock { () -> Bool in
+            let start = lock.withLock { () -> Bool? in
+                if draining && queue.count >= maxQueued { return nil }
                 queue.append(job)
                 if draining { return false }
                 draining = true
                 return true
+            }
+            guard let start else {
+                continuation.resume(throwing: StorageOverloaded(waiting: maxQueued))
+                return
             }
             if start { Task(executorPreference: executor) { await self.drain() } }
         }
@@ -118,4 +129,15 @@ final class GroupCommit: @unchecked Sendable {
 /// Carries a job's result from the writer back to its caller.
 private final class ResultBox<T: Sendable>: @unchecked Sendable {
     var result: Result<T, any Error>?
+}
+
+/// The store's queue of transactions is full: the caller should try again shortly (the API answers
+/// 503 with Retry-After). Nothing of the refused transaction happened.
+public struct StorageOverloaded: Error, CustomStringConvertible {
+    /// Transactions that were already waiting.
+    public let waiting: Int
+    /// Seconds after which a retry is likely to be accepted.
+    public let retryAfter: Double = 1
+
+    public var description: String { "the database is busy (\(waiting) transactions waiting): try again shortly" }
 }

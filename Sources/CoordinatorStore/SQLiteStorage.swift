@@ -1,45 +1,62 @@
 import Foundation
 import Logging
 import SQLKit
+import Synchronization
 
 /// The embedded default: one SQLite file in WAL mode with full synchronous commits. SQLite has one
 /// writer at a time anyway, so one connection serves every transaction in turn, on a thread of
 /// its own (``WriterThread``) that calls SQLite directly, with group commit (``GroupCommit``):
-/// transactions that queue up share one durable commit. Reads (``read(_:)``) go through a second,
-/// query-only connection on a thread of its own: in WAL mode a reader sees the last commit and
-/// neither waits for the writer nor blocks it.
+/// transactions that queue up share one durable commit. The queue is bounded: past
+/// `writeQueueLimit` waiting transactions a new one fails at once with ``StorageOverloaded``.
+///
+/// Reads (``read(_:)``) go to a pool of query-only connections, each on a thread of its own, taken
+/// in turn: in WAL mode a reader sees the last commit and neither waits for the writer nor blocks
+/// it, and pages or exports that read a lot do not queue behind (or in front of) state changes.
 public final class SQLiteStorage: SQLStorage {
     public let dialect = SQLDialectKind.sqlite
     public let path: String
     private let connection: DirectSQLite
     private let thread: WriterThread
     private let writer: GroupCommit
-    private let readConnection: DirectSQLite
-    private let readThread: WriterThread
-    private let reader: GroupCommit
+    private let readers: [(connection: DirectSQLite, thread: WriterThread, queue: GroupCommit)]
+    private let nextReader = Atomic<Int>(0)
 
-    private init(path: String, connection: DirectSQLite, readConnection: DirectSQLite, logger: Logger) {
+    private init(
+        path: String, connection: DirectSQLite, readConnections: [DirectSQLite], writeQueueLimit: Int, logger: Logger
+    ) {
         self.path = path
         self.connection = connection
         self.thread = WriterThread(name: "xunxing-sqlite")
-        self.writer = GroupCommit(database: DirectSQLDatabase(connection: connection, logger: logger), executor: thread)
-        self.readConnection = readConnection
-        self.readThread = WriterThread(name: "xunxing-sqlite-read")
-        self.reader = GroupCommit(
-            database: DirectSQLDatabase(connection: readConnection, logger: logger), maxBatch: 1, begin: "BEGIN", executor: readThread)
+        self.writer = GroupCommit(
+            database: DirectSQLDatabase(connection: connection, logger: logger), maxQueued: writeQueueLimit, executor: thread)
+        self.readers = readConnections.enumerated().map { i, c in
+            let thread = WriterThread(name: "xunxing-sqlite-read-\(i)")
+            let queue = GroupCommit(
+                database: DirectSQLDatabase(connection: c, logger: logger), maxBatch: 1, begin: "BEGIN", executor: thread)
+            return (c, thread, queue)
+        }
     }
 
-    /// Opens (creating if needed) the database at `path` and applies pending migrations.
-    public static func open(path: String, logger: Logger = Logger(label: "xunxing.store")) async throws -> SQLiteStorage {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations, with
+    /// `readConnections` connections for reads and at most `writeQueueLimit` transactions waiting
+    /// for the writer.
+    public static func open(
+        path: String, readConnections: Int = 2, writeQueueLimit: Int = 4096, logger: Logger = Logger(label: "xunxing.store")
+    ) async throws -> SQLiteStorage {
         let connection = try DirectSQLite(path: path)
         for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"] {
             _ = try connection.query(pragma, [])
         }
-        let readConnection = try DirectSQLite(path: path)
-        for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA query_only=ON"] {
-            _ = try readConnection.query(pragma, [])
+        var readers: [DirectSQLite] = []
+        for _ in 0..<max(1, readConnections) {
+            let reader = try DirectSQLite(path: path)
+            for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA query_only=ON"] {
+                _ = try reader.query(pragma, [])
+            }
+            readers.append(reader)
         }
-        let storage = SQLiteStorage(path: path, connection: connection, readConnection: readConnection, logger: logger)
+        let storage = SQLiteStorage(
+            path: path, connection: connection, readConnections: readers, writeQueueLimit: max(1, writeQueueLimit), logger: logger)
         try await Migrations.apply(to: storage)
         return storage
     }
@@ -49,14 +66,18 @@ public final class SQLiteStorage: SQLStorage {
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) async throws -> T) async throws -> T {
-        try await reader.transaction(body)
+        let i = nextReader.add(1, ordering: .relaxed).oldValue
+        return try await readers[(i % readers.count + readers.count) % readers.count].queue.transaction(body)
     }
 
-    /// Closes the connection (on the writer thread, after the transactions already queued).
+    /// Closes the connections (each on its own thread, after the transactions already queued).
     public func close() async throws {
-        let (connection, readConnection) = (self.connection, self.readConnection)
-        await Task(executorPreference: readThread) { readConnection.close() }.value
-        readThread.stop()
+        for reader in readers {
+            let c = reader.connection
+            await Task(executorPreference: reader.thread) { c.close() }.value
+            reader.thread.stop()
+        }
+        let connection = self.connection
         await Task(executorPreference: thread) { connection.close() }.value
         thread.stop()
     }

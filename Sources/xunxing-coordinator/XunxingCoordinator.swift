@@ -84,6 +84,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Project name in sync batches.") var projectName: String = "xunxing"
     @Option(help: "Requests per second each key may make on average (0: no limit); over it the answer is 429 with Retry-After.") var rateLimit: Double = 50
     @Option(help: "Requests a key may make in a burst above the average.") var rateBurst: Double = 200
+    @Option(help: "Transactions that may wait for the SQLite writer; past it, requests that change state get 503 with Retry-After.")
+    var writeQueueLimit: Int = 4096
+    @Option(help: "SQLite connections for reads (pages, exports, credential lookups), beside the writer's.") var readConnections: Int = 2
 
     func run() async throws {
         var configuration = try data.configuration()
@@ -98,6 +101,10 @@ struct Serve: AsyncParsableCommand {
         configuration.projectName = projectName
         configuration.rateLimit = rateLimit
         configuration.rateBurst = rateBurst
+        guard writeQueueLimit >= 1 else { throw ValidationError("--write-queue-limit must be at least 1, not \(writeQueueLimit)") }
+        guard (1...64).contains(readConnections) else { throw ValidationError("--read-connections must be 1 to 64, not \(readConnections)") }
+        configuration.writeQueueLimit = writeQueueLimit
+        configuration.readConnections = readConnections
         if syncURL != nil && configuration.syncSecret.isEmpty {
             throw ValidationError("--sync-url needs a secret: --sync-secret or XUNXING_SYNC_SECRET")
         }

@@ -3,10 +3,11 @@ import CoordinatorTestSupport
 import Foundation
 import Synchronization
 import Testing
+import XunxingHTTPClient
 
 /// The store's read path: a snapshot that neither waits for the writer nor holds it up, and that
 /// refuses to write.
-@Suite("Store reads beside the writer")
+@Suite("Store reads beside the writer, and a bounded writer queue")
 struct StoreReadTests {
     func open(_ backend: Backend) async throws -> (any SQLStorage, () -> Void) {
         switch backend {
@@ -52,5 +53,110 @@ struct StoreReadTests {
         }
         #expect(try await store.transaction { try await $0.count("SELECT COUNT(*) AS n FROM read_probe") } == 2)
         try await store.close()
+    }
+
+    @Test("reads run side by side on the SQLite read pool: two reads that each wait for the other both finish")
+    func readPool() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("store-pool-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try await SQLiteStorage.open(path: directory + "/coordinator.sqlite", readConnections: 2)
+        final class Counter: Sendable { let value = Atomic<Int>(0) }
+        let counter = Counter()
+        // Each read holds its transaction until both have started (or 20 s pass): on one
+        // connection the second could not start while the first waits.
+        let together = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<2 {
+                group.addTask {
+                    try await store.read { _ in
+                        counter.value.add(1, ordering: .acquiringAndReleasing)
+                        let end = Date().addingTimeInterval(20)
+                        while counter.value.load(ordering: .acquiring) < 2 && Date() < end { try await Task.sleep(for: .milliseconds(5)) }
+                        return counter.value.load(ordering: .acquiring) == 2
+                    }
+                }
+            }
+            return try await group.reduce(true) { $0 && $1 }
+        }
+        #expect(together, "the two reads ran one after the other")
+        try await store.close()
+    }
+
+    @Test("past the writer queue's limit a transaction fails at once with StorageOverloaded, and only those: counted")
+    func boundedWriterQueue() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("store-queue-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try await SQLiteStorage.open(path: directory + "/coordinator.sqlite", writeQueueLimit: 4)
+        try await store.transaction { try await $0.run("CREATE TABLE queue_probe (x INTEGER NOT NULL)") }
+        let release = Atomic<Bool>(false)
+        let holder = Task {
+            try await store.transaction { tx in
+                try await tx.run("INSERT INTO queue_probe (x) VALUES (0)")
+                while !release.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(5)) }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        // Ten more, one at a time so that the order is known: the first 4 wait, the other 6 are refused.
+        var waiting: [Task<Void, Error>] = []
+        var refused = 0
+        for i in 1...10 {
+            let task = Task { try await store.transaction { try await $0.run("INSERT INTO queue_probe (x) VALUES (\(bind: i))") } }
+            try await Task.sleep(for: .milliseconds(30))
+            waiting.append(task)
+        }
+        release.store(true, ordering: .releasing)
+        try await holder.value
+        var accepted = 0
+        for task in waiting {
+            do {
+                try await task.value
+                accepted += 1
+            } catch is StorageOverloaded {
+                refused += 1
+            }
+        }
+        #expect(accepted == 4 && refused == 6, "accepted \(accepted), refused \(refused)")
+        #expect(try await store.read { try await $0.count("SELECT COUNT(*) AS n FROM queue_probe") } == 5)
+        try await store.close()
+    }
+
+    @Test("a coordinator whose writer queue is full answers a state change 503 with Retry-After, and still serves pages")
+    func overloadedCoordinator() async throws {
+        try await CoordinatorFixture.with(backend: .sqlite, { $0.writeQueueLimit = 1 }) { f in
+            let store = f.coordinator.store
+            let release = Atomic<Bool>(false)
+            let holder = Task {
+                try await store.transaction { _ in
+                    while !release.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(5)) }
+                }
+            }
+            defer { release.store(true, ordering: .releasing) }
+            try await Task.sleep(for: .milliseconds(200))
+            // Fill the queue of 1 (one of these, or a background job's transaction, takes the place).
+            let queued = (0..<3).map { _ in Task { try? await store.transaction { _ in } } }
+            try await Task.sleep(for: .milliseconds(100))
+            let body = Data(#"{"name": "busy", "email": "busy@example.org"}"#.utf8)
+            let answer = try await HTTPClient().send(
+                "POST", url: f.baseURL + "/api/v1/volunteers", headers: ["Content-Type": "application/json"], body: body)
+            #expect(answer.status == 503 && answer.header("Retry-After") == "1", "\(answer.status) \(String(decoding: answer.body, as: UTF8.self))")
+            // Reads do not wait for the writer.
+            let page = try await HTTPClient().send("GET", url: f.baseURL + "/datasets")
+            #expect(page.status == 200)
+            let leaderboard = try await HTTPClient().send("GET", url: f.baseURL + "/api/v1/leaderboard")
+            #expect(leaderboard.status == 200)
+            release.store(true, ordering: .releasing)
+            try await holder.value
+            for task in queued { await task.value }
+            // Retried, as a client told to back off does: accepted once the queue has room (with a
+            // queue of 1, a background job's transaction can still fill it for a moment).
+            var retried = 0
+            for _ in 0..<50 where retried != 201 {
+                retried = try await HTTPClient().send(
+                    "POST", url: f.baseURL + "/api/v1/volunteers", headers: ["Content-Type": "application/json"], body: body).status
+                if retried == 503 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(retried == 201)
+        }
     }
 }

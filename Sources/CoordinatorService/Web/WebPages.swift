@@ -8,8 +8,8 @@ extension Coordinator {
     /// The public web pages: home, datasets, candidates with plots, volunteer profiles, leaderboard.
     func addWebPages(to router: Router<BasicRequestContext>) {
         router.get("/") { _, _ -> Response in
-            let s = try await self.store.transaction { try await $0.projectStats(now: Date().timeIntervalSince1970) }
-            let recent = try await self.store.transaction { try await $0.datasets(owner: nil) }.suffix(5).reversed()
+            let s = try await self.store.read { try await $0.projectStats(now: Date().timeIntervalSince1970) }
+            let recent = try await self.store.read { try await $0.datasets(owner: nil) }.suffix(5).reversed()
             var body = "<h1>Searching the sky for pulsars, together</h1><div class=\"cards\">"
             for (label, value) in [
                 ("volunteers", "\(s.volunteers)"), ("hosts", "\(s.hosts)"), ("active hosts (24 h)", "\(s.activeHosts)"),
@@ -28,7 +28,7 @@ extension Coordinator {
 
         router.get("datasets") { _, _ -> Response in
             var rows: [[String]] = []
-            for d in try await self.store.transaction({ try await $0.datasets(owner: nil) }).reversed() {
+            for d in try await self.store.read({ try await $0.datasets(owner: nil) }).reversed() {
                 rows.append(try await self.datasetRow(d))
             }
             return HTML.page(title: "Datasets", "<h1>Datasets</h1>" + HTML.table(["dataset", "state", "progress", "units"], rows))
@@ -36,8 +36,8 @@ extension Coordinator {
 
         router.get("datasets/:id") { _, context -> Response in
             let id = try context.parameters.require("id")
-            guard let d = try await self.store.transaction({ try await $0.dataset(id: id) }) else { throw APIError.notFound("dataset \(id)") }
-            let counts = try await self.store.transaction { try await $0.unitCounts(dataset: id) }
+            guard let d = try await self.store.read({ try await $0.dataset(id: id) }) else { throw APIError.notFound("dataset \(id)") }
+            let counts = try await self.store.read { try await $0.unitCounts(dataset: id) }
             let candidates = try await self.candidates(of: id)
             var body = "<h1>\(HTML.escape(d.name))</h1><p>State <b>\(HTML.escape(d.state))</b> · preset \(HTML.escape(d.preset)) · \(d.dmTrials) DM trials · \(HTML.number(d.duration, 1)) s of data</p>"
             body += HTML.progress(counts.validated, of: counts.total)
@@ -55,8 +55,8 @@ extension Coordinator {
         router.get("datasets/:id/candidates/:rank") { _, context -> Response in
             let id = try context.parameters.require("id")
             let rank = try context.parameters.require("rank", as: Int.self)
-            guard let d = try await self.store.transaction({ try await $0.dataset(id: id) }),
-                let json = try await self.store.transaction({ try await $0.candidateBody(dataset: id, rank: rank) })
+            guard let d = try await self.store.read({ try await $0.dataset(id: id) }),
+                let json = try await self.store.read({ try await $0.candidateBody(dataset: id, rank: rank) })
             else { throw APIError.notFound("candidate \(rank) of dataset \(id)") }
             let c = try WireCoding.decoder().decode(Candidate.self, from: Data(json.utf8))
             return HTML.page(title: "Candidate \(rank + 1)", Self.candidatePage(c, rank: rank, dataset: d))
@@ -82,7 +82,7 @@ extension Coordinator {
         }
 
         router.get("leaderboard") { _, _ -> Response in
-            let rows = try await self.store.transaction { try await $0.leaderboard(limit: 100) }
+            let rows = try await self.store.read { try await $0.leaderboard(limit: 100) }
             let table = HTML.table(["#", "volunteer", "charity hours", "work units"], rows.enumerated().map { i, v in
                 ["\(i + 1)", HTML.link("/volunteers/\(v.accountId)", v.name), HTML.number(v.hoursTotal, 3), "\(v.workUnits)"]
             }, numeric: [0, 2, 3])
@@ -91,14 +91,14 @@ extension Coordinator {
     }
 
     private func datasetRow(_ d: DatasetRecord) async throws -> [String] {
-        let counts = try await store.transaction { try await $0.unitCounts(dataset: d.id) }
+        let counts = try await store.read { try await $0.unitCounts(dataset: d.id) }
         return [HTML.link("/datasets/\(d.id)", d.name), HTML.escape(d.state), HTML.progress(counts.validated, of: counts.total),
                 "\(counts.validated)/\(counts.total)"]
     }
 
     private func candidates(of dataset: String) async throws -> [Candidate] {
         let decoder = WireCoding.decoder()
-        return try await store.transaction { try await $0.candidateBodies(dataset: dataset) }.map {
+        return try await store.read { try await $0.candidateBodies(dataset: dataset) }.map {
             try decoder.decode(Candidate.self, from: Data($0.utf8))
         }
     }
