@@ -47,7 +47,10 @@ public final class Coordinator: Sendable {
                 path: configuration.databasePath, readConnections: configuration.readConnections,
                 writeQueueLimit: configuration.writeQueueLimit, logger: logger)
         }
-        return Coordinator(configuration: configuration, store: store, presets: presets, logger: logger)
+        let coordinator = Coordinator(configuration: configuration, store: store, presets: presets, logger: logger)
+        let reconciled = try await coordinator.reconcileFiles()
+        if reconciled != FileReconciliation() { logger.notice("start-up file check: \(reconciled)") }
+        return coordinator
     }
 
     public init(configuration: CoordinatorConfiguration, store: any SQLStorage, presets: [String: WorkUnitPreset], logger: Logger) {

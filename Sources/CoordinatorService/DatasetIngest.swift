@@ -64,7 +64,8 @@ extension Coordinator {
         }
 
         let path = (configuration.datasetsDirectory as NSString).appendingPathComponent("\(id).fil")
-        try FileManager.default.moveItem(atPath: temporary, toPath: path)
+        // Durable under its final name before the row that names it is committed.
+        try DurableFiles.publish(temporary, as: path)
         keep = true
         let record = DatasetRecord(
             id: id, ownerId: owner, name: name, preset: presetName, state: DatasetState.splitting, filePath: path,

@@ -75,6 +75,10 @@ extension Coordinator {
                     createdAt: Date().timeIntervalSince1970, validatedAt: nil, dmFirst: unit.dmTrials.lowerBound,
                     dmCount: unit.dmTrials.count)
             }
+            // Every payload was fsynced before its rename; the directory (and its entry in the
+            // payloads directory) now, once, before the rows that name them are committed.
+            try DurableFiles.syncDirectory(directory)
+            try DurableFiles.syncDirectory(DurableFiles.directory(of: directory))
             return (records, derived.plan.trials.count, timings)
         }
 

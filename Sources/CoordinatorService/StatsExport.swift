@@ -1,5 +1,6 @@
 import CoordinatorStore
 import Foundation
+import XunxingProtocol
 import Hummingbird
 
 extension Coordinator {
@@ -43,9 +44,7 @@ extension Coordinator {
             // Written aside and renamed into place: readers never see half a file.
             let temporary = paths[name]! + ".\(UUID().uuidString).tmp"
             try data.write(to: URL(fileURLWithPath: temporary))
-            guard rename(temporary, paths[name]!) == 0 else {
-                throw CoordinatorError.configuration("cannot rename \(temporary) to \(paths[name]!): errno \(errno)")
-            }
+            try DurableFiles.publish(temporary, as: paths[name]!)
         }
         try write(try encoder.encode(volunteers), "volunteers.json")
         try write(try encoder.encode(hosts), "hosts.json")

@@ -72,6 +72,11 @@ final class PayloadFile {
         try bytes.withUnsafeBytes { try write($0.baseAddress!, count: $0.count) }
     }
 
+    /// Flushes the file's data to stable storage.
+    func sync() throws {
+        if fsync(descriptor) != 0 { throw PayloadError.io(file: name, reason: Self.errorMessage()) }
+    }
+
     func close() throws {
         guard !closed else { return }
         closed = true

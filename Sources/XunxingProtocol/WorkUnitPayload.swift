@@ -25,7 +25,9 @@ public enum WorkUnitPayload {
     /// every other field is written as given and must describe the data (`header.dms.count ==
     /// seriesCount`, every series `header.samplesPerSeries` long). `series(i)` is called twice per
     /// series, once to choose the scale and once to write, and the buffer need only live until the
-    /// next call. The file appears at `path` only when complete (it is written beside it first).
+    /// next call. The file appears at `path` only when complete (it is written beside it first and
+    /// fsynced before the rename); fsync the directory (``DurableFiles/syncDirectory(_:)``) before
+    /// recording it anywhere, once for all the payloads written there.
     public static func write(
         header: WorkUnitHeader, bits: Int, seriesCount: Int, series: (Int) -> UnsafeBufferPointer<Float>,
         to path: String
@@ -129,6 +131,7 @@ public enum WorkUnitPayload {
                     expected: "samplesPerSeries = \(samplesPerSeries)")
             }
         }
+        try file.sync()
         try file.close()
         try PayloadFile.rename(partial, to: path, name: path)
         finished = true

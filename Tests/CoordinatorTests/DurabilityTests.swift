@@ -1,0 +1,80 @@
+import CoordinatorService
+import CoordinatorStore
+import CoordinatorTestSupport
+import Foundation
+import Testing
+import XunxingProtocol
+
+/// Files and rows after a crash: durable publishing, and the start-up check that removes files no
+/// row names and fails datasets whose files are gone.
+@Suite("Durable files and the start-up file check")
+struct DurabilityTests {
+    func write(_ path: String, _ text: String = "x") throws {
+        try FileManager.default.createDirectory(atPath: DurableFiles.directory(of: path), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    }
+
+    @Test("publish renames a fsynced file into place; a missing file fails naming its path and changes nothing")
+    func publish() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("durable-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try write(directory + "/a.tmp", "payload")
+        try DurableFiles.publish(directory + "/a.tmp", as: directory + "/a")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/a.tmp"))
+        #expect(try String(contentsOfFile: directory + "/a", encoding: .utf8) == "payload")
+        #expect(throws: DurableFiles.Failure.self) { try DurableFiles.publish(directory + "/missing.tmp", as: directory + "/b") }
+        do {
+            try DurableFiles.publish(directory + "/missing.tmp", as: directory + "/b")
+        } catch {
+            #expect("\(error)".contains("missing.tmp"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory + "/b"))
+    }
+
+    @Test("a restart removes files no row names and fails a searching dataset whose filterbank is gone; the rest is untouched")
+    func startUpCheck() async throws {
+        try await CoordinatorFixture.with(backend: .sqlite, { $0.orphanGraceSeconds = 0 }) { f in
+            let c = f.coordinator
+            let data = f.directory.path
+            let (owner, _) = try await c.createAccount(role: .astronomer, name: "owner")
+            func record(_ id: String, state: String, file: String) -> DatasetRecord {
+                DatasetRecord(
+                    id: id, ownerId: owner, name: id, preset: "tiny", state: state, filePath: file, sha256: "", sizeBytes: 1,
+                    dmMax: nil, accelMax: nil, dmTrials: 0, duration: 1, error: nil, createdAt: 0, completedAt: 0)
+            }
+            let kept = data + "/datasets/kept.fil", lost = data + "/datasets/lost.fil"
+            try write(kept)
+            let records = [record("kept", state: DatasetState.complete, file: kept), record("lost", state: DatasetState.searching, file: lost)]
+            try await c.store.transaction { tx in
+                for r in records { try await tx.insertDataset(r) }
+            }
+            let orphans = [
+                data + "/datasets/orphan.fil", data + "/uploads/cut.part", data + "/payloads/nobody/unit.bin",
+                data + "/payloads/kept/stray.partial", data + "/exports/volunteers.json.1.tmp",
+            ]
+            for path in orphans { try write(path) }
+            await f.stopServer()
+            try await f.restartServer()
+            for path in orphans { #expect(!FileManager.default.fileExists(atPath: path), "\(path) is still there") }
+            #expect(!FileManager.default.fileExists(atPath: data + "/payloads/nobody"))
+            #expect(FileManager.default.fileExists(atPath: kept))
+            let states = try await f.coordinator.store.read { tx in
+                (try await tx.dataset(id: "kept"), try await tx.dataset(id: "lost"))
+            }
+            #expect(states.0?.state == DatasetState.complete)
+            #expect(states.1?.state == DatasetState.failed && states.1?.error?.contains(lost) == true, "\(String(describing: states.1))")
+            // Nothing more to do the second time.
+            #expect(try await f.coordinator.reconcileFiles() == FileReconciliation())
+        }
+    }
+
+    @Test("within the grace period an orphan is kept (it may be another coordinator's work in progress)")
+    func grace() async throws {
+        try await CoordinatorFixture.with(backend: .sqlite) { f in
+            let orphan = f.directory.path + "/datasets/fresh.fil"
+            try write(orphan)
+            let report = try await f.coordinator.reconcileFiles()
+            #expect(report.removedOrphans.isEmpty && FileManager.default.fileExists(atPath: orphan))
+        }
+    }
+}
