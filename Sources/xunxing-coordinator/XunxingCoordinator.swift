@@ -87,6 +87,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Transactions that may wait for the SQLite writer; past it, requests that change state get 503 with Retry-After.")
     var writeQueueLimit: Int = 4096
     @Option(help: "SQLite connections for reads (pages, exports, credential lookups), beside the writer's.") var readConnections: Int = 2
+    @Option(help: "Seconds a file no database row names must be old before the start-up check removes it.") var orphanGrace: Double = 600
 
     func run() async throws {
         var configuration = try data.configuration()
@@ -105,6 +106,8 @@ struct Serve: AsyncParsableCommand {
         guard (1...64).contains(readConnections) else { throw ValidationError("--read-connections must be 1 to 64, not \(readConnections)") }
         configuration.writeQueueLimit = writeQueueLimit
         configuration.readConnections = readConnections
+        guard orphanGrace >= 0, orphanGrace.isFinite else { throw ValidationError("--orphan-grace must be 0 or more seconds, not \(orphanGrace)") }
+        configuration.orphanGraceSeconds = orphanGrace
         if syncURL != nil && configuration.syncSecret.isEmpty {
             throw ValidationError("--sync-url needs a secret: --sync-secret or XUNXING_SYNC_SECRET")
         }
