@@ -34,6 +34,9 @@ extension Coordinator {
         try await store.transaction { tx in
             guard let entry = try await tx.ledgerEntry(id: id) else { throw APIError.notFound("ledger entry \(id)") }
             guard entry.kind == "credit" else { throw APIError.badRequest("entry \(id) is a \(entry.kind), not a credit") }
+            if let earlier = try await tx.reversal(of: id) {
+                throw APIError.conflict("entry \(id) was already reversed by entry \(earlier.id)")
+            }
             try await tx.lockRow(table: .accounts, id: entry.accountId)
             let now = Date().timeIntervalSince1970
             try await tx.appendLedgerEntry(LedgerEntryRecord(

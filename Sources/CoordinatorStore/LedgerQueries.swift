@@ -41,6 +41,11 @@ extension SQLTransaction {
         try await record(LedgerEntryRecord.self, "SELECT * FROM hours_ledger WHERE id = \(bind: id)")
     }
 
+    /// The reversal entry of entry `id`, if it has been reversed.
+    public func reversal(of id: String) async throws -> LedgerEntryRecord? {
+        try await record(LedgerEntryRecord.self, "SELECT * FROM hours_ledger WHERE reverses = \(bind: id)")
+    }
+
     /// Appends an entry. Never updates or deletes (the table refuses both).
     public func appendLedgerEntry(_ e: LedgerEntryRecord) async throws {
         try await run("""

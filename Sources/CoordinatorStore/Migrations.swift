@@ -194,7 +194,7 @@ public enum Migrations {
         let applied = try? await storage.read { tx in
             try await tx.count("SELECT COUNT(*) AS n FROM schema_migrations WHERE version IN \(SQLBind.group(versions))")
         }
-        if applied == versions.count { return }
+        if applied == versions.count { try await refuseNewerSchema(storage); return }
         try await storage.transaction { tx in
             if tx.dialect == .postgres { try await tx.run("SELECT pg_advisory_xact_lock(48151623)") }
             try await tx.run("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)")
@@ -210,6 +210,16 @@ public enum Migrations {
                 try await tx.run("INSERT INTO schema_migrations (version, applied_at) VALUES (\(bind: migration.version), \(bind: Date().timeIntervalSince1970))")
             }
         }
+        try await refuseNewerSchema(storage)
+    }
+
+    /// Refuses a database that a newer coordinator has migrated past what this one knows: its
+    /// queries could misread columns it does not know about, or write rows the newer one reads wrong.
+    static func refuseNewerSchema(_ storage: some SQLStorage) async throws {
+        let newest = try await storage.read { tx in
+            try await tx.count("SELECT COALESCE(MAX(version), 0) AS n FROM schema_migrations")
+        }
+        if newest > latest { throw StorageError.newerSchema(found: newest, known: latest) }
     }
 
     /// The newest schema version.

@@ -90,10 +90,14 @@ public final class PostgresStorage: SQLStorage {
 /// Errors opening storage.
 public enum StorageError: Error, CustomStringConvertible {
     case invalidURL(String, String)
+    /// The database's schema is at `found`, newer than the newest this build knows (`known`).
+    case newerSchema(found: Int, known: Int)
 
     public var description: String {
         switch self {
         case .invalidURL(let url, let expected): return "database URL '\(url)' is not valid: \(expected)"
+        case .newerSchema(let found, let known):
+            return "the database's schema is at version \(found), newer than this coordinator knows (\(known)): upgrade the coordinator, or point it at another database"
         }
     }
 }

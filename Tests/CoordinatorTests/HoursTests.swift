@@ -8,6 +8,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import Testing
+import XunxingHTTPClient
 import XunxingClient
 import XunxingProtocol
 
@@ -185,6 +186,13 @@ struct HoursTests {
             #expect(abs(before - first.hours - after) < 1e-12)
             let reversal = try #require(try await store.transaction { try await $0.ledger(account: account) }.last)
             #expect(reversal.kind == "reversal" && reversal.reverses == first.id && reversal.hours == -first.hours)
+            // Reversing it again, as an operator would through the API: 409 naming the reversal, nothing appended.
+            let (_, admin) = try await f.coordinator.createAccount(role: .admin, name: "operator")
+            let again = try await XunxingHTTPClient.HTTPClient().send(
+                "POST", url: f.baseURL + "/api/v1/admin/ledger/\(first.id)/reverse", headers: ["Authorization": "Bearer \(admin)"])
+            let message = String(decoding: again.body, as: UTF8.self)
+            #expect(again.status == 409 && message.contains(reversal.id), "\(again.status) \(message)")
+            #expect(try await store.transaction { try await $0.ledger(account: account) }.count == entries.count + 1)
 
             // The cap: a unit estimated at 30 reference-core hours credits at most cores x 24 a day.
             var bigUnit = unit

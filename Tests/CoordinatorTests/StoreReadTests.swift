@@ -159,4 +159,18 @@ struct StoreReadTests {
             #expect(retried == 201)
         }
     }
+
+    @Test("a database migrated past what this build knows is refused with a message, on both databases", arguments: Backend.allCases)
+    func newerSchema(backend: Backend) async throws {
+        let (store, cleanup) = try await open(backend)
+        defer { cleanup() }
+        try await store.transaction { try await $0.run("INSERT INTO schema_migrations (version, applied_at) VALUES (\(bind: Migrations.latest + 1), 0)") }
+        do {
+            try await Migrations.apply(to: store)
+            Issue.record("a schema at version \(Migrations.latest + 1) was accepted")
+        } catch let error as StorageError {
+            #expect("\(error)".contains("version \(Migrations.latest + 1)"), "\(error)")
+        }
+        try await store.close()
+    }
 }
