@@ -53,6 +53,33 @@ extension Coordinator {
             return try JSONBody.response(rows.map { LeaderboardRow(id: $0.accountId, name: $0.name, hoursTotal: $0.hoursTotal, workUnits: $0.workUnits) })
         }
 
+        // An administrator's view of one volunteer's ledger, in order, a page at a time.
+        api.get("admin/ledger") { request, _ -> Response in
+            _ = try await self.authenticate(request, [.admin])
+            let query = request.uri.queryParameters
+            guard let account = query["account"].map(String.init), !account.isEmpty else {
+                throw APIError.badRequest("query parameter account (a volunteer's account id) is required")
+            }
+            let after = try query["after"].map { value -> Int in
+                guard let n = Int(String(value)), n >= 0 else { throw APIError.badRequest("after must be a sequence number >= 0, not '\(value)'") }
+                return n
+            } ?? 0
+            let limit = try query["limit"].map { value -> Int in
+                guard let n = Int(String(value)), (1...1000).contains(n) else { throw APIError.badRequest("limit must be 1 to 1000, not '\(value)'") }
+                return n
+            } ?? 1000
+            let entries = try await self.store.read { tx -> [LedgerEntryRecord] in
+                guard try await tx.account(id: account) != nil else { throw APIError.notFound("account \(account)") }
+                return try await tx.ledger(account: account, after: after, limit: limit)
+            }
+            return try JSONBody.response(entries.map {
+                LedgerEntryView(
+                    id: $0.id, accountID: $0.accountId, sequence: $0.volunteerSeq, kind: $0.kind, hours: $0.hours,
+                    estimatedHours: $0.estimatedHours, hostID: $0.hostId, workUnitID: $0.workUnitId, datasetID: $0.datasetId,
+                    reverses: $0.reverses, day: $0.day, createdAt: $0.createdAt)
+            })
+        }
+
         api.post("admin/ledger/:id/reverse") { request, context -> Response in
             _ = try await self.authenticate(request, [.admin])
             try await self.reverseCredit(entry: try context.parameters.require("id"))

@@ -177,3 +177,45 @@ public struct HostHours: Codable, Sendable, Equatable {
         self.hostHoursTotal = hostHoursTotal
     }
 }
+
+/// One ledger entry as an administrator lists it (`GET /admin/ledger?account=ID`).
+public struct LedgerEntryView: Codable, Sendable, Equatable {
+    public var id: String
+    public var accountID: String
+    /// 1, 2, 3, ... per volunteer.
+    public var sequence: Int
+    /// `credit` or `reversal`.
+    public var kind: String
+    public var hours: Double
+    /// What the coordinator's estimate of the unit was worth, hours.
+    public var estimatedHours: Double
+    public var hostID: String?
+    public var workUnitID: String?
+    public var datasetID: String?
+    /// The entry a reversal reverses.
+    public var reverses: String?
+    /// UTC day, YYYY-MM-DD.
+    public var day: String
+    public var createdAt: Double
+    enum CodingKeys: String, CodingKey {
+        case id, accountID = "account_id", sequence, kind, hours, estimatedHours = "estimated_hours", hostID = "host_id"
+        case workUnitID = "work_unit_id", datasetID = "dataset_id", reverses, day, createdAt = "created_at"
+    }
+    public init(
+        id: String, accountID: String, sequence: Int, kind: String, hours: Double, estimatedHours: Double, hostID: String?,
+        workUnitID: String?, datasetID: String?, reverses: String?, day: String, createdAt: Double
+    ) {
+        self.id = id
+        self.accountID = accountID
+        self.sequence = sequence
+        self.kind = kind
+        self.hours = hours
+        self.estimatedHours = estimatedHours
+        self.hostID = hostID
+        self.workUnitID = workUnitID
+        self.datasetID = datasetID
+        self.reverses = reverses
+        self.day = day
+        self.createdAt = createdAt
+    }
+}

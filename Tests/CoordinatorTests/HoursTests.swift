@@ -193,6 +193,21 @@ struct HoursTests {
             let message = String(decoding: again.body, as: UTF8.self)
             #expect(again.status == 409 && message.contains(reversal.id), "\(again.status) \(message)")
             #expect(try await store.transaction { try await $0.ledger(account: account) }.count == entries.count + 1)
+            // The operator lists the ledger by API: every entry in order, paged by `after`.
+            func list(_ query: String) async throws -> (Int, [LedgerEntryView]) {
+                let answer = try await XunxingHTTPClient.HTTPClient().send(
+                    "GET", url: f.baseURL + "/api/v1/admin/ledger" + query, headers: ["Authorization": "Bearer \(admin)"])
+                let entries = answer.status == 200 ? try JSONDecoder().decode([LedgerEntryView].self, from: answer.body) : []
+                return (answer.status, entries)
+            }
+            let (status, listed) = try await list("?account=\(account)")
+            #expect(status == 200 && listed.map(\.sequence) == Array(1...(entries.count + 1)))
+            #expect(listed.last?.id == reversal.id && listed.last?.reverses == first.id && listed.first?.id == entries.first?.id)
+            let (_, page) = try await list("?account=\(account)&after=1&limit=2")
+            #expect(page.map(\.sequence) == [2, 3].filter { $0 <= entries.count + 1 })
+            let missing = try await list("").0, unknown = try await list("?account=nobody").0
+            let badLimit = try await list("?account=\(account)&limit=0").0
+            #expect(missing == 400 && unknown == 404 && badLimit == 400)
 
             // The cap: a unit estimated at 30 reference-core hours credits at most cores x 24 a day.
             var bigUnit = unit

@@ -18,7 +18,7 @@ struct OpenAPITests {
                 "/health", "/openapi.yaml", "/volunteers", "/hosts", "/datasets", "/datasets/{id}", "/datasets/{id}/candidates",
                 "/work/request", "/replicas/{id}/ack", "/workunits/{id}/payload", "/replicas/{id}/result",
                 "/hosts/me", "/volunteers/me", "/volunteers/me/platform", "/volunteers/{id}", "/volunteers/{id}/statement",
-                "/leaderboard", "/admin/ledger/{id}/reverse", "/stats/{file}",
+                "/leaderboard", "/admin/ledger", "/admin/ledger/{id}/reverse", "/stats/{file}",
             ]
             for route in routes { #expect(spec.contains("\n  \(route):"), "\(route) is not documented") }
             // And every documented path is answered (not 404 for lack of a route).

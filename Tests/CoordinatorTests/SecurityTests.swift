@@ -19,6 +19,7 @@ private let protectedRoutes: [(method: String, path: String, roles: Set<String>)
     ("PUT", "/volunteers/me/platform", ["volunteer"]),
     ("GET", "/volunteers/{id}/statement", ["volunteer", "admin"]),
     ("GET", "/hosts/me", ["host"]),
+    ("GET", "/admin/ledger", ["admin"]),
     ("POST", "/admin/ledger/{id}/reverse", ["admin"]),
     ("POST", "/work/request", ["host"]),
     ("POST", "/replicas/{id}/ack", ["host"]),
