@@ -24,7 +24,14 @@ extension Coordinator {
             let hostID = Secrets.identifier()
             let key = Secrets.generate(prefix: "xxhost_")
             let now = Date().timeIntervalSince1970
+            let limit = self.configuration.maxHostsPerAccount
             try await self.store.transaction { tx in
+                // One registration per account at a time, so two at once cannot both pass the count.
+                try await tx.lockRow(table: .accounts, id: principal.accountID)
+                let registered = try await tx.hostCount(account: principal.accountID)
+                guard registered < limit else {
+                    throw APIError.conflict("this account already has \(registered) hosts, the most one account may register (\(limit))")
+                }
                 try await tx.insertHost(HostRecord(
                     id: hostID, accountId: principal.accountID, name: registration.storedName,
                     cores: registration.cores, memoryMb: registration.memoryMB, os: registration.storedOS,

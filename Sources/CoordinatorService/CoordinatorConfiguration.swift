@@ -55,6 +55,9 @@ public struct CoordinatorConfiguration: Sendable {
     public var writeQueueLimit: Int = 4096
     /// SQLite connections for reads (pages, exports, credential lookups), beside the writer's.
     public var readConnections: Int = 2
+    /// Hosts one volunteer account may register: a person with many accounts' worth of hosts
+    /// is what replication across accounts is meant to stop.
+    public var maxHostsPerAccount: Int = 64
     /// Files no database row names are removed at start-up once at least this old, seconds (younger
     /// ones may be another coordinator's work in progress on a shared database).
     public var orphanGraceSeconds: Double = 600

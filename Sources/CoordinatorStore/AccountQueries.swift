@@ -36,6 +36,11 @@ extension SQLTransaction {
             """)
     }
 
+    /// Hosts registered by an account.
+    public func hostCount(account: String) async throws -> Int {
+        try await count("SELECT COUNT(*) AS n FROM hosts WHERE account_id = \(bind: account)")
+    }
+
     public func host(id: String) async throws -> HostRecord? {
         try await record(HostRecord.self, "SELECT * FROM hosts WHERE id = \(bind: id)")
     }

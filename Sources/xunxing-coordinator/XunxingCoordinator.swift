@@ -88,6 +88,7 @@ struct Serve: AsyncParsableCommand {
     var writeQueueLimit: Int = 4096
     @Option(help: "SQLite connections for reads (pages, exports, credential lookups), beside the writer's.") var readConnections: Int = 2
     @Option(help: "Seconds a file no database row names must be old before the start-up check removes it.") var orphanGrace: Double = 600
+    @Option(help: "Hosts one volunteer account may register.") var maxHostsPerAccount: Int = 64
 
     func run() async throws {
         var configuration = try data.configuration()
@@ -108,6 +109,8 @@ struct Serve: AsyncParsableCommand {
         configuration.readConnections = readConnections
         guard orphanGrace >= 0, orphanGrace.isFinite else { throw ValidationError("--orphan-grace must be 0 or more seconds, not \(orphanGrace)") }
         configuration.orphanGraceSeconds = orphanGrace
+        guard maxHostsPerAccount >= 1 else { throw ValidationError("--max-hosts-per-account must be at least 1, not \(maxHostsPerAccount)") }
+        configuration.maxHostsPerAccount = maxHostsPerAccount
         if syncURL != nil && configuration.syncSecret.isEmpty {
             throw ValidationError("--sync-url needs a secret: --sync-secret or XUNXING_SYNC_SECRET")
         }
