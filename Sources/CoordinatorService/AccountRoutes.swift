@@ -4,9 +4,10 @@ import Hummingbird
 import XunxingProtocol
 
 extension Coordinator {
-    func addAccountRoutes(to api: RouterGroup<BasicRequestContext>) {
+    func addAccountRoutes(to api: RouterGroup<CoordinatorRequestContext>) {
         // Volunteers sign up with an email and a display name and get their account key.
-        api.post("volunteers") { request, _ -> Response in
+        api.post("volunteers") { request, context -> Response in
+            try self.limitRegistrations(from: self.client(request, context))
             let signup = try await JSONBody.decode(SignupRequest.self, from: request, limit: 64 << 10)
             let (email, name) = try APIError.refusing { () throws(RequestBodyError) in try signup.validated() }
             if try await self.store.transaction({ try await $0.account(email: email) }) != nil {
@@ -17,8 +18,9 @@ extension Coordinator {
         }
 
         // A volunteer's machine registers with the account key and gets its own host key.
-        api.post("hosts") { request, _ -> Response in
+        api.post("hosts") { request, context -> Response in
             let principal = try await self.authenticate(request, [.volunteer])
+            try self.limitRegistrations(from: self.client(request, context))
             let registration = try await JSONBody.decode(HostRegistration.self, from: request, limit: 64 << 10)
             try APIError.refusing { () throws(RequestBodyError) in try registration.validate() }
             let hostID = Secrets.identifier()

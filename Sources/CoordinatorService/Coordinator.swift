@@ -18,6 +18,8 @@ public final class Coordinator: Sendable {
     let planner = FFTPlanner(rigor: .estimate)
     /// Per-key request budgets.
     let rateLimiter: RateLimiter
+    /// Per-address budgets for signups and host registrations.
+    let registrationLimiter: RateLimiter
     /// Principals already resolved from their secret.
     let credentialCache = CredentialCache()
     /// This process's name in job leases.
@@ -60,11 +62,12 @@ public final class Coordinator: Sendable {
         self.logger = logger
         self.metrics = CoordinatorMetrics()
         self.rateLimiter = RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst)
+        self.registrationLimiter = RateLimiter(rate: configuration.registrationRate, burst: configuration.registrationBurst)
     }
 
     /// The HTTP application: the API under /api/v1, /metrics, and the background jobs as a service.
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: CoordinatorRequestContext.self)
         router.middlewares.add(LogRequestsMiddleware(.debug))
         router.middlewares.add(StorageOverloadMiddleware())
         addRoutes(to: router)
@@ -77,7 +80,7 @@ public final class Coordinator: Sendable {
         )
     }
 
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<CoordinatorRequestContext>) {
         let api = router.group(RouterPath(stringLiteral: String(XunxingAPI.prefix.dropFirst())))
         api.get("health") { _, _ in "ok" }
         api.get("openapi.yaml") { _, _ -> Response in

@@ -55,6 +55,19 @@ public struct CoordinatorConfiguration: Sendable {
     public var writeQueueLimit: Int = 4096
     /// SQLite connections for reads (pages, exports, credential lookups), beside the writer's.
     public var readConnections: Int = 2
+    /// Peers whose `X-Forwarded-For` is believed (reverse proxies in front of the coordinator);
+    /// from anyone else the header is ignored, so a client cannot choose its own address.
+    public var trustedProxies: [String] = []
+    /// Replicas of a unit go to hosts on different networks (/24 of IPv4, /48 of IPv6).
+    public var distinctReplicaNetworks: Bool = true
+    /// Treat loopback clients as remote ones: one network for the replica rule, and limited
+    /// registrations (off: a coordinator with its workers or a load generator on one machine, as
+    /// in the sample run and the tests, replicates and registers freely).
+    public var loopbackIsRemote: Bool = false
+    /// Signups and host registrations one address may make per second on average, in bursts of
+    /// `registrationBurst` (0: no limit).
+    public var registrationRate: Double = 1.0 / 60
+    public var registrationBurst: Double = 20
     /// Hosts one volunteer account may register: a person with many accounts' worth of hosts
     /// is what replication across accounts is meant to stop.
     public var maxHostsPerAccount: Int = 64

@@ -5,7 +5,7 @@ import PulsarSearch
 import XunxingProtocol
 
 extension Coordinator {
-    func addDatasetRoutes(to api: RouterGroup<BasicRequestContext>) {
+    func addDatasetRoutes(to api: RouterGroup<CoordinatorRequestContext>) {
         // The filterbank is the raw request body, streamed to disk; options are query parameters.
         api.post("datasets") { request, _ -> Response in
             let principal = try await self.authenticate(request, [.astronomer])
@@ -37,7 +37,7 @@ extension Coordinator {
     }
 
     /// The dataset named in the path, if the caller owns it (or is an administrator).
-    func ownedDataset(_ request: Request, _ context: BasicRequestContext) async throws -> DatasetRecord {
+    func ownedDataset(_ request: Request, _ context: CoordinatorRequestContext) async throws -> DatasetRecord {
         let principal = try await authenticate(request, [.astronomer])
         let id = try context.parameters.require("id")
         guard let record = try await store.read({ try await $0.dataset(id: id) }) else { throw APIError.notFound("dataset \(id)") }

@@ -4,8 +4,9 @@ import XunxingProtocol
 
 extension Coordinator {
     /// Hands a host replicas worth about the seconds of work it asked for: unsent replicas of
-    /// active units, oldest first, never one of a unit this host or its volunteer already had.
-    func assign(host: String, account: String, request: WorkRequest) async throws -> WorkResponse {
+    /// active units, oldest first, never one of a unit this host, its volunteer or (when `network`
+    /// is given) another host on its network already had.
+    func assign(host: String, account: String, network: String?, request: WorkRequest) async throws -> WorkResponse {
         let now = Date().timeIntervalSince1970
         let capacity = request.seconds * Double(request.cores) * request.speed
         let acknowledgeBy = now + configuration.acknowledgeTimeout
@@ -21,7 +22,7 @@ extension Coordinator {
             // A small page first (most requests want a unit or two), a larger one if that was not enough.
             var limit = 4
             while true {
-                let page = try await tx.assignableReplicas(host: host, account: account, limit: limit)
+                let page = try await tx.assignableReplicas(host: host, account: account, network: network, limit: limit)
                 var filled = false
                 for candidate in page where seen.insert(candidate.replicaId).inserted {
                     if units.contains(candidate.workUnitId) { continue }
@@ -29,7 +30,9 @@ extension Coordinator {
                         filled = true
                         break
                     }
-                    if try await tx.assignReplica(id: candidate.replicaId, host: host, account: account, at: now, deadline: acknowledgeBy) {
+                    if try await tx.assignReplica(
+                        id: candidate.replicaId, host: host, account: account, network: network, at: now, deadline: acknowledgeBy)
+                    {
                         chosen.append(candidate)
                         units.insert(candidate.workUnitId)
                         budget += candidate.estimatedCost

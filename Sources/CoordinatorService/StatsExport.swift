@@ -4,7 +4,7 @@ import XunxingProtocol
 import Hummingbird
 
 extension Coordinator {
-    func addStatsRoutes(to api: RouterGroup<BasicRequestContext>) {
+    func addStatsRoutes(to api: RouterGroup<CoordinatorRequestContext>) {
         // Daily exports for third-party stats sites: written once per UTC day, then served as files.
         api.get("stats/:file") { _, context -> Response in
             let file = try context.parameters.require("file")

@@ -4,7 +4,7 @@ import Hummingbird
 import XunxingProtocol
 
 extension Coordinator {
-    func addVolunteerRoutes(to api: RouterGroup<BasicRequestContext>) {
+    func addVolunteerRoutes(to api: RouterGroup<CoordinatorRequestContext>) {
         api.get("volunteers/me") { request, _ -> Response in
             let principal = try await self.authenticate(request, [.volunteer])
             return try JSONBody.response(try await self.profile(of: principal.accountID))

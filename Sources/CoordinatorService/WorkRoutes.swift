@@ -6,12 +6,14 @@ import WorkUnits
 import XunxingProtocol
 
 extension Coordinator {
-    func addWorkRoutes(to api: RouterGroup<BasicRequestContext>) {
-        api.post("work/request") { request, _ -> Response in
+    func addWorkRoutes(to api: RouterGroup<CoordinatorRequestContext>) {
+        api.post("work/request") { request, context -> Response in
             let principal = try await self.authenticate(request, [.host])
             let work = try await JSONBody.decode(WorkRequest.self, from: request, limit: 64 << 10)
             try APIError.refusing { () throws(RequestBodyError) in try work.validate() }
-            return try JSONBody.response(try await self.assign(host: principal.hostID!, account: principal.accountID, request: work))
+            let network = self.replicaNetwork(of: self.client(request, context))
+            return try JSONBody.response(
+                try await self.assign(host: principal.hostID!, account: principal.accountID, network: network, request: work))
         }
 
         api.post("replicas/:id/ack") { request, context -> Response in
@@ -43,7 +45,7 @@ extension Coordinator {
     }
 
     /// The payload file, whole or the byte range asked for (`Range: bytes=N-` or `N-M`).
-    func payloadResponse(_ unit: WorkUnitRecord, request: Request, context: BasicRequestContext) async throws -> Response {
+    func payloadResponse(_ unit: WorkUnitRecord, request: Request, context: CoordinatorRequestContext) async throws -> Response {
         let size = Int(unit.payloadSize)
         var headers = HTTPFields()
         headers[.contentType] = "application/octet-stream"

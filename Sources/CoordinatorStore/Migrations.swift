@@ -184,6 +184,11 @@ public enum Migrations {
             // seconds: without this they walk every unit of the dataset.
             "CREATE INDEX work_units_dataset_state ON work_units(dataset_id, state)",
         ]),
+        (5, [
+            // The network (/24 of IPv4, /48 of IPv6) a replica was handed to: replicas of one unit
+            // go to different networks, so one person's machines cannot form a quorum alone.
+            "ALTER TABLE replicas ADD COLUMN network TEXT",
+        ]),
     ]
 
     /// Applies every migration newer than the database's version, each in its own transaction.

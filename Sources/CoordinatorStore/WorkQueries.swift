@@ -48,11 +48,11 @@ extension SQLTransaction {
         try await records(ReplicaRecord.self, "SELECT * FROM replicas WHERE work_unit_id = \(bind: workUnit) ORDER BY created_at, id")
     }
 
-    /// Unsent replicas of active units that neither this host nor its volunteer already has (in any
-    /// state), oldest first (a replica is dated with its unit, so this walks the `replicas_state`
+    /// Unsent replicas of active units that neither this host nor its volunteer nor (when given)
+    /// another host on its `network` already has (in any state), oldest first (a replica is dated with its unit, so this walks the `replicas_state`
     /// index and stops after `limit` rows however many units are stored). On PostgreSQL the rows are locked and skipped by concurrent
     /// schedulers.
-    public func assignableReplicas(host: String, account: String, limit: Int) async throws -> [AssignableReplica] {
+    public func assignableReplicas(host: String, account: String, network: String? = nil, limit: Int) async throws -> [AssignableReplica] {
         let lock: SQLQueryString = dialect == .postgres ? " FOR UPDATE OF r SKIP LOCKED" : ""
         return try await records(AssignableReplica.self, """
             SELECT r.id AS replica_id, r.work_unit_id AS work_unit_id, u.estimated_cost AS estimated_cost,
@@ -62,17 +62,19 @@ extension SQLTransaction {
               AND NOT EXISTS (
                 SELECT 1 FROM replicas o
                 WHERE o.work_unit_id = r.work_unit_id AND o.state <> \(bind: ReplicaState.unsent)
-                  AND (o.host_id = \(bind: host) OR o.account_id = \(bind: account)))
+                  AND (o.host_id = \(bind: host) OR o.account_id = \(bind: account) OR o.network = \(bind: network)))
             ORDER BY r.created_at
             LIMIT \(bind: limit)\(lock)
             """)
     }
 
     /// Hands a replica to a host; true when it was still unsent.
-    public func assignReplica(id: String, host: String, account: String, at time: Double, deadline: Double) async throws -> Bool {
+    public func assignReplica(
+        id: String, host: String, account: String, network: String? = nil, at time: Double, deadline: Double
+    ) async throws -> Bool {
         let rows = try await all("""
             UPDATE replicas SET state = \(bind: ReplicaState.assigned), host_id = \(bind: host), account_id = \(bind: account),
-                   sent_at = \(bind: time), deadline = \(bind: deadline)
+                   network = \(bind: network), sent_at = \(bind: time), deadline = \(bind: deadline)
             WHERE id = \(bind: id) AND state = \(bind: ReplicaState.unsent)
             RETURNING id
             """)

@@ -2,6 +2,7 @@ import ArgumentParser
 import CoordinatorService
 import CoordinatorStore
 import Foundation
+import NIOCore
 import Hummingbird
 import Logging
 
@@ -89,6 +90,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "SQLite connections for reads (pages, exports, credential lookups), beside the writer's.") var readConnections: Int = 2
     @Option(help: "Seconds a file no database row names must be old before the start-up check removes it.") var orphanGrace: Double = 600
     @Option(help: "Hosts one volunteer account may register.") var maxHostsPerAccount: Int = 64
+    @Option(name: .customLong("trusted-proxy"), help: "Address of a reverse proxy whose X-Forwarded-For is believed (repeatable).")
+    var trustedProxies: [String] = []
+    @Flag(inversion: .prefixedEnableDisable, help: "Send replicas of a unit to hosts on different networks (/24 IPv4, /48 IPv6).")
+    var distinctNetworks = true
+    @Flag(help: "Treat loopback clients as remote: one network for the replica rule, limited registrations.")
+    var loopbackIsRemote = false
+    @Option(help: "Signups and host registrations per second one address may make on average (0: no limit).")
+    var registrationRate: Double = 1.0 / 60
+    @Option(help: "Signups and host registrations one address may make in a burst.") var registrationBurst: Double = 20
 
     func run() async throws {
         var configuration = try data.configuration()
@@ -111,6 +121,17 @@ struct Serve: AsyncParsableCommand {
         configuration.orphanGraceSeconds = orphanGrace
         guard maxHostsPerAccount >= 1 else { throw ValidationError("--max-hosts-per-account must be at least 1, not \(maxHostsPerAccount)") }
         configuration.maxHostsPerAccount = maxHostsPerAccount
+        for proxy in trustedProxies where (try? SocketAddress(ipAddress: proxy, port: 0)) == nil {
+            throw ValidationError("--trusted-proxy '\(proxy)' is not an IP address")
+        }
+        guard registrationRate >= 0, registrationBurst >= 1 else {
+            throw ValidationError("--registration-rate must be 0 or more and --registration-burst at least 1")
+        }
+        configuration.trustedProxies = trustedProxies
+        configuration.distinctReplicaNetworks = distinctNetworks
+        configuration.loopbackIsRemote = loopbackIsRemote
+        configuration.registrationRate = registrationRate
+        configuration.registrationBurst = registrationBurst
         if syncURL != nil && configuration.syncSecret.isEmpty {
             throw ValidationError("--sync-url needs a secret: --sync-secret or XUNXING_SYNC_SECRET")
         }

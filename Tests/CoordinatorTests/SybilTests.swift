@@ -1,11 +1,14 @@
 import CoordinatorService
 import CoordinatorTestSupport
 import Foundation
+import LoadGeneration
 import Testing
 import XunxingClient
+import XunxingHTTPClient
 import XunxingProtocol
 
-/// Limits on what one person can set up: hosts per account.
+/// What one person with several accounts can get: hosts per account, replicas per network,
+/// registrations per address.
 @Suite("Sybil limits")
 struct SybilTests {
     @Test("an account registers at most the configured hosts, also when eight registrations race: counted", arguments: Backend.allCases)
@@ -32,6 +35,88 @@ struct SybilTests {
                 return try await group.reduce(into: [Bool]()) { $0.append($1) }
             }
             #expect(outcomes.filter { $0 }.count == 3, "\(outcomes)")
+        }
+    }
+
+    /// A volunteer account with one host; returns the host key.
+    static func host(_ f: CoordinatorFixture, _ name: String) async throws -> String {
+        try await onThread {
+            let account = try CoordinatorClient(baseURL: f.baseURL).signup(email: "\(name)@example.org", name: name)
+            return try CoordinatorClient(baseURL: f.baseURL, secret: account.accountKey)
+                .registerHost(HostRegistration(name: name, cores: 1, memoryMB: 512, os: "Linux")).hostKey
+        }
+    }
+
+    /// Asks for one unit's worth of work as `key` from `address` (sent as X-Forwarded-For); the units given.
+    static func request(_ f: CoordinatorFixture, key: String, from address: String) async throws -> [String] {
+        let body = try WireCoding.encoder().encode(WorkRequest(cores: 1, memoryMB: 512, speed: 1, seconds: 1))
+        let answer = try await HTTPClient().send(
+            "POST", url: f.baseURL + "/api/v1/work/request",
+            headers: ["Authorization": "Bearer \(key)", "Content-Type": "application/json", "X-Forwarded-For": address], body: body)
+        guard answer.status == 200 else { throw FixtureError.timeout("work request answered \(answer.status)") }
+        return try WireCoding.decoder().decode(WorkResponse.self, from: answer.body).assignments.map(\.workUnitID)
+    }
+
+    /// Two accounts of one person on one /24 ask for work back to back, 20 times each, before
+    /// anyone else; returns how many units they hold both replicas of, and how many they took.
+    static func sybilPair(_ adjust: @escaping (inout CoordinatorConfiguration) -> Void) async throws -> (both: Int, taken: Int, honestGot: Int) {
+        try await CoordinatorFixture.with(backend: .sqlite, adjust) { f in
+            _ = try await LoadSeeder(activeUnits: 20).seed(into: f.coordinator.store, directory: f.directory.path + "/loadgen")
+            let a = try await host(f, "sybil-a"), b = try await host(f, "sybil-b"), honest = try await host(f, "honest")
+            var units: [String: Int] = [:]
+            var taken = 0
+            for _ in 0..<20 {
+                for (key, address) in [(a, "203.0.113.5"), (b, "203.0.113.77")] {
+                    for unit in try await request(f, key: key, from: address) {
+                        units[unit, default: 0] += 1
+                        taken += 1
+                    }
+                }
+            }
+            var honestGot = 0
+            for _ in 0..<40 { honestGot += try await request(f, key: honest, from: "198.51.100.9").count }
+            return (units.values.filter { $0 == 2 }.count, taken, honestGot)
+        }
+    }
+
+    @Test("a Sybil pair on one /24 never holds both replicas of a unit; without the rule it holds both of every unit it takes")
+    func sybilPairOnOneNetwork() async throws {
+        let defended = try await Self.sybilPair { $0.trustedProxies = ["127.0.0.1"] }
+        #expect(defended.both == 0 && defended.taken == 20 && defended.honestGot == 20, "\(defended)")
+        let undefended = try await Self.sybilPair {
+            $0.trustedProxies = ["127.0.0.1"]
+            $0.distinctReplicaNetworks = false
+        }
+        #expect(undefended.both == 20 && undefended.taken == 40 && undefended.honestGot == 0, "\(undefended)")
+    }
+
+    @Test("X-Forwarded-For from a peer that is not a trusted proxy is ignored: a client cannot pick its network")
+    func forwardedForIsNotTrustedByDefault() async throws {
+        // Loopback counted as a network, no trusted proxy: both accounts are on 127.0.0.0/24
+        // whatever addresses they claim.
+        let spoofed = try await Self.sybilPair { $0.loopbackIsRemote = true }
+        #expect(spoofed.both == 0, "\(spoofed)")
+    }
+
+    @Test("signups from one address are limited; another address is not affected")
+    func registrationsPerAddress() async throws {
+        try await CoordinatorFixture.with(backend: .sqlite, {
+            $0.trustedProxies = ["127.0.0.1"]
+            $0.registrationRate = 0.001
+            $0.registrationBurst = 3
+        }) { f in
+            func signup(_ i: Int, from address: String) async throws -> HTTPResponse {
+                try await HTTPClient().send(
+                    "POST", url: f.baseURL + "/api/v1/volunteers",
+                    headers: ["Content-Type": "application/json", "X-Forwarded-For": address],
+                    body: Data(#"{"name": "v\#(i)", "email": "v\#(i)@example.org"}"#.utf8))
+            }
+            var statuses: [Int] = []
+            for i in 0..<5 { statuses.append(try await signup(i, from: "192.0.2.10").status) }
+            #expect(statuses == [201, 201, 201, 429, 429], "\(statuses)")
+            let refused = try await signup(9, from: "192.0.2.10")
+            #expect(refused.header("Retry-After") != nil && String(decoding: refused.body, as: UTF8.self).contains("192.0.2.10"))
+            #expect(try await signup(10, from: "192.0.2.11").status == 201)
         }
     }
 }

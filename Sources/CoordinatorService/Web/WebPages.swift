@@ -6,7 +6,7 @@ import XunxingProtocol
 
 extension Coordinator {
     /// The public web pages: home, datasets, candidates with plots, volunteer profiles, leaderboard.
-    func addWebPages(to router: Router<BasicRequestContext>) {
+    func addWebPages(to router: Router<CoordinatorRequestContext>) {
         router.get("/") { _, _ -> Response in
             let s = try await self.store.read { try await $0.projectStats(now: Date().timeIntervalSince1970) }
             let recent = try await self.store.read { try await $0.datasets(owner: nil) }.suffix(5).reversed()
