@@ -10,6 +10,7 @@ public enum Attach {
         coordinator: String, accountKey: String, state: StateDirectory, name: String? = nil,
         configuration: WorkerConfiguration? = nil
     ) throws -> HostIdentity {
+        try CoordinatorURLPolicy.check(coordinator)
         try state.prepare()
         let config = try configuration ?? state.loadConfiguration()
         let client = CoordinatorClient(

@@ -95,9 +95,14 @@ final class TransferLoop: @unchecked Sendable {
             } else {
                 nextRequest = .distantPast
                 busy = true
+                var held = tasks.count
                 for assignment in response.assignments {
                     do {
                         try TaskStore.checkReplicaID(assignment.replicaID)
+                        try CoordinatorURLPolicy.check(
+                            assignment, coordinator: api.baseURL, maxPayloadBytes: settings.configuration.maxPayloadBytes,
+                            held: held, maxTasks: settings.configuration.maxTasks)
+                        held += 1
                         try store.save(TaskRecord(assignment: assignment))
                         logger.info("assigned replica \(assignment.replicaID) of unit \(assignment.workUnitID) (\(assignment.estimatedCost) reference s)")
                     } catch {
@@ -202,6 +207,8 @@ final class TransferLoop: @unchecked Sendable {
                 throw error
             case .unreachable, .protocolError:
                 throw Transient(message: "\(what): \(error)")
+            case .refused:
+                throw error
             }
         }
     }

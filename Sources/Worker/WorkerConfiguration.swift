@@ -43,6 +43,11 @@ public struct WorkerConfiguration: Codable, Sendable, Equatable {
     /// Where /proc and /sys are (tests point these at fake trees).
     public var procRoot: String = "/proc"
     public var sysRoot: String = "/sys"
+    /// Assignments held at once (downloaded, being searched or waiting); more are refused, and the
+    /// coordinator gives them to someone else.
+    public var maxTasks: Int = 16
+    /// Largest payload the worker downloads, bytes; a larger assignment is refused.
+    public var maxPayloadBytes: Int64 = 4 << 30
 
     public init() {}
 
@@ -58,7 +63,7 @@ public struct WorkerConfiguration: Codable, Sendable, Equatable {
         case thermalLimitCelsius = "thermal_limit_celsius", proxy, verifyTLS = "verify_tls", caBundlePath = "ca_bundle_path"
         case backoffBaseSeconds = "backoff_base_seconds", backoffCapSeconds = "backoff_cap_seconds"
         case loopIntervalSeconds = "loop_interval_seconds", fftRigor = "fft_rigor", niceness, speed
-        case procRoot = "proc_root", sysRoot = "sys_root"
+        case procRoot = "proc_root", sysRoot = "sys_root", maxTasks = "max_tasks", maxPayloadBytes = "max_payload_bytes"
     }
 
     public init(from decoder: Decoder) throws {
@@ -83,6 +88,8 @@ public struct WorkerConfiguration: Codable, Sendable, Equatable {
         speed = try c.decodeIfPresent(Double.self, forKey: .speed)
         procRoot = try c.decodeIfPresent(String.self, forKey: .procRoot) ?? d.procRoot
         sysRoot = try c.decodeIfPresent(String.self, forKey: .sysRoot) ?? d.sysRoot
+        maxTasks = try c.decodeIfPresent(Int.self, forKey: .maxTasks) ?? d.maxTasks
+        maxPayloadBytes = try c.decodeIfPresent(Int64.self, forKey: .maxPayloadBytes) ?? d.maxPayloadBytes
     }
 
     static let defaults = WorkerConfiguration()
@@ -111,6 +118,8 @@ public struct WorkerConfiguration: Codable, Sendable, Equatable {
         guard (0...19).contains(niceness) else { throw bad(.niceness, niceness, "0 to 19") }
         if let speed, !(speed.isFinite && speed > 0) { throw bad(.speed, speed, "a positive factor") }
         if let proxy, !proxy.isEmpty, !proxy.contains("://") { throw bad(.proxy, proxy, "a URL such as http://proxy:3128, or \"\" for none") }
+        guard (1...1024).contains(maxTasks) else { throw bad(.maxTasks, maxTasks, "1 to 1024") }
+        guard maxPayloadBytes >= 1 << 20 else { throw bad(.maxPayloadBytes, maxPayloadBytes, "at least 1048576 bytes") }
     }
 
     /// Applies `key=value` (a `config.json` field name) and validates the result.
@@ -162,6 +171,8 @@ public struct WorkerConfiguration: Codable, Sendable, Equatable {
         case .speed: speed = try unset ? nil : number()
         case .procRoot: procRoot = value
         case .sysRoot: sysRoot = value
+        case .maxTasks: maxTasks = Int(try number())
+        case .maxPayloadBytes: maxPayloadBytes = Int64(try number())
         }
     }
 
@@ -169,6 +180,7 @@ public struct WorkerConfiguration: Codable, Sendable, Equatable {
     public static var settableKeys: [String] {
         [CodingKeys.cores, .bufferSeconds, .cpuLimitPercent, .pauseWhenInUse, .inUseLoadThreshold, .inUseIdleMinutes,
          .pauseOnBattery, .thermalLimitCelsius, .proxy, .verifyTLS, .caBundlePath, .backoffBaseSeconds,
-         .backoffCapSeconds, .loopIntervalSeconds, .fftRigor, .niceness, .speed, .procRoot, .sysRoot].map(\.rawValue)
+         .backoffCapSeconds, .loopIntervalSeconds, .fftRigor, .niceness, .speed, .procRoot, .sysRoot, .maxTasks,
+         .maxPayloadBytes].map(\.rawValue)
     }
 }

@@ -55,6 +55,7 @@ public final class WorkerDaemon: @unchecked Sendable {
         self.stop = stop
         self.store = TaskStore(state: state)
         self.host = try state.loadHost()
+        try CoordinatorURLPolicy.check(host.coordinatorURL)
         let c = settings.configuration
         self.shared = Locked(DaemonState(backoff: Backoff(base: c.backoffBaseSeconds, cap: c.backoffCapSeconds)))
     }
@@ -70,6 +71,8 @@ public final class WorkerDaemon: @unchecked Sendable {
         http.timeout = forDownloads ? 0 : 60
         http.lowSpeedTime = 60
         http.userAgent = "xunxing-worker/\(WorkerVersion.string)"
+        // Every request carries the host's key: never let a redirect take it elsewhere.
+        http.followRedirects = false
         return http
     }
 

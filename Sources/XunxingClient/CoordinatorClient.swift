@@ -11,12 +11,16 @@ public enum CoordinatorClientError: Error, CustomStringConvertible, Sendable {
     case unreachable(String)
     /// The answer was not what the API promises.
     case protocolError(String)
+    /// The client will not do what the coordinator asked (a URL off its origin, a payload larger
+    /// than announced or allowed): not worth retrying.
+    case refused(String)
 
     public var description: String {
         switch self {
         case .api(let status, let code, let message): return "coordinator answered \(status) \(code): \(message)"
         case .unreachable(let message): return "coordinator unreachable: \(message)"
         case .protocolError(let message): return "unexpected answer from the coordinator: \(message)"
+        case .refused(let message): return "refused what the coordinator sent: \(message)"
         }
     }
 
@@ -49,7 +53,30 @@ public struct CoordinatorClient: Sendable {
     }
 
     func url(_ path: String) -> String {
-        path.hasPrefix("http") ? path : baseURL + (path.hasPrefix("/api/") ? path : APIVersion.path + path)
+        baseURL + (path.hasPrefix("/api/") ? path : APIVersion.path + path)
+    }
+
+    /// A URL the coordinator handed out (a payload's): a path on the coordinator, or an absolute URL
+    /// with the coordinator's own scheme, host and port. Anything else is refused, so that the
+    /// host's key is never sent to another server.
+    func sameOrigin(_ given: String) throws -> String {
+        if given.hasPrefix("/") && !given.hasPrefix("//") { return url(given) }
+        guard let target = URLComponents(string: given), let own = URLComponents(string: baseURL),
+            target.scheme?.lowercased() == own.scheme?.lowercased(), target.host?.lowercased() == own.host?.lowercased(),
+            (target.port ?? Self.defaultPort(target.scheme)) == (own.port ?? Self.defaultPort(own.scheme)),
+            target.user == nil, target.password == nil
+        else {
+            throw CoordinatorClientError.refused("a URL outside the coordinator's origin (\(baseURL)): \(given)")
+        }
+        return given
+    }
+
+    static func defaultPort(_ scheme: String?) -> Int? {
+        switch scheme?.lowercased() {
+        case "http": return 80
+        case "https": return 443
+        default: return nil
+        }
     }
 
     /// Sends JSON (or nothing) and decodes the JSON answer.
@@ -165,10 +192,22 @@ public struct CoordinatorClient: Sendable {
         try Self.check(response)
     }
 
-    /// Downloads a payload to `path`, resuming a partial file.
-    public func downloadPayload(_ assignment: Assignment, to path: String) throws {
-        let response = try perform {
-            try http.download(url: url(assignment.payloadURL), to: path, headers: authorization, resume: true)
+    /// Downloads a payload to `path`, resuming a partial file. The URL must be on the coordinator's
+    /// origin; the file may not grow past the size the assignment declares, nor that size past
+    /// `maxBytes`.
+    public func downloadPayload(_ assignment: Assignment, to path: String, maxBytes: Int64 = 16 << 30) throws {
+        let target = try sameOrigin(assignment.payloadURL)
+        guard assignment.payloadSize > 0, assignment.payloadSize <= maxBytes else {
+            throw CoordinatorClientError.refused(
+                "a payload of \(assignment.payloadSize) bytes (more than 0 and at most \(maxBytes) expected)")
+        }
+        let response: HTTPResponse
+        do {
+            response = try http.download(url: target, to: path, headers: authorization, resume: true, maxBytes: assignment.payloadSize)
+        } catch HTTPClientError.bodyTooLarge {
+            throw CoordinatorClientError.refused("the payload at \(target) is larger than the \(assignment.payloadSize) bytes announced")
+        } catch let error as HTTPClientError {
+            throw CoordinatorClientError.unreachable(error.description)
         }
         guard response.status == 416 || (200..<300).contains(response.status) else { try Self.check(response); return }
     }

@@ -17,6 +17,9 @@ final class DownloadSink {
     /// Size of the partial file whose remainder was requested with `Range`, 0 when not resuming.
     let resumeOffset: Int64
     let progress: (@Sendable (Int64, Int64?) -> Void)?
+    /// Largest file the download may make (nil: no limit); past it the transfer fails.
+    let maxBytes: Int64?
+    let url: String
 
     private enum Mode { case undecided, file, memory }
     private var mode = Mode.undecided
@@ -25,9 +28,11 @@ final class DownloadSink {
     private var total: Int64?
     private(set) var errorBody = Data()
 
-    init(path: String, resumeOffset: Int64, progress: (@Sendable (Int64, Int64?) -> Void)?) {
+    init(path: String, url: String, resumeOffset: Int64, maxBytes: Int64? = nil, progress: (@Sendable (Int64, Int64?) -> Void)?) {
         self.path = path
+        self.url = url
         self.resumeOffset = resumeOffset
+        self.maxBytes = maxBytes
         self.progress = progress
     }
 
@@ -42,6 +47,9 @@ final class DownloadSink {
         }
         switch mode {
         case .file:
+            if let maxBytes, written + Int64(bytes.count) > maxBytes {
+                throw HTTPClientError.bodyTooLarge(url: url, limit: Int(clamping: maxBytes))
+            }
             if let base = bytes.baseAddress, bytes.count > 0 {
                 try FileIO.writeAll(fd, base, bytes.count, path: path)
             }
@@ -90,6 +98,9 @@ final class DownloadSink {
             total = contentLength
         }
         mode = .file
+        if let maxBytes, let total, total > maxBytes {
+            throw HTTPClientError.bodyTooLarge(url: url, limit: Int(clamping: maxBytes))
+        }
     }
 
     /// Parses `bytes START-END/TOTAL` (TOTAL may be `*`).

@@ -25,9 +25,10 @@ extension HTTPClient {
     /// is also where `progress` is called). Cancelling the task aborts the transfer, keeps the
     /// partial file for a later resume and throws `CancellationError`.
     public func download(url: String, to path: String, headers: [String: String] = [:], resume: Bool = true,
+                         maxBytes: Int64? = nil,
                          progress: (@Sendable (Int64, Int64?) -> Void)? = nil) async throws -> HTTPResponse {
         try await offPool { flag in
-            try self.performDownload(url: url, to: path, headers: headers, resume: resume, progress: progress,
+            try self.performDownload(url: url, to: path, headers: headers, resume: resume, maxBytes: maxBytes, progress: progress,
                                      cancellation: flag)
         }
     }

@@ -67,8 +67,9 @@ public final class HTTPClient: Sendable {
     ///     file's size so far and its expected final size when known.
     /// - Returns: The final response; its body is empty when the file received it.
     public func download(url: String, to path: String, headers: [String: String] = [:], resume: Bool = true,
+                         maxBytes: Int64? = nil,
                          progress: (@Sendable (Int64, Int64?) -> Void)? = nil) throws -> HTTPResponse {
-        try performDownload(url: url, to: path, headers: headers, resume: resume, progress: progress,
+        try performDownload(url: url, to: path, headers: headers, resume: resume, maxBytes: maxBytes, progress: progress,
                             cancellation: nil)
     }
 
@@ -91,7 +92,7 @@ public final class HTTPClient: Sendable {
                        cancellation: cancellation)
     }
 
-    func performDownload(url: String, to path: String, headers: [String: String], resume: Bool,
+    func performDownload(url: String, to path: String, headers: [String: String], resume: Bool, maxBytes: Int64? = nil,
                          progress: (@Sendable (Int64, Int64?) -> Void)?,
                          cancellation: CancellationFlag?) throws -> HTTPResponse {
         try Self.validate(url: url)
@@ -102,7 +103,7 @@ public final class HTTPClient: Sendable {
             offset = existing
             requestHeaders["Range"] = "bytes=\(existing)-"
         }
-        let sink = DownloadSink(path: path, resumeOffset: offset, progress: progress)
+        let sink = DownloadSink(path: path, url: url, resumeOffset: offset, maxBytes: maxBytes, progress: progress)
         var response = try run("GET", url: url, headers: requestHeaders, source: nil, sink: .download(sink),
                                cancellation: cancellation)
         try sink.finish(status: response.status, headers: response.headers)
@@ -142,7 +143,7 @@ public final class HTTPClient: Sendable {
         } else {
             try easy.set(CURLOPT_CUSTOMREQUEST, method)
         }
-        let follow = method == "GET"
+        let follow = method == "GET" && configuration.followRedirects
         try easy.set(CURLOPT_FOLLOWLOCATION, follow ? 1 : 0)
         if follow { try easy.set(CURLOPT_MAXREDIRS, 5) }
 

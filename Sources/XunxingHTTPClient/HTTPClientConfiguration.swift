@@ -33,6 +33,10 @@ public struct HTTPClientConfiguration: Sendable {
     /// The `User-Agent` header sent with every request (unless a request sets its own).
     public var userAgent: String = "xunxing/0.1"
 
+    /// Whether GET requests follow redirects (at most 5). A client that sends a bearer token
+    /// should not: a redirect could take the token to another host.
+    public var followRedirects: Bool = true
+
     /// Creates a configuration with the default values.
     public init() {}
 }

@@ -63,3 +63,40 @@ struct AsyncAndProxyTests {
         }
     }
 }
+
+@Suite("Limits a client that sends a key needs")
+struct ClientLimitTests {
+    @Test("a download past maxBytes fails with bodyTooLarge and keeps no more than the limit; at the exact size it succeeds")
+    func downloadLimit() async throws {
+        try await withTestServer { port, _ in
+            let path = temporaryPath("limit")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let client = HTTPClient()
+            let url = "http://127.0.0.1:\(port)/big"
+            do {
+                _ = try await client.download(url: url, to: path, resume: false, maxBytes: Int64(Fixture.bigSize - 1))
+                Issue.record("a download one byte over its limit succeeded")
+            } catch HTTPClientError.bodyTooLarge(_, let limit) {
+                #expect(limit == Fixture.bigSize - 1)
+            }
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            #expect(size < Fixture.bigSize)
+            try? FileManager.default.removeItem(atPath: path)
+            let exact = try await client.download(url: url, to: path, resume: false, maxBytes: Int64(Fixture.bigSize))
+            #expect(exact.status == 200)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Fixture.big)
+        }
+    }
+
+    @Test("with followRedirects off a redirect is answered, not followed")
+    func noRedirects() async throws {
+        try await withTestServer { port, _ in
+            var configuration = HTTPClientConfiguration()
+            configuration.followRedirects = false
+            let answer = try await HTTPClient(configuration: configuration).send("GET", url: "http://127.0.0.1:\(port)/redirect")
+            #expect(answer.status == 302)
+            let followed = try await HTTPClient().send("GET", url: "http://127.0.0.1:\(port)/redirect")
+            #expect(followed.status == 200)
+        }
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Worker
+import XunxingProtocol
 
 @Suite("Host policies")
 struct PolicyTests {
@@ -135,5 +136,49 @@ struct PolicyTests {
         #expect(policy.evaluate(now: t0.addingTimeInterval(30)) == .userActive)
         try write(user: 2500, idle: 4500, own: 900, keys: 11)
         #expect(policy.evaluate(now: t0.addingTimeInterval(63)) == nil)
+    }
+}
+
+@Suite("What the worker accepts from its coordinator")
+struct CoordinatorTrustTests {
+    func assignment(url: String, size: Int64 = 1000) -> Assignment {
+        Assignment(
+            replicaID: "r1", workUnitID: "u1", payloadURL: url, payloadSHA256: String(repeating: "0", count: 64),
+            payloadSize: size, estimatedCost: 1, deadline: Date())
+    }
+
+    @Test("https anywhere, plain http only to this machine")
+    func coordinatorURLs() throws {
+        for ok in ["https://xunxing.example.org", "http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:9000"] {
+            #expect(throws: Never.self) { try CoordinatorURLPolicy.check(ok) }
+        }
+        for bad in ["http://xunxing.example.org", "http://10.0.0.1:8080", "ftp://127.0.0.1", "xunxing.example.org"] {
+            #expect(throws: WorkerError.self, "\(bad)") { try CoordinatorURLPolicy.check(bad) }
+        }
+    }
+
+    @Test("a payload off the coordinator's origin, of no size or over the limit, or one task too many, is refused")
+    func assignments() throws {
+        let own = "https://xunxing.example.org"
+        func check(_ a: Assignment, held: Int = 0) throws {
+            try CoordinatorURLPolicy.check(a, coordinator: own, maxPayloadBytes: 1 << 20, held: held, maxTasks: 4)
+        }
+        try check(assignment(url: "/api/v1/workunits/u1/payload"))
+        try check(assignment(url: "https://xunxing.example.org/api/v1/workunits/u1/payload"))
+        for foreign in [
+            "https://evil.example/api/v1/workunits/u1/payload", "http://xunxing.example.org/payload",
+            "https://xunxing.example.org:8443/payload", "//evil.example/payload", "https://user@xunxing.example.org/payload",
+        ] {
+            do {
+                try check(assignment(url: foreign))
+                Issue.record("\(foreign) was accepted")
+            } catch let error as WorkerError {
+                #expect("\(error)".contains("payload_url"), "\(error)")
+            }
+        }
+        #expect(throws: WorkerError.self) { try check(assignment(url: "/p", size: 0)) }
+        #expect(throws: WorkerError.self) { try check(assignment(url: "/p", size: (1 << 20) + 1)) }
+        try check(assignment(url: "/p"), held: 3)
+        #expect(throws: WorkerError.self) { try check(assignment(url: "/p"), held: 4) }
     }
 }
