@@ -66,7 +66,11 @@ Xunxing volunteer worker
 2. Attach this machine:
      sudo -u xunxing xunxing-worker attach --state-dir /var/lib/xunxing \
          --coordinator https://COORDINATOR --account-key KEY
-3. Start the service:   sudo systemctl start xunxing-worker
+3. Optionally let it reach only its coordinator:
+     sudo -u xunxing xunxing-worker confine --state-dir /var/lib/xunxing \
+         | sudo install -D -m 0644 /dev/stdin /etc/systemd/system/xunxing-worker.service.d/coordinator.conf
+     sudo systemctl daemon-reload
+   Start the service:   sudo systemctl start xunxing-worker
 4. Follow it:           sudo -u xunxing xunxing-worker status --state-dir /var/lib/xunxing
 Settings: sudo -u xunxing xunxing-worker config --help (then systemctl restart xunxing-worker).
 DOC

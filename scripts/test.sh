@@ -11,6 +11,7 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 need=()
 command -v chromium >/dev/null || need+=(chromium)
+command -v systemd-analyze >/dev/null || need+=(systemd)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 if ((${#need[@]})); then
     $sudo apt-get update -qq
