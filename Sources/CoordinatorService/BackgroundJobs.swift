@@ -2,38 +2,78 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// The coordinator's daemons in one loop: deadlines (transitioner), splitting, assimilation.
+/// The coordinator's daemons: deadlines (transitioner), splitting, assimilation, profile sync and
+/// the stats exports. Each runs in a loop of its own, under its own lease and time limit, so a
+/// platform that hangs holds up profile sync only, never a dataset waiting to be split.
 struct BackgroundJobs: Service {
     let coordinator: Coordinator
 
+    /// One job: its lease's name and length, the longest one pass may take (nil: no limit; a
+    /// pass past it is cancelled and logged), and the pass itself.
+    struct Job: Sendable {
+        let name: String
+        let ttl: Double
+        let timeout: Double?
+        let pass: @Sendable () async throws -> Void
+    }
+
+    /// Short leases, renewed every third of their length while a pass runs: a crashed
+    /// coordinator's jobs move to another within seconds.
+    var jobs: [Job] {
+        let c = coordinator
+        return [
+            Job(name: "deadlines", ttl: 10, timeout: 300) { try await c.expireOverdueReplicas() },
+            Job(name: "splitter", ttl: 15, timeout: nil) { try await c.splitPendingDatasets() },
+            Job(name: "assimilator", ttl: 15, timeout: nil) { try await c.assimilateFinishedDatasets() },
+            Job(name: "profile-sync", ttl: 15, timeout: c.configuration.syncPassTimeout) { try await c.syncProfiles() },
+            Job(name: "stats-export", ttl: 15, timeout: 600) { _ = try await c.writeDailyExports() },
+        ]
+    }
+
     func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            for job in jobs { group.addTask { await self.loop(job) } }
+        }
+    }
+
+    private func loop(_ job: Job) async {
         let interval = coordinator.configuration.jobInterval
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await runOnce()
+            await runOnce(job)
             try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
         }
     }
 
-    /// One pass of every job; errors are logged, never fatal. Each job runs under a lease kept
-    /// in the database, so with several coordinators on one database exactly one runs it at a
-    /// time, and a crashed coordinator's lease simply expires.
-    func runOnce() async {
-        let c = coordinator
-        let jobs: [(String, Double, @Sendable () async throws -> Void)] = [
-            // Short leases, renewed every third of their length while a job runs: a crashed
-            // coordinator's jobs move to another within seconds.
-            ("deadlines", 10, { try await c.expireOverdueReplicas() }),
-            ("splitter", 15, { try await c.splitPendingDatasets() }),
-            ("assimilator", 15, { try await c.assimilateFinishedDatasets() }),
-            ("profile-sync", 15, { try await c.syncProfiles() }),
-            ("stats-export", 15, { _ = try await c.writeDailyExports() }),
-        ]
-        for (name, ttl, job) in jobs {
-            do {
-                try await coordinator.withLease(name, ttl: ttl, job)
-            } catch {
-                coordinator.logger.error("\(name) job failed: \(error)")
+    /// One pass of `job` under its lease (with several coordinators on one database exactly one
+    /// runs it at a time, and a crashed coordinator's lease simply expires); errors are logged,
+    /// never fatal.
+    func runOnce(_ job: Job) async {
+        do {
+            try await coordinator.withLease(job.name, ttl: job.ttl) {
+                guard let timeout = job.timeout else { return try await job.pass() }
+                try await withThrowingTaskGroup(of: Bool.self) { group in
+                    group.addTask {
+                        try await job.pass()
+                        return true
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: .milliseconds(Int(timeout * 1000)))
+                        return false
+                    }
+                    let finished = try await group.next() ?? false
+                    group.cancelAll()
+                    if !finished { throw JobTimeout(job: job.name, seconds: timeout) }
+                }
             }
+        } catch {
+            coordinator.logger.error("\(job.name) job failed: \(error)")
         }
     }
+}
+
+/// A background job's pass took longer than its limit and was cancelled.
+struct JobTimeout: Error, CustomStringConvertible {
+    let job: String
+    let seconds: Double
+    var description: String { "\(job): a pass took over \(Int(seconds)) s and was cancelled" }
 }

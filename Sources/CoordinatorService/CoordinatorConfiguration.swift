@@ -50,6 +50,9 @@ public struct CoordinatorConfiguration: Sendable {
     public var rateBurst: Double = 200
     /// Entries per sync batch.
     public var syncBatchSize: Int = 100
+    /// Longest one pass of the profile sync may take, seconds; past it the pass is cancelled (the
+    /// entries it did not push are pushed by the next).
+    public var syncPassTimeout: Double = 120
     /// Transactions that may wait for the SQLite writer; past it a request that changes state is
     /// answered 503 with Retry-After instead of queueing without bound.
     public var writeQueueLimit: Int = 4096

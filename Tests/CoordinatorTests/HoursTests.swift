@@ -25,6 +25,8 @@ final class ProfilePlatform: @unchecked Sendable {
     /// Request numbers (1-based) refused before applying, and applied but answered with an error.
     let refuse: Set<Int>
     let applyThenFail: Set<Int>
+    /// Seconds the platform waits before answering (a platform that hangs).
+    var delay: Double = 0
 
     init(secret: String, refuse: Set<Int>, applyThenFail: Set<Int>) {
         self.secret = secret
@@ -62,6 +64,7 @@ final class ProfilePlatform: @unchecked Sendable {
         router.post("sync") { request, _ -> Response in
             let buffer = try await request.body.collect(upTo: 1 << 20)
             let status = self.handle(body: Data(buffer: buffer), signature: request.headers[HTTPField.Name("X-Xunxing-Signature")!])
+            if self.delay > 0 { try await Task.sleep(for: .milliseconds(Int(self.delay * 1000))) }
             return Response(status: .init(code: status))
         }
         var logger = Logger(label: "platform")
