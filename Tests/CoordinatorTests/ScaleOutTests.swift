@@ -177,7 +177,8 @@ struct ScaleOutTests {
         var expected: [String: Double] = [:]
         for unit in units {
             let valid = try await store.transaction { try await $0.replicas(workUnit: unit.id) }.filter { $0.state == ReplicaState.valid }
-            #expect(valid.count == 2 && Set(valid.compactMap(\.hostId)).count == 2)
+            let replicas = try await store.transaction { try await $0.replicas(workUnit: unit.id) }.map { "\($0.state) \($0.hostId ?? "-")" }
+            #expect(valid.count == 2 && Set(valid.compactMap(\.hostId)).count == 2, "unit \(unit.id): \(replicas)")
             for r in valid { expected[r.accountId!, default: 0] += unit.estimatedCost / 3600 }
         }
         for (account, hours) in expected {

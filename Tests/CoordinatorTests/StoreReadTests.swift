@@ -125,14 +125,27 @@ struct StoreReadTests {
     func overloadedCoordinator() async throws {
         try await CoordinatorFixture.with(backend: .sqlite, { $0.writeQueueLimit = 1 }) { f in
             let store = f.coordinator.store
-            let release = Atomic<Bool>(false)
-            let holder = Task {
-                try await store.transaction { _ in
-                    while !release.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(5)) }
-                }
+            final class Flags: Sendable {
+                let release = Atomic<Bool>(false)
+                let holding = Atomic<Bool>(false)
             }
-            defer { release.store(true, ordering: .releasing) }
-            try await Task.sleep(for: .milliseconds(200))
+            let flags = Flags()
+            // Hold the writer: a transaction that waits inside until released. The background jobs
+            // write too, so the first tries may find the queue of 1 full; try until one holds.
+            var holder: Task<Void, Error>? = nil
+            for _ in 0..<100 where !flags.holding.load(ordering: .acquiring) {
+                let attempt = Task {
+                    try await store.transaction { _ in
+                        flags.holding.store(true, ordering: .releasing)
+                        while !flags.release.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(5)) }
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(100))
+                if flags.holding.load(ordering: .acquiring) { holder = attempt }
+            }
+            defer { flags.release.store(true, ordering: .releasing) }
+            let held = flags.holding.load(ordering: .acquiring)
+            #expect(held, "never got hold of the writer")
             // Fill the queue of 1 (one of these, or a background job's transaction, takes the place).
             let queued = (0..<3).map { _ in Task { try? await store.transaction { _ in } } }
             try await Task.sleep(for: .milliseconds(100))
@@ -145,8 +158,8 @@ struct StoreReadTests {
             #expect(page.status == 200)
             let leaderboard = try await HTTPClient().send("GET", url: f.baseURL + "/api/v1/leaderboard")
             #expect(leaderboard.status == 200)
-            release.store(true, ordering: .releasing)
-            try await holder.value
+            flags.release.store(true, ordering: .releasing)
+            try await holder?.value
             for task in queued { await task.value }
             // Retried, as a client told to back off does: accepted once the queue has room (with a
             // queue of 1, a background job's transaction can still fill it for a moment).
