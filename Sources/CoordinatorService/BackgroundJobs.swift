@@ -30,9 +30,14 @@ struct BackgroundJobs: Service {
         ]
     }
 
+    /// Runs every job's loop until the service is cancelled or shut down; a shutdown cancels the
+    /// passes in flight (a pass waiting on a slow platform must not hold up `systemctl stop`).
     func run() async throws {
-        await withTaskGroup(of: Void.self) { group in
-            for job in jobs { group.addTask { await self.loop(job) } }
+        let jobs = self.jobs
+        try await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                for job in jobs { group.addTask { await self.loop(job) } }
+            }
         }
     }
 
