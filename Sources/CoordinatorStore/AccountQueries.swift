@@ -45,10 +45,13 @@ extension SQLTransaction {
         try await record(HostRecord.self, "SELECT * FROM hosts WHERE id = \(bind: id)")
     }
 
-    /// Records what a host said about itself when it asked for work.
+    /// Records what a host said about itself when it asked for work. Its cores may go down, never
+    /// above what it registered with: the daily cap on its hours follows them, and a work request
+    /// is only a claim.
     public func touchHost(id: String, cores: Int, memoryMB: Int, speed: Double, at time: Double) async throws {
         try await run("""
-            UPDATE hosts SET cores = \(bind: cores), memory_mb = \(bind: memoryMB), speed = \(bind: speed), last_seen = \(bind: time)
+            UPDATE hosts SET cores = CASE WHEN cores < \(bind: cores) THEN cores ELSE \(bind: cores) END,
+                   memory_mb = \(bind: memoryMB), speed = \(bind: speed), last_seen = \(bind: time)
             WHERE id = \(bind: id)
             """)
     }

@@ -80,10 +80,14 @@ extension HostRegistration {
 }
 
 extension WorkRequest {
-    /// Refuses a request with no cores, negative seconds or a speed that is not positive.
+    /// Refuses a request with cores outside 1...4096 (as a registration), negative or non-finite
+    /// seconds, or a speed that is not a positive finite number.
     public func validate() throws(RequestBodyError) {
-        guard cores >= 1, seconds >= 0, speed > 0 else {
-            throw RequestBodyError(field: nil, message: "cores must be >= 1, seconds >= 0 and speed > 0")
+        guard (1...4096).contains(cores) else {
+            throw RequestBodyError(field: "cores", message: "cores \(cores) is not 1 to 4096")
+        }
+        guard seconds >= 0, seconds.isFinite, speed > 0, speed.isFinite else {
+            throw RequestBodyError(field: nil, message: "seconds must be >= 0 and speed > 0, both finite")
         }
     }
 }

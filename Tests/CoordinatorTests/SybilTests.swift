@@ -119,4 +119,21 @@ struct SybilTests {
             #expect(try await signup(10, from: "192.0.2.11").status == 201)
         }
     }
+
+    @Test("a work request cannot raise a host's cores (and with them its daily cap): 10^8 is refused, 64 leaves the registered 1", arguments: Backend.allCases)
+    func claimedCores(backend: Backend) async throws {
+        try await CoordinatorFixture.with(backend: backend) { f in
+            let key = try await Self.host(f, "claims")
+            func ask(cores: Int) async throws -> Int {
+                let body = try WireCoding.encoder().encode(WorkRequest(cores: cores, memoryMB: 512, speed: 1, seconds: 1))
+                return try await HTTPClient().send(
+                    "POST", url: f.baseURL + "/api/v1/work/request",
+                    headers: ["Authorization": "Bearer \(key)", "Content-Type": "application/json"], body: body).status
+            }
+            #expect(try await ask(cores: 100_000_000) == 400)
+            #expect(try await ask(cores: 64) == 200)
+            let hosts = try await f.coordinator.store.read { try await $0.hostTotals(account: nil) }
+            #expect(hosts.map(\.cores) == [1], "\(hosts.map(\.cores))")
+        }
+    }
 }
