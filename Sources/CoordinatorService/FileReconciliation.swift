@@ -47,6 +47,15 @@ extension Coordinator {
         for path in entries(configuration.exportsDirectory) where path.hasSuffix(".tmp") { remove(path) }
         for path in entries(configuration.datasetsDirectory) where !datasetFiles.contains(path) { remove(path) }
 
+        // Each dataset's units, read once for both checks below.
+        var unitsOf: [String: [WorkUnitRecord]] = [:]
+        func units(of id: String) async throws -> [WorkUnitRecord] {
+            if let known = unitsOf[id] { return known }
+            let read = try await store.read { try await $0.workUnits(dataset: id) }
+            unitsOf[id] = read
+            return read
+        }
+
         for directory in entries(configuration.payloadsDirectory) {
             let id = (directory as NSString).lastPathComponent
             guard let dataset = byID[id] else {
@@ -54,8 +63,7 @@ extension Coordinator {
                 continue
             }
             guard dataset.state != DatasetState.splitting else { continue }
-            let units = try await store.read { try await $0.workUnits(dataset: id) }
-            let named = Set(units.map(\.payloadPath))
+            let named = Set(try await units(of: id).map(\.payloadPath))
             for path in entries(directory) where !named.contains(path) { remove(path) }
         }
 
@@ -64,8 +72,7 @@ extension Coordinator {
             if !fm.fileExists(atPath: dataset.filePath) {
                 missing = "its filterbank \(dataset.filePath) is missing"
             } else if dataset.state == DatasetState.searching {
-                let units = try await store.read { try await $0.workUnits(dataset: dataset.id) }
-                if let unit = units.first(where: { $0.state == WorkUnitState.active && !fm.fileExists(atPath: $0.payloadPath) }) {
+                if let unit = try await units(of: dataset.id).first(where: { $0.state == WorkUnitState.active && !fm.fileExists(atPath: $0.payloadPath) }) {
                     missing = "the payload \(unit.payloadPath) of work unit \(unit.id) is missing"
                 }
             }

@@ -1,4 +1,5 @@
 import Foundation
+import XunxingClient
 import XunxingProtocol
 
 /// What the worker accepts from and about its coordinator: an https URL (plain http only to this
@@ -33,14 +34,10 @@ enum CoordinatorURLPolicy {
             throw WorkerError.unacceptableAssignment(
                 field: "payload_size", value: String(assignment.payloadSize), reason: "expected 1 to \(maxPayloadBytes) bytes (max_payload_bytes)")
         }
-        let url = assignment.payloadURL
-        if url.hasPrefix("/") && !url.hasPrefix("//") { return }
-        guard let target = URLComponents(string: url), let own = URLComponents(string: coordinator),
-            target.scheme?.lowercased() == own.scheme?.lowercased(), target.host?.lowercased() == own.host?.lowercased(),
-            target.port == own.port, target.user == nil
-        else {
+        guard CoordinatorClient.resolve(assignment.payloadURL, onOriginOf: coordinator) != nil else {
             throw WorkerError.unacceptableAssignment(
-                field: "payload_url", value: url, reason: "not on the coordinator's origin \(coordinator); the host key is never sent elsewhere")
+                field: "payload_url", value: assignment.payloadURL,
+                reason: "not on the coordinator's origin \(coordinator); the host key is never sent elsewhere")
         }
     }
 }

@@ -61,13 +61,23 @@ public struct CoordinatorClient: Sendable {
     /// host's key is never sent to another server.
     func sameOrigin(_ given: String) throws -> String {
         if given.hasPrefix("/") && !given.hasPrefix("//") { return url(given) }
-        guard let target = URLComponents(string: given), let own = URLComponents(string: baseURL),
-            target.scheme?.lowercased() == own.scheme?.lowercased(), target.host?.lowercased() == own.host?.lowercased(),
-            (target.port ?? Self.defaultPort(target.scheme)) == (own.port ?? Self.defaultPort(own.scheme)),
-            target.user == nil, target.password == nil
-        else {
+        guard let resolved = Self.resolve(given, onOriginOf: baseURL) else {
             throw CoordinatorClientError.refused("a URL outside the coordinator's origin (\(baseURL)): \(given)")
         }
+        return resolved
+    }
+
+    /// `given` as an absolute URL when it is a path or a URL on `base`'s origin (same scheme, host
+    /// and port, a port left out meaning the scheme's default, no user info); nil otherwise.
+    public static func resolve(_ given: String, onOriginOf base: String) -> String? {
+        var root = base
+        while root.hasSuffix("/") { root.removeLast() }
+        if given.hasPrefix("/") && !given.hasPrefix("//") { return root + given }
+        guard let target = URLComponents(string: given), let own = URLComponents(string: root),
+            target.scheme?.lowercased() == own.scheme?.lowercased(), target.host?.lowercased() == own.host?.lowercased(),
+            (target.port ?? defaultPort(target.scheme)) == (own.port ?? defaultPort(own.scheme)),
+            target.user == nil, target.password == nil
+        else { return nil }
         return given
     }
 
