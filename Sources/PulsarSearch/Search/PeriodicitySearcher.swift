@@ -18,8 +18,28 @@ public struct SpectralSearchParameters: Sendable, Codable, Equatable {
     public var maxCandidates: Int = 32
     /// Interference frequencies zapped before searching.
     public var birdies: [Birdie] = []
+    /// Strongest bins of every searched spectrum kept as its ``SpectrumToplist`` (0: none). Work
+    /// units ask for one per series and acceleration trial, as proof of work.
+    public var toplistSize: Int = 0
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case maxHarmonics, sigmaThreshold, detectionMargin, minFrequency, maxFrequency, maxCandidates, birdies, toplistSize
+    }
+
+    /// Decodes the parameters; `toplistSize` may be absent (0: payloads written before toplists).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxHarmonics = try c.decode(Int.self, forKey: .maxHarmonics)
+        sigmaThreshold = try c.decode(Double.self, forKey: .sigmaThreshold)
+        detectionMargin = try c.decode(Double.self, forKey: .detectionMargin)
+        minFrequency = try c.decode(Double.self, forKey: .minFrequency)
+        maxFrequency = try c.decodeIfPresent(Double.self, forKey: .maxFrequency)
+        maxCandidates = try c.decode(Int.self, forKey: .maxCandidates)
+        birdies = try c.decode([Birdie].self, forKey: .birdies)
+        toplistSize = try c.decodeIfPresent(Int.self, forKey: .toplistSize) ?? 0
+    }
 
     /// Stages of the harmonic sum: log2(maxHarmonics) + 1.
     var stageCount: Int {
@@ -81,6 +101,9 @@ public final class PeriodicitySearcher {
     private var thresholdCache: [String: [Float]] = [:]
     /// Bins and length (s) of the spectrum in `powers`, from the last search.
     private var lastSpectrum: (bins: Int, duration: Double)?
+    /// The strongest bins of the last searched spectrum (`parameters.toplistSize` of them; empty
+    /// when that is 0 or the series was too short to search).
+    public private(set) var lastToplist = SpectrumToplist()
     /// Time spent in each stage since creation (or `timings = .init()`).
     public var timings = SearchTimings()
 
@@ -99,6 +122,7 @@ public final class PeriodicitySearcher {
         samples: UnsafeBufferPointer<Float>, tsamp: Double, acceleration: Double = 0,
         trialsPerSeries: Int = 1, dm: Double = 0, dmIndex: Int = 0
     ) -> [SeriesCandidate] {
+        lastToplist = SpectrumToplist()
         guard samples.count >= 64 else { return [] }
         let size = Self.fftSize(forSamples: samples.count)
         if workspace?.size != size { workspace = FFTWorkspace(size: size) }
@@ -106,28 +130,13 @@ public final class PeriodicitySearcher {
         let plan = planner.plan(size: size)
 
         var clock = StageClock()
-        // Mean-subtract and zero-pad.
-        // Without padding the mean only reaches bin 0, which is never searched; with padding it
-        // would leak into the lowest bins, so it is removed. An unpadded series whose alignment
-        // suits the plan is transformed where it lies (FFTW's r2c leaves its input untouched).
-        // An acceleration trial is resampled straight into the transform's buffer.
+        // An unpadded series whose alignment suits the plan is transformed where it lies (FFTW's
+        // r2c leaves its input untouched); anything else is prepared in the transform's buffer.
         var input = ws.real
-        if acceleration != 0 {
-            AccelerationPlan.resample(
-                samples, tsamp: tsamp, acceleration: acceleration,
-                into: UnsafeMutableBufferPointer(start: input, count: samples.count))
-        }
-        if size > samples.count {
-            let source = acceleration != 0 ? UnsafePointer(input) : samples.baseAddress!
-            let m = Float(xx_sum(source, samples.count) / Double(samples.count))
-            for i in 0..<samples.count { input[i] = source[i] - m }
-            (input + samples.count).update(repeating: 0, count: size - samples.count)
-        } else if acceleration != 0 {
-            // Already in place.
-        } else if plan.canExecute(onInput: samples.baseAddress!, like: ws.real) {
+        if size == samples.count, acceleration == 0, plan.canExecute(onInput: samples.baseAddress!, like: ws.real) {
             input = UnsafeMutablePointer(mutating: samples.baseAddress!)
         } else {
-            input.update(from: samples.baseAddress!, count: size)
+            Self.prepare(samples, tsamp: tsamp, acceleration: acceleration, into: UnsafeMutableBufferPointer(start: input, count: size))
         }
         clock.lap(&timings.prepare)
         plan.execute(input: input, output: ws.complex)
@@ -157,9 +166,14 @@ public final class PeriodicitySearcher {
             }
         }
 
+        let lowestBin = max(1, Int((parameters.minFrequency * duration).rounded(.up)))
+        if parameters.toplistSize > 0 {
+            lastToplist = powers.withUnsafeBufferPointer {
+                SpectrumToplist.select(powers: $0, range: min(lowestBin, bins)..<bins, count: parameters.toplistSize, complex: complex)
+            }
+        }
         clock.lap(&timings.spectrum)
         lastSpectrum = (bins, duration)
-        let lowestBin = max(1, Int((parameters.minFrequency * duration).rounded(.up)))
         let searchedBins = max(1, bins - lowestBin)
         let accelTrials = max(1, trialsPerSeries)
         let thresholds = detectionThresholds(searchedBins: searchedBins, accelTrials: accelTrials)
@@ -190,6 +204,30 @@ public final class PeriodicitySearcher {
                 acceleration: acceleration, dm: dm, dmIndex: dmIndex))
         }
         return Self.deduplicate(found, resolution: 1.0 / duration, limit: parameters.maxCandidates)
+    }
+
+    /// Writes the series a search transforms into `output` (the FFT length): `samples` resampled
+    /// for a non-zero `acceleration`, then, when `output` is longer, mean-subtracted and zero-padded.
+    /// Without padding the mean only reaches bin 0, which is never searched; with padding it would
+    /// leak into the lowest bins, so it is removed. What a checker of a reported spectrum must
+    /// transform to get the same powers.
+    public static func prepare(
+        _ samples: UnsafeBufferPointer<Float>, tsamp: Double, acceleration: Double, into output: UnsafeMutableBufferPointer<Float>
+    ) {
+        let count = samples.count, size = output.count
+        precondition(size >= count)
+        let input = output.baseAddress!
+        if acceleration != 0 {
+            AccelerationPlan.resample(samples, tsamp: tsamp, acceleration: acceleration, into: output)
+        }
+        if size > count {
+            let source = acceleration != 0 ? UnsafePointer(input) : samples.baseAddress!
+            let m = Float(xx_sum(source, count) / Double(count))
+            for i in 0..<count { input[i] = source[i] - m }
+            (input + count).update(repeating: 0, count: size - count)
+        } else if acceleration == 0 {
+            input.update(from: samples.baseAddress!, count: size)
+        }
     }
 
     /// The whitened powers (noise mean 1) of the last searched series within `halfWidth` bins of
