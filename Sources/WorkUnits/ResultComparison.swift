@@ -11,12 +11,18 @@ public struct ComparisonTolerance: Sendable, Codable, Equatable {
     public var sigmaRelative: Double = 0.05
     /// Candidates below the reporting threshold plus this margin may be missing from one replica.
     public var marginalSigma: Double = 1.0
+    /// How far replicas' toplists may differ.
+    public var toplist: ToplistTolerance = .init()
 
-    public init(frequencyBins: Double = 0.5, sigma: Double = 0.5, sigmaRelative: Double = 0.05, marginalSigma: Double = 1.0) {
+    public init(
+        frequencyBins: Double = 0.5, sigma: Double = 0.5, sigmaRelative: Double = 0.05, marginalSigma: Double = 1.0,
+        toplist: ToplistTolerance = .init()
+    ) {
         self.frequencyBins = frequencyBins
         self.sigma = sigma
         self.sigmaRelative = sigmaRelative
         self.marginalSigma = marginalSigma
+        self.toplist = toplist
     }
 }
 
@@ -37,8 +43,20 @@ public enum ResultComparison {
     /// Candidates below the strong level may be missing from one side (rounding can push them
     /// across the reporting threshold) and are otherwise ignored. `duration` is the series
     /// length in seconds (samplesPerSeries x sampleTime), which sets the Fourier bin width.
+    /// - every trial's toplist agrees (``ToplistTolerance/difference(_:_:)``).
+    ///
     /// The rule is symmetric.
     public static func agree(
+        _ a: WorkUnitResult, _ b: WorkUnitResult, duration: Double, reportingThreshold: Double,
+        tolerance: ComparisonTolerance = .init()
+    ) -> Bool {
+        guard a.toplists.count == b.toplists.count else { return false }
+        for (x, y) in zip(a.toplists, b.toplists) where tolerance.toplist.difference(x, y) != nil { return false }
+        return candidatesAgree(a, b, duration: duration, reportingThreshold: reportingThreshold, tolerance: tolerance)
+    }
+
+    /// The candidate half of ``agree(_:_:duration:reportingThreshold:tolerance:)``: toplists not compared.
+    public static func candidatesAgree(
         _ a: WorkUnitResult, _ b: WorkUnitResult, duration: Double, reportingThreshold: Double,
         tolerance: ComparisonTolerance = .init()
     ) -> Bool {

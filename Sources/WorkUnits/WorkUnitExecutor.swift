@@ -19,41 +19,42 @@ public struct WorkUnitExecutor {
     /// Search trials in the unit.
     public var trialCount: Int { header.dms.count * header.accelerations.count }
 
-    /// Runs trials `start..<trialCount`, calling `afterTrial(index, candidatesSoFar)` after each
-    /// (return false to stop early, for a pause or shutdown). Returns the candidates found by the
-    /// trials run, strongest first within each series.
+    /// Runs trials `start..<trialCount`, calling `afterTrial` with each trial's outcome (return
+    /// false to stop early, for a pause or shutdown). Returns the index of the first trial not run.
     @discardableResult
-    public func run(
-        from start: Int = 0, carrying earlier: [SeriesCandidate] = [],
-        afterTrial: (Int, [SeriesCandidate]) -> Bool = { _, _ in true }
-    ) -> (candidates: [SeriesCandidate], completed: Int) {
+    public func run(from start: Int = 0, afterTrial: (TrialOutcome) -> Bool) -> Int {
         let searcher = PeriodicitySearcher(planner: planner, parameters: header.search)
         let accelerations = header.accelerations
-        var found = earlier
         var trial = start
         samples.withUnsafeBufferPointer { all in
             while trial < trialCount {
                 let series = trial / accelerations.count
                 let a = accelerations[trial % accelerations.count]
-                let n = header.samplesPerSeries
-                let slice = UnsafeBufferPointer(rebasing: all[(series * n)..<((series + 1) * n)])
-                found += searcher.search(
-                    samples: slice, tsamp: header.sampleTime, acceleration: a, trialsPerSeries: accelerations.count,
-                    dm: header.dms[series], dmIndex: header.dmIndices[series])
+                let candidates = searcher.search(
+                    samples: Self.series(series, of: all, header: header), tsamp: header.sampleTime, acceleration: a,
+                    trialsPerSeries: accelerations.count, dm: header.dms[series], dmIndex: header.dmIndices[series])
+                let outcome = TrialOutcome(trial: trial, candidates: candidates, toplist: searcher.lastToplist)
                 trial += 1
-                if !afterTrial(trial, found) { break }
+                if !afterTrial(outcome) { break }
             }
         }
-        return (found, trial)
+        return trial
+    }
+
+    /// Series `index` of a payload's samples.
+    public static func series(_ index: Int, of samples: UnsafeBufferPointer<Float>, header: WorkUnitHeader) -> UnsafeBufferPointer<Float> {
+        let n = header.samplesPerSeries
+        return UnsafeBufferPointer(rebasing: samples[(index * n)..<((index + 1) * n)])
     }
 
     /// Runs the whole unit and packages the result for upload.
     public func result(software: String) -> WorkUnitResult {
         let started = Date()
         let cpuStart = Self.cpuSeconds()
-        let (candidates, completed) = run()
-        return WorkUnitResult(
-            workUnitID: header.workUnitID, candidates: candidates, cpuSeconds: Self.cpuSeconds() - cpuStart,
+        var outcomes: [TrialOutcome] = []
+        let completed = run { outcomes.append($0); return true }
+        return TrialOutcome.result(
+            of: outcomes, workUnitID: header.workUnitID, cpuSeconds: Self.cpuSeconds() - cpuStart,
             elapsedSeconds: Date().timeIntervalSince(started), seriesSearched: completed, software: software)
     }
 
@@ -63,5 +64,33 @@ public struct WorkUnitExecutor {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
             + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+}
+
+/// What one trial (one series at one acceleration) of a unit found: its candidates and its
+/// spectrum's toplist. A worker logs one per trial, so a resumed search has every earlier one.
+public struct TrialOutcome: Codable, Sendable, Equatable {
+    /// The trial's number in its unit (series-major).
+    public var trial: Int
+    /// Candidates at or above the reporting threshold, strongest first.
+    public var candidates: [SeriesCandidate]
+    /// The spectrum's strongest bins.
+    public var toplist: SpectrumToplist
+
+    public init(trial: Int, candidates: [SeriesCandidate], toplist: SpectrumToplist) {
+        self.trial = trial
+        self.candidates = candidates
+        self.toplist = toplist
+    }
+
+    /// The result of a unit from its trials' outcomes, in trial order.
+    public static func result(
+        of outcomes: [TrialOutcome], workUnitID: String, cpuSeconds: Double, elapsedSeconds: Double, seriesSearched: Int,
+        software: String
+    ) -> WorkUnitResult {
+        let ordered = outcomes.sorted { $0.trial < $1.trial }
+        return WorkUnitResult(
+            workUnitID: workUnitID, candidates: ordered.flatMap(\.candidates), toplists: ordered.map(\.toplist),
+            cpuSeconds: cpuSeconds, elapsedSeconds: elapsedSeconds, seriesSearched: seriesSearched, software: software)
     }
 }

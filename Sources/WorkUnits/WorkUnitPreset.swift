@@ -26,6 +26,9 @@ public struct WorkUnitPreset: Codable, Sendable, Equatable {
     public var minFrequency: Double
     /// Most candidates a worker reports per series and acceleration trial.
     public var maxCandidatesPerSeries: Int
+    /// Strongest spectral bins a worker reports per series and acceleration trial, whatever their
+    /// significance: the proof of work the coordinator spot-checks (see ``SpectrumToplist``).
+    public var toplistSize: Int
     /// Default largest |acceleration| searched, m/s^2 (0: no acceleration search).
     public var accelMax: Double
     /// Default highest DM (nil: the DM whose delay across the band is half the observation, at
@@ -37,7 +40,7 @@ public struct WorkUnitPreset: Codable, Sendable, Equatable {
     public init(
         name: String, summary: String, targetCost: Double, replication: Int = 2, maxReplicas: Int = 5,
         deadlineSeconds: Double, harmonics: Int = 16, sigmaThreshold: Double = 4, minFrequency: Double = 0.2,
-        maxCandidatesPerSeries: Int = 32, accelMax: Double = 0, dmMax: Double? = nil, bits: Int = 8
+        maxCandidatesPerSeries: Int = 32, toplistSize: Int = 8, accelMax: Double = 0, dmMax: Double? = nil, bits: Int = 8
     ) {
         self.name = name
         self.summary = summary
@@ -49,6 +52,7 @@ public struct WorkUnitPreset: Codable, Sendable, Equatable {
         self.sigmaThreshold = sigmaThreshold
         self.minFrequency = minFrequency
         self.maxCandidatesPerSeries = maxCandidatesPerSeries
+        self.toplistSize = toplistSize
         self.accelMax = accelMax
         self.dmMax = dmMax
         self.bits = bits
@@ -61,6 +65,7 @@ public struct WorkUnitPreset: Codable, Sendable, Equatable {
         p.sigmaThreshold = sigmaThreshold
         p.minFrequency = minFrequency
         p.maxCandidates = maxCandidatesPerSeries
+        p.toplistSize = toplistSize
         return p
     }
 
@@ -83,6 +88,7 @@ public struct WorkUnitPreset: Codable, Sendable, Equatable {
         guard sigmaThreshold.isFinite && sigmaThreshold > 0 else { throw bad("sigmaThreshold", sigmaThreshold, "must be positive") }
         guard minFrequency.isFinite && minFrequency >= 0 else { throw bad("minFrequency", minFrequency, "must be at least 0 Hz") }
         guard maxCandidatesPerSeries >= 1 else { throw bad("maxCandidatesPerSeries", maxCandidatesPerSeries, "must be at least 1") }
+        guard (1...256).contains(toplistSize) else { throw bad("toplistSize", toplistSize, "must be 1-256") }
         guard accelMax.isFinite && accelMax >= 0 else { throw bad("accelMax", accelMax, "must be at least 0 m/s^2") }
         if let dmMax, !(dmMax.isFinite && dmMax >= 0) { throw bad("dmMax", dmMax, "must be at least 0 or null") }
         guard bits == 8 || bits == 16 else { throw bad("bits", bits, "must be 8 or 16") }

@@ -77,15 +77,19 @@ final class SearchRunner: @unchecked Sendable {
             checkpoint = nil
         }
         var state = checkpoint ?? Checkpoint(nextTrial: 0, trialCount: count, cpuSeconds: 0, elapsedSeconds: 0)
-        let logPath = store.candidateLogPath(replica)
-        var log: CandidateLog
-        var earlier: [SeriesCandidate]
+        let logPath = store.trialLogPath(replica)
+        var log: TrialLog
+        var outcomes: [TrialOutcome]
         do {
-            (log, earlier) = try CandidateLog.open(path: logPath, validBytes: state.candidateBytes, expectedCount: state.candidateCount)
+            guard state.loggedTrials == state.nextTrial else {
+                throw WorkerError.invalidStateFile(
+                    path: logPath, field: "", reason: "the checkpoint logs \(state.loggedTrials) trials of the \(state.nextTrial) searched")
+            }
+            (log, outcomes) = try TrialLog.open(path: logPath, validBytes: state.logBytes, expectedCount: state.loggedTrials)
         } catch {
             logger.warning("replica \(replica): \(error); starting again")
             state = Checkpoint(nextTrial: 0, trialCount: count, cpuSeconds: 0, elapsedSeconds: 0)
-            (log, earlier) = try CandidateLog.open(path: logPath, validBytes: 0, expectedCount: 0)
+            (log, outcomes) = try TrialLog.open(path: logPath, validBytes: 0, expectedCount: 0)
         }
         if state.nextTrial > 0 {
             state.resumes += 1
@@ -101,7 +105,8 @@ final class SearchRunner: @unchecked Sendable {
         var wallMark = Date()
         var activeWall = 0.0
         var saveError: Error?
-        let (candidates, completed) = executor.run(from: state.nextTrial, carrying: earlier) { next, found in
+        let completed = executor.run(from: state.nextTrial) { outcome in
+            let next = outcome.trial + 1
             let cpuNow = threadCPUSeconds()
             let busy = cpuNow - cpuMark
             let wallNow = Date()
@@ -111,10 +116,11 @@ final class SearchRunner: @unchecked Sendable {
             state.nextTrial = next
             state.updatedAt = wallNow
             do {
-                // The trial's candidates reach the disk before the checkpoint that counts them.
-                try log.append(found[log.count...])
-                state.candidateCount = log.count
-                state.candidateBytes = log.bytes
+                // The trial's outcome reaches the disk before the checkpoint that counts it.
+                try log.append([outcome])
+                outcomes.append(outcome)
+                state.loggedTrials = log.count
+                state.logBytes = log.bytes
                 try store.saveCheckpoint(state, replica: replica)
             } catch {
                 saveError = error
@@ -140,12 +146,12 @@ final class SearchRunner: @unchecked Sendable {
             logger.info("replica \(replica): stopped after trial \(completed) of \(count); checkpoint written")
             return .stopped
         }
-        let result = WorkUnitResult(
-            workUnitID: record.assignment.workUnitID, candidates: candidates, cpuSeconds: state.cpuSeconds,
+        let result = TrialOutcome.result(
+            of: outcomes, workUnitID: record.assignment.workUnitID, cpuSeconds: state.cpuSeconds,
             elapsedSeconds: state.elapsedSeconds, seriesSearched: completed, software: software)
         try store.finish(PendingResult(replicaID: replica, result: result))
         try? planner.saveWisdom()
-        logger.info("finished replica \(replica): \(candidates.count) candidates, \(String(format: "%.2f", state.cpuSeconds)) CPU s")
+        logger.info("finished replica \(replica): \(result.candidates.count) candidates, \(String(format: "%.2f", state.cpuSeconds)) CPU s")
         return .finished
     }
 }

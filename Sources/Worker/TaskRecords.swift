@@ -36,10 +36,11 @@ public struct Checkpoint: Codable, Sendable, Equatable {
     public var nextTrial: Int
     /// Trials in the unit.
     public var trialCount: Int
-    /// Candidates found by trials `0..<nextTrial` (the first lines of `candidates.jsonl`).
-    public var candidateCount: Int
-    /// Bytes of `candidates.jsonl` holding them; anything after is cut off on resuming.
-    public var candidateBytes: Int
+    /// Outcomes of trials `0..<nextTrial` logged (the first lines of `trials.jsonl`): equal to
+    /// `nextTrial` in a checkpoint that can be resumed.
+    public var loggedTrials: Int
+    /// Bytes of `trials.jsonl` holding them; anything after is cut off on resuming.
+    public var logBytes: Int
     /// CPU seconds spent on the unit so far, over every run.
     public var cpuSeconds: Double
     /// Wall-clock seconds spent on the unit so far, over every run.
@@ -49,21 +50,35 @@ public struct Checkpoint: Codable, Sendable, Equatable {
     public var updatedAt: Date
 
     enum CodingKeys: String, CodingKey {
-        case nextTrial = "next_trial", trialCount = "trial_count", candidateCount = "candidate_count"
-        case candidateBytes = "candidate_bytes", cpuSeconds = "cpu_seconds"
+        case nextTrial = "next_trial", trialCount = "trial_count", loggedTrials = "logged_trials"
+        case logBytes = "log_bytes", cpuSeconds = "cpu_seconds"
         case elapsedSeconds = "elapsed_seconds", resumes, updatedAt = "updated_at"
     }
 
-    public init(nextTrial: Int, trialCount: Int, candidateCount: Int = 0, candidateBytes: Int = 0, cpuSeconds: Double,
+    public init(nextTrial: Int, trialCount: Int, loggedTrials: Int = 0, logBytes: Int = 0, cpuSeconds: Double,
                 elapsedSeconds: Double, resumes: Int = 0, updatedAt: Date = Date()) {
         self.nextTrial = nextTrial
         self.trialCount = trialCount
-        self.candidateCount = candidateCount
-        self.candidateBytes = candidateBytes
+        self.loggedTrials = loggedTrials
+        self.logBytes = logBytes
         self.cpuSeconds = cpuSeconds
         self.elapsedSeconds = elapsedSeconds
         self.resumes = resumes
         self.updatedAt = updatedAt
+    }
+
+    /// Decodes a checkpoint; one written before trial logs has no `logged_trials` (0), so it
+    /// does not fit its log and the search starts again.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        nextTrial = try c.decode(Int.self, forKey: .nextTrial)
+        trialCount = try c.decode(Int.self, forKey: .trialCount)
+        loggedTrials = try c.decodeIfPresent(Int.self, forKey: .loggedTrials) ?? 0
+        logBytes = try c.decodeIfPresent(Int.self, forKey: .logBytes) ?? 0
+        cpuSeconds = try c.decode(Double.self, forKey: .cpuSeconds)
+        elapsedSeconds = try c.decode(Double.self, forKey: .elapsedSeconds)
+        resumes = try c.decode(Int.self, forKey: .resumes)
+        updatedAt = try c.decode(Date.self, forKey: .updatedAt)
     }
 
     /// Fraction of the unit done, 0...1.

@@ -26,9 +26,9 @@ public struct TaskStore: Sendable {
     func checkpointFile(_ replica: String) -> String { (state.taskDirectory(replica) as NSString).appendingPathComponent("checkpoint.json") }
     func resultFile(_ replica: String) -> String { (state.resultsDirectory as NSString).appendingPathComponent("\(replica).json") }
 
-    /// The append-only candidate log of `replica` (``CandidateLog``).
-    public func candidateLogPath(_ replica: String) -> String {
-        (state.taskDirectory(replica) as NSString).appendingPathComponent("candidates.jsonl")
+    /// The append-only log of `replica`'s trial outcomes (``TrialLog``).
+    public func trialLogPath(_ replica: String) -> String {
+        (state.taskDirectory(replica) as NSString).appendingPathComponent("trials.jsonl")
     }
 
     /// Where the payload of `replica` is stored.

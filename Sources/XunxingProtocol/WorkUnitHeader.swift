@@ -116,6 +116,10 @@ public struct WorkUnitResult: Codable, Sendable, Equatable {
     public var workUnitID: String
     /// Every candidate of every series and acceleration trial at or above the header's threshold.
     public var candidates: [SeriesCandidate]
+    /// One toplist per trial searched, in trial order (series-major: `series * accelerations +
+    /// acceleration`), each of the header's `search.toplistSize` entries: the proof of work the
+    /// coordinator spot-checks.
+    public var toplists: [SpectrumToplist]
     /// CPU time the search took, s.
     public var cpuSeconds: Double
     /// Wall-clock time the search took, s.
@@ -126,14 +130,31 @@ public struct WorkUnitResult: Codable, Sendable, Equatable {
     public var software: String
 
     public init(
-        workUnitID: String, candidates: [SeriesCandidate], cpuSeconds: Double, elapsedSeconds: Double,
-        seriesSearched: Int, software: String
+        workUnitID: String, candidates: [SeriesCandidate], toplists: [SpectrumToplist] = [], cpuSeconds: Double,
+        elapsedSeconds: Double, seriesSearched: Int, software: String
     ) {
         self.workUnitID = workUnitID
         self.candidates = candidates
+        self.toplists = toplists
         self.cpuSeconds = cpuSeconds
         self.elapsedSeconds = elapsedSeconds
         self.seriesSearched = seriesSearched
         self.software = software
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case workUnitID, candidates, toplists, cpuSeconds, elapsedSeconds, seriesSearched, software
+    }
+
+    /// Decodes a result; `toplists` may be absent (such a result is judged invalid, not refused).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        workUnitID = try c.decode(String.self, forKey: .workUnitID)
+        candidates = try c.decode([SeriesCandidate].self, forKey: .candidates)
+        toplists = try c.decodeIfPresent([SpectrumToplist].self, forKey: .toplists) ?? []
+        cpuSeconds = try c.decode(Double.self, forKey: .cpuSeconds)
+        elapsedSeconds = try c.decode(Double.self, forKey: .elapsedSeconds)
+        seriesSearched = try c.decode(Int.self, forKey: .seriesSearched)
+        software = try c.decode(String.self, forKey: .software)
     }
 }

@@ -2,6 +2,7 @@ import CoordinatorTestSupport
 import Foundation
 import PulsarSearch
 import Testing
+import WorkUnits
 @testable import Worker
 import XunxingProtocol
 
@@ -98,7 +99,7 @@ struct StateTests {
         try store.save(TaskRecord(assignment: Self.assignment("r2"), receivedAt: Date(timeIntervalSince1970: 1)))
         #expect(try store.tasks().map(\.replicaID) == ["r2", "r1"])
         let candidate = SeriesCandidate(frequency: 4, harmonics: 2, power: 30, sigma: 6, acceleration: 0, dm: 10, dmIndex: 1)
-        let checkpoint = Checkpoint(nextTrial: 3, trialCount: 12, candidateCount: 1, candidateBytes: 100,
+        let checkpoint = Checkpoint(nextTrial: 3, trialCount: 12, loggedTrials: 3, logBytes: 100,
             cpuSeconds: 1.5, elapsedSeconds: 2, updatedAt: Date(timeIntervalSince1970: 1_800_000_000.5))
         try store.saveCheckpoint(checkpoint, replica: "r1")
         #expect(try store.checkpoint("r1") == checkpoint)
@@ -120,29 +121,32 @@ struct StateTests {
         #expect(try store.pendingResults().isEmpty)
     }
 
-    @Test("candidate log: appended per trial; on resuming, bytes after the checkpoint are cut off")
-    func candidateLog() throws {
+    @Test("trial log: appended per trial; on resuming, bytes after the checkpoint are cut off")
+    func trialLog() throws {
         let state = try Self.temporaryState()
         defer { try? FileManager.default.removeItem(atPath: state.path) }
-        let path = state.path + "/candidates.jsonl"
+        let path = state.path + "/trials.jsonl"
         let found = (0..<5).map {
-            SeriesCandidate(frequency: Double($0) + 0.5, harmonics: 4, power: 20, sigma: 5, acceleration: 0, dm: 3, dmIndex: $0)
+            TrialOutcome(
+                trial: $0,
+                candidates: $0 % 2 == 0 ? [] : [SeriesCandidate(frequency: Double($0) + 0.5, harmonics: 4, power: 20, sigma: 5, acceleration: 0, dm: 3, dmIndex: $0)],
+                toplist: SpectrumToplist(bins: [$0 + 10, $0 + 20], powers: [9.5, 7.25], fourierPowers: [1e6 + Double($0), 2e5]))
         }
-        var (log, earlier) = try CandidateLog.open(path: path, validBytes: 0, expectedCount: 0)
+        var (log, earlier) = try TrialLog.open(path: path, validBytes: 0, expectedCount: 0)
         #expect(earlier.isEmpty)
         try log.append(found[0..<2])
         try log.append(found[2..<2])
         let (bytes, count) = (log.bytes, log.count)
         try log.append(found[2..<5])  // written, but the worker is killed before its checkpoint
-        (log, earlier) = try CandidateLog.open(path: path, validBytes: bytes, expectedCount: count)
+        (log, earlier) = try TrialLog.open(path: path, validBytes: bytes, expectedCount: count)
         #expect(earlier == Array(found[0..<2]))
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int == bytes)
         try log.append(found[2..<5])
-        (_, earlier) = try CandidateLog.open(path: path, validBytes: log.bytes, expectedCount: 5)
+        (_, earlier) = try TrialLog.open(path: path, validBytes: log.bytes, expectedCount: 5)
         #expect(earlier == found)
         // A checkpoint that counts more than the log holds is refused (the search starts again).
-        #expect(throws: WorkerError.self) { try CandidateLog.open(path: path, validBytes: 1 << 20, expectedCount: 5) }
-        #expect(throws: WorkerError.self) { try CandidateLog.open(path: path, validBytes: bytes, expectedCount: 3) }
+        #expect(throws: WorkerError.self) { try TrialLog.open(path: path, validBytes: 1 << 20, expectedCount: 5) }
+        #expect(throws: WorkerError.self) { try TrialLog.open(path: path, validBytes: bytes, expectedCount: 3) }
     }
 
     @Test("status JSON: tasks[].progress in 0...1 and seconds_left, pending_uploads, backoff, hours null")

@@ -5,25 +5,29 @@ import Darwin
 #endif
 import Foundation
 import PulsarSearch
+import WorkUnits
 
-/// The candidates a task's search has found so far: `tasks/<replica>/candidates.jsonl`, one JSON
-/// candidate per line, appended and flushed after every trial. The checkpoint records how many
-/// bytes (and candidates) of it are valid; whatever a killed worker appended after its last
-/// checkpoint is cut off when the search resumes. Appending keeps the per-trial checkpoint cost
-/// proportional to the trial's own candidates, where rewriting every candidate so far would grow
-/// with the square of a large unit's trial count.
-final class CandidateLog {
+/// What a task's search has found so far: `tasks/<replica>/trials.jsonl`, one JSON
+/// ``TrialOutcome`` (the trial's candidates and toplist) per line, appended and flushed after
+/// every trial.
+typealias TrialLog = JSONLinesLog<TrialOutcome>
+
+/// An append-only file of JSON lines. The checkpoint records how many bytes (and lines) of it are
+/// valid; whatever a killed worker appended after its last checkpoint is cut off when the search
+/// resumes. Appending keeps the per-trial checkpoint cost proportional to the trial's own output,
+/// where rewriting everything so far would grow with the square of a large unit's trial count.
+final class JSONLinesLog<Line: Codable> {
     let path: String
     private let descriptor: Int32
     /// Valid bytes in the file.
     private(set) var bytes: Int
-    /// Candidates in those bytes.
+    /// Lines in those bytes.
     private(set) var count: Int
     private let encoder = JSONEncoder()
 
     /// Opens the log keeping its first `validBytes` bytes, which must hold `expectedCount`
-    /// candidates; returns it with those candidates.
-    static func open(path: String, validBytes: Int, expectedCount: Int) throws -> (CandidateLog, [SeriesCandidate]) {
+    /// lines; returns it with those lines.
+    static func open(path: String, validBytes: Int, expectedCount: Int) throws -> (JSONLinesLog, [Line]) {
         #if canImport(Glibc)
         let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
         #else
@@ -48,24 +52,24 @@ final class CandidateLog {
                     path: path, field: "", reason: "holds \(got) bytes, the checkpoint counts \(validBytes)")
             }
             let decoder = JSONDecoder()
-            var candidates: [SeriesCandidate] = []
-            candidates.reserveCapacity(expectedCount)
+            var lines: [Line] = []
+            lines.reserveCapacity(expectedCount)
             for line in data.split(separator: UInt8(ascii: "\n")) {
                 do {
-                    candidates.append(try decoder.decode(SeriesCandidate.self, from: Data(line)))
+                    lines.append(try decoder.decode(Line.self, from: Data(line)))
                 } catch {
-                    throw WorkerError.invalidStateFile(path: path, field: "[\(candidates.count)]", reason: "\(error)")
+                    throw WorkerError.invalidStateFile(path: path, field: "[\(lines.count)]", reason: "\(error)")
                 }
             }
-            guard candidates.count == expectedCount else {
+            guard lines.count == expectedCount else {
                 throw WorkerError.invalidStateFile(
-                    path: path, field: "", reason: "holds \(candidates.count) candidates, the checkpoint counts \(expectedCount)")
+                    path: path, field: "", reason: "holds \(lines.count) lines, the checkpoint counts \(expectedCount)")
             }
             guard ftruncate(fd, off_t(validBytes)) == 0 else {
                 throw WorkerError.io(path: path, operation: "truncate", reason: errnoText())
             }
-            let log = CandidateLog(path: path, descriptor: fd, bytes: validBytes, count: expectedCount)
-            return (log, candidates)
+            let log = JSONLinesLog(path: path, descriptor: fd, bytes: validBytes, count: expectedCount)
+            return (log, lines)
         } catch {
             close(fd)
             throw error
@@ -82,12 +86,12 @@ final class CandidateLog {
 
     deinit { close(descriptor) }
 
-    /// Appends `candidates` and flushes them to disk (before the checkpoint that counts them).
-    func append(_ candidates: ArraySlice<SeriesCandidate>) throws {
-        guard !candidates.isEmpty else { return }
+    /// Appends `lines` and flushes them to disk (before the checkpoint that counts them).
+    func append<S: Collection>(_ lines: S) throws where S.Element == Line {
+        guard !lines.isEmpty else { return }
         var data = Data()
-        for candidate in candidates {
-            data.append(try encoder.encode(candidate))
+        for line in lines {
+            data.append(try encoder.encode(line))
             data.append(UInt8(ascii: "\n"))
         }
         try data.withUnsafeBytes { raw in
@@ -104,6 +108,6 @@ final class CandidateLog {
         }
         guard fdatasync(descriptor) == 0 else { throw WorkerError.io(path: path, operation: "fdatasync", reason: errnoText()) }
         bytes += data.count
-        count += candidates.count
+        count += lines.count
     }
 }
