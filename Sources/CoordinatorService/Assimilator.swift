@@ -6,7 +6,8 @@ import XunxingProtocol
 
 extension Coordinator {
     /// Merges the canonical results of every dataset whose units are all finished: sifting across
-    /// DM trials and harmonics, then folding the strongest candidates from the stored data.
+    /// DM trials and harmonics, then folding each of the strongest candidates from the stored data
+    /// and keeping those whose fold reaches `minFoldSigma`.
     func assimilateFinishedDatasets() async throws {
         let ready = try await store.transaction { try await $0.datasetsReadyToAssimilate() }
         for dataset in ready {
@@ -42,6 +43,7 @@ extension Coordinator {
         let decoder = WireCoding.decoder()
         let reported = try results.flatMap { try decoder.decode(WorkUnitResult.self, from: Data($0.utf8)).candidates }
         let foldCount = configuration.foldCount
+        let floor = configuration.minFoldSigma
         let planner = self.planner
         let candidates = try await runBlocking { () throws -> [Candidate] in
             let reader = try FilterbankReader(path: dataset.filePath)
@@ -56,11 +58,15 @@ extension Coordinator {
             }
             var configuration = SearchConfiguration()
             configuration.sigmaThreshold = preset.sigmaThreshold + 1
+            // Every candidate of the merged list is folded from the stored data, and one whose fold
+            // shows nothing is left out: a report is a claim, the data are the evidence.
             configuration.foldCount = foldCount
+            configuration.maxCandidates = foldCount
             let sifted = CandidateSifter(parameters: configuration.sift)
                 .sift(detections, duration: derived.duration, dmTrialCount: derived.plan.trials.count)
             return try SearchPipeline(configuration: configuration, planner: planner)
                 .confirm(sifted, source: reader, plan: derived.plan)
+                .filter { ($0.foldSigma ?? 0) >= floor }
         }
         let encoder = WireCoding.encoder()
         let rows = try candidates.map { c in

@@ -25,12 +25,20 @@ public struct CoordinatorConfiguration: Sendable {
     public var trustThreshold: Int = 10
     /// Fraction of a trusted host's units still replicated as a spot check.
     public var spotCheckRate: Double = 0.1
+    /// Random toplist entries of every result recomputed from the payload (single-bin DFTs).
+    public var auditSpotChecks: Int = 4
+    /// Fraction of results of which one random trial is searched again on the coordinator.
+    public var auditResearchRate: Double = 0.02
     /// Bytes of dedispersed output chunk (DMs x 8192 samples x 4 bytes) the splitter holds at once;
     /// DMs beyond it take another pass over the file. Independent of the observation's length: the
     /// whole series go to a spill file on disk in the payload directory.
     public var splitMemoryBudget: Int = 512 << 20
-    /// Strongest merged candidates folded on the coordinator for each dataset.
+    /// Strongest merged candidates folded on the coordinator for each dataset (the merged list).
     public var foldCount: Int = 20
+    /// Fold chi-square sigma (``FoldedProfile/chiSquareSigma``) a merged candidate needs to stay in
+    /// the list. Measured (FoldFloorTests): noise folded at random frequencies reaches 3 in about
+    /// 5% of folds; detections at the merge's sigma 5 folded to 4.0 or more.
+    public var minFoldSigma: Double = 3
     /// The external volunteer-profile platform that ledger entries are pushed to (nil: no sync).
     public var syncURL: String? = nil
     /// Shared secret for the HMAC-SHA256 signature of each batch.

@@ -16,6 +16,9 @@ public final class CoordinatorMetrics: Sendable {
     let syncFailures: Counter
     let syncPendingEntries: Gauge
     let rateLimited: Counter
+    let resultsForged: Counter
+    let hoursReversed: Counter
+    let unitsReopened: Counter
 
     public init() {
         datasetsSubmitted = registry.makeCounter(name: "xunxing_datasets_submitted_total", help: "Datasets accepted")
@@ -26,6 +29,9 @@ public final class CoordinatorMetrics: Sendable {
         replicasReissued = registry.makeCounter(name: "xunxing_replicas_reissued_total", help: "Replicas lost or late and sent again")
         datasetsCompleted = registry.makeCounter(name: "xunxing_datasets_completed_total", help: "Datasets whose candidates are merged")
         rateLimited = registry.makeCounter(name: "xunxing_requests_rate_limited_total", help: "Requests refused by a key's rate limit")
+        resultsForged = registry.makeCounter(name: "xunxing_results_forged_total", help: "Results whose numbers the payload contradicts")
+        hoursReversed = registry.makeCounter(name: "xunxing_charity_hours_reversed_total", help: "Charity hours taken back from hosts caught forging")
+        unitsReopened = registry.makeCounter(name: "xunxing_work_units_reopened_total", help: "Validated units sent out again because a result they rested on was forged")
         hoursCredited = registry.makeCounter(name: "xunxing_charity_hours_credited_total", help: "Charity hours credited")
         syncBatchesSent = registry.makeCounter(name: "xunxing_profile_sync_batches_total", help: "Ledger batches acknowledged by the profile platform")
         syncFailures = registry.makeCounter(name: "xunxing_profile_sync_failures_total", help: "Failed pushes to the profile platform")

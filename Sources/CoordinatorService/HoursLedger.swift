@@ -38,14 +38,20 @@ extension Coordinator {
                 throw APIError.conflict("entry \(id) was already reversed by entry \(earlier.id)")
             }
             try await tx.lockRow(table: .accounts, id: entry.accountId)
-            let now = Date().timeIntervalSince1970
-            try await tx.appendLedgerEntry(LedgerEntryRecord(
-                id: Secrets.identifier(), accountId: entry.accountId,
-                volunteerSeq: try await tx.nextVolunteerSeq(account: entry.accountId), hostId: entry.hostId, replicaId: nil,
-                workUnitId: entry.workUnitId, datasetId: entry.datasetId, kind: "reversal", reverses: entry.id,
-                hours: -entry.hours, estimatedHours: -entry.estimatedHours, reportedCpuSeconds: 0, day: Self.utcDay(now),
-                createdAt: now))
+            try await self.appendReversal(of: entry, tx: tx)
         }
+    }
+
+    /// Appends the reversal of credit `entry`; the caller holds the account's row lock and has
+    /// checked that the entry is a credit not yet reversed.
+    func appendReversal(of entry: LedgerEntryRecord, tx: SQLTransaction) async throws {
+        let now = Date().timeIntervalSince1970
+        try await tx.appendLedgerEntry(LedgerEntryRecord(
+            id: Secrets.identifier(), accountId: entry.accountId,
+            volunteerSeq: try await tx.nextVolunteerSeq(account: entry.accountId), hostId: entry.hostId, replicaId: nil,
+            workUnitId: entry.workUnitId, datasetId: entry.datasetId, kind: "reversal", reverses: entry.id,
+            hours: -entry.hours, estimatedHours: -entry.estimatedHours, reportedCpuSeconds: 0, day: Self.utcDay(now),
+            createdAt: now))
     }
 
     /// YYYY-MM-DD in UTC, by the civil-from-days algorithm (no formatter: this runs on every credit).

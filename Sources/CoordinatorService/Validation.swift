@@ -8,6 +8,7 @@ extension Coordinator {
     /// is never lost and never counted twice.
     func report(replica id: String, host: String, result: WorkUnitResult) async throws -> String {
         let json = String(decoding: try WireCoding.encoder().encode(result), as: UTF8.self)
+        let verdict = try await audit(result, replica: id)
         let outcome = try await store.transaction { tx -> String in
             guard let located = try await tx.replica(id: id) else { throw APIError.notFound("replica \(id)") }
             // Results of one unit reported to different coordinators are judged one after the other.
@@ -31,6 +32,9 @@ extension Coordinator {
             try APIError.refusing { () throws(RequestBodyError) in try result.validate(dmTrials: unit.dmFirst..<(unit.dmFirst + unit.dmCount)) }
             let now = Date().timeIntervalSince1970
             try await tx.storeResult(replica: id, json: json, cpuSeconds: max(0, result.cpuSeconds), at: now)
+            if let verdict, !verdict.isPassed {
+                return try await self.reject(unit, replica: id, host: host, verdict: verdict, tx: tx)
+            }
             return try await self.validate(unit, reported: id, host: host, tx: tx)
         }
         metrics.resultsReported.increment()

@@ -46,6 +46,16 @@ extension SQLTransaction {
         try await record(LedgerEntryRecord.self, "SELECT * FROM hours_ledger WHERE reverses = \(bind: id)")
     }
 
+    /// A host's credit entries that no reversal has cancelled yet, oldest first.
+    public func unreversedCredits(host: String) async throws -> [LedgerEntryRecord] {
+        try await records(LedgerEntryRecord.self, """
+            SELECT * FROM hours_ledger c
+            WHERE c.host_id = \(bind: host) AND c.kind = 'credit'
+              AND NOT EXISTS (SELECT 1 FROM hours_ledger r WHERE r.reverses = c.id)
+            ORDER BY c.created_at, c.id
+            """)
+    }
+
     /// Appends an entry. Never updates or deletes (the table refuses both).
     public func appendLedgerEntry(_ e: LedgerEntryRecord) async throws {
         try await run("""

@@ -115,6 +115,23 @@ extension SQLTransaction {
             """)
     }
 
+    /// A host's replicas in `state`.
+    public func replicas(host: String, state: String) async throws -> [ReplicaRecord] {
+        try await records(ReplicaRecord.self, """
+            SELECT * FROM replicas WHERE host_id = \(bind: host) AND state = \(bind: state) ORDER BY id
+            """)
+    }
+
+    /// Makes a finished unit active again with no canonical result and `targetResults`: its
+    /// validation is undone (a result it rested on was forged).
+    public func reopenWorkUnit(id: String, targetResults: Int) async throws {
+        try await run("""
+            UPDATE work_units SET state = \(bind: WorkUnitState.active), canonical_replica = NULL, validated_at = NULL,
+                                  target_results = \(bind: targetResults)
+            WHERE id = \(bind: id)
+            """)
+    }
+
     /// Replicas out with a host whose deadline has passed.
     public func overdueReplicas(now: Double, limit: Int = 1000) async throws -> [ReplicaRecord] {
         try await records(ReplicaRecord.self, """

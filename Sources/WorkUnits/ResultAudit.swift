@@ -150,3 +150,11 @@ public struct ResultAudit: Sendable {
         }
     }
 }
+
+extension ResultAudit.Verdict {
+    /// Whether every check passed.
+    public var isPassed: Bool {
+        if case .passed = self { return true }
+        return false
+    }
+}

@@ -99,6 +99,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Signups and host registrations per second one address may make on average (0: no limit).")
     var registrationRate: Double = 1.0 / 60
     @Option(help: "Signups and host registrations one address may make in a burst.") var registrationBurst: Double = 20
+    @Option(help: "Random toplist entries of every result recomputed from the payload; a wrong one marks the result forged.")
+    var spotChecks: Int = 4
+    @Option(help: "Fraction of results (0-1) of which one random trial is searched again on the coordinator.")
+    var researchRate: Double = 0.02
 
     func run() async throws {
         var configuration = try data.configuration()
@@ -127,6 +131,10 @@ struct Serve: AsyncParsableCommand {
         guard registrationRate >= 0, registrationBurst >= 1 else {
             throw ValidationError("--registration-rate must be 0 or more and --registration-burst at least 1")
         }
+        guard (0...10_000).contains(spotChecks) else { throw ValidationError("--spot-checks must be 0 to 10000, not \(spotChecks)") }
+        guard (0...1).contains(researchRate) else { throw ValidationError("--research-rate must be between 0 and 1, not \(researchRate)") }
+        configuration.auditSpotChecks = spotChecks
+        configuration.auditResearchRate = researchRate
         configuration.trustedProxies = trustedProxies
         configuration.distinctReplicaNetworks = distinctNetworks
         configuration.loopbackIsRemote = loopbackIsRemote

@@ -17,6 +17,22 @@ public struct FoldedProfile: Sendable, Codable, Equatable {
 }
 
 extension FoldedProfile {
+    /// The profile's chi-square against a flat one as a Gaussian-equivalent sigma (Wilson and
+    /// Hilferty's cube-root approximation for bins - 1 degrees of freedom): about 0 for noise
+    /// folded at one trial, more after an optimisation over trials picked the largest. Unlike the
+    /// boxcar S/N it needs no off-pulse scatter, which a profile of few bins estimates badly.
+    public var chiSquareSigma: Double { Self.chiSquareSigma(reducedChiSquare: reducedChiSquare, bins: profile.count) }
+
+    /// ``chiSquareSigma`` of a profile of `bins` bins with `reducedChiSquare`.
+    public static func chiSquareSigma(reducedChiSquare: Double, bins: Int) -> Double {
+        let k = Double(max(1, bins - 1))
+        let ratio = max(0, reducedChiSquare)
+        let spread = 2 / (9 * k)
+        return (pow(ratio, 1.0 / 3) - (1 - spread)) / spread.squareRoot()
+    }
+}
+
+extension FoldedProfile {
     /// Per-bin sums of (x - mean), sample counts and the noise variance of each sum.
     public struct Sums: Sendable, Equatable {
         public var sums: [Double]

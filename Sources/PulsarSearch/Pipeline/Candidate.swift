@@ -67,3 +67,11 @@ public struct Candidate: Sendable, Codable, Equatable {
         self.dmCurve = dmCurve
     }
 }
+
+extension Candidate {
+    /// The folded profile's chi-square as a Gaussian-equivalent sigma
+    /// (``FoldedProfile/chiSquareSigma``); nil when the candidate was not folded.
+    public var foldSigma: Double? {
+        profile.isEmpty ? nil : FoldedProfile.chiSquareSigma(reducedChiSquare: reducedChiSquare, bins: profile.count)
+    }
+}
