@@ -12,11 +12,15 @@ extension Coordinator {
 
     /// Audits a reported result against its unit's payload (``ResultAudit``), on a thread of its
     /// own and before the writer's transaction: single-bin DFTs and an occasional re-search must
-    /// not hold the writer. Nil when the replica or its payload is gone (the transaction then
-    /// answers as it would without an audit).
-    func audit(_ result: WorkUnitResult, replica id: String) async throws -> ResultAudit.Verdict? {
+    /// not hold the writer. Nil when the replica is not `host`'s to report (no work is done for a
+    /// report that will be refused) or its payload is gone: the transaction then answers as it
+    /// would without an audit.
+    func audit(_ result: WorkUnitResult, replica id: String, host: String) async throws -> ResultAudit.Verdict? {
         let path = try await store.read { tx -> String? in
-            guard let replica = try await tx.replica(id: id), let unit = try await tx.workUnit(id: replica.workUnitId) else { return nil }
+            guard let replica = try await tx.replica(id: id), replica.hostId == host,
+                replica.state == ReplicaState.assigned || replica.state == ReplicaState.acknowledged,
+                let unit = try await tx.workUnit(id: replica.workUnitId)
+            else { return nil }
             return unit.payloadPath
         }
         guard let path else { return nil }

@@ -8,7 +8,7 @@ extension Coordinator {
     /// is never lost and never counted twice.
     func report(replica id: String, host: String, result: WorkUnitResult) async throws -> String {
         let json = String(decoding: try WireCoding.encoder().encode(result), as: UTF8.self)
-        let verdict = try await audit(result, replica: id)
+        let verdict = try await audit(result, replica: id, host: host)
         let outcome = try await store.transaction { tx -> String in
             guard let located = try await tx.replica(id: id) else { throw APIError.notFound("replica \(id)") }
             // Results of one unit reported to different coordinators are judged one after the other.

@@ -215,8 +215,11 @@ public func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) as
 public struct TestHost: Sendable {
     public enum Behaviour: Sendable {
         case honest
-        /// Reports invented candidates instead of searching.
+        /// Searches, but reports an invented candidate instead of what it found (its toplists are true).
         case fabricate
+        /// Never searches: reads the payload's header only and reports one invented candidate with
+        /// invented toplists of the right shape, as a cheater after hours would.
+        case forge
         /// Takes work and never acknowledges or reports it.
         case vanish
         /// Searches only part of the unit but reports it as done.
@@ -280,6 +283,12 @@ public struct TestHost: Sendable {
                 try client.downloadPayload(assignment, to: path)
                 let sha = try sha256(path)
                 guard sha == assignment.payloadSHA256 else { throw FixtureError.checksum(assignment.workUnitID) }
+                if behaviour == .forge {
+                    let result = Self.forgedResult(try WorkUnitPayload.readHeader(path: path))
+                    outcomes.append(try client.report(replica: assignment.replicaID, result: result).outcome)
+                    try? FileManager.default.removeItem(atPath: path)
+                    continue
+                }
                 let executor = try WorkUnitExecutor(payload: path, planner: Self.planner)
                 var result = executor.result(software: "test-host")
                 if behaviour == .truncate {
@@ -297,6 +306,35 @@ public struct TestHost: Sendable {
             }
         }
         return outcomes
+    }
+
+    /// What a cheater who read only `header` can report: one strong invented candidate and, for
+    /// every trial, the header's number of distinct bins with made-up powers, strongest first.
+    public static func forgedResult(_ header: WorkUnitHeader) -> WorkUnitResult {
+        let trials = header.dms.count * header.accelerations.count
+        let size = PeriodicitySearcher.fftSize(forSamples: header.samplesPerSeries)
+        let lowest = max(1, Int((header.search.minFrequency * Double(size) * header.sampleTime).rounded(.up)))
+        let n = header.search.toplistSize
+        let toplists = (0..<trials).map { t in
+            SpectrumToplist(
+                bins: (0..<n).map { lowest + 7 * $0 + t % 5 }, powers: (0..<n).map { Float(30 - $0) },
+                fourierPowers: (0..<n).map { Double(header.samplesPerSeries) * Double(30 - $0) })
+        }
+        let candidate = SeriesCandidate(
+            frequency: 123.456, harmonics: 8, power: 500, sigma: 40, acceleration: 0, dm: header.dms[0], dmIndex: header.dmIndices[0])
+        return WorkUnitResult(
+            workUnitID: header.workUnitID, candidates: [candidate], toplists: toplists, cpuSeconds: header.estimatedCost,
+            elapsedSeconds: header.estimatedCost, seriesSearched: trials, software: "xunxing-worker 0.1")
+    }
+
+    /// Downloads an assignment's payload and searches it: an honest result.
+    public func honestResult(_ assignment: Assignment) throws -> WorkUnitResult {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("host-\(hostID)-\(assignment.replicaID)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("payload").path
+        try client.downloadPayload(assignment, to: path)
+        return try WorkUnitExecutor(payload: path, planner: Self.planner).result(software: "test-host")
     }
 
     func sha256(_ path: String) throws -> String {

@@ -10,7 +10,8 @@ import XunxingProtocol
 struct ValidationTests {
     @Test("a host returning different candidates is marked invalid and a replica is added", arguments: Backend.allCases)
     func fabricatedResult(backend: Backend) async throws {
-        try await CoordinatorFixture.with(backend: backend) { f in
+        // No re-search: this is the disagreement path (AttackTests run the audit).
+        try await CoordinatorFixture.with(backend: backend, { $0.auditResearchRate = 0 }) { f in
             let astronomer = try await f.astronomer()
             _ = try await f.submitAndSplit(try f.simulatedObservation(), astronomer: astronomer)
             let honest = try await f.host(name: "honest")
@@ -100,7 +101,7 @@ struct ValidationTests {
             let host = try await f.host(name: "h")
             let work = try await onThread { try host.client.requestWork(WorkRequest(cores: 1, memoryMB: 512, speed: 1, seconds: 0.001)) }
             let a = try #require(work.assignments.first)
-            let result = WorkUnitResult(workUnitID: a.workUnitID, candidates: [], cpuSeconds: 1, elapsedSeconds: 1, seriesSearched: 1, software: "x")
+            let result = try await onThread { try host.honestResult(a) }
             #expect(try await onThread { try host.client.report(replica: a.replicaID, result: result) }.outcome == "reported")
             #expect(try await onThread { try host.client.report(replica: a.replicaID, result: result) }.outcome == "duplicate")
         }
