@@ -124,7 +124,7 @@ let package = Package(
         .target(
             name: "LoadGeneration",
             dependencies: [
-                "CoordinatorStore", "XunxingHTTPClient", "XunxingProtocol", "PulsarSearch",
+                "CoordinatorStore", "XunxingHTTPClient", "XunxingProtocol", "PulsarSearch", "WorkUnits",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ]

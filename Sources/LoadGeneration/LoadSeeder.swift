@@ -46,8 +46,8 @@ public struct LoadSeeder: Sendable {
         observation.seed = 7
         try Simulator.writeFilterbank(observation, to: filterbank)
         let payload = (directory as NSString).appendingPathComponent("loadgen-\(run).payload")
-        let payloadBytes = Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31) })
-        try payloadBytes.write(to: URL(fileURLWithPath: payload))
+        try Self.writePayload(to: payload, id: "lg-\(run)-shared", dataset: "lg-\(run)-active")
+        let payloadBytes = try Data(contentsOf: URL(fileURLWithPath: payload))
         let sha = SHA256.hash(data: payloadBytes).map { String(format: "%02x", $0) }.joined()
         let size = try FileManager.default.attributesOfItem(atPath: filterbank)[.size] as? Int64 ?? 0
 
@@ -67,6 +67,22 @@ public struct LoadSeeder: Sendable {
             try await seedHistory(store, run: run, owner: owner, unit: unit, filterbank: filterbank, size: size, now: now)
         }
         return Seeded(datasetID: datasetID, activeUnits: activeUnits, storedUnits: storedUnits, unitCost: unitCost)
+    }
+
+    /// A real payload every seeded unit shares: one series of 512 noise samples, searched with a
+    /// 4-entry toplist, so simulated hosts' results pass the coordinator's audit as real ones do.
+    static func writePayload(to path: String, id: String, dataset: String) throws {
+        var rng = SeededGenerator(seed: 11)
+        let samples = (0..<512).map { _ in Float(rng.gaussian()) }
+        var search = SpectralSearchParameters()
+        search.toplistSize = 4
+        search.sigmaThreshold = 6
+        let header = WorkUnitHeader(
+            workUnitID: id, datasetID: dataset, sampleTime: 1e-3, downsample: 1, samplesPerSeries: samples.count, dms: [0],
+            dmIndices: [0], search: search, estimatedCost: 5)
+        try samples.withUnsafeBufferPointer { all in
+            try WorkUnitPayload.write(header: header, bits: 8, seriesCount: 1, series: { _ in all }, to: path)
+        }
     }
 
     struct UnitTemplate {

@@ -50,6 +50,22 @@ final class ProtocolSession {
         _ = try send(method, path, key: key, body: nil, endpoint: endpoint)
     }
 
+    /// Downloads `url` (a payload URL: absolute, or a path on the coordinator's origin) with `key`.
+    func download(_ url: String, key: String) throws -> Data {
+        let absolute = url.hasPrefix("/") ? base + url : url
+        let response: HTTPResponse
+        do {
+            response = try connection.send("GET", url: absolute, headers: ["Authorization": "Bearer \(key)"], body: nil)
+        } catch {
+            transportErrors += 1
+            throw Failure.transient("download: \(error)")
+        }
+        guard (200..<300).contains(response.status) else {
+            throw Failure.transient("download answered \(response.status)")
+        }
+        return response.body
+    }
+
     private func send(_ method: String, _ path: String, key: String?, body: Data?, endpoint: String) throws -> Data {
         var headers = ["Content-Type": "application/json"]
         if let key { headers["Authorization"] = "Bearer \(key)" }

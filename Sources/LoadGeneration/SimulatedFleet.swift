@@ -1,4 +1,6 @@
 import Foundation
+import PulsarSearch
+import WorkUnits
 import XunxingHTTPClient
 import XunxingProtocol
 
@@ -10,8 +12,10 @@ public struct SimulatedHost: Codable, Sendable {
 }
 
 /// Many simulated volunteer hosts speaking the coordinator's real protocol over HTTP: each asks
-/// for work, acknowledges it, and reports a result at once (they search nothing), so the run
-/// measures the coordinator's side of a work-unit cycle. `connections` threads each drive their
+/// for work, acknowledges it, and reports a result at once, so the run measures the coordinator's
+/// side of a work-unit cycle. A payload is downloaded and searched once per fleet (by its
+/// SHA-256; seeded units share one), and its result reported for every unit that carries it: the
+/// coordinator audits each report as it would a real host's. `connections` threads each drive their
 /// share of the hosts over one kept-alive connection.
 ///
 /// Hosts retry through transport failures, 5xx answers and rate limiting as a real worker does,
@@ -36,9 +40,31 @@ public final class SimulatedFleet: Sendable {
     }
 
     public let configuration: Configuration
+    /// Results of searched payloads, by SHA-256.
+    private let searched = Locked([String: WorkUnitResult]())
+    private let planner = FFTPlanner(rigor: .estimate)
 
     public init(_ configuration: Configuration) {
         self.configuration = configuration
+    }
+
+    /// The result of searching `assignment`'s payload, searching it on first sight.
+    private func result(for assignment: Assignment, key: String, http: ProtocolSession) throws -> WorkUnitResult {
+        var result: WorkUnitResult
+        if let known = searched.withLock({ $0[assignment.payloadSHA256] }) {
+            result = known
+        } else {
+            let data = try http.download(assignment.payloadURL, key: key)
+            let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("loadgen-\(UUID().uuidString).payload")
+            try data.write(to: URL(fileURLWithPath: path))
+            defer { unlink(path) }
+            result = try WorkUnitExecutor(payload: path, planner: planner).result(software: "xunxing-loadgen")
+            searched.withLock { $0[assignment.payloadSHA256] = result }
+        }
+        result.workUnitID = assignment.workUnitID
+        result.cpuSeconds = assignment.estimatedCost
+        result.elapsedSeconds = assignment.estimatedCost
+        return result
     }
 
     /// Signs up one volunteer per host and registers the hosts, `connections` at a time.
@@ -151,9 +177,10 @@ public final class SimulatedFleet: Sendable {
                 outcome.refused[assignment.replicaID] = "ack refused"
                 continue
             }
-            let result = WorkUnitResult(
-                workUnitID: assignment.workUnitID, candidates: [], cpuSeconds: assignment.estimatedCost,
-                elapsedSeconds: assignment.estimatedCost, seriesSearched: 1, software: "xunxing-loadgen")
+            guard let result = try? self.result(for: assignment, key: host.hostKey, http: http) else {
+                outcome.refused[assignment.replicaID] = "payload could not be downloaded or searched"
+                continue
+            }
             var response: ReportResponse?
             let definite = retrying {
                 response = try http.call("POST", "/replicas/\(assignment.replicaID)/result", key: host.hostKey, body: result, endpoint: "report")
