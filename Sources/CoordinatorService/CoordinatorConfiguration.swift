@@ -25,6 +25,11 @@ public struct CoordinatorConfiguration: Sendable {
     public var trustThreshold: Int = 10
     /// Fraction of a trusted host's units still replicated as a spot check.
     public var spotCheckRate: Double = 0.1
+    /// Every this-many-th result of a trusted host (by its run of valid results) is replicated
+    /// whatever the random draw, so no run of luck leaves a host unchecked for long.
+    public var spotCheckEvery: Int = 10
+    /// Oldest assignable replicas a work request chooses among at random (1: strictly oldest first).
+    public var schedulingWindow: Int = 16
     /// Random toplist entries of every result recomputed from the payload (single-bin DFTs).
     public var auditSpotChecks: Int = 4
     /// Fraction of results of which one random trial is searched again on the coordinator.

@@ -4,8 +4,11 @@ import XunxingProtocol
 
 extension Coordinator {
     /// Hands a host replicas worth about the seconds of work it asked for: unsent replicas of
-    /// active units, oldest first, never one of a unit this host, its volunteer or (when `network`
-    /// is given) another host on its network already had.
+    /// active units, in random order among the `schedulingWindow` oldest it may have, never one of
+    /// a unit this host, its volunteer or (when `network` is given) another host on its network
+    /// already had. The random choice means two hosts that ask one after the other do not get the
+    /// two replicas of one unit because they asked together: a pair colluding from two networks
+    /// shares a unit about once in `schedulingWindow` tries instead of every time.
     func assign(host: String, account: String, network: String?, request: WorkRequest) async throws -> WorkResponse {
         let now = Date().timeIntervalSince1970
         let capacity = request.seconds * Double(request.cores) * request.speed
@@ -19,10 +22,10 @@ extension Coordinator {
             var units = Set<String>()
             var seen = Set<String>()
             var budget = 0.0
-            // A small page first (most requests want a unit or two), a larger one if that was not enough.
-            var limit = 4
+            // A window first (most requests want a unit or two), a larger one if that was not enough.
+            var limit = max(1, self.configuration.schedulingWindow)
             while true {
-                let page = try await tx.assignableReplicas(host: host, account: account, network: network, limit: limit)
+                let page = try await tx.assignableReplicas(host: host, account: account, network: network, limit: limit).shuffled()
                 var filled = false
                 for candidate in page where seen.insert(candidate.replicaId).inserted {
                     if units.contains(candidate.workUnitId) { continue }
@@ -39,7 +42,7 @@ extension Coordinator {
                     }
                 }
                 if filled || page.count < limit || limit >= 64 { break }
-                limit = 64
+                limit = max(64, limit)
             }
             return chosen
         }

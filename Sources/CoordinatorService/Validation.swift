@@ -69,8 +69,9 @@ extension Coordinator {
         }
 
         // Adaptive replication: a host with a long run of valid results needs no twin, except
-        // for random spot checks, as long as the twin has not been sent yet.
+        // for every Nth result and random spot checks, as long as the twin has not been sent yet.
         if unit.targetResults > 1, let reporter = try await tx.host(id: host), reporter.validStreak >= configuration.trustThreshold,
+            (reporter.validStreak + 1) % max(1, configuration.spotCheckEvery) != 0,
             replicas.allSatisfy({ $0.id == reported || $0.state == ReplicaState.unsent }),
             Double.random(in: 0..<1) >= configuration.spotCheckRate
         {

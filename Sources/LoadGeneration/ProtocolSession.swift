@@ -60,6 +60,9 @@ final class ProtocolSession {
             transportErrors += 1
             throw Failure.transient("download: \(error)")
         }
+        if (400..<500).contains(response.status) && response.status != 429 {
+            throw Failure.refused(status: response.status, message: "download: \(String(decoding: response.body.prefix(200), as: UTF8.self))")
+        }
         guard (200..<300).contains(response.status) else {
             throw Failure.transient("download answered \(response.status)")
         }

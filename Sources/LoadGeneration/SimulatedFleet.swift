@@ -177,7 +177,9 @@ public final class SimulatedFleet: Sendable {
                 outcome.refused[assignment.replicaID] = "ack refused"
                 continue
             }
-            guard let result = try? self.result(for: assignment, key: host.hostKey, http: http) else {
+            var searched: WorkUnitResult?
+            _ = retrying { searched = try self.result(for: assignment, key: host.hostKey, http: http) }
+            guard let result = searched else {
                 outcome.refused[assignment.replicaID] = "payload could not be downloaded or searched"
                 continue
             }

@@ -103,6 +103,10 @@ struct Serve: AsyncParsableCommand {
     var spotChecks: Int = 4
     @Option(help: "Fraction of results (0-1) of which one random trial is searched again on the coordinator.")
     var researchRate: Double = 0.02
+    @Option(help: "Every Nth result of a trusted host is replicated anyway (adaptive replication's fixed spot check).")
+    var spotCheckEvery: Int = 10
+    @Option(help: "A work request chooses at random among this many of the oldest replicas it may have (1: strictly oldest first).")
+    var schedulingWindow: Int = 16
 
     func run() async throws {
         var configuration = try data.configuration()
@@ -133,6 +137,10 @@ struct Serve: AsyncParsableCommand {
         }
         guard (0...10_000).contains(spotChecks) else { throw ValidationError("--spot-checks must be 0 to 10000, not \(spotChecks)") }
         guard (0...1).contains(researchRate) else { throw ValidationError("--research-rate must be between 0 and 1, not \(researchRate)") }
+        guard spotCheckEvery >= 1 else { throw ValidationError("--spot-check-every must be at least 1, not \(spotCheckEvery)") }
+        guard (1...1024).contains(schedulingWindow) else { throw ValidationError("--scheduling-window must be 1 to 1024, not \(schedulingWindow)") }
+        configuration.spotCheckEvery = spotCheckEvery
+        configuration.schedulingWindow = schedulingWindow
         configuration.auditSpotChecks = spotChecks
         configuration.auditResearchRate = researchRate
         configuration.trustedProxies = trustedProxies

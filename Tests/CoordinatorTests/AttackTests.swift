@@ -64,7 +64,7 @@ struct AttackTests {
 
     @Test("a trusted host that starts forging loses every hour it earned, and the units it alone validated are searched again")
     func trustedHostTurns() async throws {
-        try await CoordinatorFixture.with({ $0.trustThreshold = 2; $0.spotCheckRate = 0; $0.auditResearchRate = 0 }) { f in
+        try await CoordinatorFixture.with({ $0.trustThreshold = 2; $0.spotCheckRate = 0; $0.auditResearchRate = 0; $0.schedulingWindow = 1 }) { f in
             let astronomer = try await f.astronomer()
             let dataset = try await f.submitAndSplit(try f.simulatedObservation(samples: 1 << 16), astronomer: astronomer, dmMax: 400)
             #expect(dataset.units.total >= 5)

@@ -59,19 +59,27 @@ struct SybilTests {
 
     /// Two accounts of one person on one /24 ask for work back to back, 20 times each, before
     /// anyone else; returns how many units they hold both replicas of, and how many they took.
-    static func sybilPair(_ adjust: @escaping (inout CoordinatorConfiguration) -> Void) async throws -> (both: Int, taken: Int, honestGot: Int) {
+    static func sybilPair(
+        units: Int = 20, addresses: (String, String) = ("203.0.113.5", "203.0.113.77"), bystanders: Int = 0,
+        _ adjust: @escaping (inout CoordinatorConfiguration) -> Void
+    ) async throws -> (both: Int, taken: Int, honestGot: Int) {
         try await CoordinatorFixture.with(backend: .sqlite, adjust) { f in
-            _ = try await LoadSeeder(activeUnits: 20).seed(into: f.coordinator.store, directory: f.directory.path + "/loadgen")
+            _ = try await LoadSeeder(activeUnits: units).seed(into: f.coordinator.store, directory: f.directory.path + "/loadgen")
             let a = try await host(f, "sybil-a"), b = try await host(f, "sybil-b"), honest = try await host(f, "honest")
+            var others: [String] = []
+            for i in 0..<bystanders { others.append(try await host(f, "bystander-\(i)")) }
             var units: [String: Int] = [:]
             var taken = 0
             for _ in 0..<20 {
-                for (key, address) in [(a, "203.0.113.5"), (b, "203.0.113.77")] {
-                    for unit in try await request(f, key: key, from: address) {
+                for (key, address) in [(a, addresses.0), (b, addresses.1)] {
+                    let got = try await request(f, key: key, from: address)
+                    for unit in got {
                         units[unit, default: 0] += 1
                         taken += 1
                     }
                 }
+                // Other volunteers' requests between the pair's rounds.
+                for (i, key) in others.enumerated() { _ = try await request(f, key: key, from: "10.\(i).2.10") }
             }
             var honestGot = 0
             for _ in 0..<40 { honestGot += try await request(f, key: honest, from: "198.51.100.9").count }
@@ -86,8 +94,23 @@ struct SybilTests {
         let undefended = try await Self.sybilPair {
             $0.trustedProxies = ["127.0.0.1"]
             $0.distinctReplicaNetworks = false
+            $0.schedulingWindow = 1
         }
         #expect(undefended.both == 20 && undefended.taken == 40 && undefended.honestGot == 0, "\(undefended)")
+    }
+
+    @Test("a pair on two networks asking back to back, amid other volunteers, shares units rarely when replicas are chosen at random among the oldest 16, every time when strictly oldest first")
+    func randomChoiceAmongEligible() async throws {
+        let networks = ("203.0.113.5", "198.51.100.77")
+        let random = try await Self.sybilPair(units: 200, addresses: networks, bystanders: 4) { $0.trustedProxies = ["127.0.0.1"] }
+        let strict = try await Self.sybilPair(units: 200, addresses: networks, bystanders: 4) {
+            $0.trustedProxies = ["127.0.0.1"]
+            $0.schedulingWindow = 1
+        }
+        print("pair sharing units: \(random.both) of 20 at random among 16, \(strict.both) of 20 strictly oldest first")
+        // Measured 2-4 of 20 at random; at most half allows for chance (p < 1e-4 at a true rate of 0.15).
+        #expect(random.taken == 40 && random.both <= 10, "\(random)")
+        #expect(strict.taken == 40 && strict.both == 20, "\(strict)")
     }
 
     @Test("X-Forwarded-For from a peer that is not a trusted proxy is ignored: a client cannot pick its network")

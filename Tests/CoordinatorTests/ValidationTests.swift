@@ -11,7 +11,7 @@ struct ValidationTests {
     @Test("a host returning different candidates is marked invalid and a replica is added", arguments: Backend.allCases)
     func fabricatedResult(backend: Backend) async throws {
         // No re-search: this is the disagreement path (AttackTests run the audit).
-        try await CoordinatorFixture.with(backend: backend, { $0.auditResearchRate = 0 }) { f in
+        try await CoordinatorFixture.with(backend: backend, { $0.auditResearchRate = 0; $0.schedulingWindow = 1 }) { f in
             let astronomer = try await f.astronomer()
             _ = try await f.submitAndSplit(try f.simulatedObservation(), astronomer: astronomer)
             let honest = try await f.host(name: "honest")
@@ -67,7 +67,7 @@ struct ValidationTests {
 
     @Test("adaptive replication: a trusted host's units need one result, an invalid one resets the trust")
     func adaptiveReplication() async throws {
-        try await CoordinatorFixture.with({ $0.trustThreshold = 2; $0.spotCheckRate = 0 }) { f in
+        try await CoordinatorFixture.with({ $0.trustThreshold = 2; $0.spotCheckRate = 0; $0.schedulingWindow = 1 }) { f in
             let astronomer = try await f.astronomer()
             let dataset = try await f.submitAndSplit(try f.simulatedObservation(samples: 1 << 16), astronomer: astronomer, dmMax: 400)
             #expect(dataset.units.total >= 4)
@@ -90,6 +90,27 @@ struct ValidationTests {
             let caught = try await a.work(limit: 1, behaviour: .truncate)
             #expect(caught == ["invalid"])
             #expect(try await f.coordinator.store.transaction { try await $0.host(id: a.hostID) }?.validStreak == 0)
+        }
+    }
+
+    @Test("every Nth result of a trusted host is replicated whatever the random draw")
+    func everyNthReplicated() async throws {
+        try await CoordinatorFixture.with({ $0.trustThreshold = 2; $0.spotCheckRate = 0; $0.spotCheckEvery = 3; $0.schedulingWindow = 1 }) { f in
+            let astronomer = try await f.astronomer()
+            let dataset = try await f.submitAndSplit(try f.simulatedObservation(samples: 1 << 16), astronomer: astronomer, dmMax: 400)
+            #expect(dataset.units.total >= 5)
+            let a = try await f.host(name: "a")
+            let b = try await f.host(name: "b")
+            for _ in 0..<2 {
+                #expect(try await a.work(limit: 1) == ["reported"])
+                #expect(try await b.work(limit: 1) == ["valid"])
+            }
+            // Streak 2: trusted, but its third result is the 3rd: replicated.
+            #expect(try await a.work(limit: 1) == ["reported"])
+            #expect(try await b.work(limit: 1) == ["valid"])
+            // Streak 3: the next is validated alone, and so is the one after; the 6th is replicated.
+            #expect(try await a.work(limit: 2) == ["valid", "valid"])
+            #expect(try await a.work(limit: 1) == ["reported"])
         }
     }
 
