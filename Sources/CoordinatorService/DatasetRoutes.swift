@@ -27,6 +27,11 @@ extension Coordinator {
             return try JSONBody.response(try await self.status(of: record))
         }
 
+        // Datasets are private to their owner until published: then the public pages show them
+        // and their candidates.
+        api.post("datasets/:id/publish") { request, context -> Response in try await self.setPublished(request, context, true) }
+        api.post("datasets/:id/unpublish") { request, context -> Response in try await self.setPublished(request, context, false) }
+
         api.get("datasets/:id/candidates") { request, context -> Response in
             let record = try await self.ownedDataset(request, context)
             let bodies = try await self.store.read { try await $0.candidateBodies(dataset: record.id) }
@@ -34,6 +39,17 @@ extension Coordinator {
             headers[.contentType] = "application/json"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "[" + bodies.joined(separator: ",") + "]")))
         }
+    }
+
+    /// Publishes the caller's dataset on the public pages (`publish`), or takes it off them.
+    private func setPublished(_ request: Request, _ context: CoordinatorRequestContext, _ publish: Bool) async throws -> Response {
+        let record = try await ownedDataset(request, context)
+        let time: Double? = publish ? (record.publishedAt ?? Date().timeIntervalSince1970) : nil
+        try await store.transaction { try await $0.setDatasetPublished(id: record.id, at: time) }
+        var updated = record
+        updated.publishedAt = time
+        logger.info("dataset \(record.id) \(publish ? "published" : "made private")")
+        return try JSONBody.response(try await status(of: updated))
     }
 
     /// The dataset named in the path, if the caller owns it (or is an administrator).
@@ -55,6 +71,7 @@ extension Coordinator {
             sha256: record.sha256, dmTrials: record.dmTrials,
             units: .init(total: counts.total, inProgress: counts.active, validated: counts.validated, error: counts.error),
             error: record.error, createdAt: Date(timeIntervalSince1970: record.createdAt),
-            completedAt: record.completedAt.map { Date(timeIntervalSince1970: $0) })
+            completedAt: record.completedAt.map { Date(timeIntervalSince1970: $0) },
+            publishedAt: record.publishedAt.map { Date(timeIntervalSince1970: $0) })
     }
 }

@@ -23,6 +23,16 @@ extension SQLTransaction {
         return try await records(DatasetRecord.self, "SELECT * FROM datasets ORDER BY created_at")
     }
 
+    /// Datasets their owners published, oldest first.
+    public func publishedDatasets() async throws -> [DatasetRecord] {
+        try await records(DatasetRecord.self, "SELECT * FROM datasets WHERE published_at IS NOT NULL ORDER BY created_at")
+    }
+
+    /// Publishes a dataset at `time`, or makes it private again (nil).
+    public func setDatasetPublished(id: String, at time: Double?) async throws {
+        try await run("UPDATE datasets SET published_at = \(bind: time) WHERE id = \(bind: id)")
+    }
+
     public func datasets(state: String) async throws -> [DatasetRecord] {
         try await records(DatasetRecord.self, "SELECT * FROM datasets WHERE state = \(bind: state) ORDER BY created_at")
     }

@@ -189,6 +189,11 @@ public enum Migrations {
             // go to different networks, so one person's machines cannot form a quorum alone.
             "ALTER TABLE replicas ADD COLUMN network TEXT",
         ]),
+        (6, [
+            // When the owner published the dataset (NULL: private). Only published datasets and
+            // their candidates are on the public pages.
+            "ALTER TABLE datasets ADD COLUMN published_at DOUBLE PRECISION",
+        ]),
     ]
 
     /// Applies every migration newer than the database's version, each in its own transaction.

@@ -84,8 +84,10 @@ public struct DatasetRecord: Codable, Sendable, Equatable {
     public var error: String?
     public var createdAt: Double
     public var completedAt: Double?
+    /// When the owner published it (nil: private to its owner and administrators).
+    public var publishedAt: Double?
 
-    public init(id: String, ownerId: String, name: String, preset: String, state: String, filePath: String, sha256: String, sizeBytes: Int64, dmMax: Double? = nil, accelMax: Double? = nil, dmTrials: Int, duration: Double, error: String? = nil, createdAt: Double, completedAt: Double? = nil) {
+    public init(id: String, ownerId: String, name: String, preset: String, state: String, filePath: String, sha256: String, sizeBytes: Int64, dmMax: Double? = nil, accelMax: Double? = nil, dmTrials: Int, duration: Double, error: String? = nil, createdAt: Double, completedAt: Double? = nil, publishedAt: Double? = nil) {
         self.id = id
         self.ownerId = ownerId
         self.name = name
@@ -101,6 +103,7 @@ public struct DatasetRecord: Codable, Sendable, Equatable {
         self.error = error
         self.createdAt = createdAt
         self.completedAt = completedAt
+        self.publishedAt = publishedAt
     }
 }
 

@@ -185,6 +185,11 @@ public struct CoordinatorClient: Sendable {
         try call("GET", "/datasets", as: [DatasetStatus].self)
     }
 
+    /// Publishes one of your datasets on the public pages (`publish: false` makes it private again).
+    public func publish(_ id: String, _ publish: Bool = true) throws -> DatasetStatus {
+        try call("POST", "/datasets/\(Self.escape(id))/\(publish ? "publish" : "unpublish")", as: DatasetStatus.self)
+    }
+
     public func candidates(_ id: String) throws -> [Candidate] {
         try call("GET", "/datasets/\(Self.escape(id))/candidates", as: [Candidate].self)
     }

@@ -74,6 +74,8 @@ public struct DatasetStatus: Codable, Sendable, Equatable {
     public var error: String?
     public var createdAt: Date
     public var completedAt: Date?
+    /// When its owner published it on the public pages (nil: private).
+    public var publishedAt: Date?
 
     /// Work units by state.
     public struct UnitCounts: Codable, Sendable, Equatable {
@@ -92,12 +94,12 @@ public struct DatasetStatus: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case state, id, name, preset, sizeBytes = "size_bytes", sha256, dmTrials = "dm_trials", units, error
-        case createdAt = "created_at", completedAt = "completed_at"
+        case createdAt = "created_at", completedAt = "completed_at", publishedAt = "published_at"
     }
 
     public init(
         state: String, id: String, name: String, preset: String, sizeBytes: Int64, sha256: String, dmTrials: Int,
-        units: UnitCounts, error: String?, createdAt: Date, completedAt: Date?
+        units: UnitCounts, error: String?, createdAt: Date, completedAt: Date?, publishedAt: Date? = nil
     ) {
         self.state = state
         self.id = id
@@ -110,6 +112,7 @@ public struct DatasetStatus: Codable, Sendable, Equatable {
         self.error = error
         self.createdAt = createdAt
         self.completedAt = completedAt
+        self.publishedAt = publishedAt
     }
 }
 

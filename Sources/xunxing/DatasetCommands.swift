@@ -71,6 +71,29 @@ struct StatusCommand: ParsableCommand {
     }
 }
 
+struct PublishCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "publish",
+        abstract: "Show one of your datasets and its candidates on the coordinator's public pages (or hide it again).",
+        discussion: """
+            Datasets are private to their astronomer (and the project's administrators) until published: \
+            the public pages list only published datasets, and a private one's pages answer 404.
+            Examples:
+              xunxing publish ds-1a2b --coordinator http://localhost:8080 --token xxast_...
+              xunxing publish ds-1a2b --private
+            """
+    )
+
+    @OptionGroup var options: CoordinatorOptions
+    @Argument(help: "Dataset id (from `xunxing submit`).") var dataset: String
+    @Flag(help: "Take the dataset off the public pages.") var `private` = false
+
+    func run() throws {
+        let status = try options.client().publish(dataset, !`private`)
+        print(status.publishedAt == nil ? "\(status.id) is private" : "\(status.id) is public: /datasets/\(status.id)")
+    }
+}
+
 struct CandidatesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "candidates",

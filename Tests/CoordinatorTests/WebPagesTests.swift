@@ -40,6 +40,7 @@ struct WebPagesTests {
             async let rb = b.work()
             _ = try await (ra, rb)
             try await f.waitUntil(timeout: 30, "complete") { try await onThread { try astronomer.dataset(dataset.id).state } == "complete" }
+            _ = try await onThread { try astronomer.publish(dataset.id) }
             let volunteer = try await f.coordinator.store.transaction { try await $0.host(id: a.hostID)!.accountId }
             let pages: [(path: String, mustContain: [String])] = [
                 ("/", ["Searching the sky for pulsars", "charity hours", "active hosts"]),

@@ -9,7 +9,7 @@ extension Coordinator {
     func addWebPages(to router: Router<CoordinatorRequestContext>) {
         router.get("/") { _, _ -> Response in
             let s = try await self.store.read { try await $0.projectStats(now: Date().timeIntervalSince1970) }
-            let recent = try await self.store.read { try await $0.datasets(owner: nil) }.suffix(5).reversed()
+            let recent = try await self.store.read { try await $0.publishedDatasets() }.suffix(5).reversed()
             var body = "<h1>Searching the sky for pulsars, together</h1><div class=\"cards\">"
             for (label, value) in [
                 ("volunteers", "\(s.volunteers)"), ("hosts", "\(s.hosts)"), ("active hosts (24 h)", "\(s.activeHosts)"),
@@ -28,15 +28,19 @@ extension Coordinator {
 
         router.get("datasets") { _, _ -> Response in
             var rows: [[String]] = []
-            for d in try await self.store.read({ try await $0.datasets(owner: nil) }).reversed() {
+            for d in try await self.store.read({ try await $0.publishedDatasets() }).reversed() {
                 rows.append(try await self.datasetRow(d))
             }
-            return HTML.page(title: "Datasets", "<h1>Datasets</h1>" + HTML.table(["dataset", "state", "progress", "units"], rows))
+            return HTML.page(title: "Datasets", "<h1>Datasets</h1><p class=\"muted\">Datasets their astronomers have published.</p>"
+                + HTML.table(["dataset", "state", "progress", "units"], rows))
         }
 
         router.get("datasets/:id") { _, context -> Response in
             let id = try context.parameters.require("id")
-            guard let d = try await self.store.read({ try await $0.dataset(id: id) }) else { throw APIError.notFound("dataset \(id)") }
+            // A private dataset answers as a missing one does: its name is not public either.
+            guard let d = try await self.store.read({ try await $0.dataset(id: id) }), d.publishedAt != nil else {
+                throw APIError.notFound("dataset \(id)")
+            }
             let counts = try await self.store.read { try await $0.unitCounts(dataset: id) }
             let candidates = try await self.candidates(of: id)
             var body = "<h1>\(HTML.escape(d.name))</h1><p>State <b>\(HTML.escape(d.state))</b> · preset \(HTML.escape(d.preset)) · \(d.dmTrials) DM trials · \(HTML.number(d.duration, 1)) s of data</p>"
@@ -55,7 +59,7 @@ extension Coordinator {
         router.get("datasets/:id/candidates/:rank") { _, context -> Response in
             let id = try context.parameters.require("id")
             let rank = try context.parameters.require("rank", as: Int.self)
-            guard let d = try await self.store.read({ try await $0.dataset(id: id) }),
+            guard let d = try await self.store.read({ try await $0.dataset(id: id) }), d.publishedAt != nil,
                 let json = try await self.store.read({ try await $0.candidateBody(dataset: id, rank: rank) })
             else { throw APIError.notFound("candidate \(rank) of dataset \(id)") }
             let c = try WireCoding.decoder().decode(Candidate.self, from: Data(json.utf8))
