@@ -97,7 +97,12 @@ public final class Coordinator: Sendable {
         addVolunteerRoutes(to: api)
         addStatsRoutes(to: api)
         addWebPages(to: router)
-        router.get("metrics") { _, _ in
+        // Metrics are for the operator: loopback clients (a Prometheus on the same machine) and
+        // administrators' keys.
+        router.get("metrics") { request, context in
+            if self.client(request, context)?.isLoopback != true {
+                guard try await self.authenticate(request, [.admin]).role == .admin else { throw APIError.forbidden("metrics are for administrators") }
+            }
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: self.metrics.render())))

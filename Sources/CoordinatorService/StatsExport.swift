@@ -47,12 +47,14 @@ extension Coordinator {
             try DurableFiles.publish(temporary, as: paths[name]!)
         }
         try write(try encoder.encode(volunteers), "volunteers.json")
-        try write(try encoder.encode(hosts), "hosts.json")
+        // Hosts without their names or accounts: a host name often names its owner.
+        let anonymous = hosts.map { PublicHost(hostId: $0.hostId, cores: $0.cores, hoursTotal: $0.hoursTotal, workUnits: $0.workUnits, lastSeen: $0.lastSeen) }
+        try write(try encoder.encode(anonymous), "hosts.json")
         var csv = "account_id,name,hours_total,work_units,datasets_helped\n"
         for v in volunteers { csv += [v.accountId, v.name, String(v.hoursTotal), String(v.workUnits), String(v.datasetsHelped)].map(Self.csvField).joined(separator: ",") + "\n" }
         try write(Data(csv.utf8), "volunteers.csv")
-        csv = "host_id,account_id,name,cores,hours_total,work_units,last_seen\n"
-        for h in hosts { csv += [h.hostId, h.accountId, h.name, String(h.cores), String(h.hoursTotal), String(h.workUnits), String(h.lastSeen)].map(Self.csvField).joined(separator: ",") + "\n" }
+        csv = "host_id,cores,hours_total,work_units,last_seen\n"
+        for h in anonymous { csv += [h.hostId, String(h.cores), String(h.hoursTotal), String(h.workUnits), String(h.lastSeen)].map(Self.csvField).joined(separator: ",") + "\n" }
         try write(Data(csv.utf8), "hosts.csv")
         return paths
     }
@@ -61,4 +63,13 @@ extension Coordinator {
     static func csvField(_ s: String) -> String {
         s.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
+}
+
+/// A host as the public stats exports show it: no name, no account.
+struct PublicHost: Encodable {
+    var hostId: String
+    var cores: Int
+    var hoursTotal: Double
+    var workUnits: Int
+    var lastSeen: Double
 }

@@ -7,7 +7,7 @@ extension Coordinator {
     func addVolunteerRoutes(to api: RouterGroup<CoordinatorRequestContext>) {
         api.get("volunteers/me") { request, _ -> Response in
             let principal = try await self.authenticate(request, [.volunteer])
-            return try JSONBody.response(try await self.profile(of: principal.accountID))
+            return try JSONBody.response(try await self.profile(of: principal.accountID, full: true))
         }
 
         api.put("volunteers/me/platform") { request, _ -> Response in
@@ -15,12 +15,18 @@ extension Coordinator {
             let link = try await JSONBody.decode(PlatformLink.self, from: request, limit: 16 << 10)
             let id = try APIError.refusing { () throws(RequestBodyError) in try link.validated() }
             try await self.store.transaction { try await $0.linkPlatformProfile(account: principal.accountID, profileID: id) }
-            return try JSONBody.response(try await self.profile(of: principal.accountID))
+            return try JSONBody.response(try await self.profile(of: principal.accountID, full: true))
         }
 
-        // Profiles are public (no email, no keys): volunteers show them off.
-        api.get("volunteers/:id") { _, context -> Response in
-            try JSONBody.response(try await self.profile(of: try context.parameters.require("id")))
+        // Profiles are public (no email, no keys, no host names, nothing of the platform link):
+        // volunteers show them off. The volunteer's own key (or an administrator's) sees it all.
+        api.get("volunteers/:id") { request, context -> Response in
+            let id = try context.parameters.require("id")
+            var full = false
+            if request.headers[.authorization] != nil, let principal = try? await self.authenticate(request, [.volunteer, .admin]) {
+                full = principal.role == .admin || principal.accountID == id
+            }
+            return try JSONBody.response(try await self.profile(of: id, full: full))
         }
 
         // A statement is the volunteer's own (or an administrator's) to read.
@@ -41,7 +47,7 @@ extension Coordinator {
         // A host sees its own and its volunteer's hours (the worker's `status` shows them).
         api.get("hosts/me") { request, _ -> Response in
             let principal = try await self.authenticate(request, [.host])
-            let profile = try await self.profile(of: principal.accountID)
+            let profile = try await self.profile(of: principal.accountID, full: true)
             let host = profile.hosts.first { $0.id == principal.hostID }
             return try JSONBody.response(HostHours(
                 hostID: principal.hostID ?? "", volunteerID: profile.id, volunteerName: profile.name,
@@ -87,18 +93,21 @@ extension Coordinator {
         }
     }
 
-    func profile(of id: String) async throws -> VolunteerProfile {
+    /// A volunteer's profile. The public one (`full` false) names hosts "host 1", "host 2"... with
+    /// no ids and leaves out the platform link (its profile id, failures and last error); the
+    /// volunteer's own has everything.
+    func profile(of id: String, full: Bool) async throws -> VolunteerProfile {
         try await store.read { tx in
             guard let account = try await tx.account(id: id), account.role == "volunteer",
                 let totals = try await tx.volunteerTotals(account: id)
             else { throw APIError.notFound("volunteer \(id)") }
-            let hosts = try await tx.hostTotals(account: id).map {
+            let hosts = try await tx.hostTotals(account: id).enumerated().map { i, h in
                 VolunteerProfile.HostSummary(
-                    id: $0.hostId, name: $0.name, cores: $0.cores, hoursTotal: $0.hoursTotal, workUnits: $0.workUnits,
-                    lastSeen: Date(timeIntervalSince1970: $0.lastSeen))
+                    id: full ? h.hostId : "", name: full ? h.name : "host \(i + 1)", cores: h.cores, hoursTotal: h.hoursTotal,
+                    workUnits: h.workUnits, lastSeen: Date(timeIntervalSince1970: h.lastSeen))
             }
             var sync: VolunteerProfile.SyncState?
-            if let s = try await tx.volunteerSync(account: id) {
+            if full, let s = try await tx.volunteerSync(account: id) {
                 let last = try await tx.ledgerCount(account: id, after: s.syncedSeq)
                 sync = .init(
                     platformProfileID: s.platformProfileId,

@@ -55,4 +55,51 @@ struct PrivacyTests {
             #expect(try await visible() == [false, false, false, false])
         }
     }
+
+    @Test("a volunteer's public profile, page and the host export show no host names, accounts or platform link; the volunteer's own key sees them")
+    func volunteersShowOnlyWhatIsPublic() async throws {
+        try await CoordinatorFixture.with({ $0.syncURL = "http://127.0.0.1:9/unreachable" }) { f in
+            let signup = try await onThread { try CoordinatorClient(baseURL: f.baseURL).signup(email: "dana@example.org", name: "Dana") }
+            let me = CoordinatorClient(baseURL: f.baseURL, secret: signup.accountKey)
+            _ = try await onThread { try me.registerHost(HostRegistration(name: "dana-home-laptop", cores: 4, memoryMB: 1024, os: "Linux")) }
+            _ = try await onThread { try me.linkPlatform(profileID: "platform-profile-4711") }
+            let own = try await onThread { try me.profile(volunteer: signup.accountID) }
+            #expect(own.hosts.map(\.name) == ["dana-home-laptop"] && own.sync?.platformProfileID == "platform-profile-4711")
+
+            let (status, body) = try await Self.page(f, "/api/v1/volunteers/\(signup.accountID)")
+            #expect(status == 200)
+            for secret in ["dana-home-laptop", "platform-profile-4711", "last_error", "failures"] { #expect(!body.contains(secret), "public profile shows \(secret)") }
+            let anonymous = try WireCoding.decoder().decode(VolunteerProfile.self, from: Data(body.utf8))
+            #expect(anonymous.hosts.map(\.name) == ["host 1"] && anonymous.hosts.map(\.id) == [""] && anonymous.sync == nil)
+            // Another volunteer's key sees the public profile.
+            let other = try await onThread { try CoordinatorClient(baseURL: f.baseURL).signup(email: "eve@example.org", name: "Eve") }
+            let seenByOther = try await onThread { try CoordinatorClient(baseURL: f.baseURL, secret: other.accountKey).profile(volunteer: signup.accountID) }
+            #expect(seenByOther == anonymous)
+
+            let page = try await Self.page(f, "/volunteers/\(signup.accountID)")
+            #expect(page.0 == 200 && page.1.contains("Dana") && !page.1.contains("dana-home-laptop") && !page.1.contains("platform-profile-4711"))
+            for file in ["hosts.csv", "hosts.json"] {
+                let export = try await Self.page(f, "/api/v1/stats/\(file)")
+                #expect(export.0 == 200 && !export.1.contains("dana-home-laptop") && !export.1.contains(signup.accountID), "\(file): \(export.1)")
+            }
+        }
+    }
+
+    @Test("/metrics answers loopback clients and administrators only")
+    func metricsForOperators() async throws {
+        try await CoordinatorFixture.with({ $0.trustedProxies = ["127.0.0.1"] }) { f in
+            func metrics(from address: String?, key: String?) async throws -> Int {
+                var headers: [String: String] = [:]
+                if let address { headers["X-Forwarded-For"] = address }
+                if let key { headers["Authorization"] = "Bearer \(key)" }
+                return try await HTTPClient().send("GET", url: f.baseURL + "/metrics", headers: headers).status
+            }
+            let (_, admin) = try await f.coordinator.createAccount(role: .admin, name: "operator")
+            let volunteer = try await onThread { try CoordinatorClient(baseURL: f.baseURL).signup(email: "v@example.org", name: "V") }.accountKey
+            #expect(try await metrics(from: nil, key: nil) == 200)
+            #expect(try await metrics(from: "203.0.113.9", key: nil) == 401)
+            #expect(try await metrics(from: "203.0.113.9", key: volunteer) == 403)
+            #expect(try await metrics(from: "203.0.113.9", key: admin) == 200)
+        }
+    }
 }

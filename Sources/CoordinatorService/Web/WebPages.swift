@@ -67,7 +67,7 @@ extension Coordinator {
         }
 
         router.get("volunteers/:id") { _, context -> Response in
-            let p = try await self.profile(of: try context.parameters.require("id"))
+            let p = try await self.profile(of: try context.parameters.require("id"), full: false)
             var body = "<h1>\(HTML.escape(p.name))</h1><div class=\"cards\">"
             for (label, value) in [("charity hours", HTML.number(p.hoursTotal, 3)), ("work units", "\(p.workUnits)"),
                                    ("datasets helped", "\(p.datasetsHelped)"), ("candidates", "\(p.candidates)")] {
@@ -79,9 +79,6 @@ extension Coordinator {
             body += HTML.table(["host", "cores", "hours", "work units"], p.hosts.map {
                 [HTML.escape($0.name), "\($0.cores)", HTML.number($0.hoursTotal, 3), "\($0.workUnits)"]
             }, numeric: [1, 2, 3])
-            if let sync = p.sync {
-                body += "<p class=\"muted\">Profile platform: \(HTML.escape(sync.platformProfileID ?? "-")), \(HTML.escape(sync.state)), \(sync.pendingEntries) entries pending.</p>"
-            }
             return HTML.page(title: p.name, body)
         }
 
