@@ -13,8 +13,8 @@ extension Coordinator {
         api.put("volunteers/me/platform") { request, _ -> Response in
             let principal = try await self.authenticate(request, [.volunteer])
             let link = try await JSONBody.decode(PlatformLink.self, from: request, limit: 16 << 10)
-            let id = try APIError.refusing { () throws(RequestBodyError) in try link.validated() }
-            try await self.store.transaction { try await $0.linkPlatformProfile(account: principal.accountID, profileID: id) }
+            let code = try APIError.refusing { () throws(RequestBodyError) in try link.validated() }
+            try await self.linkPlatform(account: principal.accountID, code: code)
             return try JSONBody.response(try await self.profile(of: principal.accountID, full: true))
         }
 
@@ -91,6 +91,32 @@ extension Coordinator {
             try await self.reverseCredit(entry: try context.parameters.require("id"))
             return Response(status: .noContent)
         }
+    }
+
+    /// Links a volunteer to the platform profile a link code names: the code must carry the
+    /// platform's signature, be unexpired and unused, and the profile must not be another
+    /// volunteer's already.
+    func linkPlatform(account: String, code: String) async throws {
+        guard !configuration.syncSecret.isEmpty else {
+            throw APIError(.serviceUnavailable, "no_platform", "this project has no profile platform to link to")
+        }
+        let now = Date().timeIntervalSince1970
+        let (profileID, nonce): (String, String)
+        do {
+            (profileID, nonce) = try PlatformLinkCode.verify(code, secret: configuration.syncSecret, now: now)
+        } catch {
+            throw APIError.badRequest("link_code: \(error)")
+        }
+        try await store.transaction { tx in
+            if let owner = try await tx.accountLinked(toProfile: profileID), owner != account {
+                throw APIError.conflict("platform profile \(profileID) is linked to another volunteer")
+            }
+            guard try await tx.useLinkCode(nonce: nonce, account: account, profileID: profileID, at: now) else {
+                throw APIError.conflict("this link code was already used: ask the platform for a new one")
+            }
+            try await tx.linkPlatformProfile(account: account, profileID: profileID)
+        }
+        logger.info("volunteer \(account) linked platform profile \(profileID)")
     }
 
     /// A volunteer's profile. The public one (`full` false) names hosts "host 1", "host 2"... with

@@ -155,6 +155,22 @@ extension SQLTransaction {
     }
 
     /// Links a volunteer's profile on the external platform (sync starts from their first entry).
+    /// Records the use of a link code's nonce; false when it was used before.
+    public func useLinkCode(nonce: String, account: String, profileID: String, at time: Double) async throws -> Bool {
+        let rows = try await all("""
+            INSERT INTO platform_link_codes (nonce, account_id, profile_id, used_at)
+            VALUES (\(bind: nonce), \(bind: account), \(bind: profileID), \(bind: time))
+            ON CONFLICT (nonce) DO NOTHING RETURNING nonce
+            """)
+        return !rows.isEmpty
+    }
+
+    /// The volunteer a platform profile is linked to, if any.
+    public func accountLinked(toProfile profileID: String) async throws -> String? {
+        let row = try await first("SELECT account_id FROM volunteer_sync WHERE platform_profile_id = \(bind: profileID)")
+        return try row?.decode(column: "account_id", as: String.self)
+    }
+
     public func linkPlatformProfile(account: String, profileID: String) async throws {
         try await run("""
             INSERT INTO volunteer_sync (account_id, platform_profile_id, synced_seq, failures, next_attempt)

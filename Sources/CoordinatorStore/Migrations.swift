@@ -194,6 +194,17 @@ public enum Migrations {
             // their candidates are on the public pages.
             "ALTER TABLE datasets ADD COLUMN published_at DOUBLE PRECISION",
         ]),
+        (7, [
+            // Platform link codes used so far: each links one profile once.
+            """
+            CREATE TABLE platform_link_codes (
+                nonce TEXT PRIMARY KEY,
+                account_id TEXT NOT NULL REFERENCES accounts(id),
+                profile_id TEXT NOT NULL,
+                used_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+        ]),
     ]
 
     /// Applies every migration newer than the database's version, each in its own transaction.

@@ -168,6 +168,14 @@ public final class CoordinatorFixture: @unchecked Sendable {
         return try await onThread { try astronomer.dataset(status.id) }
     }
 
+    /// A platform link code for `profileID`, signed with this coordinator's sync secret, valid
+    /// for `validFor` seconds: what the profile platform would issue.
+    public func linkCode(profileID: String, validFor: Double = 600, nonce: String = UUID().uuidString) -> String {
+        PlatformLinkCode.make(
+            profileID: profileID, expires: Date().timeIntervalSince1970 + validFor, nonce: nonce,
+            secret: coordinator.configuration.syncSecret)
+    }
+
     /// A registered host of a fresh volunteer.
     public func host(name: String) async throws -> TestHost {
         try await onThread {

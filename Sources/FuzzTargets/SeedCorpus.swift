@@ -121,7 +121,7 @@ public enum SeedCorpus {
             try seed(.result, WorkUnitResult(
                 workUnitID: "wu-1", candidates: candidates, cpuSeconds: 12.5, elapsedSeconds: 4, seriesSearched: 4,
                 software: "xunxing-worker 0.1")),
-            try seed(.platformLink, PlatformLink(profileID: "volunteer-42")),
+            try seed(.platformLink, PlatformLink(linkCode: "xxlink1.dm9sdW50ZWVyLTQy.1796000000.n1.00")),
         ]
     }
 }

@@ -151,8 +151,9 @@ public struct CoordinatorClient: Sendable {
         try call("GET", "/hosts/me", as: HostHours.self)
     }
 
-    public func linkPlatform(profileID: String) throws -> VolunteerProfile {
-        try call("PUT", "/volunteers/me/platform", body: PlatformLink(profileID: profileID), as: VolunteerProfile.self)
+    /// Links your profile on the external platform with the link code the platform gave you.
+    public func linkPlatform(code: String) throws -> VolunteerProfile {
+        try call("PUT", "/volunteers/me/platform", body: PlatformLink(linkCode: code), as: VolunteerProfile.self)
     }
 
     public func statement(volunteer id: String, year: Int) throws -> YearlyStatement {

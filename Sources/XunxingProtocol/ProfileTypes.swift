@@ -110,11 +110,12 @@ public struct YearlyStatement: Codable, Sendable, Equatable {
     }
 }
 
-/// `PUT /api/v1/volunteers/me/platform`: link the volunteer's profile on the external platform.
+/// `PUT /api/v1/volunteers/me/platform`: link the volunteer's profile on the external platform,
+/// with a link code the platform issued to the profile's owner (signed, single use, expiring).
 public struct PlatformLink: Codable, Sendable, Equatable {
-    public var profileID: String
-    enum CodingKeys: String, CodingKey { case profileID = "profile_id" }
-    public init(profileID: String) { self.profileID = profileID }
+    public var linkCode: String
+    enum CodingKeys: String, CodingKey { case linkCode = "link_code" }
+    public init(linkCode: String) { self.linkCode = linkCode }
 }
 
 /// One ledger entry as pushed to the external profile platform.

@@ -93,13 +93,13 @@ extension WorkRequest {
 }
 
 extension PlatformLink {
-    /// The profile identifier as stored (trimmed), or the reason it is refused.
+    /// The code (trimmed), or the reason it is refused before its signature is checked.
     public func validated() throws(RequestBodyError) -> String {
-        let id = profileID.trimmingCharacters(in: .whitespaces)
-        guard !id.isEmpty, id.count <= 200 else {
-            throw RequestBodyError(field: "profile_id", message: "profile_id must be 1 to 200 characters")
+        let code = linkCode.trimmingCharacters(in: .whitespaces)
+        guard !code.isEmpty, code.count <= 1024 else {
+            throw RequestBodyError(field: "link_code", message: "link_code must be 1 to 1024 characters: the code the profile platform gave you")
         }
-        return id
+        return code
     }
 }
 

@@ -37,13 +37,14 @@ struct ProfileCommand: ParsableCommand {
             Examples:
               xunxing profile --coordinator URL --account-key xxvol_... --format json
               xunxing profile --account-key xxvol_... --statement 2026      # month by month
-              xunxing profile --account-key xxvol_... --link-platform jane-doe-123
+              xunxing profile --account-key xxvol_... --link-platform xxlink1.amFuZS1kb2U.1796000000.n1.9f2c...
+            The link code comes from the profile platform (signed in as you there); it works once and expires.
             """
     )
 
     @Option(help: "Coordinator URL (default: $XUNXING_COORDINATOR).") var coordinator: String?
     @Option(help: "Your account key from `xunxing signup` (default: $XUNXING_ACCOUNT_KEY).") var accountKey: String?
-    @Option(help: "Link your profile on the external volunteer-profile platform first.") var linkPlatform: String?
+    @Option(help: "Link your profile on the external volunteer-profile platform first, with the link code it gave you.") var linkPlatform: String?
     @Option(help: "Print the yearly statement for this year instead.") var statement: Int?
     @Option(help: "Output: table or json.") var format: OutputFormat = .table
 
@@ -51,7 +52,7 @@ struct ProfileCommand: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let options = CoordinatorOptions(coordinator: coordinator, token: accountKey ?? environment["XUNXING_ACCOUNT_KEY"])
         let client = try options.client()
-        var profile = try linkPlatform.map { try client.linkPlatform(profileID: $0) } ?? client.myProfile()
+        var profile = try linkPlatform.map { try client.linkPlatform(code: $0) } ?? client.myProfile()
         if let year = statement {
             let s = try client.statement(volunteer: profile.id, year: year)
             if format == .json { return try printJSON(s) }

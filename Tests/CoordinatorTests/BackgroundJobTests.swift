@@ -25,7 +25,7 @@ struct BackgroundJobTests {
                         try CoordinatorClient(baseURL: f.baseURL).signup(email: "v\(i)@example.org", name: "v\(i)")
                     }
                     _ = try await onThread {
-                        try CoordinatorClient(baseURL: f.baseURL, secret: volunteer.accountKey).linkPlatform(profileID: "p-\(i)")
+                        try CoordinatorClient(baseURL: f.baseURL, secret: volunteer.accountKey).linkPlatform(code: f.linkCode(profileID: "p-\(i)"))
                     }
                     try await f.coordinator.store.transaction { tx in
                         try await tx.appendLedgerEntry(LedgerEntryRecord(

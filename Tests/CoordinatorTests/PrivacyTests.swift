@@ -58,11 +58,12 @@ struct PrivacyTests {
 
     @Test("a volunteer's public profile, page and the host export show no host names, accounts or platform link; the volunteer's own key sees them")
     func volunteersShowOnlyWhatIsPublic() async throws {
-        try await CoordinatorFixture.with({ $0.syncURL = "http://127.0.0.1:9/unreachable" }) { f in
+        try await CoordinatorFixture.with({ $0.syncURL = "http://127.0.0.1:9/unreachable"; $0.syncSecret = "shared" }) { f in
             let signup = try await onThread { try CoordinatorClient(baseURL: f.baseURL).signup(email: "dana@example.org", name: "Dana") }
             let me = CoordinatorClient(baseURL: f.baseURL, secret: signup.accountKey)
             _ = try await onThread { try me.registerHost(HostRegistration(name: "dana-home-laptop", cores: 4, memoryMB: 1024, os: "Linux")) }
-            _ = try await onThread { try me.linkPlatform(profileID: "platform-profile-4711") }
+            let code = f.linkCode(profileID: "platform-profile-4711")
+            _ = try await onThread { try me.linkPlatform(code: code) }
             let own = try await onThread { try me.profile(volunteer: signup.accountID) }
             #expect(own.hosts.map(\.name) == ["dana-home-laptop"] && own.sync?.platformProfileID == "platform-profile-4711")
 
@@ -100,6 +101,48 @@ struct PrivacyTests {
             #expect(try await metrics(from: "203.0.113.9", key: nil) == 401)
             #expect(try await metrics(from: "203.0.113.9", key: volunteer) == 403)
             #expect(try await metrics(from: "203.0.113.9", key: admin) == 200)
+        }
+    }
+
+    @Test("linking a platform profile needs a code signed by the platform, unexpired, unused, for a profile nobody else linked")
+    func platformLinkNeedsTheCode() async throws {
+        try await CoordinatorFixture.with({ $0.syncSecret = "shared-with-platform" }) { f in
+            func volunteer(_ name: String) async throws -> CoordinatorClient {
+                let s = try await onThread { try CoordinatorClient(baseURL: f.baseURL).signup(email: "\(name)@example.org", name: name) }
+                return CoordinatorClient(baseURL: f.baseURL, secret: s.accountKey)
+            }
+            let owner = try await volunteer("owner"), thief = try await volunteer("thief"), other = try await volunteer("other")
+            func link(_ who: CoordinatorClient, _ code: String) async -> Int {
+                do {
+                    _ = try await onThread { try who.linkPlatform(code: code) }
+                    return 200
+                } catch let error as CoordinatorClientError {
+                    return error.status ?? -1
+                } catch {
+                    return -2
+                }
+            }
+            let now = Date().timeIntervalSince1970
+            // The attacks: a bare profile id, a code signed with another key, an expired code, one
+            // valid for a year, a tampered profile id.
+            let forged = PlatformLinkCode.make(profileID: "victim", expires: now + 600, nonce: "n1", secret: "guessed")
+            let expired = PlatformLinkCode.make(profileID: "victim", expires: now - 1, nonce: "n2", secret: "shared-with-platform")
+            let yearLong = PlatformLinkCode.make(profileID: "victim", expires: now + 365 * 86400, nonce: "n3", secret: "shared-with-platform")
+            let genuine = f.linkCode(profileID: "victim", nonce: "n4")
+            var parts = genuine.split(separator: ".").map(String.init)
+            parts[1] = "YXR0YWNrZXI"  // "attacker"
+            let tampered = parts.joined(separator: ".")
+            for code in ["victim", forged, expired, yearLong, tampered] { #expect(await link(thief, code) == 400, "\(code)") }
+            // The owner's genuine code works once; a second use (by anyone) is refused.
+            #expect(await link(owner, genuine) == 200)
+            #expect(await link(thief, genuine) == 409)
+            #expect(await link(owner, genuine) == 409)
+            // A fresh code for the same profile cannot take it for another volunteer.
+            #expect(await link(other, f.linkCode(profileID: "victim")) == 409)
+            let linked = try await f.coordinator.store.read { try await $0.accountLinked(toProfile: "victim") }
+            let ownerID = try await onThread { try owner.myProfile().id }
+            #expect(linked == ownerID)
+            #expect(try await onThread { try thief.myProfile().sync } == nil)
         }
     }
 }

@@ -15,6 +15,8 @@ private let protectedRoutes: [(method: String, path: String, roles: Set<String>)
     ("GET", "/datasets", ["astronomer", "admin"]),
     ("GET", "/datasets/{id}", ["astronomer", "admin"]),
     ("GET", "/datasets/{id}/candidates", ["astronomer", "admin"]),
+    ("POST", "/datasets/{id}/publish", ["astronomer", "admin"]),
+    ("POST", "/datasets/{id}/unpublish", ["astronomer", "admin"]),
     ("GET", "/volunteers/me", ["volunteer"]),
     ("PUT", "/volunteers/me/platform", ["volunteer"]),
     ("GET", "/volunteers/{id}/statement", ["volunteer", "admin"]),
@@ -110,14 +112,15 @@ struct SecurityTests {
 
     @Test("SQL metacharacters in every text field are stored as text", arguments: Backend.allCases)
     func sqlMetacharacters(backend: Backend) async throws {
-        try await CoordinatorFixture.with(backend: backend) { f in
+        try await CoordinatorFixture.with(backend: backend, { $0.syncSecret = "shared" }) { f in
             let hostile = #"Robert'); DROP TABLE accounts;-- " \ % _ ; SELECT * FROM credentials"#
             let account = try await onThread {
                 try CoordinatorClient(baseURL: f.baseURL).signup(email: "o'hara\"--@example.org", name: hostile)
             }
             let volunteer = CoordinatorClient(baseURL: f.baseURL, secret: account.accountKey)
             let host = try await onThread { try volunteer.registerHost(HostRegistration(name: hostile, cores: 1, memoryMB: 512, os: hostile)) }
-            let profile = try await onThread { try volunteer.linkPlatform(profileID: hostile) }
+            let code = f.linkCode(profileID: hostile)
+            let profile = try await onThread { try volunteer.linkPlatform(code: code) }
             #expect(profile.name == hostile && profile.sync?.platformProfileID == hostile)
             let astronomer = try await f.astronomer()
             let dataset = try await onThread {
