@@ -48,6 +48,9 @@ public struct CoordinatorConfiguration: Sendable {
     public var syncURL: String? = nil
     /// Shared secret for the HMAC-SHA256 signature of each batch.
     public var syncSecret: String = ""
+    /// Names the shared secret in each batch (`key_id`), so the platform can accept an old and a
+    /// new secret while they are rotated.
+    public var syncKeyID: String = "1"
     /// Name of this project in sync batches.
     public var projectName: String = "xunxing"
     /// First retry delay after a failed push, seconds (doubled each failure, with jitter).

@@ -5,25 +5,32 @@ import XunxingHTTPClient
 import XunxingProtocol
 
 extension Coordinator {
-    /// Pushes each linked volunteer's new ledger entries to the profile platform, in order: a
-    /// signed batch of the oldest unacknowledged entries; the platform applies each idempotency
-    /// key once, so a batch resent after a lost acknowledgement does no harm. A failure is retried
-    /// after an exponentially growing, jittered delay, and is visible in the volunteer's profile
-    /// and in the metrics.
+    /// Pushes each linked volunteer's new ledger entries to the profile platform, in order. New
+    /// entries are first placed in a platform profile's stream (``SQLTransaction/placeInStreams``:
+    /// numbered per profile, a reversal to the profile that received what it reverses), then each
+    /// profile's unacknowledged entries go out as a signed batch, stamped with the time and the
+    /// key id so the platform can refuse a captured batch replayed later. The platform applies
+    /// each idempotency key once, so a batch resent after a lost acknowledgement does no harm. A
+    /// failure is retried after an exponentially growing, jittered delay, and is visible in the
+    /// volunteer's own profile and in the metrics.
     func syncProfiles() async throws {
         guard let url = configuration.syncURL else { return }
         let now = Date().timeIntervalSince1970
-        let due = try await store.transaction { try await $0.volunteersToSync(now: now, limit: 20) }
+        let due = try await store.read { try await $0.volunteersToSync(now: now, limit: 20) }
         for state in due {
             guard let profileID = state.platformProfileId else { continue }
-            let entries = try await store.transaction {
-                try await $0.ledger(account: state.accountId, after: state.syncedSeq, limit: self.configuration.syncBatchSize)
+            let streamed = try await store.transaction { tx -> [StreamedEntry] in
+                try await tx.placeInStreams(account: state.accountId, profile: profileID)
+                return try await tx.unacknowledgedStream(account: state.accountId, limit: self.configuration.syncBatchSize)
             }
-            guard let last = entries.last else { continue }
+            guard let first = streamed.first else { continue }
             let batch = SyncBatch(
-                project: configuration.projectName, volunteerID: state.accountId, platformProfileID: profileID,
-                entries: entries.map {
-                    SyncedLedgerEntry(idempotencyKey: $0.id, sequence: $0.volunteerSeq, kind: $0.kind, hours: $0.hours, day: $0.day, reverses: $0.reverses)
+                project: configuration.projectName, volunteerID: state.accountId, platformProfileID: first.profileID,
+                sentAt: Date().timeIntervalSince1970, keyID: configuration.syncKeyID,
+                entries: streamed.map {
+                    SyncedLedgerEntry(
+                        idempotencyKey: $0.entry.id, sequence: $0.profileSeq, kind: $0.entry.kind, hours: $0.entry.hours,
+                        day: $0.entry.day, reverses: $0.entry.reverses)
                 })
             let body = try WireCoding.encoder().encode(batch)
             let signature = Self.signature(of: body, secret: configuration.syncSecret)
@@ -31,7 +38,8 @@ extension Coordinator {
             do {
                 let response = try await syncClient.send(
                     "POST", url: url,
-                    headers: ["Content-Type": "application/json", "X-Xunxing-Signature": "sha256=\(signature)"], body: body)
+                    headers: ["Content-Type": "application/json", "X-Xunxing-Signature": "sha256=\(signature)",
+                              "X-Xunxing-Key-Id": configuration.syncKeyID], body: body)
                 outcome = (200..<300).contains(response.status)
                     ? nil : "platform answered \(response.status): \(String(decoding: response.body.prefix(200), as: UTF8.self))"
             } catch {
@@ -45,13 +53,14 @@ extension Coordinator {
                 metrics.syncFailures.increment()
                 logger.warning("profile sync for volunteer \(state.accountId) failed (\(failure)); retry in \(Int(delay)) s")
             } else {
-                try await store.transaction {
-                    try await $0.recordSyncSuccess(account: state.accountId, through: last.volunteerSeq, at: Date().timeIntervalSince1970)
+                try await store.transaction { tx in
+                    try await tx.acknowledgeStream(entries: streamed.map(\.entry.id))
+                    try await tx.recordSyncSuccess(account: state.accountId, at: Date().timeIntervalSince1970)
                 }
                 metrics.syncBatchesSent.increment()
             }
         }
-        let pending = try await store.transaction { try await $0.unsyncedEntryCount() }
+        let pending = try await store.read { try await $0.unsyncedEntryCount() }
         metrics.syncPendingEntries.set(to: Double(pending))
     }
 

@@ -134,7 +134,7 @@ extension Coordinator {
             }
             var sync: VolunteerProfile.SyncState?
             if full, let s = try await tx.volunteerSync(account: id) {
-                let last = try await tx.ledgerCount(account: id, after: s.syncedSeq)
+                let last = try await tx.pendingEntryCount(account: id)
                 sync = .init(
                     platformProfileID: s.platformProfileId,
                     state: s.failures > 0 ? "failing" : (last > 0 ? "pending" : "synced"), pendingEntries: last,

@@ -179,21 +179,22 @@ extension SQLTransaction {
             """)
     }
 
-    /// Linked volunteers with entries not yet acknowledged whose next attempt is due.
+    /// Linked volunteers with entries not yet placed in a stream or not yet acknowledged, whose
+    /// next attempt is due.
     public func volunteersToSync(now: Double, limit: Int) async throws -> [VolunteerSyncRecord] {
         try await records(VolunteerSyncRecord.self, """
             SELECT s.* FROM volunteer_sync s
             WHERE s.platform_profile_id IS NOT NULL AND s.next_attempt <= \(bind: now)
-              AND EXISTS (SELECT 1 FROM hours_ledger l WHERE l.account_id = s.account_id AND l.volunteer_seq > s.synced_seq)
+              AND (EXISTS (SELECT 1 FROM hours_ledger l WHERE l.account_id = s.account_id AND l.volunteer_seq > s.synced_seq)
+                   OR EXISTS (SELECT 1 FROM profile_stream p WHERE p.account_id = s.account_id AND p.acknowledged = 0))
             ORDER BY s.next_attempt LIMIT \(bind: limit)
             """)
     }
 
-    public func recordSyncSuccess(account: String, through seq: Int, at time: Double) async throws {
+    public func recordSyncSuccess(account: String, at time: Double) async throws {
         try await run("""
-            UPDATE volunteer_sync SET synced_seq = \(bind: seq), failures = 0, next_attempt = 0, last_error = NULL,
-                   last_success = \(bind: time)
-            WHERE account_id = \(bind: account) AND synced_seq < \(bind: seq)
+            UPDATE volunteer_sync SET failures = 0, next_attempt = 0, last_error = NULL, last_success = \(bind: time)
+            WHERE account_id = \(bind: account)
             """)
     }
 
@@ -209,12 +210,14 @@ extension SQLTransaction {
         try await count("SELECT COUNT(*) AS n FROM hours_ledger WHERE account_id = \(bind: account) AND volunteer_seq > \(bind: seq)")
     }
 
-    /// Ledger entries not yet acknowledged by the platform, all volunteers (for metrics).
+    /// Ledger entries not yet acknowledged by the platform, all volunteers (for metrics): not yet
+    /// placed in a stream, or placed and waiting.
     public func unsyncedEntryCount() async throws -> Int {
-        try await count("""
+        let unplaced = try await count("""
             SELECT COUNT(*) AS n FROM hours_ledger l JOIN volunteer_sync s ON s.account_id = l.account_id
             WHERE s.platform_profile_id IS NOT NULL AND l.volunteer_seq > s.synced_seq
             """)
+        return unplaced + (try await count("SELECT COUNT(*) AS n FROM profile_stream WHERE acknowledged = 0"))
     }
 }
 

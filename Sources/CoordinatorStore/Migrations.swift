@@ -205,6 +205,23 @@ public enum Migrations {
             )
             """,
         ]),
+        (8, [
+            // Which platform profile each ledger entry is pushed to, numbered per profile: a
+            // relinked volunteer starts a clean stream, and a reversal follows the entry it
+            // reverses to the profile that received it. volunteer_sync.synced_seq now marks the
+            // entries placed in a stream.
+            """
+            CREATE TABLE profile_stream (
+                entry_id TEXT PRIMARY KEY REFERENCES hours_ledger(id),
+                profile_id TEXT NOT NULL,
+                account_id TEXT NOT NULL REFERENCES accounts(id),
+                profile_seq INTEGER NOT NULL,
+                acknowledged INTEGER NOT NULL DEFAULT 0,
+                UNIQUE (profile_id, profile_seq)
+            )
+            """,
+            "CREATE INDEX profile_stream_pending ON profile_stream(account_id, acknowledged, profile_id, profile_seq)",
+        ]),
     ]
 
     /// Applies every migration newer than the database's version, each in its own transaction.

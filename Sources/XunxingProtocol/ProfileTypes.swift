@@ -122,7 +122,7 @@ public struct PlatformLink: Codable, Sendable, Equatable {
 public struct SyncedLedgerEntry: Codable, Sendable, Equatable {
     /// Unique per entry: the platform must apply each key at most once.
     public var idempotencyKey: String
-    /// 1, 2, 3, ... per volunteer; entries arrive in this order.
+    /// 1, 2, 3, ... per platform profile; entries arrive in this order.
     public var sequence: Int
     /// `credit` or `reversal`.
     public var kind: String
@@ -146,15 +146,23 @@ public struct SyncedLedgerEntry: Codable, Sendable, Equatable {
 public struct SyncBatch: Codable, Sendable, Equatable {
     public var project: String
     public var volunteerID: String
+    /// The profile these entries are for: their sequence numbers count per profile.
     public var platformProfileID: String
+    /// When the batch was sent, Unix seconds: a platform refuses batches older than a few minutes,
+    /// so a captured batch cannot be replayed later.
+    public var sentAt: Double
+    /// Which shared secret signed it (`--sync-key-id`), so the secret can be rotated.
+    public var keyID: String
     public var entries: [SyncedLedgerEntry]
     enum CodingKeys: String, CodingKey {
-        case project, volunteerID = "volunteer_id", platformProfileID = "platform_profile_id", entries
+        case project, volunteerID = "volunteer_id", platformProfileID = "platform_profile_id", sentAt = "sent_at", keyID = "key_id", entries
     }
-    public init(project: String, volunteerID: String, platformProfileID: String, entries: [SyncedLedgerEntry]) {
+    public init(project: String, volunteerID: String, platformProfileID: String, sentAt: Double, keyID: String, entries: [SyncedLedgerEntry]) {
         self.project = project
         self.volunteerID = volunteerID
         self.platformProfileID = platformProfileID
+        self.sentAt = sentAt
+        self.keyID = keyID
         self.entries = entries
     }
 }

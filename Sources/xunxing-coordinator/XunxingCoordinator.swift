@@ -83,6 +83,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "URL of the external volunteer-profile platform to push ledger entries to.") var syncURL: String?
     @Option(help: "HMAC secret for sync batches (default: $XUNXING_SYNC_SECRET).") var syncSecret: String?
     @Option(help: "Project name in sync batches.") var projectName: String = "xunxing"
+    @Option(help: "Id of the sync secret, sent in each batch (key_id) so the platform can accept old and new secrets while they are rotated.")
+    var syncKeyId: String = "1"
     @Option(help: "Requests per second each key may make on average (0: no limit); over it the answer is 429 with Retry-After.") var rateLimit: Double = 50
     @Option(help: "Requests a key may make in a burst above the average.") var rateBurst: Double = 200
     @Option(help: "Transactions that may wait for the SQLite writer; past it, requests that change state get 503 with Retry-After.")
@@ -119,6 +121,7 @@ struct Serve: AsyncParsableCommand {
         configuration.syncURL = syncURL
         configuration.syncSecret = syncSecret ?? ProcessInfo.processInfo.environment["XUNXING_SYNC_SECRET"] ?? ""
         configuration.projectName = projectName
+        configuration.syncKeyID = syncKeyId
         configuration.rateLimit = rateLimit
         configuration.rateBurst = rateBurst
         guard writeQueueLimit >= 1 else { throw ValidationError("--write-queue-limit must be at least 1, not \(writeQueueLimit)") }

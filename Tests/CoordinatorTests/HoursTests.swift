@@ -12,15 +12,19 @@ import XunxingHTTPClient
 import XunxingClient
 import XunxingProtocol
 
-/// A stand-in for the external volunteer-profile platform: checks signatures, applies each
-/// idempotency key once and in order, and fails some requests on purpose.
+/// A stand-in for the external volunteer-profile platform: checks signatures, key ids and batch
+/// age, applies each idempotency key once and in order per profile, and fails some requests on purpose.
 final class ProfilePlatform: @unchecked Sendable {
     private let lock = NSLock()
-    private(set) var applied: [String: (volunteer: String, sequence: Int, hours: Double)] = [:]
+    private(set) var applied: [String: (volunteer: String, profile: String, sequence: Int, hours: Double, reverses: String?)] = [:]
     private(set) var lastSequence: [String: Int] = [:]
     private(set) var requests = 0
     private(set) var badSignatures = 0
     private(set) var outOfOrder = 0
+    private(set) var staleOrUnknownKey = 0
+    /// Times each key arrived in a batch answered 200: a coordinator that resent acknowledged
+    /// entries would show 2 here, whatever the idempotency keys hide.
+    private(set) var acknowledgedDeliveries: [String: Int] = [:]
     let secret: String
     /// Request numbers (1-based) refused before applying, and applied but answered with an error.
     let refuse: Set<Int>
@@ -45,13 +49,20 @@ final class ProfilePlatform: @unchecked Sendable {
         }
         if refuse.contains(n) { return 503 }
         guard let batch = try? WireCoding.decoder().decode(SyncBatch.self, from: body) else { return 400 }
+        // A captured batch replayed later, or one signed with a key this platform does not hold.
+        guard batch.keyID == "1", abs(Date().timeIntervalSince1970 - batch.sentAt) < 300 else {
+            staleOrUnknownKey += 1
+            return 401
+        }
         for entry in batch.entries {
             if applied[entry.idempotencyKey] != nil { continue }
-            if entry.sequence != (lastSequence[batch.volunteerID] ?? 0) + 1 { outOfOrder += 1 }
-            applied[entry.idempotencyKey] = (batch.volunteerID, entry.sequence, entry.hours)
-            lastSequence[batch.volunteerID] = entry.sequence
+            if entry.sequence != (lastSequence[batch.platformProfileID] ?? 0) + 1 { outOfOrder += 1 }
+            applied[entry.idempotencyKey] = (batch.volunteerID, batch.platformProfileID, entry.sequence, entry.hours, entry.reverses)
+            lastSequence[batch.platformProfileID] = entry.sequence
         }
-        return applyThenFail.contains(n) ? 500 : 200
+        if applyThenFail.contains(n) { return 500 }
+        for entry in batch.entries { acknowledgedDeliveries[entry.idempotencyKey, default: 0] += 1 }
+        return 200
     }
 
     func hours(of volunteer: String) -> Double {
@@ -145,8 +156,11 @@ struct HoursTests {
                     try await tx.ledger(account: accounts.0).count + tx.ledger(account: accounts.1).count
                 }
                 #expect(platform.applied.count == ledgerCount)
+                // Exactly once, counted: no entry was sent again after the platform acknowledged it.
+                #expect(platform.acknowledgedDeliveries.count == ledgerCount && platform.acknowledgedDeliveries.values.allSatisfy { $0 == 1 },
+                        "\(platform.acknowledgedDeliveries.values.sorted())")
                 #expect(platform.outOfOrder == 0)
-                #expect(platform.badSignatures == 0)
+                #expect(platform.badSignatures == 0 && platform.staleOrUnknownKey == 0)
                 #expect(platform.requests > 2)
                 // The sync state is the volunteer's (or an administrator's) to see.
                 let (_, admin) = try await f.coordinator.createAccount(role: .admin, name: "operator")
@@ -278,6 +292,51 @@ struct HoursTests {
             #expect(command.status == 0, "\(command.stderr)")
             let printed = try #require(try JSONSerialization.jsonObject(with: Data(command.stdout.utf8)) as? [String: Any])
             #expect(abs((printed["hours_total"] as? Double ?? -1) - profile.hoursTotal) < 1e-9)
+        }
+    }
+
+    @Test("sequences count per platform profile: a relink starts a clean stream, and a reversal goes to the profile that received the entry")
+    func relinkAndReversal() async throws {
+        let platform = ProfilePlatform(secret: "s3cret", refuse: [], applyThenFail: [])
+        try await platform.serve { syncURL in
+            try await CoordinatorFixture.with({ $0.syncURL = syncURL; $0.syncSecret = "s3cret"; $0.jobInterval = 0.1 }) { f in
+                let signup = try await onThread { try CoordinatorClient(baseURL: f.baseURL).signup(email: "r@example.org", name: "R") }
+                let me = CoordinatorClient(baseURL: f.baseURL, secret: signup.accountKey)
+                let store = f.coordinator.store
+                func credit(_ id: String) async throws {
+                    try await store.transaction { tx in
+                        try await tx.appendLedgerEntry(LedgerEntryRecord(
+                            id: id, accountId: signup.accountID, volunteerSeq: try await tx.nextVolunteerSeq(account: signup.accountID),
+                            hostId: nil, replicaId: nil, workUnitId: nil, datasetId: nil, kind: "credit", reverses: nil, hours: 0.25,
+                            estimatedHours: 0.25, reportedCpuSeconds: 0, day: "2026-12-06", createdAt: 0))
+                    }
+                }
+                func synced() async throws {
+                    try await f.waitUntil(timeout: 20, "synced") { try await store.read { try await $0.unsyncedEntryCount() } == 0 }
+                }
+                let first = f.linkCode(profileID: "P1")
+                _ = try await onThread { try me.linkPlatform(code: first) }
+                try await credit("e1")
+                try await credit("e2")
+                try await synced()
+                let second = f.linkCode(profileID: "P2")
+                _ = try await onThread { try me.linkPlatform(code: second) }
+                try await credit("e3")
+                try await synced()
+                try await f.coordinator.reverseCredit(entry: "e1")
+                try await synced()
+
+                let applied = platform.applied
+                #expect(applied["e1"]?.profile == "P1" && applied["e1"]?.sequence == 1)
+                #expect(applied["e2"]?.profile == "P1" && applied["e2"]?.sequence == 2)
+                #expect(applied["e3"]?.profile == "P2" && applied["e3"]?.sequence == 1, "a relink starts a clean stream: \(String(describing: applied["e3"]))")
+                let reversal = applied.first { $0.value.reverses == "e1" }
+                #expect(reversal?.value.profile == "P1" && reversal?.value.sequence == 3, "the reversal went to \(String(describing: reversal?.value))")
+                #expect(applied.count == 4 && platform.outOfOrder == 0 && platform.staleOrUnknownKey == 0)
+                // P1 received 0.25 - 0.25 + 0.25 net of the reversal, P2 0.25.
+                let byProfile = Dictionary(grouping: applied.values, by: \.profile).mapValues { $0.reduce(0) { $0 + $1.hours } }
+                #expect(byProfile == ["P1": 0.25, "P2": 0.25])
+            }
         }
     }
 }
