@@ -54,6 +54,8 @@ public struct LoadAudit: Codable, Sendable {
             if expectComplete && validated != units { audit.problems.append("\(units - validated) of \(units) units not validated (\(errors) in error)") }
             if !lost.isEmpty { audit.problems.append("\(lost.count) accepted reports not stored, e.g. \(lost.prefix(3))") }
             if credits != valid { audit.problems.append("\(credits) ledger credits for \(valid) valid results") }
+            // A second credit for one replica is refused by the ledger's unique index (HoursTests tries it);
+            // this count catches a schema that lost it.
             if distinct != credits { audit.problems.append("\(credits - distinct) results credited more than once") }
             if abs(hours - audit.hoursExpected) > 1e-6 * max(1, hours) {
                 audit.problems.append("hours credited \(hours), expected \(audit.hoursExpected)")

@@ -6,6 +6,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import SQLKit
 import ServiceLifecycle
 import Testing
 import XunxingHTTPClient
@@ -190,12 +191,22 @@ struct HoursTests {
             let account = try await store.transaction { try await $0.host(id: a.hostID)!.accountId }
             let entries = try await store.transaction { try await $0.ledger(account: account) }
             let first = try #require(entries.first)
-            await #expect(throws: (any Error).self) {
-                try await store.transaction { try await $0.run("UPDATE hours_ledger SET hours = 1000 WHERE id = \(bind: first.id)") }
+            // Refused by the database's own rule (its message), and the entry is unchanged.
+            for statement: SQLQueryString in ["UPDATE hours_ledger SET hours = 1000 WHERE id = \(bind: first.id)",
+                                              "DELETE FROM hours_ledger WHERE id = \(bind: first.id)"] {
+                let error = await #expect(throws: (any Error).self) { try await store.transaction { try await $0.run(statement) } }
+                #expect("\(String(describing: error))".contains("append-only"), "\(String(describing: error))")
             }
-            await #expect(throws: (any Error).self) {
-                try await store.transaction { try await $0.run("DELETE FROM hours_ledger WHERE id = \(bind: first.id)") }
-            }
+            #expect(try await store.read { try await $0.ledgerEntry(id: first.id) } == first)
+            // A second credit for one replica is refused by the unique index the load audit's
+            // double-credit count relies on.
+            var twice = first
+            twice.id = "second-credit-of-\(first.replicaId!)"
+            twice.volunteerSeq += 1000
+            let doubled = twice
+            let duplicate = await #expect(throws: (any Error).self) { try await store.transaction { try await $0.appendLedgerEntry(doubled) } }
+            #expect("\(String(describing: duplicate))".lowercased().contains("unique") || "\(String(describing: duplicate))".contains("23505"),
+                    "\(String(describing: duplicate))")
             // Crediting the same replica again adds nothing.
             let unit = try #require(try await store.transaction { try await $0.workUnit(id: first.workUnitId!) })
             try await store.transaction { try await f.coordinator.credit(replica: first.replicaId!, unit: unit, tx: $0) }

@@ -94,9 +94,16 @@ struct SecurityTests {
             let name = "../../../../tmp/xunxing-escape-\(UUID().uuidString)"
             let dataset = try await onThread { try astronomer.submit(file: file, name: name, preset: nil, dmMax: 60, accelMax: nil, sha256: nil) }
             #expect(dataset.name == name, "the name is kept as text")
-            #expect(!FileManager.default.fileExists(atPath: "/tmp/" + name.split(separator: "/").last!))
+            // The stored path, with '..' resolved, is inside the data directory, and no file named
+            // after the escape exists anywhere under the temporary directory.
             let stored = try await f.coordinator.store.transaction { try await $0.dataset(id: dataset.id) }
-            #expect(stored!.filePath.hasPrefix(f.coordinator.configuration.dataDirectory))
+            let resolved = URL(fileURLWithPath: stored!.filePath).standardizedFileURL.resolvingSymlinksInPath().path
+            let data = URL(fileURLWithPath: f.coordinator.configuration.dataDirectory).standardizedFileURL.resolvingSymlinksInPath().path
+            #expect(resolved.hasPrefix(data + "/"), "\(resolved) is outside \(data)")
+            let marker = String(name.split(separator: "/").last!)
+            let temporary = URL(fileURLWithPath: NSTemporaryDirectory()).resolvingSymlinksInPath().path
+            let escaped = (FileManager.default.enumerator(atPath: temporary)?.allObjects as? [String] ?? []).filter { $0.contains(marker) }
+            #expect(escaped.isEmpty, "\(escaped)")
             let host = try await f.host(name: "../../etc/passwd").client.secret!
             for id in ["..%2F..%2F..%2Fetc%2Fpasswd", "....//....//etc/passwd", "%2e%2e%2f%2e%2e%2fetc%2fpasswd"] {
                 let r = try await call("GET", api + "/workunits/\(id)/payload", secret: host)
