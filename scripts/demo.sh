@@ -68,6 +68,8 @@ until "$bin/xunxing" status "$dataset" --format json | grep -q '"state" : "compl
     sleep 2
 done
 "$bin/xunxing" status "$dataset"
+# Datasets are private until their astronomer publishes them on the public pages.
+"$bin/xunxing" publish "$dataset"
 
 echo "== candidates"
 "$bin/xunxing" candidates "$dataset" | head -12

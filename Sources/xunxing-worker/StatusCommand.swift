@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Worker
 import XunxingClient
+import XunxingProtocol
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,7 +45,7 @@ enum StatusText {
         let paused = s.pausedReason.map { ", paused: \($0)" } ?? ""
         lines.append("xunxing-worker \(s.running ? "running" : "not running")\(paused) — host \(s.hostID) at \(s.coordinator)")
         lines.append("cores \(s.cores), CPU limit \(format(s.cpuLimitPercent))%, speed \(String(format: "%.2f", s.speed))")
-        lines.append("hours: " + (s.hours.map { String(format: "%.1f", $0) } ?? "unknown"))
+        lines.append("charity hours: " + (s.hours.map { HoursText.format($0) } ?? "unknown"))
         if s.backoff.failures > 0 {
             let next = s.backoff.nextAttemptAt.map { " next attempt in \(duration(max(0, $0.timeIntervalSinceNow)))" } ?? ""
             lines.append("backoff: \(s.backoff.failures) failures,\(next); last error: \(s.backoff.lastError ?? "-")")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import XunxingClient
+import XunxingProtocol
 
 struct SignupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -62,15 +63,10 @@ struct ProfileCommand: ParsableCommand {
         }
         if format == .json { return try printJSON(profile) }
         profile.hosts.sort { $0.hoursTotal > $1.hoursTotal }
-        print("\(profile.name): \(hoursText(profile.hoursTotal)) charity hours, \(profile.workUnits) work units, \(profile.datasetsHelped) datasets, \(profile.candidates) candidates")
-        for (year, hours) in profile.hoursByYear.sorted(by: { $0.key < $1.key }) { print("  \(year): \(hoursText(hours)) h") }
-        for h in profile.hosts { print("  host \(h.name) (\(h.cores) cores): \(hoursText(h.hoursTotal)) h, \(h.workUnits) units") }
+        print("\(profile.name): \(HoursText.format(profile.hoursTotal)) of charity work, \(profile.workUnits) work units, \(profile.datasetsHelped) datasets, \(profile.candidates) candidates")
+        for (year, hours) in profile.hoursByYear.sorted(by: { $0.key < $1.key }) { print("  \(year): \(HoursText.format(hours))") }
+        for h in profile.hosts { print("  host \(h.name) (\(h.cores) cores): \(HoursText.format(h.hoursTotal)), \(h.workUnits) units") }
         if let sync = profile.sync { print("  platform profile \(sync.platformProfileID ?? "-"): \(sync.state), \(sync.pendingEntries) entries pending\(sync.lastError.map { ", last error: \($0)" } ?? "")") }
     }
 }
 
-/// Hours with enough digits to show small contributions (a test unit is a few reference-core
-/// seconds), and seconds beside them when under an hour.
-func hoursText(_ hours: Double) -> String {
-    hours >= 1 ? String(format: "%.2f", hours) : String(format: "%.5f (%.1f s)", hours, hours * 3600)
-}

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WorkUnits
+import XunxingProtocol
 
 @Suite("Work-unit presets")
 struct PresetTests {
@@ -68,5 +69,18 @@ struct PresetTests {
         let presets = try PresetCatalog.load(directory: dir)
         #expect(presets["mine"]?.dmMax == 500)
         #expect(throws: PresetError.self) { try PresetCatalog.load(directory: dir + "/absent") }
+    }
+}
+
+@Suite("Hours as people read them")
+struct HoursTextTests {
+    @Test("seconds under a minute, minutes under an hour, hours above; signs and rounding at the edges")
+    func units() {
+        let cases: [(Double, String)] = [
+            (0, "0 h"), (0.094 / 3600, "0.09 s"), (8.0 / 3600, "8.00 s"), (42.0 / 3600, "42.0 s"), (59.94 / 3600, "59.9 s"),
+            (60.0 / 3600, "1.0 min"), (210.0 / 3600, "3.5 min"), (3590.0 / 3600, "59.8 min"), (1, "1.00 h"), (1.254, "1.25 h"),
+            (2_400_000_000, "2400000000.00 h"), (-0.5, "-30.0 min"), (-3, "-3.00 h"),
+        ]
+        for (hours, text) in cases { #expect(HoursText.format(hours) == text, "\(hours) h") }
     }
 }

@@ -13,7 +13,7 @@ extension Coordinator {
             var body = "<h1>Searching the sky for pulsars, together</h1><div class=\"cards\">"
             for (label, value) in [
                 ("volunteers", "\(s.volunteers)"), ("hosts", "\(s.hosts)"), ("active hosts (24 h)", "\(s.activeHosts)"),
-                ("charity hours", HTML.number(s.hoursTotal, 1)), ("datasets", "\(s.datasets)"),
+                ("charity hours", HTML.escape(HoursText.format(s.hoursTotal))), ("datasets", "\(s.datasets)"),
                 ("work units validated", "\(s.unitsValidated)"), ("validated in the last 24 h", "\(s.unitsValidatedLastDay)"),
                 ("candidates", "\(s.candidates)"),
             ] {
@@ -69,15 +69,15 @@ extension Coordinator {
         router.get("volunteers/:id") { _, context -> Response in
             let p = try await self.profile(of: try context.parameters.require("id"), full: false)
             var body = "<h1>\(HTML.escape(p.name))</h1><div class=\"cards\">"
-            for (label, value) in [("charity hours", HTML.number(p.hoursTotal, 3)), ("work units", "\(p.workUnits)"),
+            for (label, value) in [("charity hours", HTML.escape(HoursText.format(p.hoursTotal))), ("work units", "\(p.workUnits)"),
                                    ("datasets helped", "\(p.datasetsHelped)"), ("candidates", "\(p.candidates)")] {
                 body += "<div class=\"card\"><b>\(value)</b>\(label)</div>"
             }
             body += "</div><h2>Hours by year</h2>"
-            body += HTML.table(["year", "hours"], p.hoursByYear.sorted { $0.key < $1.key }.map { [HTML.escape($0.key), HTML.number($0.value, 3)] }, numeric: [1])
+            body += HTML.table(["year", "hours"], p.hoursByYear.sorted { $0.key < $1.key }.map { [HTML.escape($0.key), HTML.escape(HoursText.format($0.value))] }, numeric: [1])
             body += "<h2>Hosts</h2>"
             body += HTML.table(["host", "cores", "hours", "work units"], p.hosts.map {
-                [HTML.escape($0.name), "\($0.cores)", HTML.number($0.hoursTotal, 3), "\($0.workUnits)"]
+                [HTML.escape($0.name), "\($0.cores)", HTML.escape(HoursText.format($0.hoursTotal)), "\($0.workUnits)"]
             }, numeric: [1, 2, 3])
             return HTML.page(title: p.name, body)
         }
@@ -85,7 +85,7 @@ extension Coordinator {
         router.get("leaderboard") { _, _ -> Response in
             let rows = try await self.store.read { try await $0.leaderboard(limit: 100) }
             let table = HTML.table(["#", "volunteer", "charity hours", "work units"], rows.enumerated().map { i, v in
-                ["\(i + 1)", HTML.link("/volunteers/\(v.accountId)", v.name), HTML.number(v.hoursTotal, 3), "\(v.workUnits)"]
+                ["\(i + 1)", HTML.link("/volunteers/\(v.accountId)", v.name), HTML.escape(HoursText.format(v.hoursTotal)), "\(v.workUnits)"]
             }, numeric: [0, 2, 3])
             return HTML.page(title: "Leaderboard", "<h1>Leaderboard</h1>" + table)
         }
