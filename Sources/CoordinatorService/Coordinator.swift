@@ -20,6 +20,8 @@ public final class Coordinator: Sendable {
     let rateLimiter: RateLimiter
     /// Per-address budgets for signups and host registrations.
     let registrationLimiter: RateLimiter
+    /// Per-address budgets for every request.
+    let addressLimiter: RateLimiter
     /// Principals already resolved from their secret.
     let credentialCache = CredentialCache()
     /// This process's name in job leases.
@@ -63,16 +65,21 @@ public final class Coordinator: Sendable {
         self.metrics = CoordinatorMetrics()
         self.rateLimiter = RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst)
         self.registrationLimiter = RateLimiter(rate: configuration.registrationRate, burst: configuration.registrationBurst)
+        self.addressLimiter = RateLimiter(rate: configuration.addressRate, burst: configuration.addressBurst)
     }
 
     /// The HTTP application: the API under /api/v1, /metrics, and the background jobs as a service.
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router(context: CoordinatorRequestContext.self)
         router.middlewares.add(LogRequestsMiddleware(.debug))
+        router.middlewares.add(AddressRateLimitMiddleware(coordinator: self))
         router.middlewares.add(StorageOverloadMiddleware())
         addRoutes(to: router)
         return Application(
             router: router,
+            // Connections with nothing to read or write for this long are closed: a client that
+            // opens connections and sends nothing cannot hold them.
+            server: .http1(configuration: .init(idleTimeout: configuration.idleTimeout > 0 ? .milliseconds(Int64(configuration.idleTimeout * 1000)) : nil)),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "xunxing-coordinator"),
             services: [BackgroundJobs(coordinator: self)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },

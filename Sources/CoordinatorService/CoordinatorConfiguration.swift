@@ -72,6 +72,13 @@ public struct CoordinatorConfiguration: Sendable {
     /// Transactions that may wait for the SQLite writer; past it a request that changes state is
     /// answered 503 with Retry-After instead of queueing without bound.
     public var writeQueueLimit: Int = 4096
+    /// Requests per second one client address may make on average, on any route (0: no limit;
+    /// loopback exempt unless `loopbackIsRemote`).
+    public var addressRate: Double = 100
+    /// Requests one address may make in a burst above the average.
+    public var addressBurst: Double = 400
+    /// Seconds a connection may sit with nothing to read or write before it is closed (0: never).
+    public var idleTimeout: Double = 60
     /// SQLite connections for reads (pages, exports, credential lookups), beside the writer's.
     public var readConnections: Int = 2
     /// Peers whose `X-Forwarded-For` is believed (reverse proxies in front of the coordinator);

@@ -101,6 +101,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Signups and host registrations per second one address may make on average (0: no limit).")
     var registrationRate: Double = 1.0 / 60
     @Option(help: "Signups and host registrations one address may make in a burst.") var registrationBurst: Double = 20
+    @Option(help: "Requests per second one client address may make on average, any route (0: no limit; loopback exempt).")
+    var addressRate: Double = 100
+    @Option(help: "Requests one client address may make in a burst.") var addressBurst: Double = 400
+    @Option(help: "Seconds an idle connection is kept open (0: forever).") var idleTimeout: Double = 60
     @Option(help: "Random toplist entries of every result recomputed from the payload; a wrong one marks the result forged.")
     var spotChecks: Int = 4
     @Option(help: "Fraction of results (0-1) of which one random trial is searched again on the coordinator.")
@@ -144,6 +148,12 @@ struct Serve: AsyncParsableCommand {
         guard (1...1024).contains(schedulingWindow) else { throw ValidationError("--scheduling-window must be 1 to 1024, not \(schedulingWindow)") }
         configuration.spotCheckEvery = spotCheckEvery
         configuration.schedulingWindow = schedulingWindow
+        guard addressRate >= 0, addressBurst >= 1, idleTimeout >= 0 else {
+            throw ValidationError("--address-rate and --idle-timeout must be 0 or more, --address-burst at least 1")
+        }
+        configuration.addressRate = addressRate
+        configuration.addressBurst = addressBurst
+        configuration.idleTimeout = idleTimeout
         configuration.auditSpotChecks = spotChecks
         configuration.auditResearchRate = researchRate
         configuration.trustedProxies = trustedProxies

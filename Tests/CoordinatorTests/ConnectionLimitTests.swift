@@ -1,0 +1,72 @@
+import CoordinatorService
+import CoordinatorTestSupport
+import Foundation
+import Testing
+import XunxingHTTPClient
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Limits that keep a few clients from holding the coordinator: per-address budgets on every
+/// route and an idle timeout on connections.
+@Suite("Connection limits", .serialized)
+struct ConnectionLimitTests {
+    @Test("a page flood from one address gets 429 with Retry-After; other addresses and loopback are served")
+    func pageFloodPerAddress() async throws {
+        try await CoordinatorFixture.with({ $0.trustedProxies = ["127.0.0.1"]; $0.addressRate = 2; $0.addressBurst = 20 }) { f in
+            func get(_ path: String, from address: String?) async throws -> HTTPResponse {
+                try await HTTPClient().send("GET", url: f.baseURL + path, headers: address.map { ["X-Forwarded-For": $0] } ?? [:])
+            }
+            var statuses: [Int] = []
+            var retryAfter: String?
+            let started = Date()
+            for i in 0..<40 {
+                let r = try await get(i % 2 == 0 ? "/leaderboard" : "/api/v1/stats/volunteers.json", from: "203.0.113.9")
+                statuses.append(r.status)
+                if r.status == 429 { retryAfter = r.header("Retry-After") }
+            }
+            // The burst, plus what 2 per second refilled while the flood ran.
+            let refill = Int((2 * Date().timeIntervalSince(started)).rounded(.up))
+            let served = statuses.filter { $0 == 200 }.count
+            #expect(served >= 20 && served <= 20 + refill && statuses.filter { $0 == 429 }.count == 40 - served, "\(statuses), refill \(refill)")
+            #expect(retryAfter != nil)
+            #expect(try await get("/leaderboard", from: "198.51.100.3").status == 200)
+            #expect(try await get("/leaderboard", from: nil).status == 200, "loopback is exempt")
+        }
+    }
+
+    /// Seconds until the server closes a connection that sends nothing (nil: still open after `wait`).
+    static func secondsUntilClosed(port: Int, wait: Double) throws -> Double? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw FixtureError.timeout("connect failed: errno \(errno)") }
+        var timeout = timeval(tv_sec: Int(wait), tv_usec: Int((wait - wait.rounded(.down)) * 1e6))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let start = Date()
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, 0)
+        return n == 0 ? Date().timeIntervalSince(start) : nil
+    }
+
+    @Test("a connection that sends nothing is closed after the idle timeout, and stays open without one")
+    func idleConnectionsClosed() async throws {
+        for idle in [1.0, 0] {
+            try await CoordinatorFixture.with({ $0.idleTimeout = idle }) { f in
+                let port = Int(f.baseURL.split(separator: ":").last!)!
+                let closedAfter = try await onThread { try Self.secondsUntilClosed(port: port, wait: 4) }
+                if idle > 0 {
+                    #expect(closedAfter.map { $0 > 0.5 && $0 < 3.5 } == true, "closed after \(String(describing: closedAfter)) s")
+                } else {
+                    #expect(closedAfter == nil, "closed after \(String(describing: closedAfter)) s with no idle timeout")
+                }
+            }
+        }
+    }
+}
