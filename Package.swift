@@ -124,7 +124,7 @@ let package = Package(
         .target(
             name: "LoadGeneration",
             dependencies: [
-                "CoordinatorStore", "XunxingHTTPClient", "XunxingProtocol", "PulsarSearch", "WorkUnits",
+                "CoordinatorStore", "XunxingHTTPClient", "XunxingProtocol", "PulsarSearch", "WorkUnits", "XunxingClient",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ]
@@ -142,7 +142,7 @@ let package = Package(
             name: "CoordinatorTestSupport",
             dependencies: [
                 "CoordinatorService", "CoordinatorStore", "XunxingProtocol", "XunxingClient", "XunxingHTTPClient", "WorkUnits",
-                "PulsarSearch",
+                "PulsarSearch", "LoadGeneration",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

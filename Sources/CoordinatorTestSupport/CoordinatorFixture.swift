@@ -3,6 +3,7 @@ import CoordinatorStore
 import Crypto
 import Foundation
 import Hummingbird
+import LoadGeneration
 import Logging
 import PulsarSearch
 import ServiceLifecycle
@@ -316,24 +317,8 @@ public struct TestHost: Sendable {
         return outcomes
     }
 
-    /// What a cheater who read only `header` can report: one strong invented candidate and, for
-    /// every trial, the header's number of distinct bins with made-up powers, strongest first.
-    public static func forgedResult(_ header: WorkUnitHeader) -> WorkUnitResult {
-        let trials = header.dms.count * header.accelerations.count
-        let size = PeriodicitySearcher.fftSize(forSamples: header.samplesPerSeries)
-        let lowest = max(1, Int((header.search.minFrequency * Double(size) * header.sampleTime).rounded(.up)))
-        let n = header.search.toplistSize
-        let toplists = (0..<trials).map { t in
-            SpectrumToplist(
-                bins: (0..<n).map { lowest + 7 * $0 + t % 5 }, powers: (0..<n).map { Float(30 - $0) },
-                fourierPowers: (0..<n).map { Double(header.samplesPerSeries) * Double(30 - $0) })
-        }
-        let candidate = SeriesCandidate(
-            frequency: 123.456, harmonics: 8, power: 500, sigma: 40, acceleration: 0, dm: header.dms[0], dmIndex: header.dmIndices[0])
-        return WorkUnitResult(
-            workUnitID: header.workUnitID, candidates: [candidate], toplists: toplists, cpuSeconds: header.estimatedCost,
-            elapsedSeconds: header.estimatedCost, seriesSearched: trials, software: "xunxing-worker 0.1")
-    }
+    /// What a cheater who read only `header` can report (``ForgedResult``).
+    public static func forgedResult(_ header: WorkUnitHeader) -> WorkUnitResult { ForgedResult.withoutSearching(header) }
 
     /// Downloads an assignment's payload and searches it: an honest result.
     public func honestResult(_ assignment: Assignment) throws -> WorkUnitResult {

@@ -21,8 +21,46 @@ struct XunxingLoadgen: AsyncParsableCommand {
               xunxing-coordinator serve --data-dir /tmp/lg --port 8090 &
               xunxing-loadgen run --coordinator http://127.0.0.1:8090 --hosts 1000 --data-dir /tmp/lg --audit
             """,
-        subcommands: [Seed.self, Run.self, Proxy.self]
+        subcommands: [Seed.self, Run.self, Proxy.self, Attack.self]
     )
+}
+
+struct Attack: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the attacks on hours and candidates against a coordinator and print, per attack, what got through.",
+        discussion: """
+            Forged results (two accounts that never search take every unit of a dataset first, then two \
+            honest hosts search it), a platform link without the platform's code, and a page flood \
+            from one address while an honest host asks for work. The coordinator must believe \
+            X-Forwarded-For from 127.0.0.1 (--trusted-proxy 127.0.0.1) for the flood to come from an \
+            address of its own. Exits 1 when a goal is missed. scripts/attack.sh starts a coordinator \
+            and runs this.
+            """)
+
+    @Option(help: "The coordinator's base URL.") var coordinator: String
+    @Option(help: "An astronomer's key (xunxing-coordinator token create --role astronomer).") var astronomerKey: String
+    @Option(help: "A filterbank with a pulsar in it.") var filterbank: String
+    @Option(help: "That pulsar's period, s.") var period: Double
+    @Option(help: "Seconds the honest host's requests are measured, without and then with the flood.") var floodSeconds = 10.0
+    @Option(help: "Threads flooding the pages.") var floodThreads = 8
+    @Option(help: "Write the outcomes as JSON to this file.") var reportFile: String?
+
+    func run() async throws {
+        var configuration = AttackSuite.Configuration(
+            coordinator: coordinator, astronomerKey: astronomerKey, filterbank: filterbank, pulsarPeriod: period)
+        configuration.floodSeconds = floodSeconds
+        configuration.floodThreads = floodThreads
+        let outcomes = try AttackSuite(configuration).run()
+        print("")
+        print("attack | measured | goal | met")
+        for o in outcomes { print("\(o.attack) | \(o.measured) | \(o.goal) | \(o.met ? "yes" : "NO")") }
+        if let reportFile {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(outcomes).write(to: URL(fileURLWithPath: reportFile))
+        }
+        if outcomes.contains(where: { !$0.met }) { throw ExitCode(1) }
+    }
 }
 
 /// Where the coordinator keeps its database.
