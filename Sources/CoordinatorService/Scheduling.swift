@@ -29,6 +29,12 @@ extension Coordinator {
                 var filled = false
                 for candidate in page where seen.insert(candidate.replicaId).inserted {
                     if units.contains(candidate.workUnitId) { continue }
+                    // A host that holds at most so many tasks would refuse the rest, and a refused
+                    // replica waits out its acknowledgement timeout before anyone else gets it.
+                    if let most = request.maxUnits, chosen.count >= most {
+                        filled = true
+                        break
+                    }
                     if !chosen.isEmpty && budget + candidate.estimatedCost > capacity {
                         filled = true
                         break

@@ -81,13 +81,15 @@ final class TransferLoop: @unchecked Sendable {
         }
         tasks = try store.tasks()
         let want = wantedSeconds(tasks: tasks)
-        if want > 0, Date() >= nextRequest, !stop.isSet {
+        let room = settings.configuration.maxTasks - tasks.count
+        if want > 0, room > 0, Date() >= nextRequest, !stop.isSet {
             // The coordinator sizes work as seconds x cores x speed; under a CPU limit a core
             // gives only that share of the buffer's seconds.
             let cpuSeconds = want * settings.configuration.cpuLimitPercent / 100
             let response = try classify("asking for work") {
                 try api.requestWork(WorkRequest(
-                    cores: settings.cores, memoryMB: settings.memoryMB, speed: settings.speed, seconds: cpuSeconds))
+                    cores: settings.cores, memoryMB: settings.memoryMB, speed: settings.speed, seconds: cpuSeconds,
+                    maxUnits: min(room, 4096)))
             }
             shared.with { $0.projectIdle = response.assignments.isEmpty && response.projectIdle }
             if response.assignments.isEmpty {

@@ -126,12 +126,15 @@ public struct WorkRequest: Codable, Sendable, Equatable {
     public var speed: Double
     /// Seconds of work wanted on this host's cores.
     public var seconds: Double
-    enum CodingKeys: String, CodingKey { case cores, memoryMB = "memory_mb", speed, seconds }
-    public init(cores: Int, memoryMB: Int, speed: Double, seconds: Double) {
+    /// Most units the host will take in this answer (it holds at most `max_tasks`); nil: no limit.
+    public var maxUnits: Int?
+    enum CodingKeys: String, CodingKey { case cores, memoryMB = "memory_mb", speed, seconds, maxUnits = "max_units" }
+    public init(cores: Int, memoryMB: Int, speed: Double, seconds: Double, maxUnits: Int? = nil) {
         self.cores = cores
         self.memoryMB = memoryMB
         self.speed = speed
         self.seconds = seconds
+        self.maxUnits = maxUnits
     }
 }
 

@@ -89,6 +89,9 @@ extension WorkRequest {
         guard seconds >= 0, seconds.isFinite, speed > 0, speed.isFinite else {
             throw RequestBodyError(field: nil, message: "seconds must be >= 0 and speed > 0, both finite")
         }
+        if let maxUnits, !(1...4096).contains(maxUnits) {
+            throw RequestBodyError(field: "max_units", message: "max_units \(maxUnits) is not 1 to 4096")
+        }
     }
 }
 

@@ -159,4 +159,26 @@ struct SybilTests {
             #expect(hosts.map(\.cores) == [1], "\(hosts.map(\.cores))")
         }
     }
+
+    @Test("a work request gets at most max_units units however many seconds it asks for; without it, the seconds decide")
+    func maxUnitsPerRequest() async throws {
+        try await CoordinatorFixture.with(backend: .sqlite) { f in
+            _ = try await LoadSeeder(activeUnits: 40).seed(into: f.coordinator.store, directory: f.directory.path + "/loadgen")
+            let key = try await Self.host(f, "greedy")
+            func units(_ request: WorkRequest) async throws -> Int {
+                let answer = try await HTTPClient().send(
+                    "POST", url: f.baseURL + "/api/v1/work/request",
+                    headers: ["Authorization": "Bearer \(key)", "Content-Type": "application/json"], body: try WireCoding.encoder().encode(request))
+                #expect(answer.status == 200)
+                return try WireCoding.decoder().decode(WorkResponse.self, from: answer.body).assignments.count
+            }
+            #expect(try await units(WorkRequest(cores: 1, memoryMB: 512, speed: 1, seconds: 1e6, maxUnits: 3)) == 3)
+            #expect(try await units(WorkRequest(cores: 1, memoryMB: 512, speed: 1, seconds: 1e6)) > 3)
+            let refused = try await HTTPClient().send(
+                "POST", url: f.baseURL + "/api/v1/work/request",
+                headers: ["Authorization": "Bearer \(key)", "Content-Type": "application/json"],
+                body: Data(#"{"cores": 1, "memory_mb": 512, "speed": 1, "seconds": 10, "max_units": 0}"#.utf8))
+            #expect(refused.status == 400 && String(decoding: refused.body, as: UTF8.self).contains("max_units"))
+        }
+    }
 }
