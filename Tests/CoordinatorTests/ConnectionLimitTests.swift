@@ -13,7 +13,7 @@ import Glibc
 struct ConnectionLimitTests {
     @Test("a page flood from one address gets 429 with Retry-After; other addresses and loopback are served")
     func pageFloodPerAddress() async throws {
-        try await CoordinatorFixture.with({ $0.trustedProxies = ["127.0.0.1"]; $0.addressRate = 2; $0.addressBurst = 20 }) { f in
+        try await CoordinatorFixture.with({ $0.trustedProxies = ["127.0.0.1"]; $0.addressRate = 0.1; $0.addressBurst = 20 }) { f in
             func get(_ path: String, from address: String?) async throws -> HTTPResponse {
                 try await HTTPClient().send("GET", url: f.baseURL + path, headers: address.map { ["X-Forwarded-For": $0] } ?? [:])
             }
@@ -25,8 +25,9 @@ struct ConnectionLimitTests {
                 statuses.append(r.status)
                 if r.status == 429 { retryAfter = r.header("Retry-After") }
             }
-            // The burst, plus what 2 per second refilled while the flood ran.
-            let refill = Int((2 * Date().timeIntervalSince(started)).rounded(.up))
+            // The burst, plus what 0.1 per second refilled while the flood ran (a loaded CI machine
+            // took 22 s for the 40 requests: at 2 per second that refilled everything).
+            let refill = Int((0.1 * Date().timeIntervalSince(started)).rounded(.up))
             let served = statuses.filter { $0 == 200 }.count
             #expect(served >= 20 && served <= 20 + refill && statuses.filter { $0 == 429 }.count == 40 - served, "\(statuses), refill \(refill)")
             #expect(retryAfter != nil)
@@ -60,9 +61,9 @@ struct ConnectionLimitTests {
         for idle in [1.0, 0] {
             try await CoordinatorFixture.with({ $0.idleTimeout = idle }) { f in
                 let port = Int(f.baseURL.split(separator: ":").last!)!
-                let closedAfter = try await onThread { try Self.secondsUntilClosed(port: port, wait: 4) }
+                let closedAfter = try await onThread { try Self.secondsUntilClosed(port: port, wait: 8) }
                 if idle > 0 {
-                    #expect(closedAfter.map { $0 > 0.5 && $0 < 3.5 } == true, "closed after \(String(describing: closedAfter)) s")
+                    #expect(closedAfter.map { $0 > 0.5 && $0 < 6 } == true, "closed after \(String(describing: closedAfter)) s")
                 } else {
                     #expect(closedAfter == nil, "closed after \(String(describing: closedAfter)) s with no idle timeout")
                 }
