@@ -293,7 +293,7 @@ public struct TestHost: Sendable {
                 let sha = try sha256(path)
                 guard sha == assignment.payloadSHA256 else { throw FixtureError.checksum(assignment.workUnitID) }
                 if behaviour == .forge {
-                    let result = Self.forgedResult(try WorkUnitPayload.readHeader(path: path))
+                    let result = ForgedResult.withoutSearching(try WorkUnitPayload.readHeader(path: path))
                     outcomes.append(try client.report(replica: assignment.replicaID, result: result).outcome)
                     try? FileManager.default.removeItem(atPath: path)
                     continue
@@ -316,9 +316,6 @@ public struct TestHost: Sendable {
         }
         return outcomes
     }
-
-    /// What a cheater who read only `header` can report (``ForgedResult``).
-    public static func forgedResult(_ header: WorkUnitHeader) -> WorkUnitResult { ForgedResult.withoutSearching(header) }
 
     /// Downloads an assignment's payload and searches it: an honest result.
     public func honestResult(_ assignment: Assignment) throws -> WorkUnitResult {

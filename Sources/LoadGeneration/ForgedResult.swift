@@ -9,9 +9,9 @@ public enum ForgedResult {
     public static let inventedFrequency = 123.456
 
     public static func withoutSearching(_ header: WorkUnitHeader) -> WorkUnitResult {
-        let trials = header.dms.count * header.accelerations.count
-        let size = PeriodicitySearcher.fftSize(forSamples: header.samplesPerSeries)
-        let lowest = max(1, Int((header.search.minFrequency * Double(size) * header.sampleTime).rounded(.up)))
+        let trials = header.trialCount
+        let lowest = PeriodicitySearcher.searchedBins(
+            samples: header.samplesPerSeries, tsamp: header.sampleTime, minFrequency: header.search.minFrequency).lowerBound
         let n = header.search.toplistSize
         let toplists = (0..<trials).map { t in
             SpectrumToplist(

@@ -41,7 +41,7 @@ public struct ResultAudit: Sendable {
     /// Why a result's toplists cannot be a search of the unit described by `header`; nil when
     /// their shape is right. Needs no samples.
     public static func shapeProblem(_ result: WorkUnitResult, header: WorkUnitHeader) -> String? {
-        let trials = header.dms.count * header.accelerations.count
+        let trials = header.trialCount
         guard result.toplists.count == trials else {
             return "\(result.toplists.count) toplists for \(trials) trials"
         }
@@ -66,11 +66,9 @@ public struct ResultAudit: Sendable {
 
     /// Bins a search of the header's series covers (as ``PeriodicitySearcher`` selects them).
     public static func searchedBins(_ header: WorkUnitHeader) -> Range<Int> {
+        // The searcher does not search series under 64 samples.
         guard header.samplesPerSeries >= 64 else { return 0..<0 }
-        let size = PeriodicitySearcher.fftSize(forSamples: header.samplesPerSeries)
-        let bins = size / 2
-        let lowest = max(1, Int((header.search.minFrequency * Double(size) * header.sampleTime).rounded(.up)))
-        return min(lowest, bins)..<bins
+        return PeriodicitySearcher.searchedBins(samples: header.samplesPerSeries, tsamp: header.sampleTime, minFrequency: header.search.minFrequency)
     }
 
     /// Audits `result` against the payload (`header`, `samples`), drawing the entries and the
@@ -118,8 +116,7 @@ public struct ResultAudit: Sendable {
 
     /// Searches `trial` again and compares it with the result; the first difference, or nil.
     func research(trial: Int, of result: WorkUnitResult, header: WorkUnitHeader, samples: [Float], planner: FFTPlanner) -> String? {
-        let series = trial / header.accelerations.count
-        let acceleration = header.accelerations[trial % header.accelerations.count]
+        let (series, acceleration) = header.trial(trial)
         let searcher = PeriodicitySearcher(planner: planner, parameters: header.search)
         let found = samples.withUnsafeBufferPointer {
             searcher.search(
@@ -140,8 +137,7 @@ public struct ResultAudit: Sendable {
 
     /// Writes trial `trial`'s series, prepared as the search transforms it, into `output`.
     private func prepare(trial: Int, header: WorkUnitHeader, samples: [Float], into output: inout [Float]) {
-        let series = trial / header.accelerations.count
-        let acceleration = header.accelerations[trial % header.accelerations.count]
+        let (series, acceleration) = header.trial(trial)
         samples.withUnsafeBufferPointer { all in
             output.withUnsafeMutableBufferPointer {
                 PeriodicitySearcher.prepare(

@@ -17,22 +17,20 @@ public struct WorkUnitExecutor {
     }
 
     /// Search trials in the unit.
-    public var trialCount: Int { header.dms.count * header.accelerations.count }
+    public var trialCount: Int { header.trialCount }
 
     /// Runs trials `start..<trialCount`, calling `afterTrial` with each trial's outcome (return
     /// false to stop early, for a pause or shutdown). Returns the index of the first trial not run.
     @discardableResult
     public func run(from start: Int = 0, afterTrial: (TrialOutcome) -> Bool) -> Int {
         let searcher = PeriodicitySearcher(planner: planner, parameters: header.search)
-        let accelerations = header.accelerations
         var trial = start
         samples.withUnsafeBufferPointer { all in
             while trial < trialCount {
-                let series = trial / accelerations.count
-                let a = accelerations[trial % accelerations.count]
+                let (series, a) = header.trial(trial)
                 let candidates = searcher.search(
                     samples: Self.series(series, of: all, header: header), tsamp: header.sampleTime, acceleration: a,
-                    trialsPerSeries: accelerations.count, dm: header.dms[series], dmIndex: header.dmIndices[series])
+                    trialsPerSeries: header.accelerations.count, dm: header.dms[series], dmIndex: header.dmIndices[series])
                 let outcome = TrialOutcome(trial: trial, candidates: candidates, toplist: searcher.lastToplist)
                 trial += 1
                 if !afterTrial(outcome) { break }

@@ -65,6 +65,15 @@ public struct WorkUnitHeader: Codable, Sendable, Equatable {
     /// Number of series in the payload.
     public var seriesCount: Int { dms.count }
 
+    /// Search trials in the unit: every series at every acceleration.
+    public var trialCount: Int { dms.count * accelerations.count }
+
+    /// The series and acceleration of trial `trial`. Trials are numbered series-major
+    /// (`series * accelerations.count + acceleration`), so a worker can checkpoint after any trial.
+    public func trial(_ trial: Int) -> (series: Int, acceleration: Double) {
+        (trial / accelerations.count, accelerations[trial % accelerations.count])
+    }
+
     /// Length of one series in seconds.
     public var duration: Double { Double(samplesPerSeries) * sampleTime }
 

@@ -120,7 +120,7 @@ struct AuditTests {
             let taken = Set(list.bins)
             let others = Array(range.filter { !taken.contains($0) }.prefix(8))
             var prepared = [Float](repeating: 0, count: PeriodicitySearcher.fftSize(forSamples: header.samplesPerSeries))
-            let series = t / header.accelerations.count, a = header.accelerations[t % header.accelerations.count]
+            let (series, a) = header.trial(t)
             samples.withUnsafeBufferPointer { all in
                 prepared.withUnsafeMutableBufferPointer {
                     PeriodicitySearcher.prepare(WorkUnitExecutor.series(series, of: all, header: header), tsamp: header.sampleTime, acceleration: a, into: $0)
@@ -145,9 +145,9 @@ struct AuditTests {
         var result = try Self.search(header, samples)
         // One strong invented detection in every trial, so whichever trial is searched again has one.
         for t in 0..<result.toplists.count {
-            let series = t / header.accelerations.count
+            let (series, acceleration) = header.trial(t)
             result.candidates.append(SeriesCandidate(
-                frequency: 123.456, harmonics: 4, power: 60, sigma: 9, acceleration: header.accelerations[t % header.accelerations.count],
+                frequency: 123.456, harmonics: 4, power: 60, sigma: 9, acceleration: acceleration,
                 dm: header.dms[series], dmIndex: header.dmIndices[series]))
         }
         var r = SeededGenerator(seed: 4)
@@ -168,7 +168,7 @@ struct AuditTests {
         for (t, (a, b)) in zip(estimate.toplists, measure.toplists).enumerated() {
             swapped += Set(a.bins).symmetricDifference(b.bins).count
             var prepared = [Float](repeating: 0, count: size)
-            let series = t / header.accelerations.count, acc = header.accelerations[t % header.accelerations.count]
+            let (series, acc) = header.trial(t)
             samples.withUnsafeBufferPointer { all in
                 prepared.withUnsafeMutableBufferPointer {
                     PeriodicitySearcher.prepare(WorkUnitExecutor.series(series, of: all, header: header), tsamp: header.sampleTime, acceleration: acc, into: $0)

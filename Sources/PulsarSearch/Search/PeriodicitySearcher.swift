@@ -112,6 +112,16 @@ public final class PeriodicitySearcher {
         self.parameters = parameters
     }
 
+    /// The Fourier bins a search of `samples` samples (`tsamp` s apart) covers: from the bin of
+    /// `minFrequency` (at least 1) to the Nyquist bin of the padded transform. What the search, its
+    /// toplist and a checker of that toplist all count from.
+    public static func searchedBins(samples: Int, tsamp: Double, minFrequency: Double) -> Range<Int> {
+        let size = fftSize(forSamples: samples)
+        let bins = size / 2
+        let lowest = max(1, Int((minFrequency * Double(size) * tsamp).rounded(.up)))
+        return min(lowest, bins)..<bins
+    }
+
     /// The FFT length used for a series of `count` samples.
     public static func fftSize(forSamples count: Int) -> Int { FFTPlanner.goodSize(atLeast: count) }
 
@@ -166,7 +176,7 @@ public final class PeriodicitySearcher {
             }
         }
 
-        let lowestBin = max(1, Int((parameters.minFrequency * duration).rounded(.up)))
+        let lowestBin = Self.searchedBins(samples: samples.count, tsamp: tsamp, minFrequency: parameters.minFrequency).lowerBound
         if parameters.toplistSize > 0 {
             lastToplist = powers.withUnsafeBufferPointer {
                 SpectrumToplist.select(powers: $0, range: min(lowestBin, bins)..<bins, count: parameters.toplistSize, complex: complex)
