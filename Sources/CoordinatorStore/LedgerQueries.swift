@@ -205,20 +205,10 @@ extension SQLTransaction {
             """)
     }
 
-    /// One volunteer's ledger entries after `seq` (those the platform has not acknowledged).
-    public func ledgerCount(account: String, after seq: Int) async throws -> Int {
-        try await count("SELECT COUNT(*) AS n FROM hours_ledger WHERE account_id = \(bind: account) AND volunteer_seq > \(bind: seq)")
-    }
 
-    /// Ledger entries not yet acknowledged by the platform, all volunteers (for metrics): not yet
-    /// placed in a stream, or placed and waiting.
-    public func unsyncedEntryCount() async throws -> Int {
-        let unplaced = try await count("""
-            SELECT COUNT(*) AS n FROM hours_ledger l JOIN volunteer_sync s ON s.account_id = l.account_id
-            WHERE s.platform_profile_id IS NOT NULL AND l.volunteer_seq > s.synced_seq
-            """)
-        return unplaced + (try await count("SELECT COUNT(*) AS n FROM profile_stream WHERE acknowledged = 0"))
-    }
+    /// Ledger entries not yet acknowledged by the platform, all volunteers (for metrics)
+    /// (``pendingEntryCount(account:)``).
+    public func unsyncedEntryCount() async throws -> Int { try await pendingEntryCount(account: nil) }
 }
 
 /// Project-wide figures for the home page.

@@ -65,12 +65,15 @@ extension SQLTransaction {
         try await run("UPDATE profile_stream SET acknowledged = 1 WHERE entry_id IN \(SQLBind.group(ids))")
     }
 
-    /// Entries of a volunteer not yet acknowledged: placed and waiting, or not placed yet.
-    public func pendingEntryCount(account: String) async throws -> Int {
+    /// Entries of linked volunteers (one, or all when `account` is nil) not yet acknowledged by
+    /// the platform: not yet placed in a stream, or placed and waiting.
+    public func pendingEntryCount(account: String?) async throws -> Int {
+        let ledgerOf: SQLQueryString = account.map { "AND l.account_id = \(bind: $0)" } ?? ""
+        let streamOf: SQLQueryString = account.map { "AND account_id = \(bind: $0)" } ?? ""
         let unplaced = try await count("""
             SELECT COUNT(*) AS n FROM hours_ledger l JOIN volunteer_sync s ON s.account_id = l.account_id
-            WHERE l.account_id = \(bind: account) AND l.volunteer_seq > s.synced_seq
+            WHERE s.platform_profile_id IS NOT NULL AND l.volunteer_seq > s.synced_seq \(ledgerOf)
             """)
-        return unplaced + (try await count("SELECT COUNT(*) AS n FROM profile_stream WHERE account_id = \(bind: account) AND acknowledged = 0"))
+        return unplaced + (try await count("SELECT COUNT(*) AS n FROM profile_stream WHERE acknowledged = 0 \(streamOf)"))
     }
 }
