@@ -84,7 +84,9 @@ public final class WorkerDaemon: @unchecked Sendable {
         store.sweep()
         let c = settings.configuration
         if !lowerPriority(niceness: c.niceness) { logger.debug("could not set niceness \(c.niceness)") }
-        let planner = FFTPlanner(rigor: c.fftRigor, wisdomPath: state.wisdomFile)
+        // Quick plans first, measured ones in spare time (PlanImprover).
+        let planner = FFTPlanner(rigor: c.fftRigor, wisdomPath: state.wisdomFile, deferred: true)
+        let improver = PlanImprover(planner: planner)
         let api = CoordinatorClient(baseURL: host.coordinatorURL, secret: host.hostKey,
                                     http: HTTPClient(configuration: Self.httpConfiguration(c)))
         let downloads = CoordinatorClient(baseURL: host.coordinatorURL, secret: host.hostKey,
@@ -124,8 +126,15 @@ public final class WorkerDaemon: @unchecked Sendable {
             }
             let tasks = (try? store.tasks()) ?? []
             if reason == nil {
+                // A core freed by a finished unit goes to improving a quick plan first, if any.
+                if improver.canStart, runners.count < settings.cores {
+                    let log = logger
+                    improver.start { size, seconds in
+                        log.info("FFTW plan for \(size) points measured in \(String(format: "%.1f", seconds)) s")
+                    }
+                }
                 for task in tasks where task.payloadVerified && task.acknowledged && runners[task.replicaID] == nil {
-                    guard runners.count < settings.cores else { break }
+                    guard runners.count + (improver.busy ? 1 : 0) < settings.cores else { break }
                     let runner = SearchRunner(record: task, store: store, planner: planner, dutyCycle: dutyCycle, stop: stop,
                                               shared: shared, logger: logger, software: settings.software)
                     runners[task.replicaID] = runner

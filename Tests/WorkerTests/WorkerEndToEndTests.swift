@@ -39,12 +39,18 @@ struct WorkerEndToEndTests {
             }
             let alpha = try await VolunteerMachine.attach(fixture, name: "alpha")
             let beta = try await VolunteerMachine.attach(fixture, name: "beta")
-            let a = try alpha.run(["--exit-when-idle"])
+            // alpha plans as volunteers' workers do (measure, deferred): quick plans first.
+            let a = try alpha.run(["--exit-when-idle", "--fft-rigor", "measure"])
             let b = try beta.run(["--exit-when-idle"])
             let codeA = try await a.waitForExit(timeout: 150)
             let codeB = try await b.waitForExit(timeout: 30)
             #expect(codeA == 0 && codeB == 0, "alpha:\n\(a.output.suffix(2000))\nbeta:\n\(b.output.suffix(2000))")
             #expect(a.output.contains("finished replica") && b.output.contains("finished replica"))
+            // alpha's first unit ran on quick plans; its measured plans came after, into its wisdom.
+            let firstUnit = try #require(a.output.range(of: "finished replica"))
+            let measured = try #require(a.output.range(of: "FFTW plan for"), "\(a.output.suffix(2000))")
+            #expect(firstUnit.lowerBound < measured.lowerBound)
+            #expect(FileManager.default.fileExists(atPath: alpha.state.wisdomFile))
 
             try await Self.waitComplete(fixture, astronomer, submitted.id)
             let status = try await onThread { try astronomer.dataset(submitted.id) }

@@ -39,20 +39,36 @@ public struct RealFFTPlan: @unchecked Sendable {
 /// Plans FFTW transforms once per size and process, and keeps FFTW wisdom in a file so that
 /// expensive `measure` planning is paid once per machine.
 ///
-/// FFTW's planner is not thread safe; every planner call here holds one process-wide lock.
+/// With `deferred`, a size that has no wisdom at `rigor` yet is planned with `estimate` at once (in
+/// milliseconds, 1.5-2.5x slower to execute) and queued; ``improveNextPlan(timeLimit:)`` plans it
+/// at `rigor` later, when the caller has idle time, and later calls to ``plan(size:)`` get the
+/// better plan. A fresh host's first work then costs what the search costs, not a minute of
+/// planning nobody asked for.
+///
+/// FFTW's planner is not thread safe; every planner call here holds one process-wide lock. The
+/// plans already made are behind a second lock, so a search asking for a plan it has does not wait
+/// for a measurement in progress.
 public final class FFTPlanner: @unchecked Sendable {
     private static let plannerLock = NSLock()
+    private let plansLock = NSLock()
 
-    /// The rigor used for new plans.
+    /// The rigor used for new plans (for `deferred` planners: the rigor they are improved to).
     public let rigor: FFTRigor
+    /// Whether sizes without wisdom are planned with `estimate` first and improved later.
+    public let deferred: Bool
     /// Where wisdom is read from and saved to, if anywhere.
     public let wisdomPath: String?
     private var plans: [Int: RealFFTPlan] = [:]
+    /// Sizes planned with `estimate` that a deferred planner still has to improve, oldest first.
+    private var pending: [Int] = []
+    /// Replaced plans: a search may still be executing one, so they live as long as the planner.
+    private var retired: [RealFFTPlan] = []
     private var wisdomDirty = false
 
     /// Creates a planner; imports wisdom from `wisdomPath` if that file exists.
-    public init(rigor: FFTRigor = .estimate, wisdomPath: String? = nil) {
+    public init(rigor: FFTRigor = .estimate, wisdomPath: String? = nil, deferred: Bool = false) {
         self.rigor = rigor
+        self.deferred = deferred && rigor != .estimate
         self.wisdomPath = wisdomPath
         if let wisdomPath, FileManager.default.fileExists(atPath: wisdomPath) {
             Self.plannerLock.lock()
@@ -65,28 +81,86 @@ public final class FFTPlanner: @unchecked Sendable {
         try? saveWisdom()
         Self.plannerLock.lock()
         for plan in plans.values { fftwf_destroy_plan(plan.handle) }
+        for plan in retired { fftwf_destroy_plan(plan.handle) }
         Self.plannerLock.unlock()
     }
 
     /// The plan for `size` real points, created on first use.
     public func plan(size: Int) -> RealFFTPlan {
+        plansLock.lock()
+        if let plan = plans[size] {
+            plansLock.unlock()
+            return plan
+        }
+        plansLock.unlock()
         Self.plannerLock.lock()
         defer { Self.plannerLock.unlock() }
-        if let plan = plans[size] { return plan }
-        // Planning with `measure` overwrites its arrays: plan on scratch buffers.
+        // Another thread may have planned it while this one waited.
+        if let plan = withPlans({ plans[size] }) { return plan }
+        let made: RealFFTPlan
+        if deferred {
+            // Wisdom only: nil unless this machine has measured the size before.
+            if let known = Self.makePlan(size: size, flags: rigor.flags | (1 << 21)) {
+                made = known
+            } else {
+                made = Self.makePlan(size: size, flags: FFTRigor.estimate.flags)!
+                withPlans { pending.append(size) }
+            }
+        } else {
+            guard let plan = Self.makePlan(size: size, flags: rigor.flags) else {
+                fatalError("FFTW could not plan a real transform of \(size) points")
+            }
+            made = plan
+            if rigor != .estimate { wisdomDirty = true }
+        }
+        withPlans { plans[size] = made }
+        return made
+    }
+
+    /// Sizes still planned with `estimate` that ``improveNextPlan(timeLimit:)`` would improve.
+    public var sizesToImprove: [Int] { withPlans { pending } }
+
+    /// Plans the oldest size waiting for improvement at `rigor`, spending at most about
+    /// `timeLimit` seconds (FFTW keeps the best plan it found in that time), and saves the wisdom.
+    /// Returns the size improved, or nil if none was waiting. Blocks other planning meanwhile, but
+    /// not searches that already have their plans.
+    @discardableResult
+    public func improveNextPlan(timeLimit: Double = 10) -> Int? {
+        guard let size = withPlans({ pending.first }) else { return nil }
+        Self.plannerLock.lock()
+        fftwf_set_timelimit(timeLimit)
+        let better = Self.makePlan(size: size, flags: rigor.flags)
+        fftwf_set_timelimit(-1)  // FFTW_NO_TIMELIMIT
+        if better != nil { wisdomDirty = true }
+        Self.plannerLock.unlock()
+        withPlans {
+            pending.removeAll { $0 == size }
+            if let better, let old = plans[size] {
+                retired.append(old)
+                plans[size] = better
+            }
+        }
+        try? saveWisdom()
+        return size
+    }
+
+    /// A plan on scratch buffers (planning with `measure` overwrites its arrays); the caller holds
+    /// the planner lock.
+    private static func makePlan(size: Int, flags: UInt32) -> RealFFTPlan? {
         let input = fftwf_alloc_real(size)!
         let output = fftwf_alloc_complex(size / 2 + 1)!
         defer {
             fftwf_free(input)
             fftwf_free(output)
         }
-        guard let handle = fftwf_plan_dft_r2c_1d(Int32(size), input, output, rigor.flags) else {
-            fatalError("FFTW could not plan a real transform of \(size) points")
-        }
-        let plan = RealFFTPlan(size: size, handle: handle)
-        plans[size] = plan
-        if rigor != .estimate { wisdomDirty = true }
-        return plan
+        guard let handle = fftwf_plan_dft_r2c_1d(Int32(size), input, output, flags) else { return nil }
+        return RealFFTPlan(size: size, handle: handle)
+    }
+
+    private func withPlans<T>(_ body: () -> T) -> T {
+        plansLock.lock()
+        defer { plansLock.unlock() }
+        return body()
     }
 
     /// Writes accumulated wisdom to `wisdomPath` (creating its directory) if new plans were measured.
