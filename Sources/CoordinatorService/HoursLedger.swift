@@ -6,8 +6,9 @@ extension Coordinator {
     ///
     /// The hours are the coordinator's own estimate of the unit's cost in reference-core hours,
     /// never what the host reports (its CPU time is kept beside the entry, for display). A host's
-    /// credited hours per UTC day are capped at its cores x 24. One entry per result: crediting
-    /// the same replica again does nothing.
+    /// credited hours per UTC day are capped by ``HostDailyCap``, from the speed it has
+    /// shown, not the cores it claims. One entry per result: crediting the same replica again
+    /// does nothing.
     package func credit(replica id: String, unit: WorkUnitRecord, tx: SQLTransaction) async throws {
         guard let replica = try await tx.replica(id: id), let account = replica.accountId, let hostID = replica.hostId else { return }
         if try await tx.ledgerEntry(replica: id) != nil { return }
@@ -16,8 +17,8 @@ extension Coordinator {
         let now = Date().timeIntervalSince1970
         let day = Self.utcDay(now)
         let estimated = unit.estimatedCost / 3600
-        let cores = try await tx.host(id: hostID)?.cores ?? 1
-        let cap = Double(max(1, cores)) * 24
+        guard let host = try await tx.host(id: hostID) else { return }
+        let cap = HostDailyCap.hours(host: host, work: try await tx.recentValidWork(host: hostID, limit: HostDailyCap.window))
         let already = try await tx.creditedHours(host: hostID, day: day)
         let hours = max(0, min(estimated, cap - already))
         let unitRecord = unit

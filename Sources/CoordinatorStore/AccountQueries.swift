@@ -46,8 +46,8 @@ extension SQLTransaction {
     }
 
     /// Records what a host said about itself when it asked for work. Its cores may go down, never
-    /// above what it registered with: the daily cap on its hours follows them, and a work request
-    /// is only a claim.
+    /// above what it registered with, and with its speed they can only lower the daily cap on its
+    /// hours (a work request is only a claim).
     public func touchHost(id: String, cores: Int, memoryMB: Int, speed: Double, at time: Double) async throws {
         try await run("""
             UPDATE hosts SET cores = CASE WHEN cores < \(bind: cores) THEN cores ELSE \(bind: cores) END,

@@ -21,7 +21,30 @@ public struct HostTotals: Codable, Sendable, Equatable {
     public var lastSeen: Double
 }
 
+/// One validated unit of a host: when the coordinator sent it and received the result (its own
+/// clock), and what the unit costs in reference-core seconds.
+public struct HeldWork: Codable, Sendable, Equatable {
+    public var sentAt: Double
+    public var reportedAt: Double
+    public var estimatedCost: Double
+
+    public init(sentAt: Double, reportedAt: Double, estimatedCost: Double) {
+        self.sentAt = sentAt
+        self.reportedAt = reportedAt
+        self.estimatedCost = estimatedCost
+    }
+}
+
 extension SQLTransaction {
+    /// A host's `limit` most recently reported valid replicas, for its demonstrated speed.
+    public func recentValidWork(host: String, limit: Int) async throws -> [HeldWork] {
+        try await records(HeldWork.self, """
+            SELECT r.sent_at, r.reported_at, u.estimated_cost FROM replicas r JOIN work_units u ON u.id = r.work_unit_id
+            WHERE r.host_id = \(bind: host) AND r.state = 'valid' AND r.sent_at IS NOT NULL AND r.reported_at IS NOT NULL
+            ORDER BY r.reported_at DESC LIMIT \(bind: limit)
+            """)
+    }
+
     /// Hours already credited to a host on a UTC day.
     public func creditedHours(host: String, day: String) async throws -> Double {
         let row = try await first("SELECT COALESCE(SUM(hours), 0) AS h FROM hours_ledger WHERE host_id = \(bind: host) AND day = \(bind: day)")

@@ -222,6 +222,11 @@ public enum Migrations {
             """,
             "CREATE INDEX profile_stream_pending ON profile_stream(account_id, acknowledged, profile_id, profile_seq)",
         ]),
+        (9, [
+            // Each credit reads the host's latest valid replicas (its demonstrated speed caps its
+            // daily hours): without this it sorts all of them.
+            "CREATE INDEX replicas_host_reported ON replicas(host_id, state, reported_at)",
+        ]),
     ]
 
     /// Applies every migration newer than the database's version, each in its own transaction.

@@ -25,7 +25,7 @@ public struct LoadSeeder: Sendable {
 
     public var activeUnits: Int
     public var storedUnits: Int
-    /// Reference-core seconds per unit: small, so a host's daily cap (cores x 24 h) is never the
+    /// Reference-core seconds per unit: small, so a host's daily cap (at least 24 h) is never the
     /// limit on what a run credits.
     public var unitCost: Double = 5
     public var preset: String = "tiny"

@@ -33,7 +33,8 @@ struct ProfileCommand: ParsableCommand {
         abstract: "Show your volunteer profile: charity hours, hosts, work units, sync state.",
         discussion: """
             hours_total counts validated work only, in reference-core hours estimated by the \
-            coordinator (never what a machine claims), at most cores x 24 per machine per day.
+            coordinator (never what a machine claims), at most 24 x the reference cores each machine has shown on its validated \
+            work per day.
 
             Examples:
               xunxing profile --coordinator URL --account-key xxvol_... --format json

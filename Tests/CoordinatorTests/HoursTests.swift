@@ -241,7 +241,8 @@ struct HoursTests {
             let badLimit = try await list("?account=\(account)&limit=0").0
             #expect(missing == 400 && unknown == 404 && badLimit == 400)
 
-            // The cap: a unit estimated at 30 reference-core hours credits at most cores x 24 a day.
+            // The cap: a unit estimated at 30 reference-core hours credits at most 24 a day to a host that
+            // claims one reference core (DailyCapTests: the cap from demonstrated speed).
             var bigUnit = unit
             bigUnit.id = "big-unit"
             bigUnit.seq = 10_000
