@@ -47,7 +47,7 @@ extension Coordinator {
         let planner = self.planner
         let candidates = try await runBlocking { () throws -> [Candidate] in
             let reader = try FilterbankReader(path: dataset.filePath)
-            let derived = DatasetPlan(dataset: dataset, preset: preset, reader: reader)
+            let derived = DatasetSearchPlan(reader: reader, preset: preset, dmMax: dataset.dmMax, accelMax: dataset.accelMax)
             // Hosts' reports are not trusted with indexing: a detection must name a trial of the
             // plan, and is folded at that trial's DM whatever DM it claims.
             let detections = reported.compactMap { c -> SeriesCandidate? in

@@ -1,5 +1,6 @@
 import CoordinatorStore
 import Foundation
+import WorkUnits
 
 extension Coordinator {
     /// Credits the volunteer behind a replica that has just been judged valid.
@@ -16,7 +17,8 @@ extension Coordinator {
         try await tx.lockRow(table: .accounts, id: account)
         let now = Date().timeIntervalSince1970
         let day = Self.utcDay(now)
-        let estimated = unit.estimatedCost / 3600
+        let valid = try await tx.replicas(workUnit: unit.id).filter { $0.id == id || $0.state == ReplicaState.valid }
+        let estimated = Self.creditedHours(unit: unit, valid: valid)
         guard let host = try await tx.host(id: hostID) else { return }
         let cap = HostDailyCap.hours(host: host, work: try await tx.recentValidWork(host: hostID, limit: HostDailyCap.window))
         let already = try await tx.creditedHours(host: hostID, day: day)
@@ -28,6 +30,15 @@ extension Coordinator {
             reverses: nil, hours: hours, estimatedHours: estimated, reportedCpuSeconds: replica.cpuSeconds ?? 0, day: day,
             createdAt: now))
         metrics.hoursCredited.increment(by: hours)
+    }
+
+    /// Reference-core hours a valid result of `unit` earns before the daily cap: the unit's planned
+    /// cost and the measuring of its peaks, counted as the fewest any of its `valid` results
+    /// reports (the audit bounds each by the preset's limit per trial), so that a host cannot raise
+    /// its credit by claiming more peaks than its independent partner measured.
+    public static func creditedHours(unit: WorkUnitRecord, valid: [ReplicaRecord]) -> Double {
+        let peaks = valid.compactMap(\.peaksMeasured).min() ?? 0
+        return (unit.estimatedCost + CostModel.reference.peakCost(peaks)) / 3600
     }
 
     /// Corrects a credit by appending a reversal entry (the ledger is never edited).

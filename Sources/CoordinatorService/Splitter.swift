@@ -4,21 +4,6 @@ import PulsarSearch
 import WorkUnits
 import XunxingProtocol
 
-/// What the splitter and the assimilator both derive from a dataset, identically each time.
-struct DatasetPlan: Sendable {
-    let plan: DMPlan
-    let accelMax: Double
-    let duration: Double
-
-    init(dataset: DatasetRecord, preset: WorkUnitPreset, reader: FilterbankReader) {
-        let geometry = reader.geometry
-        duration = Double(reader.spectrumCount) * reader.header.tsamp
-        let dmMax = dataset.dmMax ?? preset.dmMax ?? DMPlan.defaultMaximum(geometry: geometry, duration: duration)
-        plan = DMPlan(geometry: geometry, dmMin: 0, dmMax: dmMax)
-        accelMax = dataset.accelMax ?? preset.accelMax
-    }
-}
-
 extension Coordinator {
     /// Splits every dataset waiting to be split. A split interrupted by a crash starts again from
     /// the beginning: its units are only inserted, all together, once every payload is on disk.
@@ -49,7 +34,7 @@ extension Coordinator {
 
         let (units, trials, timings) = try await runBlocking { () throws -> ([WorkUnitRecord], Int, SplitTimings) in
             let reader = try FilterbankReader(path: dataset.filePath)
-            let derived = DatasetPlan(dataset: dataset, preset: preset, reader: reader)
+            let derived = DatasetSearchPlan(reader: reader, preset: preset, dmMax: dataset.dmMax, accelMax: dataset.accelMax)
             let planned = WorkUnitPlanner.plan(
                 dmPlan: derived.plan, spectra: reader.spectrumCount, sampleTime: reader.header.tsamp,
                 accelMax: derived.accelMax, preset: preset)

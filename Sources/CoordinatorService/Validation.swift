@@ -31,7 +31,8 @@ extension Coordinator {
             guard let unit = try await tx.workUnit(id: replica.workUnitId) else { throw APIError.notFound("work unit") }
             try APIError.refusing { () throws(RequestBodyError) in try result.validate(dmTrials: unit.dmFirst..<(unit.dmFirst + unit.dmCount)) }
             let now = Date().timeIntervalSince1970
-            try await tx.storeResult(replica: id, json: json, cpuSeconds: max(0, result.cpuSeconds), at: now)
+            try await tx.storeResult(
+                replica: id, json: json, cpuSeconds: max(0, result.cpuSeconds), peaks: result.peaksMeasured, at: now)
             if let verdict, !verdict.isPassed {
                 return try await self.reject(unit, replica: id, host: host, verdict: verdict, tx: tx)
             }
@@ -111,9 +112,11 @@ extension Coordinator {
                 let state = valid ? ReplicaState.valid : ReplicaState.invalid
                 try await tx.setReplicaState(id: replica.id, state: state)
                 if let h = replica.hostId { try await tx.recordValidation(hostID: h, valid: valid) }
-                if valid { try await credit(replica: replica.id, unit: unit, tx: tx) } else { metrics.resultsInvalid.increment() }
+                if !valid { metrics.resultsInvalid.increment() }
                 if replica.id == reported { outcome = state }
             }
+            // Credited once every member is valid: each credit counts the peaks of all of them.
+            for i in group { try await credit(replica: pending[i].id, unit: unit, tx: tx) }
             try await tx.finishWorkUnit(id: unit.id, state: WorkUnitState.validated, canonical: pending[group[0]].id, at: now)
             metrics.unitsValidated.increment()
             return outcome

@@ -226,6 +226,8 @@ public enum Migrations {
             // Each credit reads the host's latest valid replicas (its demonstrated speed caps its
             // daily hours): without this it sorts all of them.
             "CREATE INDEX replicas_host_reported ON replicas(host_id, state, reported_at)",
+            // How many peaks a result measured: measuring them is part of the credited cost.
+            "ALTER TABLE replicas ADD COLUMN peaks_measured INTEGER",
         ]),
     ]
 

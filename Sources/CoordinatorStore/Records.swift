@@ -173,8 +173,10 @@ public struct ReplicaRecord: Codable, Sendable, Equatable {
     public var cpuSeconds: Double?
     /// The uploaded result (JSON), once reported.
     public var result: String?
+    /// Peaks the result says it measured (its credit includes measuring them).
+    public var peaksMeasured: Int?
 
-    public init(id: String, workUnitId: String, state: String, hostId: String? = nil, accountId: String? = nil, createdAt: Double, sentAt: Double? = nil, ackedAt: Double? = nil, deadline: Double? = nil, reportedAt: Double? = nil, cpuSeconds: Double? = nil, result: String? = nil) {
+    public init(id: String, workUnitId: String, state: String, hostId: String? = nil, accountId: String? = nil, createdAt: Double, sentAt: Double? = nil, ackedAt: Double? = nil, deadline: Double? = nil, reportedAt: Double? = nil, cpuSeconds: Double? = nil, result: String? = nil, peaksMeasured: Int? = nil) {
         self.id = id
         self.workUnitId = workUnitId
         self.state = state
@@ -187,6 +189,7 @@ public struct ReplicaRecord: Codable, Sendable, Equatable {
         self.reportedAt = reportedAt
         self.cpuSeconds = cpuSeconds
         self.result = result
+        self.peaksMeasured = peaksMeasured
     }
 }
 

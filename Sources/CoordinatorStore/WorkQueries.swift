@@ -88,10 +88,10 @@ extension SQLTransaction {
             """)
     }
 
-    public func storeResult(replica: String, json: String, cpuSeconds: Double, at time: Double) async throws {
+    public func storeResult(replica: String, json: String, cpuSeconds: Double, peaks: Int = 0, at time: Double) async throws {
         try await run("""
             UPDATE replicas SET state = \(bind: ReplicaState.reported), result = \(bind: json), cpu_seconds = \(bind: cpuSeconds),
-                   reported_at = \(bind: time)
+                   peaks_measured = \(bind: peaks), reported_at = \(bind: time)
             WHERE id = \(bind: replica)
             """)
     }

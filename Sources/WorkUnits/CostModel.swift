@@ -11,33 +11,44 @@ import PulsarSearch
 /// A periodicity search of one series at one acceleration trial costs `a n log2 n + b n + c` with
 /// `n` the FFT length (`PeriodicitySearcher.fftSize(forSamples:)`): the FFT grows as `n log n`;
 /// powers, whitening and harmonic summing (and resampling, for accelerated trials) grow as `n`;
-/// Fourier-interpolated measurement of the peaks (at most `2 x maxCandidates` of them, each summed
-/// over up to 16 harmonics) is about constant per search.
+/// `c` is the fixed part of a search. Each peak it measures costs `d` more: Fourier interpolation
+/// over up to 16 harmonics (~50 us a peak) is, for short series full of signals or interference,
+/// as much as the FFT. How many peaks a search measures is only known from its result, so a
+/// unit's planned cost (``searchCost(samples:accelerationTrials:)``, for balancing units and
+/// filling work requests) leaves them out and its credit adds ``peakCost(_:)`` for the peaks its
+/// validated results measured.
 public struct CostModel: Sendable, Codable, Equatable {
     /// Seconds per `n log2 n` (the FFT).
     public var secondsPerNLogN: Double
     /// Seconds per FFT point (powers, whitening, harmonic sums).
     public var secondsPerSample: Double
-    /// Seconds per search regardless of length (measuring the peaks).
+    /// Seconds per search regardless of length.
     public var secondsPerSearch: Double
+    /// Seconds per peak measured by Fourier interpolation.
+    public var secondsPerPeak: Double
 
-    public init(secondsPerNLogN: Double, secondsPerSample: Double, secondsPerSearch: Double = 0) {
+    public init(secondsPerNLogN: Double, secondsPerSample: Double, secondsPerSearch: Double = 0, secondsPerPeak: Double = 0) {
         self.secondsPerNLogN = secondsPerNLogN
         self.secondsPerSample = secondsPerSample
         self.secondsPerSearch = secondsPerSearch
+        self.secondsPerPeak = secondsPerPeak
     }
 
-    /// The reference core (Xeon @ 2.8 GHz), calibrated 2026-11-29 on this project's build machine:
-    /// release build, `xunxing bench --fft-rigor estimate --harmonics 16 --repeats 9` at 2^16, 2^18,
-    /// 2^20 and 2^22 points, from its per-stage times: a = FFT time at 2^22 / (n log2 n) (43 ms;
-    /// smaller FFTs fit in cache and run up to 2x cheaper per n log2 n, so small series are
-    /// overestimated a little); b = whitening + harmonic sum per point (20 ms at 2^22, 3.5-5.2 ns
-    /// per point at all sizes); c = peak measurement (1.5-2.8 ms). The model gives 2.8, 5.5, 16.9
-    /// and 65.5 ms at 2^16, 2^18, 2^20, 2^22 against 2.1-3.4, 5.2-6.4, 12-15 and 58-75 ms measured
-    /// (whole searches, release bench and, for noise searched at sigma 4 as workers do, the opt-in
-    /// `CostCalibrationTests`); the shared machine's timings scatter by +-20%. An acceleration
-    /// trial costs the same as the zero trial within that scatter.
-    public static let reference = CostModel(secondsPerNLogN: 4.7e-10, secondsPerSample: 4.8e-9, secondsPerSearch: 2.0e-3)
+    /// The reference core (Xeon @ 2.8 GHz), fitted 2026-12-06 on this project's build machine to
+    /// whole work units as workers run them (`scripts/bench-cost.sh`: `xunxing bench units`,
+    /// release build, quick FFTW plans, least CPU time of 3 runs), by non-negative least squares
+    /// on the relative error over 90 units of the tiny preset measured in two runs: tutorial.fil,
+    /// parkes_8bit_1.fil and frb121102.fil (762 to 187,520 samples a series, 0 to 35,000 peaks a
+    /// unit) and simulated noise (2^15 to 2^22 samples, 1 to 5 acceleration trials). The fixed
+    /// part came out 0. Measured / model: median 1.00 in one run and 1.10 in the other (the
+    /// shared machine's speed drifts), 69 of the 90 within 0.8-1.2, all within 0.69-1.41 (the
+    /// shortest series of frb121102.fil cost most over the model). Measured FFTW plans (a settled
+    /// host) run the FFT up to 2x faster than these quick ones.
+    public static let reference = CostModel(
+        secondsPerNLogN: 4.92e-10, secondsPerSample: 6.11e-9, secondsPerSearch: 0, secondsPerPeak: 4.88e-5)
+
+    /// Reference-core seconds to measure `count` peaks.
+    public func peakCost(_ count: Int) -> Double { secondsPerPeak * Double(max(0, count)) }
 
     /// Reference-core seconds to search one series of `samples` samples at `accelerationTrials`
     /// acceleration trials (at least one: zero acceleration) with 16 harmonics. Series shorter than

@@ -45,6 +45,13 @@ public struct ResultAudit: Sendable {
         guard result.toplists.count == trials else {
             return "\(result.toplists.count) toplists for \(trials) trials"
         }
+        let most = trials * max(0, header.search.maxCandidates)
+        guard result.candidates.count <= most else {
+            return "\(result.candidates.count) candidates, more than \(header.search.maxCandidates) for each of \(trials) trials"
+        }
+        guard result.peaksMeasured >= result.candidates.count, result.peaksMeasured <= 2 * most else {
+            return "\(result.peaksMeasured) peaks measured for \(result.candidates.count) candidates (at most \(2 * header.search.maxCandidates) per trial)"
+        }
         let range = searchedBins(header)
         let expected = min(header.search.toplistSize, range.count)
         for (trial, list) in result.toplists.enumerated() {

@@ -31,7 +31,8 @@ public struct WorkUnitExecutor {
                 let candidates = searcher.search(
                     samples: Self.series(series, of: all, header: header), tsamp: header.sampleTime, acceleration: a,
                     trialsPerSeries: header.accelerations.count, dm: header.dms[series], dmIndex: header.dmIndices[series])
-                let outcome = TrialOutcome(trial: trial, candidates: candidates, toplist: searcher.lastToplist)
+                let outcome = TrialOutcome(
+                    trial: trial, candidates: candidates, toplist: searcher.lastToplist, peaksMeasured: searcher.lastPeaksMeasured)
                 trial += 1
                 if !afterTrial(outcome) { break }
             }
@@ -74,11 +75,14 @@ public struct TrialOutcome: Codable, Sendable, Equatable {
     public var candidates: [SeriesCandidate]
     /// The spectrum's strongest bins.
     public var toplist: SpectrumToplist
+    /// Peaks measured by Fourier interpolation (absent from logs written before it was counted).
+    public var peaksMeasured: Int?
 
-    public init(trial: Int, candidates: [SeriesCandidate], toplist: SpectrumToplist) {
+    public init(trial: Int, candidates: [SeriesCandidate], toplist: SpectrumToplist, peaksMeasured: Int? = nil) {
         self.trial = trial
         self.candidates = candidates
         self.toplist = toplist
+        self.peaksMeasured = peaksMeasured
     }
 
     /// The result of a unit from its trials' outcomes, in trial order.
@@ -89,6 +93,7 @@ public struct TrialOutcome: Codable, Sendable, Equatable {
         let ordered = outcomes.sorted { $0.trial < $1.trial }
         return WorkUnitResult(
             workUnitID: workUnitID, candidates: ordered.flatMap(\.candidates), toplists: ordered.map(\.toplist),
-            cpuSeconds: cpuSeconds, elapsedSeconds: elapsedSeconds, seriesSearched: seriesSearched, software: software)
+            cpuSeconds: cpuSeconds, elapsedSeconds: elapsedSeconds, seriesSearched: seriesSearched, software: software,
+            peaksMeasured: ordered.reduce(0) { $0 + ($1.peaksMeasured ?? $1.candidates.count) })
     }
 }

@@ -20,6 +20,25 @@ public struct PlannedWorkUnit: Sendable, Equatable, Codable {
     }
 }
 
+/// The DM plan and acceleration range a dataset is searched with, derived the same way every time
+/// (the splitter, the assimilator and `xunxing bench units` all use this): the dataset's own
+/// `dmMax`, else the preset's, else the default for the band; the dataset's `accelMax`, else the
+/// preset's.
+public struct DatasetSearchPlan: Sendable {
+    public let plan: DMPlan
+    public let accelMax: Double
+    /// Observation length, seconds.
+    public let duration: Double
+
+    public init(reader: FilterbankReader, preset: WorkUnitPreset, dmMax: Double? = nil, accelMax: Double? = nil) {
+        let geometry = reader.geometry
+        duration = Double(reader.spectrumCount) * reader.header.tsamp
+        let top = dmMax ?? preset.dmMax ?? DMPlan.defaultMaximum(geometry: geometry, duration: duration)
+        plan = DMPlan(geometry: geometry, dmMin: 0, dmMax: top)
+        self.accelMax = accelMax ?? preset.accelMax
+    }
+}
+
 /// Cuts a dataset's DM trials into work units of about equal cost.
 public enum WorkUnitPlanner {
     /// Groups consecutive DM trials into units whose estimated cost is close to `preset.targetCost`.

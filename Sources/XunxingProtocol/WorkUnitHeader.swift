@@ -137,10 +137,13 @@ public struct WorkUnitResult: Codable, Sendable, Equatable {
     public var seriesSearched: Int
     /// Worker software and libraries, e.g. "xunxing-worker 0.1 fftw-3.3.10".
     public var software: String
+    /// Peaks measured by Fourier interpolation over all trials (at most `2 x maxCandidates` per
+    /// trial, at least the candidates): measuring them is part of the unit's credited cost.
+    public var peaksMeasured: Int
 
     public init(
         workUnitID: String, candidates: [SeriesCandidate], toplists: [SpectrumToplist] = [], cpuSeconds: Double,
-        elapsedSeconds: Double, seriesSearched: Int, software: String
+        elapsedSeconds: Double, seriesSearched: Int, software: String, peaksMeasured: Int = 0
     ) {
         self.workUnitID = workUnitID
         self.candidates = candidates
@@ -149,10 +152,11 @@ public struct WorkUnitResult: Codable, Sendable, Equatable {
         self.elapsedSeconds = elapsedSeconds
         self.seriesSearched = seriesSearched
         self.software = software
+        self.peaksMeasured = peaksMeasured
     }
 
     enum CodingKeys: String, CodingKey {
-        case workUnitID, candidates, toplists, cpuSeconds, elapsedSeconds, seriesSearched, software
+        case workUnitID, candidates, toplists, cpuSeconds, elapsedSeconds, seriesSearched, software, peaksMeasured
     }
 
     /// Decodes a result; `toplists` may be absent (such a result is judged invalid, not refused).
@@ -165,5 +169,6 @@ public struct WorkUnitResult: Codable, Sendable, Equatable {
         elapsedSeconds = try c.decode(Double.self, forKey: .elapsedSeconds)
         seriesSearched = try c.decode(Int.self, forKey: .seriesSearched)
         software = try c.decode(String.self, forKey: .software)
+        peaksMeasured = try c.decodeIfPresent(Int.self, forKey: .peaksMeasured) ?? 0
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PulsarSearch
+import WorkUnits
 import Worker
 
 struct RunCommand: ParsableCommand {

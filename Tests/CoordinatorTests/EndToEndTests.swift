@@ -50,9 +50,12 @@ struct EndToEndTests {
             for host in [hostA, hostB] {
                 let (account, expected) = try await fixture.coordinator.store.transaction { tx -> (String, Double) in
                     var total = 0.0
-                    for unit in units where try await tx.replicas(workUnit: unit.id).contains(where: {
-                        $0.hostId == host.hostID && $0.state == ReplicaState.valid
-                    }) { total += unit.estimatedCost / 3600 }
+                    for unit in units {
+                        let valid = try await tx.replicas(workUnit: unit.id).filter { $0.state == ReplicaState.valid }
+                        if valid.contains(where: { $0.hostId == host.hostID }) {
+                            total += Coordinator.creditedHours(unit: unit, valid: valid)
+                        }
+                    }
                     return (try await tx.host(id: host.hostID)!.accountId, total)
                 }
                 let profile = try await onThread { try CoordinatorClient(baseURL: fixture.baseURL).profile(volunteer: account) }

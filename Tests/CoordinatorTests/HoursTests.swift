@@ -134,7 +134,7 @@ struct HoursTests {
                         for unit in try await tx.workUnits(dataset: dataset.id) {
                             let replicas = try await tx.replicas(workUnit: unit.id)
                             if replicas.contains(where: { $0.hostId == host.hostID && $0.state == ReplicaState.valid }) {
-                                total += unit.estimatedCost / 3600
+                                total += Coordinator.creditedHours(unit: unit, valid: replicas.filter { $0.state == ReplicaState.valid })
                             }
                         }
                         return total

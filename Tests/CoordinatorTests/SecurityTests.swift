@@ -179,8 +179,14 @@ struct SecurityTests {
                 return try await f.coordinator.store.transaction { try await $0.ledger(account: account) }
             }
             #expect(try await ledger(liar).reduce(0) { $0 + $1.hours } == 0, "the liar earned hours")
-            let units = try await f.coordinator.store.transaction { try await $0.workUnits(dataset: dataset.id) }
-            let cost = Dictionary(uniqueKeysWithValues: units.map { ($0.id, $0.estimatedCost / 3600) })
+            let cost = try await f.coordinator.store.transaction { tx -> [String: Double] in
+                var cost: [String: Double] = [:]
+                for unit in try await tx.workUnits(dataset: dataset.id) {
+                    let valid = try await tx.replicas(workUnit: unit.id).filter { $0.state == ReplicaState.valid }
+                    cost[unit.id] = Coordinator.creditedHours(unit: unit, valid: valid)
+                }
+                return cost
+            }
             let boasted = try await ledger(boaster)
             #expect(!boasted.isEmpty)
             for entry in boasted {

@@ -55,6 +55,31 @@ struct AuditTests {
         }
     }
 
+    @Test("a result counts the peaks its trials measured: the sum of a searcher's counts over the trials, between the candidates and 2 x maxCandidates per trial")
+    func peaksMeasured() throws {
+        for seed in 1...4 as ClosedRange<UInt64> {
+            let (header, samples) = try Self.unit(seed: seed)
+            let result = try Self.search(header, samples)
+            // Recounted trial by trial with a searcher of our own.
+            let searcher = PeriodicitySearcher(planner: Fixtures.planner, parameters: header.search)
+            var total = 0, candidates = 0
+            samples.withUnsafeBufferPointer { all in
+                for trial in 0..<header.trialCount {
+                    let (series, a) = header.trial(trial)
+                    let found = searcher.search(
+                        samples: WorkUnitExecutor.series(series, of: all, header: header), tsamp: header.sampleTime,
+                        acceleration: a, trialsPerSeries: header.accelerations.count, dm: header.dms[series],
+                        dmIndex: header.dmIndices[series])
+                    #expect(searcher.lastPeaksMeasured >= found.count && searcher.lastPeaksMeasured <= 2 * header.search.maxCandidates)
+                    total += searcher.lastPeaksMeasured
+                    candidates += found.count
+                }
+            }
+            #expect(result.peaksMeasured == total && result.candidates.count == candidates)
+            #expect(total > candidates, "seed \(seed): some peaks measured fall below the threshold (\(total) vs \(candidates))")
+        }
+    }
+
     @Test("missing, short, unordered or out-of-range toplists are malformed")
     func shapes() throws {
         let (header, samples) = try Self.unit(seed: 3)
@@ -74,7 +99,15 @@ struct AuditTests {
             ("bin twice", { $0.toplists[2].bins[1] = $0.toplists[2].bins[0] }),
             ("not strongest first", { $0.toplists[1].powers.swapAt(0, 7) }),
             ("NaN power", { $0.toplists[5].fourierPowers[3] = .nan }),
+            // Peaks measured bound the credit: never fewer than the candidates, never more than
+            // 2 x maxCandidates per trial.
+            ("fewer peaks than candidates", { $0.peaksMeasured = $0.candidates.count - 1 }),
+            ("more peaks than a search measures", { $0.peaksMeasured = 2 * header.search.maxCandidates * header.trialCount + 1 }),
+            ("more candidates than a search reports", { r in
+                r.candidates = Array(repeating: r.candidates[0], count: header.search.maxCandidates * header.trialCount + 1)
+                r.peaksMeasured = r.candidates.count }),
         ]
+        #expect(!honest.candidates.isEmpty)
         for (name, edit) in cases {
             guard case .malformed = verdict(edit) else {
                 Issue.record("\(name): \(verdict(edit))")

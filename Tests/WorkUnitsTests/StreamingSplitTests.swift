@@ -62,7 +62,7 @@ struct StreamingSplitTests {
         let weights = try ChannelWeights.measure(source)
         // Up to DM 200 so the plan has two downsampling factors (x2 from DM 156 on this band).
         let plan = DMPlan(geometry: source.geometry, dmMin: 0, dmMax: 200)
-        let preset = WorkUnitPreset(name: "t", summary: "", targetCost: 0.2, deadlineSeconds: 60)
+        let preset = WorkUnitPreset(name: "t", summary: "", targetCost: 0.004, deadlineSeconds: 60)
         let units = WorkUnitPlanner.plan(
             dmPlan: plan, spectra: source.spectrumCount, sampleTime: o.tsamp, accelMax: 0, preset: preset)
         #expect(units.count > 2)

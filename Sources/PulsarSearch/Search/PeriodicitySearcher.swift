@@ -104,6 +104,9 @@ public final class PeriodicitySearcher {
     /// The strongest bins of the last searched spectrum (`parameters.toplistSize` of them; empty
     /// when that is 0 or the series was too short to search).
     public private(set) var lastToplist = SpectrumToplist()
+    /// Peaks the last search measured by Fourier interpolation (at most `2 x maxCandidates`, at
+    /// least the candidates it returned): the part of a search's cost that depends on the data.
+    public private(set) var lastPeaksMeasured = 0
     /// Time spent in each stage since creation (or `timings = .init()`).
     public var timings = SearchTimings()
 
@@ -133,6 +136,7 @@ public final class PeriodicitySearcher {
         trialsPerSeries: Int = 1, dm: Double = 0, dmIndex: Int = 0
     ) -> [SeriesCandidate] {
         lastToplist = SpectrumToplist()
+        lastPeaksMeasured = 0
         guard samples.count >= 64 else { return [] }
         let size = Self.fftSize(forSamples: samples.count)
         if workspace?.size != size { workspace = FFTWorkspace(size: size) }
@@ -202,6 +206,7 @@ public final class PeriodicitySearcher {
         }
             .sorted { $0.1 > $1.1 }
         var found: [SeriesCandidate] = []
+        lastPeaksMeasured = min(ordered.count, 2 * parameters.maxCandidates)
         for (peak, _) in ordered.prefix(2 * parameters.maxCandidates) {
             let (r, power) = refine(peak, interpolator: interpolator, bins: bins)
             let sigma = significance(power, harmonics: peak.harmonics, searchedBins: searchedBins, accelTrials: accelTrials)

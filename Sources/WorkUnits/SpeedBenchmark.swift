@@ -1,6 +1,6 @@
 import Foundation
 import PulsarSearch
-import WorkUnits
+
 
 /// Measures this machine's speed relative to the project's reference core: the best of a few
 /// searches of a noise series, against what the cost model says the reference core needs.
@@ -19,9 +19,9 @@ public enum SpeedBenchmark {
         series.withUnsafeBufferPointer { buffer in
             _ = searcher.search(samples: buffer, tsamp: 1e-3)  // plans and warms the caches
             for _ in 0..<max(1, repeats) {
-                let start = threadCPUSeconds()
+                let start = WorkUnitExecutor.cpuSeconds()
                 _ = searcher.search(samples: buffer, tsamp: 1e-3)
-                best = min(best, threadCPUSeconds() - start)
+                best = min(best, WorkUnitExecutor.cpuSeconds() - start)
             }
         }
         let reference = CostModel.reference.searchCost(samples: samples, accelerationTrials: 1)

@@ -4,10 +4,11 @@ import CoordinatorTestSupport
 import Foundation
 import PulsarSearch
 import Testing
+import WorkUnits
 import XunxingProtocol
 
-@Suite("Daily hours cap from demonstrated speed")
-struct DailyCapTests {
+@Suite("Credited hours: the peaks measured, and the daily cap from demonstrated speed")
+struct CreditTests {
     /// Reference cores by brute force: the cost over the measure of the union of the intervals,
     /// the union measured on a grid of `steps` points over the whole span.
     static func bruteForceCores(_ work: [HeldWork], steps: Int = 200_000) -> Double {
@@ -68,7 +69,7 @@ struct DailyCapTests {
                     try await tx.insertReplica(id: name + "-r", workUnit: made.id, at: sent)
                     _ = try await tx.assignReplica(id: name + "-r", host: host.hostID, account: account, at: sent, deadline: 1e12)
                     if let reported {
-                        try await tx.storeResult(replica: name + "-r", json: "{}", cpuSeconds: 1, at: reported)
+                        try await tx.storeResult(replica: name + "-r", json: "{}", cpuSeconds: 1, peaks: 0, at: reported)
                         try await tx.setReplicaState(id: name + "-r", state: ReplicaState.valid)
                     }
                     if credit { try await f.coordinator.credit(replica: name + "-r", unit: made, tx: tx) }
@@ -91,6 +92,45 @@ struct DailyCapTests {
             let work = try await store.transaction { try await $0.recentValidWork(host: host.hostID, limit: HostDailyCap.window) }
             #expect(work.count == 10)
             #expect(abs(HostDailyCap.hours(host: record, work: work) - 12) < 1e-9)
+        }
+    }
+
+    @Test("a unit's credit adds the peaks measured, counted as the fewest any of its valid results reports", arguments: Backend.allCases)
+    func peaksCredit(backend: Backend) async throws {
+        try await CoordinatorFixture.with(backend: backend, { $0.trustThreshold = 1_000_000 }) { f in
+            let astronomer = try await f.astronomer()
+            let dataset = try await f.submitAndSplit(try f.simulatedObservation(), astronomer: astronomer)
+            let honest = try await f.host(name: "honest"), boaster = try await f.host(name: "boaster")
+            let store = f.coordinator.store
+            var unit = try #require(try await store.transaction { try await $0.workUnits(dataset: dataset.id) }.first)
+            unit.id = "peaks-unit"
+            unit.seq = 99_999
+            unit.estimatedCost = 36
+            let made = unit
+            let now = Date().timeIntervalSince1970
+            // The honest host measured 40 peaks; the boaster claims 5000 for the same unit.
+            let hours = try await store.transaction { tx -> [Double] in
+                try await tx.insertWorkUnit(made)
+                var credited: [Double] = []
+                for (host, peaks) in [(honest, 40), (boaster, 5000)] {
+                    let id = "peaks-\(host.name)"
+                    let account = try await tx.host(id: host.hostID)!.accountId
+                    try await tx.insertReplica(id: id, workUnit: made.id, at: now)
+                    _ = try await tx.assignReplica(id: id, host: host.hostID, account: account, at: now, deadline: 1e12)
+                    try await tx.storeResult(replica: id, json: "{}", cpuSeconds: 1, peaks: peaks, at: now)
+                }
+                // As the validator does: both judged valid, then each credited (the boaster first).
+                for host in [honest, boaster] { try await tx.setReplicaState(id: "peaks-\(host.name)", state: ReplicaState.valid) }
+                for host in [boaster, honest] {
+                    let id = "peaks-\(host.name)"
+                    try await f.coordinator.credit(replica: id, unit: made, tx: tx)
+                    credited.append(try await tx.ledgerEntry(replica: id)!.hours)
+                }
+                return credited
+            }
+            let expected = (36 + 40 * CostModel.reference.secondsPerPeak) / 3600
+            #expect(hours.allSatisfy { abs($0 - expected) < 1e-12 }, "\(hours) vs \(expected)")
+            #expect(CostModel.reference.secondsPerPeak > 0)
         }
     }
 }
