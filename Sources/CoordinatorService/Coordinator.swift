@@ -45,7 +45,7 @@ public final class Coordinator: Sendable {
         }
         let store: any SQLStorage
         if let url = configuration.databaseURL {
-            store = try await PostgresStorage.connect(url: url, logger: logger)
+            store = try await PostgresStorage.connect(url: url, password: configuration.databasePassword, logger: logger)
         } else {
             store = try await SQLiteStorage.open(
                 path: configuration.databasePath, readConnections: configuration.readConnections,

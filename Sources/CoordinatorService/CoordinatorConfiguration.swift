@@ -6,6 +6,8 @@ public struct CoordinatorConfiguration: Sendable {
     public var dataDirectory: String
     /// PostgreSQL URL (`postgres://user@host:port/db`); nil keeps the embedded SQLite database.
     public var databaseURL: String? = nil
+    /// PostgreSQL password when the URL has none (read from `PGPASSWORD` or a file, never argv).
+    public var databasePassword: String? = nil
     /// Where the work-unit presets (`*.json`) are read from.
     public var presetsDirectory: String
     /// Preset used when a submission names none.

@@ -18,11 +18,22 @@ public final class PostgresStorage: SQLStorage {
         self.runner = Task { await client.run() }
     }
 
-    /// Connects to `url` (`postgres://user[:password]@host[:port]/database`) and applies pending
-    /// migrations (serialised across processes by an advisory lock).
-    public static func connect(url: String, logger: Logger = Logger(label: "xunxing.store")) async throws -> PostgresStorage {
-        let configuration = try configuration(from: url)
-        let storage = PostgresStorage(client: PostgresClient(configuration: configuration, backgroundLogger: logger))
+    /// Connects to `url` (`postgres://user[:password]@host[:port]/database[?sslmode=...]`) and
+    /// applies pending migrations (serialised across processes by an advisory lock). `password`
+    /// is used when the URL has none (from `PGPASSWORD` or a file, so that it never shows in `ps`).
+    /// One connection is made first, outside the pool, so that a wrong address, password or
+    /// certificate fails the start with PostgreSQL's or TLS's own error instead of being retried.
+    public static func connect(
+        url: String, password: String? = nil, logger: Logger = Logger(label: "xunxing.store")
+    ) async throws -> PostgresStorage {
+        let target = try PostgresTarget(url: url, password: password)
+        do {
+            let probe = try await PostgresConnection.connect(configuration: try target.connectionConfiguration(), id: 0, logger: logger)
+            try await probe.close()
+        } catch {
+            throw StorageError.unreachable(redacted(url), String(reflecting: error))
+        }
+        let storage = PostgresStorage(client: PostgresClient(configuration: target.clientConfiguration(), backgroundLogger: logger))
         do {
             try await Migrations.apply(to: storage)
         } catch {
@@ -32,17 +43,16 @@ public final class PostgresStorage: SQLStorage {
         return storage
     }
 
-    /// Parses a postgres:// URL into a client configuration.
-    public static func configuration(from url: String) throws -> PostgresClient.Configuration {
-        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
-            let host = components.host, !host.isEmpty
-        else { throw StorageError.invalidURL(url, "expected postgres://user[:password]@host[:port]/database") }
-        let database = String(components.path.drop(while: { $0 == "/" }))
-        var configuration = PostgresClient.Configuration(
-            host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
-            password: components.password, database: database.isEmpty ? nil : database, tls: .disable)
-        configuration.options.maximumConnections = 8
-        return configuration
+    /// Parses a postgres:// URL into a client configuration (see ``PostgresTarget``).
+    public static func configuration(from url: String, password: String? = nil) throws -> PostgresClient.Configuration {
+        try PostgresTarget(url: url, password: password).clientConfiguration()
+    }
+
+    /// `url` with its password replaced by `***`, for messages and logs.
+    public static func redacted(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        components.password = "***"
+        return components.string ?? "postgres://***"
     }
 
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) async throws -> T) async throws -> T {
@@ -90,12 +100,15 @@ public final class PostgresStorage: SQLStorage {
 /// Errors opening storage.
 public enum StorageError: Error, CustomStringConvertible {
     case invalidURL(String, String)
+    /// The first connection to the database (URL shown without its password) failed.
+    case unreachable(String, String)
     /// The database's schema is at `found`, newer than the newest this build knows (`known`).
     case newerSchema(found: Int, known: Int)
 
     public var description: String {
         switch self {
         case .invalidURL(let url, let expected): return "database URL '\(url)' is not valid: \(expected)"
+        case .unreachable(let url, let reason): return "cannot connect to \(url): \(reason)"
         case .newerSchema(let found, let known):
             return "the database's schema is at version \(found), newer than this coordinator knows (\(known)): upgrade the coordinator, or point it at another database"
         }

@@ -48,16 +48,28 @@ struct DataOptions: ParsableArguments {
         throw ValidationError("no presets directory found (looked in \(candidates.joined(separator: ", "))); pass --presets DIR")
     }
 
-    @Option(help: "PostgreSQL URL, postgres://user[:password]@host[:port]/database (default: SQLite in the data directory). Several coordinators may share one database and one data directory.")
+    @Option(help: ArgumentHelp(
+        "PostgreSQL URL, postgres://user@host[:port]/database[?sslmode=verify-full&sslrootcert=ca.pem] (default: $XUNXING_DATABASE_URL, else SQLite in the data directory). Several coordinators may share one database and one data directory.",
+        discussion: "sslmode is disable, prefer (default), require, verify-ca or verify-full, as libpq's. The password goes in $PGPASSWORD or --database-password-file: a password on the command line shows in ps and is refused."))
     var database: String?
+    @Option(help: "File holding the PostgreSQL password (its first line).") var databasePasswordFile: String?
 
     func configuration() throws -> CoordinatorConfiguration {
         var configuration = CoordinatorConfiguration(dataDirectory: dataDir, presetsDirectory: try resolvedPresets())
-        if let database, !database.isEmpty {
-            guard database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") else {
-                throw ValidationError("--database '\(database)' is not a postgres:// URL")
+        let environment = ProcessInfo.processInfo.environment
+        if let database, URLComponents(string: database)?.password != nil {
+            throw ValidationError("--database: the password shows in ps; put it in $PGPASSWORD or --database-password-file (or the whole URL in $XUNXING_DATABASE_URL)")
+        }
+        if let url = database ?? environment["XUNXING_DATABASE_URL"], !url.isEmpty {
+            guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+                throw ValidationError("--database '\(PostgresStorage.redacted(url))' is not a postgres:// URL")
             }
-            configuration.databaseURL = database
+            configuration.databaseURL = url
+        }
+        if let file = databasePasswordFile {
+            configuration.databasePassword = try readSecret(file: file, option: "--database-password-file")
+        } else if let password = environment["PGPASSWORD"], !password.isEmpty {
+            configuration.databasePassword = password
         }
         return configuration
     }
@@ -81,7 +93,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest dataset upload, bytes.") var maxUploadBytes: Int64 = 64 << 30
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
     @Option(help: "URL of the external volunteer-profile platform to push ledger entries to.") var syncURL: String?
-    @Option(help: "HMAC secret for sync batches (default: $XUNXING_SYNC_SECRET).") var syncSecret: String?
+    @Option(help: "File holding the HMAC secret for sync batches, its first line (default: $XUNXING_SYNC_SECRET; never on the command line, where ps shows it).")
+    var syncSecretFile: String?
     @Option(help: "Project name in sync batches.") var projectName: String = "xunxing"
     @Option(help: "Id of the sync secret, sent in each batch (key_id) so the platform can accept old and new secrets while they are rotated.")
     var syncKeyId: String = "1"
@@ -123,7 +136,8 @@ struct Serve: AsyncParsableCommand {
         configuration.jobInterval = jobInterval
         configuration.maxUploadBytes = maxUploadBytes
         configuration.syncURL = syncURL
-        configuration.syncSecret = syncSecret ?? ProcessInfo.processInfo.environment["XUNXING_SYNC_SECRET"] ?? ""
+        configuration.syncSecret = try syncSecretFile.map { try readSecret(file: $0, option: "--sync-secret-file") }
+            ?? ProcessInfo.processInfo.environment["XUNXING_SYNC_SECRET"] ?? ""
         configuration.projectName = projectName
         configuration.syncKeyID = syncKeyId
         configuration.rateLimit = rateLimit
@@ -162,7 +176,7 @@ struct Serve: AsyncParsableCommand {
         configuration.registrationRate = registrationRate
         configuration.registrationBurst = registrationBurst
         if syncURL != nil && configuration.syncSecret.isEmpty {
-            throw ValidationError("--sync-url needs a secret: --sync-secret or XUNXING_SYNC_SECRET")
+            throw ValidationError("--sync-url needs a secret: --sync-secret-file or XUNXING_SYNC_SECRET")
         }
         var logger = Logger(label: "xunxing.coordinator")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -206,4 +220,18 @@ struct Token: AsyncParsableCommand {
             print(token)
         }
     }
+}
+
+/// The first line of a secret file, which must exist, be non-empty and be readable by its owner
+/// only (a secret anyone can read is no secret): errors name the option and the file.
+func readSecret(file: String, option: String) throws -> String {
+    guard let attributes = try? FileManager.default.attributesOfItem(atPath: file),
+        let data = FileManager.default.contents(atPath: file)
+    else { throw ValidationError("\(option) '\(file)': no such file or not readable") }
+    if let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0 {
+        throw ValidationError("\(option) '\(file)': readable by others (mode \(String(mode, radix: 8))); chmod 600 it")
+    }
+    let secret = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+    guard !secret.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("\(option) '\(file)': the first line is empty") }
+    return secret
 }
