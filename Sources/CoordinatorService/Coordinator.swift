@@ -99,6 +99,7 @@ public final class Coordinator: Sendable {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: spec)))
         }
         addAccountRoutes(to: api)
+        addKeyRoutes(to: api)
         addDatasetRoutes(to: api)
         addWorkRoutes(to: api)
         addVolunteerRoutes(to: api)

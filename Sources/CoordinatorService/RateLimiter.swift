@@ -43,18 +43,32 @@ final class RateLimiter: @unchecked Sendable {
 /// Credentials are never edited or deleted once issued, so a cached entry cannot go stale.
 final class CredentialCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var entries: [String: Principal] = [:]
+    private var entries: [String: (principal: Principal, expires: Double)] = [:]
     private let capacity: Int
+    /// Seconds an entry is believed: a key revoked through another coordinator stops working here
+    /// within this time (at once through this one, which forgets everything it cached).
+    let lifetime: Double
 
-    init(capacity: Int = 100_000) { self.capacity = capacity }
+    init(capacity: Int = 100_000, lifetime: Double = 30) {
+        self.capacity = capacity
+        self.lifetime = lifetime
+    }
 
     subscript(hash: String) -> Principal? {
-        get { lock.withLock { entries[hash] } }
+        get {
+            lock.withLock {
+                guard let entry = entries[hash], entry.expires > Date().timeIntervalSince1970 else { return nil }
+                return entry.principal
+            }
+        }
         set {
             lock.withLock {
                 if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-                entries[hash] = newValue
+                entries[hash] = newValue.map { ($0, Date().timeIntervalSince1970 + lifetime) }
             }
         }
     }
+
+    /// Forgets every cached key (after a revocation).
+    func removeAll() { lock.withLock { entries.removeAll(keepingCapacity: true) } }
 }

@@ -24,8 +24,35 @@ extension SQLTransaction {
             """)
     }
 
+    /// The key with this hash, unless it was revoked.
     public func credential(hash: String) async throws -> CredentialRecord? {
-        try await record(CredentialRecord.self, "SELECT * FROM credentials WHERE secret_hash = \(bind: hash)")
+        try await record(CredentialRecord.self, "SELECT * FROM credentials WHERE secret_hash = \(bind: hash) AND revoked_at IS NULL")
+    }
+
+    /// Revokes one key; false if it was unknown or already revoked.
+    public func revokeCredential(hash: String, at time: Double) async throws -> Bool {
+        try await !all("""
+            UPDATE credentials SET revoked_at = \(bind: time) WHERE secret_hash = \(bind: hash) AND revoked_at IS NULL RETURNING kind
+            """).isEmpty
+    }
+
+    /// Revokes every key of a host; returns how many were working.
+    public func revokeCredentials(host: String, at time: Double) async throws -> Int {
+        try await all("""
+            UPDATE credentials SET revoked_at = \(bind: time) WHERE host_id = \(bind: host) AND revoked_at IS NULL RETURNING kind
+            """).count
+    }
+
+    /// Revokes every key of an account and of its hosts; returns how many were working.
+    public func revokeCredentials(account: String, at time: Double) async throws -> Int {
+        try await all("""
+            UPDATE credentials SET revoked_at = \(bind: time) WHERE account_id = \(bind: account) AND revoked_at IS NULL RETURNING kind
+            """).count
+    }
+
+    /// Keys of an account (and its hosts) that still work.
+    public func activeCredentialCount(account: String) async throws -> Int {
+        try await count("SELECT COUNT(*) AS n FROM credentials WHERE account_id = \(bind: account) AND revoked_at IS NULL")
     }
 
     public func insertHost(_ h: HostRecord) async throws {

@@ -228,6 +228,8 @@ public enum Migrations {
             "CREATE INDEX replicas_host_reported ON replicas(host_id, state, reported_at)",
             // How many peaks a result measured: measuring them is part of the credited cost.
             "ALTER TABLE replicas ADD COLUMN peaks_measured INTEGER",
+            // When a key was revoked (rotated, a lost host, a banned account); NULL while it works.
+            "ALTER TABLE credentials ADD COLUMN revoked_at DOUBLE PRECISION",
         ]),
     ]
 

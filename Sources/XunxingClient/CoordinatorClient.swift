@@ -182,6 +182,16 @@ public struct CoordinatorClient: Sendable {
         try call("GET", "/datasets/\(Self.escape(id))", as: DatasetStatus.self)
     }
 
+    /// Replaces this client's key with a new one of the same kind; the old key stops working.
+    public func rotateKey() throws -> String {
+        try call("POST", "/keys/rotate", as: KeyRotation.self).key
+    }
+
+    /// Revokes every key of one of your hosts.
+    public func revokeHost(_ id: String) throws {
+        try Self.check(try perform { try http.send("POST", url: url("/hosts/\(Self.escape(id))/revoke"), headers: authorization, body: nil) })
+    }
+
     public func datasets() throws -> [DatasetStatus] {
         try call("GET", "/datasets", as: [DatasetStatus].self)
     }

@@ -57,6 +57,12 @@ public struct HostRegistrationResponse: Codable, Sendable, Equatable {
     public init(hostID: String, hostKey: String) { self.hostID = hostID; self.hostKey = hostKey }
 }
 
+/// `POST /api/v1/keys/rotate`'s answer: the caller's new key (the one it called with no longer works).
+public struct KeyRotation: Codable, Sendable, Equatable {
+    public var key: String
+    public init(key: String) { self.key = key }
+}
+
 // MARK: Datasets
 
 /// A dataset as the API reports it: `POST /api/v1/datasets` answers with it, `GET

@@ -71,3 +71,41 @@ struct ProfileCommand: ParsableCommand {
     }
 }
 
+
+struct KeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "key",
+        abstract: "Replace your key, or revoke a machine's.",
+        discussion: """
+            `rotate` replaces the key given with --token (an account key, an API token or a host \
+            key) and prints the new one on the last line: the old key stops working at once. \
+            `revoke-host ID` shuts out one of your machines (lost, sold, retired); attach it again \
+            to give it a new key.
+
+            Examples:
+              xunxing key rotate --token xxvol_...
+              xunxing key revoke-host 5d1c... --token xxvol_...
+            """,
+        subcommands: [Rotate.self, RevokeHost.self]
+    )
+
+    struct Rotate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Replace the key given with --token; prints the new key.")
+        @OptionGroup var options: CoordinatorOptions
+        func run() throws {
+            let key = try options.client().rotateKey()
+            print("the old key no longer works; your new key:")
+            print(key)
+        }
+    }
+
+    struct RevokeHost: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "revoke-host", abstract: "Revoke every key of one of your machines.")
+        @OptionGroup var options: CoordinatorOptions
+        @Argument(help: "The host's id (`xunxing profile` lists them).") var host: String
+        func run() throws {
+            try options.client().revokeHost(host)
+            print("host \(host) revoked")
+        }
+    }
+}

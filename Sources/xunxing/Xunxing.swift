@@ -20,7 +20,7 @@ struct Xunxing: ParsableCommand {
             """,
         subcommands: [
             SearchCommand.self, SimulateCommand.self, BenchCommand.self,
-            SubmitCommand.self, StatusCommand.self, PublishCommand.self, CandidatesCommand.self, SignupCommand.self, ProfileCommand.self,
+            SubmitCommand.self, StatusCommand.self, PublishCommand.self, CandidatesCommand.self, SignupCommand.self, ProfileCommand.self, KeyCommand.self,
         ]
     )
 }
