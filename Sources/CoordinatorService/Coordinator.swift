@@ -137,13 +137,15 @@ public enum CoordinatorError: Error, CustomStringConvertible {
 
 extension Coordinator {
     /// Runs `job` if this coordinator holds (or can take) the lease `name`; the lease is renewed
-    /// every ttl/3 while the job runs, and released when it ends.
-    func withLease(_ name: String, ttl: Double, _ job: @escaping @Sendable () async throws -> Void) async throws {
+    /// every ttl/3 while the job runs, and released when it ends. The job's write transactions
+    /// carry the lease's fencing token (``LeaseFence``): if the lease passes to another
+    /// coordinator meanwhile, they fail instead of committing.
+    package func withLease(_ name: String, ttl: Double, _ job: @escaping @Sendable () async throws -> Void) async throws {
         let holder = instanceID
         let acquired = try await store.transaction {
             try await $0.acquireLease(name, holder: holder, now: Date().timeIntervalSince1970, ttl: ttl)
         }
-        guard acquired else { return }
+        guard let token = acquired else { return }
         let store = self.store
         let renewer = Task {
             while !Task.isCancelled {
@@ -155,7 +157,7 @@ extension Coordinator {
             }
         }
         defer { renewer.cancel() }
-        try await job()
+        try await LeaseFence.$current.withValue(LeaseFence(name: name, token: token)) { try await job() }
         try await store.transaction { try await $0.releaseLease(name, holder: holder) }
     }
 }

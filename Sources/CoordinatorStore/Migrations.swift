@@ -230,6 +230,8 @@ public enum Migrations {
             "ALTER TABLE replicas ADD COLUMN peaks_measured INTEGER",
             // When a key was revoked (rotated, a lost host, a banned account); NULL while it works.
             "ALTER TABLE credentials ADD COLUMN revoked_at DOUBLE PRECISION",
+            // Fencing tokens: a job's writes check that its lease has not changed hands.
+            "ALTER TABLE job_leases ADD COLUMN token INTEGER NOT NULL DEFAULT 0",
         ]),
     ]
 

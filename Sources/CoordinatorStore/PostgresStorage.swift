@@ -56,7 +56,11 @@ public final class PostgresStorage: SQLStorage {
     }
 
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) async throws -> T) async throws -> T {
-        try await run(begin: "BEGIN", body)
+        let fence = LeaseFence.current
+        return try await run(begin: "BEGIN") { tx in
+            if let fence { try await tx.checkFence(fence) }
+            return try await body(tx)
+        }
     }
 
     /// A read-only transaction at REPEATABLE READ: one snapshot for all of `body`, no row locks.
@@ -100,6 +104,8 @@ public final class PostgresStorage: SQLStorage {
 /// Errors opening storage.
 public enum StorageError: Error, CustomStringConvertible {
     case invalidURL(String, String)
+    /// A job's write was refused: its lease has passed to another holder since it was taken.
+    case fenced(job: String, token: Int)
     /// The first connection to the database (URL shown without its password) failed.
     case unreachable(String, String)
     /// The database's schema is at `found`, newer than the newest this build knows (`known`).
@@ -109,6 +115,8 @@ public enum StorageError: Error, CustomStringConvertible {
         switch self {
         case .invalidURL(let url, let expected): return "database URL '\(url)' is not valid: \(expected)"
         case .unreachable(let url, let reason): return "cannot connect to \(url): \(reason)"
+        case .fenced(let job, let token):
+            return "job \(job) lost its lease (token \(token) is stale): another coordinator runs it now; nothing more is written for it here"
         case .newerSchema(let found, let known):
             return "the database's schema is at version \(found), newer than this coordinator knows (\(known)): upgrade the coordinator, or point it at another database"
         }

@@ -62,7 +62,11 @@ public final class SQLiteStorage: SQLStorage {
     }
 
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) async throws -> T) async throws -> T {
-        try await writer.transaction(body)
+        let fence = LeaseFence.current
+        return try await writer.transaction { tx in
+            if let fence { try await tx.checkFence(fence) }
+            return try await body(tx)
+        }
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) async throws -> T) async throws -> T {
