@@ -26,7 +26,7 @@ struct BackgroundJobs: Service {
             Job(name: "splitter", ttl: 15, timeout: nil) { try await c.splitPendingDatasets() },
             Job(name: "assimilator", ttl: 15, timeout: nil) { try await c.assimilateFinishedDatasets() },
             Job(name: "profile-sync", ttl: 15, timeout: c.configuration.syncPassTimeout) { try await c.syncProfiles() },
-            Job(name: "stats-export", ttl: 15, timeout: 600) { _ = try await c.writeDailyExports() },
+            Job(name: "stats-export", ttl: 15, timeout: 600) { _ = try await c.writeExports() },
         ]
     }
 

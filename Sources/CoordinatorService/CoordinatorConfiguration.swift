@@ -59,8 +59,8 @@ public struct CoordinatorConfiguration: Sendable {
     public var syncBackoffBase: Double = 5
     /// Longest retry delay, seconds.
     public var syncBackoffCap: Double = 3600
-    /// Seconds between regenerations of the stats exports (a day).
-    public var statsExportInterval: Double = 86_400
+    /// Seconds between regenerations of the stats exports (an hour).
+    public var statsExportInterval: Double = 3600
     /// Requests per second each key (host, volunteer, astronomer) may make on average; 0 turns
     /// the limit off.
     public var rateLimit: Double = 50

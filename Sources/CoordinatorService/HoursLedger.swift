@@ -16,7 +16,7 @@ extension Coordinator {
         // One volunteer's entries are numbered one at a time, and one host's daily cap likewise.
         try await tx.lockRow(table: .accounts, id: account)
         let now = Date().timeIntervalSince1970
-        let day = Self.utcDay(now)
+        let day = UTCDay.of(now)
         let valid = try await tx.replicas(workUnit: unit.id).filter { $0.id == id || $0.state == ReplicaState.valid }
         let estimated = Self.creditedHours(unit: unit, valid: valid)
         guard let host = try await tx.host(id: hostID) else { return }
@@ -62,25 +62,8 @@ extension Coordinator {
             id: Secrets.identifier(), accountId: entry.accountId,
             volunteerSeq: try await tx.nextVolunteerSeq(account: entry.accountId), hostId: entry.hostId, replicaId: nil,
             workUnitId: entry.workUnitId, datasetId: entry.datasetId, kind: "reversal", reverses: entry.id,
-            hours: -entry.hours, estimatedHours: -entry.estimatedHours, reportedCpuSeconds: 0, day: Self.utcDay(now),
+            hours: -entry.hours, estimatedHours: -entry.estimatedHours, reportedCpuSeconds: 0, day: UTCDay.of(now),
             createdAt: now))
     }
 
-    /// YYYY-MM-DD in UTC, by the civil-from-days algorithm (no formatter: this runs on every credit).
-    static func utcDay(_ time: Double) -> String {
-        let days = Int((time / 86400).rounded(.down)) + 719_468
-        let era = (days >= 0 ? days : days - 146_096) / 146_097
-        let dayOfEra = days - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        func pad(_ n: Int, _ width: Int) -> String {
-            let s = String(n)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
-    }
 }

@@ -124,6 +124,8 @@ struct Serve: AsyncParsableCommand {
     var researchRate: Double = 0.02
     @Option(help: "Every Nth result of a trusted host is replicated anyway (adaptive replication's fixed spot check).")
     var spotCheckEvery: Int = 10
+    @Option(help: "Seconds between regenerations of the stats exports (/api/v1/stats/*); administrators can also regenerate them at once.")
+    var statsExportInterval: Double = 3600
     @Option(help: "A work request chooses at random among this many of the oldest replicas it may have (1: strictly oldest first).")
     var schedulingWindow: Int = 16
 
@@ -160,6 +162,10 @@ struct Serve: AsyncParsableCommand {
         guard (0...1).contains(researchRate) else { throw ValidationError("--research-rate must be between 0 and 1, not \(researchRate)") }
         guard spotCheckEvery >= 1 else { throw ValidationError("--spot-check-every must be at least 1, not \(spotCheckEvery)") }
         guard (1...1024).contains(schedulingWindow) else { throw ValidationError("--scheduling-window must be 1 to 1024, not \(schedulingWindow)") }
+        guard statsExportInterval >= 0, statsExportInterval.isFinite else {
+            throw ValidationError("--stats-export-interval must be 0 or more seconds, not \(statsExportInterval)")
+        }
+        configuration.statsExportInterval = statsExportInterval
         configuration.spotCheckEvery = spotCheckEvery
         configuration.schedulingWindow = schedulingWindow
         guard addressRate >= 0, addressBurst >= 1, idleTimeout >= 0 else {

@@ -294,7 +294,7 @@ struct HoursTests {
             #expect(error?.status == 403)
 
             let csv = try await onThread { try f.httpGet("/api/v1/stats/volunteers.csv") }
-            #expect(csv.hasPrefix("account_id,name,hours_total,work_units,datasets_helped\n"))
+            #expect(csv.hasPrefix("account_id,name,hours_total,work_units,datasets_helped,"))
             #expect(csv.contains("\"Carol, \"\"the\"\" volunteer\""))
             let json = try await onThread { try f.httpGet("/api/v1/stats/hosts.json") }
             let hosts = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])

@@ -26,6 +26,7 @@ private let protectedRoutes: [(method: String, path: String, roles: Set<String>)
     ("POST", "/keys/rotate", ["admin", "astronomer", "volunteer", "host"]),
     ("POST", "/hosts/{id}/revoke", ["volunteer", "admin"]),
     ("POST", "/admin/accounts/{id}/revoke", ["admin"]),
+    ("POST", "/admin/stats/regenerate", ["admin"]),
     ("POST", "/work/request", ["host"]),
     ("POST", "/replicas/{id}/ack", ["host"]),
     ("GET", "/workunits/{id}/payload", ["host"]),
