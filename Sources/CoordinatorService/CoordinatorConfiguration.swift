@@ -32,6 +32,9 @@ public struct CoordinatorConfiguration: Sendable {
     public var spotCheckEvery: Int = 10
     /// Oldest assignable replicas a work request chooses among at random (1: strictly oldest first).
     public var schedulingWindow: Int = 16
+    /// Replicas a host may hold unreported per registered core: a host that takes work and sits
+    /// on it (hoarding) stalls its units until their deadlines, so it gets no more past this.
+    public var maxInProgressPerCore: Int = 8
     /// Random toplist entries of every result recomputed from the payload (single-bin DFTs).
     public var auditSpotChecks: Int = 4
     /// Fraction of results of which one random trial is searched again on the coordinator.

@@ -18,7 +18,12 @@ extension Coordinator {
             // at a time, so two replicas of a unit can never both go to them.
             try await tx.lockRow(table: .accounts, id: account)
             try await tx.touchHost(id: host, cores: request.cores, memoryMB: request.memoryMB, speed: request.speed, at: now)
+            // No hoarding: at most so many unreported replicas per core (as registered, or fewer).
+            let cores = try await tx.host(id: host)?.cores ?? 1
+            let room = max(0, self.configuration.maxInProgressPerCore * max(1, cores) - (try await tx.inProgressCount(host: host)))
+            let most = min(room, request.maxUnits ?? Int.max)
             var chosen: [AssignableReplica] = []
+            if most == 0 { return chosen }
             var units = Set<String>()
             var seen = Set<String>()
             var budget = 0.0
@@ -30,8 +35,9 @@ extension Coordinator {
                 for candidate in page where seen.insert(candidate.replicaId).inserted {
                     if units.contains(candidate.workUnitId) { continue }
                     // A host that holds at most so many tasks would refuse the rest, and a refused
-                    // replica waits out its acknowledgement timeout before anyone else gets it.
-                    if let most = request.maxUnits, chosen.count >= most {
+                    // replica waits out its acknowledgement timeout before anyone else gets it;
+                    // and no host holds more than its share unreported.
+                    if chosen.count >= most {
                         filled = true
                         break
                     }

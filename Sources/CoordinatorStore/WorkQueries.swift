@@ -116,6 +116,14 @@ extension SQLTransaction {
     }
 
     /// A host's replicas in `state`.
+    /// Replicas a host holds and has not reported yet (assigned or acknowledged).
+    public func inProgressCount(host: String) async throws -> Int {
+        try await count("""
+            SELECT COUNT(*) AS n FROM replicas
+            WHERE host_id = \(bind: host) AND state IN (\(bind: ReplicaState.assigned), \(bind: ReplicaState.acknowledged))
+            """)
+    }
+
     public func replicas(host: String, state: String) async throws -> [ReplicaRecord] {
         try await records(ReplicaRecord.self, """
             SELECT * FROM replicas WHERE host_id = \(bind: host) AND state = \(bind: state) ORDER BY id

@@ -23,6 +23,8 @@ public enum ForgedResult {
             dmIndex: header.dmIndices[0])
         return WorkUnitResult(
             workUnitID: header.workUnitID, candidates: [candidate], toplists: toplists, cpuSeconds: header.estimatedCost,
-            elapsedSeconds: header.estimatedCost, seriesSearched: trials, software: "xunxing-worker 0.1")
+            elapsedSeconds: header.estimatedCost, seriesSearched: trials, software: "xunxing-worker 0.1",
+            // As many peaks as a search may measure: the forger would like the credit for them.
+            peaksMeasured: 2 * header.search.maxCandidates * trials)
     }
 }

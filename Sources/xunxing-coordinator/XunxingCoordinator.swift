@@ -124,6 +124,8 @@ struct Serve: AsyncParsableCommand {
     var researchRate: Double = 0.02
     @Option(help: "Every Nth result of a trusted host is replicated anyway (adaptive replication's fixed spot check).")
     var spotCheckEvery: Int = 10
+    @Option(help: "Replicas a host may hold unreported per core it registered (no hoarding: past it, work requests get nothing).")
+    var maxInProgressPerCore: Int = 8
     @Option(help: "Seconds between regenerations of the stats exports (/api/v1/stats/*); administrators can also regenerate them at once.")
     var statsExportInterval: Double = 3600
     @Option(help: "A work request chooses at random among this many of the oldest replicas it may have (1: strictly oldest first).")
@@ -166,6 +168,8 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--stats-export-interval must be 0 or more seconds, not \(statsExportInterval)")
         }
         configuration.statsExportInterval = statsExportInterval
+        guard maxInProgressPerCore >= 1 else { throw ValidationError("--max-in-progress-per-core must be at least 1, not \(maxInProgressPerCore)") }
+        configuration.maxInProgressPerCore = maxInProgressPerCore
         configuration.spotCheckEvery = spotCheckEvery
         configuration.schedulingWindow = schedulingWindow
         guard addressRate >= 0, addressBurst >= 1, idleTimeout >= 0 else {

@@ -66,7 +66,7 @@ struct AttackTests {
     func trustedHostTurns() async throws {
         try await CoordinatorFixture.with({ $0.trustThreshold = 2; $0.spotCheckRate = 0; $0.auditResearchRate = 0; $0.schedulingWindow = 1 }) { f in
             let astronomer = try await f.astronomer()
-            let dataset = try await f.submitAndSplit(try f.simulatedObservation(samples: 1 << 16), astronomer: astronomer, dmMax: 400)
+            let dataset = try await f.submitAndSplit(try f.simulatedObservation(samples: 1 << 16), astronomer: astronomer, dmMax: 1000)
             #expect(dataset.units.total >= 5)
             let turncoat = try await f.host(name: "turncoat")
             let partner = try await f.host(name: "partner")

@@ -1,4 +1,5 @@
 import CoordinatorService
+import CoordinatorStore
 import CoordinatorTestSupport
 import Foundation
 import LoadGeneration
@@ -179,6 +180,29 @@ struct SybilTests {
                 headers: ["Authorization": "Bearer \(key)", "Content-Type": "application/json"],
                 body: Data(#"{"cores": 1, "memory_mb": 512, "speed": 1, "seconds": 10, "max_units": 0}"#.utf8))
             #expect(refused.status == 400 && String(decoding: refused.body, as: UTF8.self).contains("max_units"))
+        }
+    }
+
+    @Test("no hoarding: a host holds at most max-in-progress-per-core x cores unreported replicas; a report frees one place")
+    func hoarding() async throws {
+        try await CoordinatorFixture.with(backend: .sqlite, { $0.maxInProgressPerCore = 3 }) { f in
+            _ = try await LoadSeeder(activeUnits: 40).seed(into: f.coordinator.store, directory: f.directory.path + "/loadgen")
+            let key = try await Self.host(f, "hoarder")
+            func take() async throws -> [Assignment] {
+                let answer = try await HTTPClient().send(
+                    "POST", url: f.baseURL + "/api/v1/work/request",
+                    headers: ["Authorization": "Bearer \(key)", "Content-Type": "application/json"],
+                    body: try WireCoding.encoder().encode(WorkRequest(cores: 1, memoryMB: 512, speed: 100, seconds: 1e9)))
+                #expect(answer.status == 200)
+                return try WireCoding.decoder().decode(WorkResponse.self, from: answer.body).assignments
+            }
+            let first = try await take()
+            #expect(first.count == 3)
+            #expect(try await take().isEmpty)
+            // Reported (here: judged) replicas no longer count; one place is free again.
+            try await f.coordinator.store.transaction { try await $0.setReplicaState(id: first[0].replicaID, state: ReplicaState.valid) }
+            #expect(try await take().count == 1)
+            #expect(try await take().isEmpty)
         }
     }
 }
