@@ -24,6 +24,7 @@ public final class Coordinator: Sendable {
     let addressLimiter: RateLimiter
     /// Principals already resolved from their secret.
     let credentialCache = CredentialCache()
+    let pageCache: PageCache
     /// This process's name in job leases.
     let instanceID = Secrets.identifier()
     /// Outbound HTTP (the profile platform), over libcurl.
@@ -64,6 +65,7 @@ public final class Coordinator: Sendable {
         self.logger = logger
         self.metrics = CoordinatorMetrics()
         self.rateLimiter = RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst)
+        self.pageCache = PageCache(lifetime: configuration.pageCacheSeconds)
         self.registrationLimiter = RateLimiter(rate: configuration.registrationRate, burst: configuration.registrationBurst)
         self.addressLimiter = RateLimiter(rate: configuration.addressRate, burst: configuration.addressBurst)
     }

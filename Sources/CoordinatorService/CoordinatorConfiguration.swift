@@ -35,6 +35,8 @@ public struct CoordinatorConfiguration: Sendable {
     /// Replicas a host may hold unreported per registered core: a host that takes work and sits
     /// on it (hoarding) stalls its units until their deadlines, so it gets no more past this.
     public var maxInProgressPerCore: Int = 8
+    /// Seconds a rendered public page is served again before it is rendered anew (0: no cache).
+    public var pageCacheSeconds: Double = 5
     /// Random toplist entries of every result recomputed from the payload (single-bin DFTs).
     public var auditSpotChecks: Int = 4
     /// Fraction of results of which one random trial is searched again on the coordinator.

@@ -46,6 +46,7 @@ extension Coordinator {
         let record = try await ownedDataset(request, context)
         let time: Double? = publish ? (record.publishedAt ?? Date().timeIntervalSince1970) : nil
         try await store.transaction { try await $0.setDatasetPublished(id: record.id, at: time) }
+        pageCache.removeAll()
         var updated = record
         updated.publishedAt = time
         logger.info("dataset \(record.id) \(publish ? "published" : "made private")")

@@ -39,6 +39,9 @@ public final class CoordinatorFixture: @unchecked Sendable {
         configuration.port = 0
         configuration.defaultPreset = "tiny"
         configuration.jobInterval = 0.2
+        // Pages as they are now: tests look at a page right after changing what it shows
+        // (PageCacheTests turn the cache on).
+        configuration.pageCacheSeconds = 0
         if backend == .postgres { configuration.databaseURL = try PostgresTestCluster.shared.makeDatabase() }
         adjust(&configuration)
         let (coordinator, task, group, port) = try await serve(configuration)

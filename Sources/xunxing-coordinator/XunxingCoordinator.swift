@@ -124,6 +124,8 @@ struct Serve: AsyncParsableCommand {
     var researchRate: Double = 0.02
     @Option(help: "Every Nth result of a trusted host is replicated anyway (adaptive replication's fixed spot check).")
     var spotCheckEvery: Int = 10
+    @Option(help: "Seconds a public page is served from the cache before it is rendered again (0: render every view).")
+    var pageCacheSeconds: Double = 5
     @Option(help: "Replicas a host may hold unreported per core it registered (no hoarding: past it, work requests get nothing).")
     var maxInProgressPerCore: Int = 8
     @Option(help: "Seconds between regenerations of the stats exports (/api/v1/stats/*); administrators can also regenerate them at once.")
@@ -170,6 +172,8 @@ struct Serve: AsyncParsableCommand {
         configuration.statsExportInterval = statsExportInterval
         guard maxInProgressPerCore >= 1 else { throw ValidationError("--max-in-progress-per-core must be at least 1, not \(maxInProgressPerCore)") }
         configuration.maxInProgressPerCore = maxInProgressPerCore
+        guard pageCacheSeconds >= 0, pageCacheSeconds.isFinite else { throw ValidationError("--page-cache-seconds must be 0 or more, not \(pageCacheSeconds)") }
+        configuration.pageCacheSeconds = pageCacheSeconds
         configuration.spotCheckEvery = spotCheckEvery
         configuration.schedulingWindow = schedulingWindow
         guard addressRate >= 0, addressBurst >= 1, idleTimeout >= 0 else {

@@ -64,7 +64,8 @@ struct SybilTests {
         units: Int = 20, addresses: (String, String) = ("203.0.113.5", "203.0.113.77"), bystanders: Int = 0,
         _ adjust: @escaping (inout CoordinatorConfiguration) -> Void
     ) async throws -> (both: Int, taken: Int, honestGot: Int) {
-        try await CoordinatorFixture.with(backend: .sqlite, adjust) { f in
+        // The pair takes 20 units each at once: no in-progress limit in the way of the rule tested.
+        try await CoordinatorFixture.with(backend: .sqlite, { $0.maxInProgressPerCore = 1000; adjust(&$0) }) { f in
             _ = try await LoadSeeder(activeUnits: units).seed(into: f.coordinator.store, directory: f.directory.path + "/loadgen")
             let a = try await host(f, "sybil-a"), b = try await host(f, "sybil-b"), honest = try await host(f, "honest")
             var others: [String] = []

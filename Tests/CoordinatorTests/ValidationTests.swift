@@ -97,8 +97,8 @@ struct ValidationTests {
     func everyNthReplicated() async throws {
         try await CoordinatorFixture.with({ $0.trustThreshold = 2; $0.spotCheckRate = 0; $0.spotCheckEvery = 3; $0.schedulingWindow = 1 }) { f in
             let astronomer = try await f.astronomer()
-            let dataset = try await f.submitAndSplit(try f.simulatedObservation(samples: 1 << 16), astronomer: astronomer, dmMax: 400)
-            #expect(dataset.units.total >= 5)
+            let dataset = try await f.submitAndSplit(try f.simulatedObservation(samples: 1 << 17), astronomer: astronomer, dmMax: 1000)
+            #expect(dataset.units.total >= 6)
             let a = try await f.host(name: "a")
             let b = try await f.host(name: "b")
             for _ in 0..<2 {

@@ -57,7 +57,8 @@ struct AuditTests {
 
     @Test("a result counts the peaks its trials measured: the sum of a searcher's counts over the trials, between the candidates and 2 x maxCandidates per trial")
     func peaksMeasured() throws {
-        for seed in 1...4 as ClosedRange<UInt64> {
+        // Seeds of their own: the tests run in parallel and each seed's payload is one file.
+        for seed in 31...34 as ClosedRange<UInt64> {
             let (header, samples) = try Self.unit(seed: seed)
             let result = try Self.search(header, samples)
             // Recounted trial by trial with a searcher of our own.

@@ -34,14 +34,21 @@ enum HTML {
         """
 
     /// A whole page.
-    static func page(title: String, _ body: String) -> Response {
-        let html = """
+    static func page(title: String, _ body: String) -> Response { response(document(title: title, body)) }
+
+    /// A whole page's HTML.
+    static func document(title: String, _ body: String) -> String {
+        """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
             <title>\(escape(title)) · Xunxing</title><style>\(style)</style></head>
             <body><header><strong>寻星 Xunxing</strong><a href="/">Home</a><a href="/datasets">Datasets</a><a href="/leaderboard">Leaderboard</a></header>
             <main>\(body)</main></body></html>
             """
+    }
+
+    /// An HTML page as a response, with the pages' content security policy.
+    static func response(_ html: String) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"

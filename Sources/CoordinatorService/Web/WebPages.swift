@@ -7,7 +7,7 @@ import XunxingProtocol
 extension Coordinator {
     /// The public web pages: home, datasets, candidates with plots, volunteer profiles, leaderboard.
     func addWebPages(to router: Router<CoordinatorRequestContext>) {
-        router.get("/") { _, _ -> Response in
+        router.get("/") { request, _ -> Response in try await self.cachedPage(request) {
             let s = try await self.store.read { try await $0.projectStats(now: Date().timeIntervalSince1970) }
             let recent = try await self.store.read { try await $0.publishedDatasets() }.suffix(5).reversed()
             var body = "<h1>Searching the sky for pulsars, together</h1><div class=\"cards\">"
@@ -23,19 +23,19 @@ extension Coordinator {
             var rows: [[String]] = []
             for d in recent { rows.append(try await self.datasetRow(d)) }
             body += HTML.table(["dataset", "state", "progress", "units"], rows)
-            return HTML.page(title: "Home", body)
-        }
+            return HTML.document(title: "Home", body)
+        } }
 
-        router.get("datasets") { _, _ -> Response in
+        router.get("datasets") { request, _ -> Response in try await self.cachedPage(request) {
             var rows: [[String]] = []
             for d in try await self.store.read({ try await $0.publishedDatasets() }).reversed() {
                 rows.append(try await self.datasetRow(d))
             }
-            return HTML.page(title: "Datasets", "<h1>Datasets</h1><p class=\"muted\">Datasets their astronomers have published.</p>"
+            return HTML.document(title: "Datasets", "<h1>Datasets</h1><p class=\"muted\">Datasets their astronomers have published.</p>"
                 + HTML.table(["dataset", "state", "progress", "units"], rows))
-        }
+        } }
 
-        router.get("datasets/:id") { _, context -> Response in
+        router.get("datasets/:id") { request, context -> Response in try await self.cachedPage(request) {
             let id = try context.parameters.require("id")
             // A private dataset answers as a missing one does: its name is not public either.
             guard let d = try await self.store.read({ try await $0.dataset(id: id) }), d.publishedAt != nil else {
@@ -53,20 +53,20 @@ extension Coordinator {
             }
             body += rows.isEmpty ? "<p class=\"muted\">None yet.</p>"
                 : HTML.table(["#", "period (ms)", "DM", "sigma", "harmonics", "folded S/N"], rows, numeric: [1, 2, 3, 4, 5])
-            return HTML.page(title: d.name, body)
-        }
+            return HTML.document(title: d.name, body)
+        } }
 
-        router.get("datasets/:id/candidates/:rank") { _, context -> Response in
+        router.get("datasets/:id/candidates/:rank") { request, context -> Response in try await self.cachedPage(request) {
             let id = try context.parameters.require("id")
             let rank = try context.parameters.require("rank", as: Int.self)
             guard let d = try await self.store.read({ try await $0.dataset(id: id) }), d.publishedAt != nil,
                 let json = try await self.store.read({ try await $0.candidateBody(dataset: id, rank: rank) })
             else { throw APIError.notFound("candidate \(rank) of dataset \(id)") }
             let c = try WireCoding.decoder().decode(Candidate.self, from: Data(json.utf8))
-            return HTML.page(title: "Candidate \(rank + 1)", Self.candidatePage(c, rank: rank, dataset: d))
-        }
+            return HTML.document(title: "Candidate \(rank + 1)", Self.candidatePage(c, rank: rank, dataset: d))
+        } }
 
-        router.get("volunteers/:id") { _, context -> Response in
+        router.get("volunteers/:id") { request, context -> Response in try await self.cachedPage(request) {
             let p = try await self.profile(of: try context.parameters.require("id"), full: false)
             var body = "<h1>\(HTML.escape(p.name))</h1><div class=\"cards\">"
             for (label, value) in [("charity hours", HTML.escape(HoursText.format(p.hoursTotal))), ("work units", "\(p.workUnits)"),
@@ -79,16 +79,25 @@ extension Coordinator {
             body += HTML.table(["host", "cores", "hours", "work units"], p.hosts.map {
                 [HTML.escape($0.name), "\($0.cores)", HTML.escape(HoursText.format($0.hoursTotal)), "\($0.workUnits)"]
             }, numeric: [1, 2, 3])
-            return HTML.page(title: p.name, body)
-        }
+            return HTML.document(title: p.name, body)
+        } }
 
-        router.get("leaderboard") { _, _ -> Response in
+        router.get("leaderboard") { request, _ -> Response in try await self.cachedPage(request) {
             let rows = try await self.store.read { try await $0.leaderboard(limit: 100) }
             let table = HTML.table(["#", "volunteer", "charity hours", "work units"], rows.enumerated().map { i, v in
                 ["\(i + 1)", HTML.link("/volunteers/\(v.accountId)", v.name), HTML.escape(HoursText.format(v.hoursTotal)), "\(v.workUnits)"]
             }, numeric: [0, 2, 3])
-            return HTML.page(title: "Leaderboard", "<h1>Leaderboard</h1>" + table)
-        }
+            return HTML.document(title: "Leaderboard", "<h1>Leaderboard</h1>" + table)
+        } }
+    }
+
+    /// A public page through the page cache, keyed by its path (the pages take no query).
+    private func cachedPage(_ request: Request, _ render: @escaping @Sendable () async throws -> String) async throws -> Response {
+        let metrics = self.metrics
+        return HTML.response(try await pageCache.page(request.uri.path) {
+            metrics.pagesRendered.increment()
+            return try await render()
+        })
     }
 
     private func datasetRow(_ d: DatasetRecord) async throws -> [String] {
