@@ -9,6 +9,12 @@ extension Coordinator {
     func report(replica id: String, host: String, result: WorkUnitResult) async throws -> String {
         let json = String(decoding: try WireCoding.encoder().encode(result), as: UTF8.self)
         let verdict = try await audit(result, replica: id, host: host)
+        // The other results of the unit, decoded before the writer's transaction (decoding is the
+        // costly part of judging, and the writer is the coordinator's bottleneck); one reported
+        // in between is decoded inside it.
+        var decoded = try await reportedResults(sharingUnitWith: id)
+        decoded[id] = result
+        let known = decoded
         let outcome = try await store.transaction { tx -> String in
             guard let located = try await tx.replica(id: id) else { throw APIError.notFound("replica \(id)") }
             // Results of one unit reported to different coordinators are judged one after the other.
@@ -36,19 +42,40 @@ extension Coordinator {
             if let verdict, !verdict.isPassed {
                 return try await self.reject(unit, replica: id, host: host, verdict: verdict, tx: tx)
             }
-            return try await self.validate(unit, reported: id, host: host, tx: tx)
+            return try await self.validate(unit, reported: id, host: host, known: known, tx: tx)
         }
         metrics.resultsReported.increment()
         return outcome
     }
 
-    /// The validator's rule for one unit after a result arrived; returns the reported replica's outcome.
-    private func validate(_ unit: WorkUnitRecord, reported: String, host: String, tx: SQLTransaction) async throws -> String {
+    /// The results already reported for the unit of replica `id`, decoded off the writer.
+    private func reportedResults(sharingUnitWith id: String) async throws -> [String: WorkUnitResult] {
+        let stored = try await store.read { tx -> [(String, String)] in
+            guard let replica = try await tx.replica(id: id) else { return [] }
+            return try await tx.replicas(workUnit: replica.workUnitId).compactMap { r in r.result.map { (r.id, $0) } }
+        }
+        guard !stored.isEmpty else { return [:] }
+        return try await runBlocking {
+            let decoder = WireCoding.decoder()
+            var decoded: [String: WorkUnitResult] = [:]
+            for (replica, json) in stored { decoded[replica] = try? decoder.decode(WorkUnitResult.self, from: Data(json.utf8)) }
+            return decoded
+        }
+    }
+
+    /// The validator's rule for one unit after a result arrived; returns the reported replica's
+    /// outcome. `known` holds results already decoded (by replica id).
+    private func validate(
+        _ unit: WorkUnitRecord, reported: String, host: String, known: [String: WorkUnitResult] = [:], tx: SQLTransaction
+    ) async throws -> String {
         var unit = unit
         let replicas = try await tx.replicas(workUnit: unit.id)
         let decoder = WireCoding.decoder()
+        let metrics = self.metrics
         func decode(_ r: ReplicaRecord) throws -> WorkUnitResult {
-            try decoder.decode(WorkUnitResult.self, from: Data((r.result ?? "").utf8))
+            if let result = known[r.id] { return result }
+            metrics.resultsDecodedInWriter.increment()
+            return try decoder.decode(WorkUnitResult.self, from: Data((r.result ?? "").utf8))
         }
         let now = Date().timeIntervalSince1970
 

@@ -111,6 +111,12 @@ extension WorkUnitResult {
     /// outside the unit's trials `dmTrials` (indices in the dataset's DM plan), a frequency that
     /// is not positive, or fewer than one harmonic. The validator compares what remains.
     public func validate(dmTrials: Range<Int>) throws(RequestBodyError) {
+        // A search reports at most maxCandidates (32 by default) per trial; far more is no search.
+        let most = 1024 * max(1, toplists.count, seriesSearched)
+        guard candidates.count <= most else {
+            throw RequestBodyError(
+                field: "candidates", message: "field 'candidates' has \(candidates.count) entries: at most \(most) for \(max(1, toplists.count, seriesSearched)) trials")
+        }
         for (i, c) in candidates.enumerated() {
             let field = "candidates.\(i)"
             guard dmTrials.contains(c.dmIndex) else {

@@ -62,6 +62,13 @@ struct EndToEndTests {
                 #expect(abs(profile.hoursTotal - expected) < 1e-9)
             }
 
+            // Results were decoded before the writer's transaction: inside it only when one arrived
+            // in between (judging each unit's pair there would decode at least 2 per unit).
+            let metrics = try await onThread { try fixture.httpGet("/metrics") }
+            let inWriter = metrics.split(separator: "\n").first { $0.hasPrefix("xunxing_results_decoded_in_writer_total ") }
+                .flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+            #expect(inWriter < Double(units.count), "\(inWriter) results decoded in the writer for \(units.count) units")
+
             let candidates = try await onThread { try astronomer.candidates(submitted.id) }
             let top = try #require(candidates.first)
             #expect(abs(top.periodS - 0.25) / 0.25 < 5e-4, "top: P=\(top.periodS) DM=\(top.dm)")
