@@ -1,5 +1,6 @@
 import CoordinatorStore
 import Foundation
+import XunxingProtocol
 
 /// What a start-up check of the data directory against the database found and did.
 public struct FileReconciliation: Sendable, Equatable, CustomStringConvertible {
@@ -7,12 +8,15 @@ public struct FileReconciliation: Sendable, Equatable, CustomStringConvertible {
     public var removedOrphans: [String] = []
     /// Datasets marked failed because a file their rows name is missing, with the reason.
     public var failedDatasets: [String: String] = [:]
+    /// Units whose DM range was unknown (created before migration 2 recorded it, which defaulted
+    /// it to 0 trials) and was read back from their payloads.
+    public var repairedUnits: [String] = []
 
     /// Nothing found.
     public init() {}
 
     public var description: String {
-        "\(removedOrphans.count) orphaned file(s) removed, \(failedDatasets.count) dataset(s) failed for missing files"
+        "\(removedOrphans.count) orphaned file(s) removed, \(failedDatasets.count) dataset(s) failed for missing files, \(repairedUnits.count) unit(s) given their DM range"
     }
 }
 
@@ -81,6 +85,21 @@ extension Coordinator {
             try await store.transaction { try await $0.setDatasetState(id: dataset.id, state: DatasetState.failed, error: reason) }
             report.failedDatasets[dataset.id] = reason
         }
+        // Units from before migration 2 hold "0 DM trials", so every candidate of theirs would be
+        // refused: their range is in their payload's header.
+        for dataset in datasets where dataset.state == DatasetState.searching {
+            for unit in try await units(of: dataset.id) where unit.dmCount == 0 && unit.state == WorkUnitState.active {
+                guard let header = try? WorkUnitPayload.readHeader(path: unit.payloadPath), let first = header.dmIndices.first,
+                    header.dmIndices == Array(first..<(first + header.dmIndices.count))
+                else {
+                    logger.error("work unit \(unit.id) has no DM range and its payload \(unit.payloadPath) does not give one")
+                    continue
+                }
+                try await store.transaction { try await $0.setUnitDMRange(id: unit.id, first: first, count: header.dmIndices.count) }
+                report.repairedUnits.append(unit.id)
+            }
+        }
+        if !report.repairedUnits.isEmpty { logger.notice("\(report.repairedUnits.count) work unit(s) given the DM range of their payloads") }
         for path in report.removedOrphans { logger.warning("removed orphaned file \(path) (no database row names it)") }
         for (id, reason) in report.failedDatasets.sorted(by: { $0.key < $1.key }) { logger.error("dataset \(id) failed: \(reason)") }
         return report

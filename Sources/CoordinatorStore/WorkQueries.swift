@@ -116,6 +116,11 @@ extension SQLTransaction {
     }
 
     /// A host's replicas in `state`.
+    /// Records which DM trials a unit holds (for units created before migration 2 recorded it).
+    public func setUnitDMRange(id: String, first: Int, count: Int) async throws {
+        try await run("UPDATE work_units SET dm_first = \(bind: first), dm_count = \(bind: count) WHERE id = \(bind: id)")
+    }
+
     /// Replicas a host holds and has not reported yet (assigned or acknowledged).
     public func inProgressCount(host: String) async throws -> Int {
         try await count("""

@@ -68,6 +68,28 @@ struct DurabilityTests {
         }
     }
 
+    @Test("units from before migration 2 (dm_count 0) get their DM range back from their payloads at start-up, on both databases", arguments: Backend.allCases)
+    func legacyDMRange(backend: Backend) async throws {
+        try await CoordinatorFixture.with(backend: backend) { f in
+            let astronomer = try await f.astronomer()
+            let dataset = try await f.submitAndSplit(try f.simulatedObservation(), astronomer: astronomer, dmMax: 400)
+            let store = f.coordinator.store
+            let original = try await store.read { try await $0.workUnits(dataset: dataset.id) }
+            #expect(original.count > 1 && original.allSatisfy { $0.dmCount > 0 })
+            #expect(Set(original.map(\.dmFirst)).count == original.count, "units hold different DM trials")
+            // As a database migrated from version 1 has them.
+            try await store.transaction { try await $0.run("UPDATE work_units SET dm_first = 0, dm_count = 0") }
+            let report = try await f.coordinator.reconcileFiles()
+            #expect(Set(report.repairedUnits) == Set(original.map(\.id)))
+            let repaired = try await store.read { try await $0.workUnits(dataset: dataset.id) }
+            for unit in repaired {
+                let before = try #require(original.first { $0.id == unit.id })
+                #expect(unit.dmFirst == before.dmFirst && unit.dmCount == before.dmCount, "unit \(unit.seq)")
+            }
+            #expect(try await f.coordinator.reconcileFiles().repairedUnits.isEmpty)
+        }
+    }
+
     @Test("within the grace period an orphan is kept (it may be another coordinator's work in progress)")
     func grace() async throws {
         try await CoordinatorFixture.with(backend: .sqlite) { f in
