@@ -9,6 +9,7 @@
 #   FLOOD_SECONDS=30 bash scripts/attack.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/coordinator.sh
 bash scripts/install-deps.sh >/dev/null
 swift build -c release --product xunxing-coordinator
 swift build -c release --product xunxing-loadgen
@@ -22,13 +23,7 @@ trap 'kill $(cat "$dir/pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$dir"' EXI
 "$bin/xunxing-coordinator" serve --data-dir "$dir/coordinator" --port 0 --default-preset tiny --job-interval 0.5 \
     --log-level warning --trusted-proxy 127.0.0.1 >"$dir/coordinator.log" 2>&1 &
 echo $! >"$dir/pid"
-url=""
-for _ in $(seq 100); do
-    url=$(grep -o 'http://[0-9.]*:[0-9]*' "$dir/coordinator.log" | head -1 || true)
-    [ -n "$url" ] && break
-    sleep 0.2
-done
-[ -n "$url" ] || { cat "$dir/coordinator.log"; exit 1; }
+url=$(wait_for_url "$dir/coordinator.log")
 token=$("$bin/xunxing-coordinator" token create --role astronomer --name "Attack suite" --data-dir "$dir/coordinator" | tail -1)
 "$bin/xunxing-loadgen" attack --coordinator "$url" --astronomer-key "$token" --filterbank "$dir/sample.fil" --period 0.25 \
     --flood-seconds "${FLOOD_SECONDS:-10}" --flood-threads "${FLOOD_THREADS:-8}"

@@ -8,6 +8,7 @@
 # like it (a 250 ms pulsar at DM 30). `bash scripts/demo.sh search` runs only the local search.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/coordinator.sh
 bash scripts/install-deps.sh
 
 swift build
@@ -36,12 +37,7 @@ echo "== coordinator (SQLite in $demo/coordinator)"
 "$bin/xunxing-coordinator" serve --data-dir "$demo/coordinator" --port 0 --default-preset tiny \
     --job-interval 0.5 --log-level warning > "$demo/coordinator.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do
-    url=$(grep -o 'http://[0-9.]*:[0-9]*' "$demo/coordinator.log" | head -1 || true)
-    [ -n "$url" ] && break
-    sleep 0.2
-done
-[ -n "$url" ] || { cat "$demo/coordinator.log"; exit 1; }
+url=$(wait_for_url "$demo/coordinator.log")
 echo "listening on $url"
 
 token=$("$bin/xunxing-coordinator" token create --role astronomer --name "Demo astronomer" --data-dir "$demo/coordinator" | tail -1)

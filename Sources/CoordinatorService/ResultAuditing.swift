@@ -41,11 +41,11 @@ extension Coordinator {
     /// again. A forged result also costs its host its trust, every hour it was credited and the
     /// validation of every unit its results counted towards (``penalise(host:reason:tx:)``).
     func reject(
-        _ unit: WorkUnitRecord, replica id: String, host: String, verdict: ResultAudit.Verdict, tx: SQLTransaction
+        _ unit: WorkUnitRecord, replica id: String, host: String, rejection: ResultAudit.Rejection, tx: SQLTransaction
     ) async throws -> String {
         try await tx.setReplicaState(id: id, state: ReplicaState.invalid)
         metrics.resultsInvalid.increment()
-        switch verdict {
+        switch rejection {
         case let .forged(reason):
             logger.warning("result of replica \(id) (unit \(unit.id), host \(host)) is forged: \(reason)")
             metrics.resultsForged.increment()
@@ -53,8 +53,6 @@ extension Coordinator {
         case let .malformed(reason):
             logger.warning("result of replica \(id) (unit \(unit.id), host \(host)) is malformed: \(reason)")
             try await tx.recordValidation(hostID: host, valid: false)
-        case .passed:
-            return ReplicaState.invalid
         }
         if let current = try await tx.workUnit(id: unit.id), current.state == WorkUnitState.active {
             try await reissue(current, replicas: try await tx.replicas(workUnit: unit.id), tx: tx)

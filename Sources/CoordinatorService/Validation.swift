@@ -39,8 +39,8 @@ extension Coordinator {
             let now = Date().timeIntervalSince1970
             try await tx.storeResult(
                 replica: id, json: json, cpuSeconds: max(0, result.cpuSeconds), peaks: result.peaksMeasured, at: now)
-            if let verdict, !verdict.isPassed {
-                return try await self.reject(unit, replica: id, host: host, verdict: verdict, tx: tx)
+            if let rejection = verdict?.rejection {
+                return try await self.reject(unit, replica: id, host: host, rejection: rejection, tx: tx)
             }
             return try await self.validate(unit, reported: id, host: host, known: known, tx: tx)
         }

@@ -100,7 +100,7 @@ public struct AttackSuite: Sendable {
     private func forgedResults(log: (String) -> Void) throws -> [Outcome] {
         let astronomer = CoordinatorClient(baseURL: configuration.coordinator, secret: configuration.astronomerKey)
         let dataset = try astronomer.submit(
-            file: configuration.filterbank, name: "attack-\(UUID().uuidString.prefix(6))", preset: "tiny", dmMax: 60, accelMax: nil,
+            file: configuration.filterbank, name: "attack-\(UUID().uuidString.prefix(6))", preset: "tiny", dmMax: 400, accelMax: nil,
             sha256: nil)
         while try astronomer.dataset(dataset.id).state == "splitting" { Thread.sleep(forTimeInterval: 0.2) }
         let units = try astronomer.dataset(dataset.id).units.total

@@ -154,10 +154,23 @@ public struct ResultAudit: Sendable {
     }
 }
 
+extension ResultAudit {
+    /// Why a result is turned down.
+    public enum Rejection: Sendable, Equatable {
+        /// Not a well-formed report of the unit: invalid, like a result that disagrees.
+        case malformed(String)
+        /// A number the payload contradicts: its host loses its trust and its hours.
+        case forged(String)
+    }
+}
+
 extension ResultAudit.Verdict {
-    /// Whether every check passed.
-    public var isPassed: Bool {
-        if case .passed = self { return true }
-        return false
+    /// Why the result is turned down; nil when every check passed.
+    public var rejection: ResultAudit.Rejection? {
+        switch self {
+        case .passed: return nil
+        case let .malformed(reason): return .malformed(reason)
+        case let .forged(reason): return .forged(reason)
+        }
     }
 }
