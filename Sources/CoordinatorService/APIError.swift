@@ -1,6 +1,7 @@
 import CoordinatorStore
 import Foundation
 import Hummingbird
+import NIOCore
 import XunxingProtocol
 
 /// An error answered as JSON `{"error": code, "message": text}` with an HTTP status.
@@ -59,7 +60,7 @@ enum JSONBody {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
-        } catch {
+        } catch is NIOTooManyBytesError {
             throw APIError.tooLarge("request body is over the limit of \(limit) bytes")
         }
         do {

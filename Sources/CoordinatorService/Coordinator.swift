@@ -75,6 +75,8 @@ public final class Coordinator: Sendable {
         let router = Router(context: CoordinatorRequestContext.self)
         router.middlewares.add(LogRequestsMiddleware(.debug))
         router.middlewares.add(AddressRateLimitMiddleware(coordinator: self))
+        router.middlewares.add(RequestDeadlineMiddleware(
+            seconds: configuration.requestTimeout, minimumRate: configuration.requestMinimumRate))
         router.middlewares.add(StorageOverloadMiddleware())
         addRoutes(to: router)
         return Application(

@@ -35,6 +35,11 @@ public struct CoordinatorConfiguration: Sendable {
     /// Replicas a host may hold unreported per registered core: a host that takes work and sits
     /// on it (hoarding) stalls its units until their deadlines, so it gets no more past this.
     public var maxInProgressPerCore: Int = 8
+    /// Seconds a request's body may take to arrive (0: no limit); a slower body is allowed only
+    /// while it keeps `requestMinimumRate` bytes a second on average (large uploads).
+    public var requestTimeout: Double = 30
+    /// Bytes a second a request body slower than `requestTimeout` must average to go on.
+    public var requestMinimumRate: Double = 65_536
     /// Seconds a rendered public page is served again before it is rendered anew (0: no cache).
     public var pageCacheSeconds: Double = 5
     /// Random toplist entries of every result recomputed from the payload (single-bin DFTs).

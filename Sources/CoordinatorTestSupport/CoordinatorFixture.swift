@@ -15,7 +15,7 @@ import XunxingProtocol
 /// Test support: a real coordinator on a loopback port with its own temporary data directory.
 public final class CoordinatorFixture: @unchecked Sendable {
     public private(set) var coordinator: Coordinator
-    public let baseURL: String
+    public private(set) var baseURL: String
     public let directory: URL
     private var task: Task<Void, Error>
     private var group: ServiceGroup
@@ -89,14 +89,23 @@ public final class CoordinatorFixture: @unchecked Sendable {
         try? await coordinator.store.close()
     }
 
-    /// Starts the coordinator again on the same data directory and port after ``stopServer()``.
-    public func restartServer(timeout: Double = 10) async throws {
-        guard serverStopped, let configuration else { return }
+    /// Starts the coordinator again on the same data directory and port after ``stopServer()``;
+    /// with `anyPort`, on a free port (``baseURL`` changes), for tests whose clients do not need
+    /// the old address: another test's server may take the port in the meantime.
+    public func restartServer(timeout: Double = 10, anyPort: Bool = false) async throws {
+        guard serverStopped, var configuration else { return }
+        if anyPort { configuration.port = 0 }
         let end = Date().addingTimeInterval(timeout)
         while true {
             do {
-                (coordinator, task, group, _) = try await Self.serve(configuration)
+                let port: Int
+                (coordinator, task, group, port) = try await Self.serve(configuration)
                 serverStopped = false
+                if anyPort {
+                    baseURL = "http://127.0.0.1:\(port)"
+                    configuration.port = port
+                    self.configuration = configuration
+                }
                 return
             } catch {
                 // The port may linger for a moment after the old server closed it.

@@ -53,7 +53,8 @@ public final class PostgresTLSCluster: @unchecked Sendable {
             hostnossl all all 127.0.0.1/32 reject
             """.write(toFile: directory + "/data/pg_hba.conf", atomically: true, encoding: .utf8)
         try run("/bin/chown", ["postgres:postgres", directory + "/data/pg_hba.conf"])
-        let port = 40000 + Int.random(in: 0..<20000)
+        // Below Linux's ephemeral range (32768-60999), where the tests' servers get their ports.
+        let port = 10000 + Int.random(in: 0..<10000)
         let status = spawnAndWait("/usr/sbin/runuser", [
             "-u", "postgres", "--", bin + "/pg_ctl", "-D", directory + "/data", "-l", directory + "/server.log", "-w", "start",
             "-o", "-p \(port) -c listen_addresses=127.0.0.1 -k \(directory) -c fsync=off -c ssl=on "

@@ -124,6 +124,10 @@ struct Serve: AsyncParsableCommand {
     var researchRate: Double = 0.02
     @Option(help: "Every Nth result of a trusted host is replicated anyway (adaptive replication's fixed spot check).")
     var spotCheckEvery: Int = 10
+    @Option(help: "Seconds a request's body may take to arrive (0: no limit); past them it must average --request-minimum-rate or it gets 408.")
+    var requestTimeout: Double = 30
+    @Option(help: "Bytes a second a request body slower than --request-timeout must average (large uploads).")
+    var requestMinimumRate: Double = 65_536
     @Option(help: "Seconds a public page is served from the cache before it is rendered again (0: render every view).")
     var pageCacheSeconds: Double = 5
     @Option(help: "Replicas a host may hold unreported per core it registered (no hoarding: past it, work requests get nothing).")
@@ -174,6 +178,11 @@ struct Serve: AsyncParsableCommand {
         configuration.maxInProgressPerCore = maxInProgressPerCore
         guard pageCacheSeconds >= 0, pageCacheSeconds.isFinite else { throw ValidationError("--page-cache-seconds must be 0 or more, not \(pageCacheSeconds)") }
         configuration.pageCacheSeconds = pageCacheSeconds
+        guard requestTimeout >= 0, requestMinimumRate >= 0 else {
+            throw ValidationError("--request-timeout and --request-minimum-rate must be 0 or more")
+        }
+        configuration.requestTimeout = requestTimeout
+        configuration.requestMinimumRate = requestMinimumRate
         configuration.spotCheckEvery = spotCheckEvery
         configuration.schedulingWindow = schedulingWindow
         guard addressRate >= 0, addressBurst >= 1, idleTimeout >= 0 else {

@@ -70,4 +70,51 @@ struct ConnectionLimitTests {
             }
         }
     }
+
+    /// Sends a request's head announcing a 200-byte JSON body, then one byte every `interval`
+    /// seconds; returns the status line the server answers with and when (nil: none within `wait`).
+    static func trickle(port: Int, interval: Double, wait: Double) throws -> (String, Double)? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw FixtureError.timeout("connect failed: errno \(errno)") }
+        let head = "POST /api/v1/volunteers HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n"
+        _ = head.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        var timeout = timeval(tv_sec: 0, tv_usec: Int(interval * 1e6))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let start = Date()
+        var reply = [UInt8](repeating: 0, count: 4096)
+        while Date().timeIntervalSince(start) < wait {
+            var byte: UInt8 = 0x20
+            _ = send(fd, &byte, 1, Int32(MSG_NOSIGNAL))
+            let n = recv(fd, &reply, reply.count, 0)
+            if n > 0 {
+                let text = String(decoding: reply.prefix(n), as: UTF8.self)
+                return (String(text.prefix { $0 != "\r" }), Date().timeIntervalSince(start))
+            }
+            if n == 0 { return ("closed", Date().timeIntervalSince(start)) }
+        }
+        return nil
+    }
+
+    @Test("a body trickled a byte at a time (which the idle timeout never sees) gets 408 after the request timeout, and waits without one")
+    func trickledBody() async throws {
+        for limit in [2.0, 0] {
+            try await CoordinatorFixture.with({ $0.requestTimeout = limit; $0.idleTimeout = 60 }) { f in
+                let port = Int(f.baseURL.split(separator: ":").last!)!
+                let answer = try await onThread { try Self.trickle(port: port, interval: 0.25, wait: 8) }
+                if limit > 0 {
+                    #expect(answer.map { $0.0.contains(" 408") && $0.1 > 1.5 && $0.1 < 7 } == true, "\(String(describing: answer))")
+                } else {
+                    #expect(answer == nil, "answered \(String(describing: answer)) with no request timeout")
+                }
+            }
+        }
+    }
 }

@@ -54,7 +54,7 @@ struct DurabilityTests {
             ]
             for path in orphans { try write(path) }
             await f.stopServer()
-            try await f.restartServer()
+            try await f.restartServer(anyPort: true)
             for path in orphans { #expect(!FileManager.default.fileExists(atPath: path), "\(path) is still there") }
             #expect(!FileManager.default.fileExists(atPath: data + "/payloads/nobody"))
             #expect(FileManager.default.fileExists(atPath: kept))

@@ -10,16 +10,18 @@ final class PageCache: @unchecked Sendable {
     private var entries: [String: (render: Task<String, any Error>, expires: Double)] = [:]
     let lifetime: Double
     private let capacity: Int
+    private let clock: @Sendable () -> Double
 
-    init(lifetime: Double, capacity: Int = 10_000) {
+    init(lifetime: Double, capacity: Int = 10_000, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
         self.lifetime = lifetime
         self.capacity = capacity
+        self.clock = clock
     }
 
     /// The page at `key`, from the cache or from `render` (counted by `rendered`).
     func page(_ key: String, render: @escaping @Sendable () async throws -> String) async throws -> String {
         guard lifetime > 0 else { return try await render() }
-        let now = Date().timeIntervalSince1970
+        let now = clock()
         let task = lock.withLock { () -> Task<String, any Error> in
             if let entry = entries[key], entry.expires > now { return entry.render }
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
