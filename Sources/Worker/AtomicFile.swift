@@ -74,11 +74,27 @@ public enum AtomicFile {
     }
 
     /// Deletes temporary files a killed process left in `directory`.
+    ///
+    /// Only files of processes that no longer run: a temporary file is named after the pid that
+    /// writes it, and another command (`config set`, a second `run`) must never delete the one a
+    /// running daemon is about to rename into place.
     public static func removeLeftovers(in directory: String) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-        for name in names where name.contains(temporaryMarker) {
+        for name in names {
+            guard let writer = writerPID(ofTemporary: name), !processIsAlive(writer) else { continue }
             unlink((directory as NSString).appendingPathComponent(name))
         }
+    }
+
+    /// The pid in a temporary file's name (`<target>.tmp-<pid>-<random>`); nil for other files.
+    static func writerPID(ofTemporary name: String) -> pid_t? {
+        guard let marker = name.range(of: temporaryMarker, options: .backwards) else { return nil }
+        return pid_t(name[marker.upperBound...].prefix { $0 != "-" })
+    }
+
+    /// Whether a process with this pid exists (ours included).
+    static func processIsAlive(_ pid: pid_t) -> Bool {
+        pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
     }
 
     static func syncDirectory(of path: String) {

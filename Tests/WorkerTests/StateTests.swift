@@ -36,10 +36,25 @@ struct StateTests {
         #expect(FileManager.default.contents(atPath: state.path + "/x") == Data("two".utf8))
         let names = try FileManager.default.contentsOfDirectory(atPath: state.path)
         #expect(!names.contains { $0.contains(".tmp-") }, "\(names)")
-        // A leftover of a killed process is removed when the directory is prepared.
-        _ = FileManager.default.createFile(atPath: state.path + "/status.json.tmp-1-2", contents: Data())
+        // A leftover of a process that has exited is removed when the directory is prepared; the
+        // temporary files of live processes (this one, a running daemon) are left alone.
+        let exited = Process()
+        exited.executableURL = URL(fileURLWithPath: "/bin/true")
+        try exited.run()
+        exited.waitUntilExit()
+        let dead = state.path + "/status.json.tmp-\(exited.processIdentifier)-2"
+        let mine = state.path + "/checkpoint.json.tmp-\(getpid())-3"
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["30"]
+        try sleeper.run()
+        defer { sleeper.terminate() }
+        let daemons = state.path + "/config.json.tmp-\(sleeper.processIdentifier)-4"
+        for path in [dead, mine, daemons] { _ = FileManager.default.createFile(atPath: path, contents: Data()) }
         try state.prepare()
-        #expect(!FileManager.default.fileExists(atPath: state.path + "/status.json.tmp-1-2"))
+        #expect(!FileManager.default.fileExists(atPath: dead), "a dead process's leftover stays")
+        #expect(FileManager.default.fileExists(atPath: mine) && FileManager.default.fileExists(atPath: daemons), "a live process's file was removed")
+        for path in [mine, daemons] { try FileManager.default.removeItem(atPath: path) }
         // A damaged file is reported with its path.
         try Data("{\"host_id\": 3}".utf8).write(to: URL(fileURLWithPath: state.hostFile))
         #expect(throws: WorkerError.self) { try state.loadHost() }

@@ -65,6 +65,44 @@ struct WorkerEndToEndTests {
         }
     }
 
+    @Test("`config set` in a loop and a second `run` against a daemon mid-search: the second run is refused by the lock, and every unit completes and validates")
+    func otherCommandsDamageNothing() async throws {
+        try await CoordinatorFixture.with({ $0.trustThreshold = 1_000_000 }) { fixture in
+            let astronomer = try await fixture.astronomer()
+            let path = try fixture.simulatedObservation(samples: 1 << 15, seed: 5)
+            let dataset = try await fixture.submitAndSplit(path, astronomer: astronomer, dmMax: 40)
+            let machine = try await VolunteerMachine.attach(fixture, name: "busy")
+            // A 5% CPU limit stretches each unit over seconds: checkpoints are written all along.
+            let daemon = try machine.run(["--cpu-limit", "5"], log: "daemon")
+            try await fixture.waitUntil(timeout: 30, "a checkpoint part-way through a unit") { machine.partialCheckpoint(atLeast: 1) != nil }
+            var refusedRuns = 0
+            for i in 0..<60 {
+                let (code, output) = try await WorkerProcess.run(
+                    ["config", "set", "--state-dir", machine.state.path, "buffer_seconds", String(60 + i)])
+                #expect(code == 0, "config set: \(output)")
+                if i % 20 == 0 {
+                    let second = try machine.run(["--exit-when-idle"], log: "second-\(i)")
+                    let status = try await second.waitForExit(timeout: 30)
+                    #expect(status != 0 && second.output.contains("another"), "a second run: \(second.output.suffix(500))")
+                    if status != 0 { refusedRuns += 1 }
+                }
+            }
+            #expect(refusedRuns == 3)
+            #expect(!daemon.output.contains("cannot rename") && !daemon.output.contains("giving it up"), "\(daemon.output.suffix(2000))")
+            // The daemon finishes at full speed with a partner, and every unit validates.
+            daemon.signal(SIGTERM)
+            _ = try await daemon.waitForExit(timeout: 20)
+            let other = try await fixture.host(name: "partner")
+            async let partnerOutcomes = other.work()
+            let last = try machine.run(["--exit-when-idle"], log: "last")
+            #expect(try await last.waitForExit(timeout: 90) == 0, "\(last.output.suffix(2000))")
+            _ = try await partnerOutcomes
+            #expect(!(daemon.output + last.output).contains("giving it up"))
+            try await Self.waitComplete(fixture, astronomer, dataset.id)
+            try await Self.expectAllValidated(fixture, dataset: dataset.id)
+        }
+    }
+
     @Test("kill -9 in the middle of a unit: the restarted worker resumes from its checkpoint")
     func killedWorkerResumes() async throws {
         try await CoordinatorFixture.with({ $0.trustThreshold = 1_000_000 }) { fixture in
