@@ -18,6 +18,7 @@ public final class CoordinatorMetrics: Sendable {
     let rateLimited: Counter
     let resultsForged: Counter
     let pagesRendered: Counter
+    let replicasAbandoned: Counter
     let resultsDecodedInWriter: Counter
     let hoursReversed: Counter
     let unitsReopened: Counter
@@ -33,6 +34,7 @@ public final class CoordinatorMetrics: Sendable {
         rateLimited = registry.makeCounter(name: "xunxing_requests_rate_limited_total", help: "Requests refused by a key's rate limit")
         resultsDecodedInWriter = registry.makeCounter(
             name: "xunxing_results_decoded_in_writer_total", help: "Stored results decoded inside the writer's transaction (one reported meanwhile)")
+        replicasAbandoned = registry.makeCounter(name: "xunxing_replicas_abandoned_total", help: "Replicas their hosts gave up (reissued at once)")
         pagesRendered = registry.makeCounter(name: "xunxing_pages_rendered_total", help: "Public web pages rendered (not served from the page cache)")
         resultsForged = registry.makeCounter(name: "xunxing_results_forged_total", help: "Results whose numbers the payload contradicts")
         hoursReversed = registry.makeCounter(name: "xunxing_charity_hours_reversed_total", help: "Charity hours taken back from hosts caught forging")

@@ -91,4 +91,32 @@ extension Coordinator {
             }
         }
     }
+
+    /// The host gives a replica up (a bad payload, repeated failures, its volunteer detaching, a
+    /// full disk): it is lost at once and its unit sent to someone else, instead of waiting out its
+    /// deadline. Returns false when the replica was already given up (a repeated call).
+    func abandon(replica id: String, host: String, reason: String) async throws -> Bool {
+        let abandoned = try await store.transaction { tx -> Bool in
+            guard let located = try await tx.replica(id: id) else { throw APIError.notFound("replica \(id)") }
+            try await tx.lockRow(table: .workUnits, id: located.workUnitId)
+            guard let replica = try await tx.replica(id: id), replica.hostId == host else {
+                throw APIError.forbidden("replica \(id) is assigned to another host")
+            }
+            switch replica.state {
+            case ReplicaState.assigned, ReplicaState.acknowledged: break
+            case ReplicaState.lost: return false
+            default: throw APIError.conflict("replica \(id) is \(replica.state): its result is in and cannot be given up")
+            }
+            try await tx.setReplicaState(id: id, state: ReplicaState.lost)
+            if let unit = try await tx.workUnit(id: replica.workUnitId), unit.state == WorkUnitState.active {
+                try await self.reissue(unit, replicas: try await tx.replicas(workUnit: unit.id), tx: tx)
+            }
+            return true
+        }
+        if abandoned {
+            metrics.replicasAbandoned.increment()
+            logger.notice("host \(host) gave up replica \(id): \(reason)")
+        }
+        return abandoned
+    }
 }

@@ -22,6 +22,15 @@ extension Coordinator {
             return Response(status: .noContent)
         }
 
+        // A host gives a replica up, saying why; the unit goes to someone else at once.
+        api.post("replicas/:id/abandon") { request, context -> Response in
+            let principal = try await self.authenticate(request, [.host])
+            let body = try await JSONBody.decode(AbandonRequest.self, from: request, limit: 16 << 10)
+            let reason = try APIError.refusing { () throws(RequestBodyError) in try body.validated() }
+            _ = try await self.abandon(replica: try context.parameters.require("id"), host: principal.hostID!, reason: reason)
+            return Response(status: .noContent)
+        }
+
         api.get("workunits/:id/payload") { request, context -> Response in
             let principal = try await self.authenticate(request, [.host])
             let unitID = try context.parameters.require("id")

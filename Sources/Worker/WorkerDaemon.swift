@@ -107,10 +107,17 @@ public final class WorkerDaemon: @unchecked Sendable {
             // Reap finished searches.
             for (replica, runner) in runners where runner.outcome != .running {
                 if runner.outcome == .finished { finished += 1 }
-                if case .failed = runner.outcome {
+                if case let .failed(reason) = runner.outcome {
                     failures[replica, default: 0] += 1
                     if failures[replica]! >= 3 {
-                        logger.error("replica \(replica) failed 3 times; giving it up")
+                        logger.error("replica \(replica) failed 3 times; giving it up: \(reason)")
+                        // Tell the coordinator, which sends the unit to another host at once
+                        // (unreachable: it finds out at the unit's deadline).
+                        do {
+                            try api.abandon(replica: replica, reason: "failed 3 times: \(reason)")
+                        } catch {
+                            logger.warning("could not tell the coordinator that replica \(replica) was given up: \(error)")
+                        }
                         store.removeTask(replica)
                     }
                 }

@@ -182,6 +182,14 @@ public struct CoordinatorClient: Sendable {
         try call("GET", "/datasets/\(Self.escape(id))", as: DatasetStatus.self)
     }
 
+    /// Gives a replica up (the coordinator sends its unit to someone else at once).
+    public func abandon(replica: String, reason: String) throws {
+        let body = try WireCoding.encoder().encode(AbandonRequest(reason: reason))
+        var headers = authorization
+        headers["Content-Type"] = "application/json"
+        try Self.check(try perform { try http.send("POST", url: url("/replicas/\(Self.escape(replica))/abandon"), headers: headers, body: body) })
+    }
+
     /// Replaces this client's key with a new one of the same kind; the old key stops working.
     public func rotateKey() throws -> String {
         try call("POST", "/keys/rotate", as: KeyRotation.self).key

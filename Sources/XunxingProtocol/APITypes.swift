@@ -57,6 +57,22 @@ public struct HostRegistrationResponse: Codable, Sendable, Equatable {
     public init(hostID: String, hostKey: String) { self.hostID = hostID; self.hostKey = hostKey }
 }
 
+/// `POST /api/v1/replicas/{id}/abandon`: why the host gives the replica up.
+public struct AbandonRequest: Codable, Sendable, Equatable {
+    /// Shown in the coordinator's log; at most 500 characters.
+    public var reason: String
+    public init(reason: String) { self.reason = reason }
+
+    /// The reason, trimmed; refused when empty or longer than 500 characters.
+    public func validated() throws(RequestBodyError) -> String {
+        let text = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty, text.count <= 500 else {
+            throw RequestBodyError(field: "reason", message: "field 'reason' must be 1 to 500 characters, not \(text.count)")
+        }
+        return text
+    }
+}
+
 /// `POST /api/v1/keys/rotate`'s answer: the caller's new key (the one it called with no longer works).
 public struct KeyRotation: Codable, Sendable, Equatable {
     public var key: String

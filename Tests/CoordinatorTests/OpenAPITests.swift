@@ -19,7 +19,7 @@ struct OpenAPITests {
                 "/work/request", "/replicas/{id}/ack", "/workunits/{id}/payload", "/replicas/{id}/result",
                 "/hosts/me", "/volunteers/me", "/volunteers/me/platform", "/volunteers/{id}", "/volunteers/{id}/statement",
                 "/leaderboard", "/admin/ledger", "/admin/ledger/{id}/reverse", "/stats/{file}",
-                "/keys/rotate", "/hosts/{id}/revoke", "/admin/accounts/{id}/revoke", "/admin/stats/regenerate",
+                "/keys/rotate", "/replicas/{id}/abandon", "/hosts/{id}/revoke", "/admin/accounts/{id}/revoke", "/admin/stats/regenerate",
             ]
             for route in routes { #expect(spec.contains("\n  \(route):"), "\(route) is not documented") }
             // And every documented path is answered (not 404 for lack of a route).

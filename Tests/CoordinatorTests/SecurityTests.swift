@@ -31,6 +31,7 @@ private let protectedRoutes: [(method: String, path: String, roles: Set<String>)
     ("POST", "/replicas/{id}/ack", ["host"]),
     ("GET", "/workunits/{id}/payload", ["host"]),
     ("POST", "/replicas/{id}/result", ["host"]),
+    ("POST", "/replicas/{id}/abandon", ["host"]),
 ]
 private let publicPaths: Set<String> = ["/health", "/openapi.yaml", "/volunteers", "/volunteers/{id}", "/leaderboard", "/stats/{file}"]
 

@@ -207,3 +207,50 @@ struct SybilTests {
         }
     }
 }
+
+@Suite("Abandoning a replica")
+struct AbandonTests {
+    static func post(_ f: CoordinatorFixture, _ path: String, key: String, body: String) async throws -> Int {
+        try await HTTPClient().send(
+            "POST", url: f.baseURL + "/api/v1" + path,
+            headers: ["Authorization": "Bearer \(key)", "Content-Type": "application/json"], body: Data(body.utf8)).status
+    }
+
+    @Test("a host gives a replica up: lost at once, one replica added and taken by another host; repeats change nothing; counted", arguments: Backend.allCases)
+    func abandon(backend: Backend) async throws {
+        try await CoordinatorFixture.with(backend: backend) { f in
+            let astronomer = try await f.astronomer()
+            let dataset = try await f.submitAndSplit(try f.simulatedObservation(), astronomer: astronomer)
+            let quitter = try await f.host(name: "quitter"), other = try await f.host(name: "other"), third = try await f.host(name: "third")
+            let work = try await onThread { try quitter.client.requestWork(WorkRequest(cores: 1, memoryMB: 512, speed: 1, seconds: 0.001)) }
+            let taken = try #require(work.assignments.first)
+            let store = f.coordinator.store
+            let before = try await store.read { try await $0.replicas(workUnit: taken.workUnitID) }
+
+            #expect(try await Self.post(f, "/replicas/\(taken.replicaID)/abandon", key: other.client.secret!, body: #"{"reason": "not mine"}"#) == 403)
+            #expect(try await Self.post(f, "/replicas/\(taken.replicaID)/abandon", key: quitter.client.secret!, body: #"{"reason": "  "}"#) == 400)
+            #expect(try await Self.post(f, "/replicas/\(taken.replicaID)/abandon", key: quitter.client.secret!, body: #"{"reason": "disk full"}"#) == 204)
+            #expect(try await Self.post(f, "/replicas/\(taken.replicaID)/abandon", key: quitter.client.secret!, body: #"{"reason": "disk full"}"#) == 204)
+            let after = try await store.read { try await $0.replicas(workUnit: taken.workUnitID) }
+            #expect(after.first { $0.id == taken.replicaID }?.state == ReplicaState.lost)
+            #expect(after.count == before.count + 1, "exactly one replica added: \(before.count) -> \(after.count)")
+            let metrics = try await onThread { try f.httpGet("/metrics") }
+            #expect(metrics.contains("xunxing_replicas_abandoned_total 1"), "\(metrics.split(separator: "\n").filter { $0.contains("abandoned") })")
+
+            // Another host gets the unit at once (the quitter never again).
+            var units: Set<String> = []
+            var held: [Assignment] = []
+            for host in [other, third] {
+                let got = try await onThread { try host.client.requestWork(WorkRequest(cores: 1, memoryMB: 512, speed: 1, seconds: 1e6)) }
+                units.formUnion(got.assignments.map(\.workUnitID))
+                if host.hostID == third.hostID { held = got.assignments }
+            }
+            #expect(units.contains(taken.workUnitID))
+            _ = dataset
+            // A replica whose result is in cannot be given up.
+            let assignment = try #require(held.first)
+            _ = try await onThread { try third.client.report(replica: assignment.replicaID, result: try third.honestResult(assignment)) }
+            #expect(try await Self.post(f, "/replicas/\(assignment.replicaID)/abandon", key: third.client.secret!, body: #"{"reason": "late"}"#) == 409)
+        }
+    }
+}
