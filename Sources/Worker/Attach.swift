@@ -11,6 +11,19 @@ public enum Attach {
         configuration: WorkerConfiguration? = nil
     ) throws -> HostIdentity {
         try CoordinatorURLPolicy.check(coordinator)
+        // A failed first attach leaves no empty state directory behind.
+        let existed = FileManager.default.fileExists(atPath: state.path)
+        do {
+            return try register(coordinator: coordinator, accountKey: accountKey, state: state, name: name, configuration: configuration)
+        } catch {
+            if !existed { try? FileManager.default.removeItem(atPath: state.path) }
+            throw error
+        }
+    }
+
+    private static func register(
+        coordinator: String, accountKey: String, state: StateDirectory, name: String?, configuration: WorkerConfiguration?
+    ) throws -> HostIdentity {
         try state.prepare()
         let config = try configuration ?? state.loadConfiguration()
         let client = CoordinatorClient(

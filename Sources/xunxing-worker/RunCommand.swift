@@ -39,6 +39,8 @@ struct RunCommand: ParsableCommand {
         let directory = state.state
         let summary = try reporting { () -> RunSummary in
             try directory.prepare()
+            // Not attached: say so now, not after a speed benchmark.
+            _ = try directory.loadHost()
             var configuration = try directory.loadConfiguration()
             if configuration.speed == nil, speed == nil {
                 let planner = FFTPlanner(rigor: .estimate)

@@ -103,6 +103,21 @@ struct WorkerEndToEndTests {
         }
     }
 
+    @Test("`run` before `attach` says how to attach at once (no speed benchmark first); a failed first `attach` leaves no state directory")
+    func notAttachedYet() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("unattached-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let started = Date()
+        let (code, output) = try await WorkerProcess.run(["run", "--state-dir", root + "/state"])
+        #expect(code != 0 && output.contains("attach") && !output.contains("measured speed"), "\(output)")
+        #expect(Date().timeIntervalSince(started) < 10)
+        let (failed, said) = try await WorkerProcess.run([
+            "attach", "--coordinator", "http://127.0.0.1:1", "--account-key", "xxvol_nobody", "--state-dir", root + "/fresh",
+        ])
+        #expect(failed != 0, "\(said)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/fresh"), "an empty state directory was left: \(said)")
+    }
+
     @Test("kill -9 in the middle of a unit: the restarted worker resumes from its checkpoint")
     func killedWorkerResumes() async throws {
         try await CoordinatorFixture.with({ $0.trustThreshold = 1_000_000 }) { fixture in
