@@ -115,22 +115,12 @@ struct StatsExportFormat {
         pairs.map { "  <\($0.0)>\(xmlEscaped($0.1))</\($0.0)>\n" }.joined()
     }
 
+    /// Text for XML element content: the pages' escaping (valid XML too), after dropping the
+    /// control characters XML 1.0 forbids even escaped.
     static func xmlEscaped(_ s: String) -> String {
-        var out = ""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default:
-                // XML 1.0 forbids most control characters even escaped: drop them.
-                if scalar.value < 0x20 && scalar != "\t" && scalar != "\n" && scalar != "\r" { continue }
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        var allowed = String.UnicodeScalarView()
+        allowed.append(contentsOf: s.unicodeScalars.filter { $0.value >= 0x20 || $0 == "\t" || $0 == "\n" || $0 == "\r" })
+        return HTML.escape(String(allowed))
     }
 
     struct User: Encodable {

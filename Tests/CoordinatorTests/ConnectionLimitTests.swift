@@ -36,10 +36,9 @@ struct ConnectionLimitTests {
         }
     }
 
-    /// Seconds until the server closes a connection that sends nothing (nil: still open after `wait`).
-    static func secondsUntilClosed(port: Int, wait: Double) throws -> Double? {
+    /// A TCP socket connected to 127.0.0.1:`port`; the caller closes it.
+    static func connectLoopback(port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -47,7 +46,18 @@ struct ConnectionLimitTests {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw FixtureError.timeout("connect failed: errno \(errno)") }
+        guard connected == 0 else {
+            let error = errno
+            close(fd)
+            throw FixtureError.timeout("connect failed: errno \(error)")
+        }
+        return fd
+    }
+
+    /// Seconds until the server closes a connection that sends nothing (nil: still open after `wait`).
+    static func secondsUntilClosed(port: Int, wait: Double) throws -> Double? {
+        let fd = try connectLoopback(port: port)
+        defer { close(fd) }
         var timeout = timeval(tv_sec: Int(wait), tv_usec: Int((wait - wait.rounded(.down)) * 1e6))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let start = Date()
@@ -74,16 +84,8 @@ struct ConnectionLimitTests {
     /// Sends a request's head announcing a 200-byte JSON body, then one byte every `interval`
     /// seconds; returns the status line the server answers with and when (nil: none within `wait`).
     static func trickle(port: Int, interval: Double, wait: Double) throws -> (String, Double)? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = try connectLoopback(port: port)
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw FixtureError.timeout("connect failed: errno \(errno)") }
         let head = "POST /api/v1/volunteers HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n"
         _ = head.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
         var timeout = timeval(tv_sec: 0, tv_usec: Int(interval * 1e6))
