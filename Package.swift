@@ -180,7 +180,7 @@ let package = Package(
             name: "WorkerTests",
             dependencies: [
                 "Worker", "CoordinatorTestSupport", "CoordinatorService", "CoordinatorStore", "XunxingClient",
-                "XunxingProtocol", "WorkUnits", "PulsarSearch",
+                "XunxingProtocol", "WorkUnits", "PulsarSearch", .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

@@ -1,5 +1,6 @@
 import Foundation
 import Prometheus
+import XunxingProtocol
 
 /// The coordinator's Prometheus metrics, served on /metrics.
 public final class CoordinatorMetrics: Sendable {
@@ -18,7 +19,7 @@ public final class CoordinatorMetrics: Sendable {
     let rateLimited: Counter
     let resultsForged: Counter
     let pagesRendered: Counter
-    let replicasAbandoned: Counter
+    private let replicasAbandoned: [AbandonKind: Counter]
     let resultsDecodedInWriter: Counter
     let hoursReversed: Counter
     let unitsReopened: Counter
@@ -34,7 +35,13 @@ public final class CoordinatorMetrics: Sendable {
         rateLimited = registry.makeCounter(name: "xunxing_requests_rate_limited_total", help: "Requests refused by a key's rate limit")
         resultsDecodedInWriter = registry.makeCounter(
             name: "xunxing_results_decoded_in_writer_total", help: "Stored results decoded inside the writer's transaction (one reported meanwhile)")
-        replicasAbandoned = registry.makeCounter(name: "xunxing_replicas_abandoned_total", help: "Replicas their hosts gave up (reissued at once)")
+        var abandoned: [AbandonKind: Counter] = [:]
+        for kind in AbandonKind.allCases {
+            abandoned[kind] = registry.makeCounter(
+                name: "xunxing_replicas_abandoned_total", labels: [("reason", kind.rawValue)],
+                help: "Replicas their hosts gave up (reissued at once), by the kind of reason")
+        }
+        replicasAbandoned = abandoned
         pagesRendered = registry.makeCounter(name: "xunxing_pages_rendered_total", help: "Public web pages rendered (not served from the page cache)")
         resultsForged = registry.makeCounter(name: "xunxing_results_forged_total", help: "Results whose numbers the payload contradicts")
         hoursReversed = registry.makeCounter(name: "xunxing_charity_hours_reversed_total", help: "Charity hours taken back from hosts caught forging")
@@ -43,6 +50,11 @@ public final class CoordinatorMetrics: Sendable {
         syncBatchesSent = registry.makeCounter(name: "xunxing_profile_sync_batches_total", help: "Ledger batches acknowledged by the profile platform")
         syncFailures = registry.makeCounter(name: "xunxing_profile_sync_failures_total", help: "Failed pushes to the profile platform")
         syncPendingEntries = registry.makeGauge(name: "xunxing_profile_sync_pending_entries", help: "Ledger entries of linked volunteers not yet acknowledged")
+    }
+
+    /// Counts a replica its host gave up.
+    func replicaAbandoned(_ kind: AbandonKind) {
+        replicasAbandoned[kind]?.increment()
     }
 
     public func render() -> String { registry.emitToString() }

@@ -4,7 +4,7 @@ import XunxingProtocol
 
 extension Coordinator {
     /// Hands a host replicas worth about the seconds of work it asked for: unsent replicas of
-    /// active units, in random order among the `schedulingWindow` oldest it may have, never one of
+    /// active units whose search fits the memory the host offers (`memory_mb`), in random order among the `schedulingWindow` oldest it may have, never one of
     /// a unit this host, its volunteer or (when `network` is given) another host on its network
     /// already had. The random choice means two hosts that ask one after the other do not get the
     /// two replicas of one unit because they asked together: a pair colluding from two networks
@@ -30,7 +30,9 @@ extension Coordinator {
             // A window first (most requests want a unit or two), a larger one if that was not enough.
             var limit = max(1, self.configuration.schedulingWindow)
             while true {
-                let page = try await tx.assignableReplicas(host: host, account: account, network: network, limit: limit).shuffled()
+                let page = try await tx.assignableReplicas(
+                    host: host, account: account, network: network, memoryMB: request.memoryMB > 0 ? request.memoryMB : nil,
+                    limit: limit).shuffled()
                 var filled = false
                 for candidate in page where seen.insert(candidate.replicaId).inserted {
                     if units.contains(candidate.workUnitId) { continue }
@@ -64,7 +66,7 @@ extension Coordinator {
                 replicaID: $0.replicaId, workUnitID: $0.workUnitId,
                 payloadURL: "\(XunxingAPI.prefix)/workunits/\($0.workUnitId)/payload", payloadSHA256: $0.payloadSha256,
                 payloadSize: $0.payloadSize, estimatedCost: $0.estimatedCost,
-                deadline: Date(timeIntervalSince1970: now + $0.deadlineSeconds))
+                deadline: Date(timeIntervalSince1970: now + $0.deadlineSeconds), memoryMB: $0.memoryMb)
         }
         var idle = false
         if assignments.isEmpty {
@@ -95,7 +97,7 @@ extension Coordinator {
     /// The host gives a replica up (a bad payload, repeated failures, its volunteer detaching, a
     /// full disk): it is lost at once and its unit sent to someone else, instead of waiting out its
     /// deadline. Returns false when the replica was already given up (a repeated call).
-    func abandon(replica id: String, host: String, reason: String) async throws -> Bool {
+    func abandon(replica id: String, host: String, reason: String, kind: AbandonKind = .other) async throws -> Bool {
         let abandoned = try await store.transaction { tx -> Bool in
             guard let located = try await tx.replica(id: id) else { throw APIError.notFound("replica \(id)") }
             try await tx.lockRow(table: .workUnits, id: located.workUnitId)
@@ -114,8 +116,8 @@ extension Coordinator {
             return true
         }
         if abandoned {
-            metrics.replicasAbandoned.increment()
-            logger.notice("host \(host) gave up replica \(id): \(reason)")
+            metrics.replicaAbandoned(kind)
+            logger.notice("host \(host) gave up replica \(id) (\(kind.rawValue)): \(reason)")
         }
         return abandoned
     }

@@ -58,7 +58,8 @@ extension Coordinator {
                     targetResults: preset.replication, maxReplicas: preset.maxReplicas,
                     deadlineSeconds: preset.deadlineSeconds, canonicalReplica: nil,
                     createdAt: Date().timeIntervalSince1970, validatedAt: nil, dmFirst: unit.dmTrials.lowerBound,
-                    dmCount: unit.dmTrials.count)
+                    dmCount: unit.dmTrials.count,
+                    memoryMb: WorkUnitMemory.megabytes(seriesCount: unit.dmTrials.count, samplesPerSeries: payload.samplesPerSeries))
             }
             // Every payload was fsynced before its rename; the directory (and its entry in the
             // payloads directory) now, once, before the rows that name them are committed.

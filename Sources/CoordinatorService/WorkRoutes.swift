@@ -27,7 +27,8 @@ extension Coordinator {
             let principal = try await self.authenticate(request, [.host])
             let body = try await JSONBody.decode(AbandonRequest.self, from: request, limit: 16 << 10)
             let reason = try APIError.refusing { () throws(RequestBodyError) in try body.validated() }
-            _ = try await self.abandon(replica: try context.parameters.require("id"), host: principal.hostID!, reason: reason)
+            _ = try await self.abandon(replica: try context.parameters.require("id"), host: principal.hostID!, reason: reason,
+                                   kind: body.kind ?? .other)
             return Response(status: .noContent)
         }
 

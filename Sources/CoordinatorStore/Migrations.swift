@@ -233,6 +233,11 @@ public enum Migrations {
             // Fencing tokens: a job's writes check that its lease has not changed hands.
             "ALTER TABLE job_leases ADD COLUMN token INTEGER NOT NULL DEFAULT 0",
         ]),
+        (10, [
+            // Peak memory of a unit's search, MB: a host is sent only units that fit its memory
+            // limit. NULL for units split before (workers estimate those from the payload's size).
+            "ALTER TABLE work_units ADD COLUMN memory_mb INTEGER",
+        ]),
     ]
 
     /// Applies every migration newer than the database's version, each in its own transaction.

@@ -133,8 +133,11 @@ public struct WorkUnitRecord: Codable, Sendable, Equatable {
     /// First DM trial (index in the dataset's plan) and number of trials in the unit.
     public var dmFirst: Int
     public var dmCount: Int
+    /// Peak memory of the unit's search, MB (nil for units split before it was recorded).
+    public var memoryMb: Int?
 
-    public init(id: String, datasetId: String, seq: Int, state: String, payloadPath: String, payloadSha256: String, payloadSize: Int64, estimatedCost: Double, duration: Double, reportingThreshold: Double, seriesCount: Int, targetResults: Int, maxReplicas: Int, deadlineSeconds: Double, canonicalReplica: String? = nil, createdAt: Double, validatedAt: Double? = nil, dmFirst: Int = 0, dmCount: Int = 0) {
+    public init(id: String, datasetId: String, seq: Int, state: String, payloadPath: String, payloadSha256: String, payloadSize: Int64, estimatedCost: Double, duration: Double, reportingThreshold: Double, seriesCount: Int, targetResults: Int, maxReplicas: Int, deadlineSeconds: Double, canonicalReplica: String? = nil, createdAt: Double, validatedAt: Double? = nil, dmFirst: Int = 0, dmCount: Int = 0, memoryMb: Int? = nil) {
+        self.memoryMb = memoryMb
         self.id = id
         self.datasetId = datasetId
         self.seq = seq

@@ -9,6 +9,7 @@ public struct AssignableReplica: Codable, Sendable, Equatable {
     public var deadlineSeconds: Double
     public var payloadSha256: String
     public var payloadSize: Int64
+    public var memoryMb: Int?
 }
 
 extension SQLTransaction {
@@ -16,12 +17,12 @@ extension SQLTransaction {
         try await run("""
             INSERT INTO work_units (id, dataset_id, seq, state, payload_path, payload_sha256, payload_size, estimated_cost,
                                     duration, reporting_threshold, series_count, target_results, max_replicas,
-                                    deadline_seconds, canonical_replica, created_at, validated_at, dm_first, dm_count)
+                                    deadline_seconds, canonical_replica, created_at, validated_at, dm_first, dm_count, memory_mb)
             VALUES (\(bind: u.id), \(bind: u.datasetId), \(bind: u.seq), \(bind: u.state), \(bind: u.payloadPath),
                     \(bind: u.payloadSha256), \(bind: u.payloadSize), \(bind: u.estimatedCost), \(bind: u.duration),
                     \(bind: u.reportingThreshold), \(bind: u.seriesCount), \(bind: u.targetResults), \(bind: u.maxReplicas),
                     \(bind: u.deadlineSeconds), \(bind: u.canonicalReplica), \(bind: u.createdAt), \(bind: u.validatedAt),
-                    \(bind: u.dmFirst), \(bind: u.dmCount))
+                    \(bind: u.dmFirst), \(bind: u.dmCount), \(bind: u.memoryMb))
             """)
     }
 
@@ -51,14 +52,18 @@ extension SQLTransaction {
     /// Unsent replicas of active units that neither this host nor its volunteer nor (when given)
     /// another host on its `network` already has (in any state), oldest first (a replica is dated with its unit, so this walks the `replicas_state`
     /// index and stops after `limit` rows however many units are stored). On PostgreSQL the rows are locked and skipped by concurrent
-    /// schedulers.
-    public func assignableReplicas(host: String, account: String, network: String? = nil, limit: Int) async throws -> [AssignableReplica] {
+    /// schedulers. With `memoryMB`, only units whose search fits in that much memory (or whose
+    /// memory is not recorded).
+    public func assignableReplicas(host: String, account: String, network: String? = nil, memoryMB: Int? = nil,
+                                   limit: Int) async throws -> [AssignableReplica] {
         let lock: SQLQueryString = dialect == .postgres ? " FOR UPDATE OF r SKIP LOCKED" : ""
+        let fits: SQLQueryString = memoryMB.map { " AND (u.memory_mb IS NULL OR u.memory_mb <= \(bind: $0))" } ?? ""
         return try await records(AssignableReplica.self, """
             SELECT r.id AS replica_id, r.work_unit_id AS work_unit_id, u.estimated_cost AS estimated_cost,
-                   u.deadline_seconds AS deadline_seconds, u.payload_sha256 AS payload_sha256, u.payload_size AS payload_size
+                   u.deadline_seconds AS deadline_seconds, u.payload_sha256 AS payload_sha256, u.payload_size AS payload_size,
+                   u.memory_mb AS memory_mb
             FROM replicas r JOIN work_units u ON u.id = r.work_unit_id
-            WHERE r.state = \(bind: ReplicaState.unsent) AND u.state = \(bind: WorkUnitState.active)
+            WHERE r.state = \(bind: ReplicaState.unsent) AND u.state = \(bind: WorkUnitState.active)\(fits)
               AND NOT EXISTS (
                 SELECT 1 FROM replicas o
                 WHERE o.work_unit_id = r.work_unit_id AND o.state <> \(bind: ReplicaState.unsent)

@@ -3,7 +3,7 @@ import XunxingClient
 import XunxingProtocol
 
 /// The volunteer's charity hours, from the coordinator's `GET /api/v1/hosts/me` (with the host
-/// key); unknown (nil) while the coordinator cannot be reached.
+/// key). While the coordinator cannot be reached the last figure stays, with the time it was heard.
 public enum HoursProbe {
     /// Seconds between probes while the daemon runs.
     public static let interval = 900.0
@@ -16,8 +16,12 @@ public enum HoursProbe {
     static func startPolling(client: CoordinatorClient, shared: Locked<DaemonState>, stop: StopFlag) {
         startThread(name: "hours", stackSize: 1 << 20) {
             repeat {
-                let hours = fetch(client: client)
-                shared.with { $0.hours = hours }
+                if let hours = fetch(client: client) {
+                    shared.with {
+                        $0.hours = hours
+                        $0.hoursUpdatedAt = Date()
+                    }
+                }
             } while !stop.wait(seconds: interval)
         }
     }

@@ -26,14 +26,16 @@ final class PlanImprover: @unchecked Sendable {
     /// Whether there is something to improve and nothing improving it now.
     var canStart: Bool { !busy && !planner.sizesToImprove.isEmpty }
 
-    /// Starts improving the oldest quick plan, reporting the size and seconds taken when done.
-    func start(report: @escaping @Sendable (Int, Double) -> Void) {
+    /// Starts improving the oldest quick plan: `began` gets the size, `report` the size and the
+    /// seconds taken when done.
+    func start(began: @escaping @Sendable (Int) -> Void = { _ in }, report: @escaping @Sendable (Int, Double) -> Void) {
         lock.lock()
         guard !working else { lock.unlock(); return }
         working = true
         lock.unlock()
         let thread = Thread { [self] in
             let started = Date()
+            if let next = planner.sizesToImprove.first { began(next) }
             if let size = planner.improveNextPlan(timeLimit: timeLimit) {
                 report(size, Date().timeIntervalSince(started))
             }

@@ -5,8 +5,9 @@ import WorkUnits
 import XunxingProtocol
 
 /// Searches one task on its own thread: verifies the payload, resumes from the checkpoint, writes
-/// a checkpoint after every trial, honours the CPU limit and pauses, and on completion stores the
-/// result for upload. Stops after the current trial when the daemon stops.
+/// a checkpoint after every trial, honours the CPU limit (as set now: it may change while it runs)
+/// and pauses, and on completion stores the result for upload. Stops after the current trial when
+/// `halt` is set (the daemon stops, or has fewer cores to give).
 final class SearchRunner: @unchecked Sendable {
     enum Outcome: Sendable, Equatable {
         case running, finished, stopped, corruptPayload, failed(String)
@@ -15,24 +16,26 @@ final class SearchRunner: @unchecked Sendable {
     let record: TaskRecord
     let store: TaskStore
     let planner: FFTPlanner
-    let dutyCycle: DutyCycle
-    let stop: StopFlag
     let shared: Locked<DaemonState>
     let logger: Logger
     let software: String
+    /// Set to stop this search at its next checkpoint.
+    let halt = StopFlag()
+    let startedAt = Date()
     private let outcomeBox = Locked<Outcome>(.running)
 
-    init(record: TaskRecord, store: TaskStore, planner: FFTPlanner, dutyCycle: DutyCycle, stop: StopFlag,
-         shared: Locked<DaemonState>, logger: Logger, software: String) {
+    init(record: TaskRecord, store: TaskStore, planner: FFTPlanner, settings: RunSettings, shared: Locked<DaemonState>,
+         logger: Logger) {
         self.record = record
         self.store = store
         self.planner = planner
-        self.dutyCycle = dutyCycle
-        self.stop = stop
         self.shared = shared
         self.logger = logger
-        self.software = software
+        self.software = settings.software
     }
+
+    /// The CPU limit in force now.
+    var dutyCycle: DutyCycle { DutyCycle(limitPercent: shared.with { $0.settings.configuration.cpuLimitPercent }) }
 
     var replica: String { record.replicaID }
     var outcome: Outcome { outcomeBox.current }
@@ -69,8 +72,10 @@ final class SearchRunner: @unchecked Sendable {
     }
 
     private func search(path: String) throws -> Outcome {
+        shared.with { $0.live[replica] = LiveProgress(trialsDone: 0, trialCount: 0, startedAtTrial: 0, startedAt: Date(), planning: true) }
         let executor = try WorkUnitExecutor(payload: path, planner: planner)
         let count = executor.trialCount
+        if halt.isSet { return .stopped }
         var checkpoint = try store.checkpoint(replica)
         if let c = checkpoint, c.trialCount != count || c.nextTrial > count || c.nextTrial < 0 {
             logger.warning("replica \(replica): checkpoint does not fit the payload (\(c.nextTrial)/\(c.trialCount) vs \(count) trials); starting again")
@@ -127,15 +132,16 @@ final class SearchRunner: @unchecked Sendable {
                 return false
             }
             let done = next - firstTrial
+            let dutyCycle = self.dutyCycle
             let perTrial = dutyCycle.wallSeconds(forCPUSeconds: activeWall) / Double(max(1, done))
             shared.with { $0.live[replica] = LiveProgress(
                 trialsDone: next, trialCount: count, startedAtTrial: firstTrial, startedAt: startedAt, secondsPerTrial: perTrial) }
-            if stop.isSet { return false }
+            if halt.isSet { return false }
             // The CPU limit: rest in proportion to the work just done.
-            if stop.wait(seconds: dutyCycle.rest(afterBusy: busy)) { return false }
+            if halt.wait(seconds: dutyCycle.rest(afterBusy: busy)) { return false }
             // Paused (in use, on battery, too hot): wait here; the checkpoint is already written.
             while shared.with({ $0.pauseReason }) != nil {
-                if stop.wait(seconds: 0.25) { return false }
+                if halt.wait(seconds: 0.25) { return false }
             }
             cpuMark = threadCPUSeconds()
             wallMark = Date()

@@ -22,7 +22,7 @@ public struct StatusBuilder: Sendable {
             let state: String
             if !task.acknowledged { state = "acknowledging" }
             else if !task.payloadVerified { state = "downloading" }
-            else if live != nil { state = paused != nil ? "paused" : "running" }
+            else if let live { state = paused != nil ? "paused" : live.planning ? "planning FFTs" : "running" }
             else { state = "ready" }
             let done = live?.trialsDone ?? checkpoint?.nextTrial ?? 0
             let count = live?.trialCount ?? checkpoint?.trialCount
@@ -37,10 +37,32 @@ public struct StatusBuilder: Sendable {
             PendingUploadStatus(replicaID: $0.replicaID, workUnitID: $0.result.workUnitID, finishedAt: $0.finishedAt, attempts: $0.attempts)
         }
         let backoff = shared?.backoff.status ?? Backoff(base: c.backoffBaseSeconds, cap: c.backoffCapSeconds).status
-        return WorkerStatus(
+        var status = WorkerStatus(
             running: running, updatedAt: now, coordinator: host.coordinatorURL, hostID: host.hostID,
             pausedReason: paused.map(\.description), cores: settings.cores, cpuLimitPercent: c.cpuLimitPercent,
             speed: settings.speed, tasks: taskStatuses, pendingUploads: uploads, backoff: backoff, hours: shared?.hours)
+        status.hoursUpdatedAt = shared?.hoursUpdatedAt
+        status.lastError = shared?.lastError
+        status.memoryLimitMB = c.effectiveMemoryLimitMB()
+        status.now = running ? activity(tasks: taskStatuses, shared: shared) : []
+        return status
+    }
+
+    /// One line per thing the worker is doing now.
+    func activity(tasks: [TaskStatus], shared: DaemonState?) -> [String] {
+        var lines: [String] = []
+        for task in tasks {
+            switch task.state {
+            case "planning FFTs": lines.append("planning FFTs for replica \(task.replicaID)")
+            case "running", "paused":
+                let trial = task.trialCount.map { "trial \(task.trialsDone + 1) of \($0)" } ?? "starting"
+                lines.append("\(task.state == "paused" ? "paused" : "searching") replica \(task.replicaID) (unit \(task.workUnitID)): \(trial)")
+            default: break
+            }
+        }
+        if let size = shared?.improvingPlan { lines.append("measuring the FFTW plan for \(size) points on a spare core") }
+        if let activity = shared?.activity { lines.append(activity) }
+        return lines
     }
 
     /// Time left: from the observed trial rate once a search runs, otherwise from the unit's

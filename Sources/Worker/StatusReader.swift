@@ -15,13 +15,18 @@ public enum StatusReader {
         if let last = try? AtomicFile.readJSON(WorkerStatus.self, from: state.statusFile) {
             status.backoff = last.backoff
             status.hours = last.hours
+            status.hoursUpdatedAt = last.hoursUpdatedAt
+            status.lastError = last.lastError
         }
         if probeHours {
             var http = WorkerDaemon.httpConfiguration(configuration)
             http.timeout = 5
             http.connectTimeout = 3
             let client = XunxingClientFactory.client(host: host, http: http)
-            if let hours = HoursProbe.fetch(client: client) { status.hours = hours }
+            if let hours = HoursProbe.fetch(client: client) {
+                status.hours = hours
+                status.hoursUpdatedAt = Date()
+            }
         }
         return status
     }

@@ -54,19 +54,21 @@ public final class StopFlag: @unchecked Sendable {
     }
 }
 
-/// SIGTERM, SIGINT and SIGHUP set a ``StopFlag`` (through dispatch sources, so the handlers run as
-/// ordinary code, not in signal context).
+/// SIGTERM and SIGINT set a ``StopFlag``; SIGHUP sets `reload` (reread `config.json`). Through
+/// dispatch sources, so the handlers run as ordinary code, not in signal context.
 public final class SignalWatcher: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
 
-    public init(stop: StopFlag, signals: [Int32] = [SIGTERM, SIGINT, SIGHUP], onSignal: @escaping @Sendable (Int32) -> Void = { _ in }) {
+    public init(stop: StopFlag, reload: Locked<Bool>? = nil, onSignal: @escaping @Sendable (Int32) -> Void = { _ in }) {
         let queue = DispatchQueue(label: "xunxing-worker.signals")
+        var signals = [SIGTERM, SIGINT]
+        if reload != nil { signals.append(SIGHUP) }
         for number in signals {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler {
                 onSignal(number)
-                stop.trigger()
+                if number == SIGHUP { reload?.with { $0 = true } } else { stop.trigger() }
             }
             source.resume()
             sources.append(source)

@@ -1,5 +1,6 @@
 import Foundation
 import PulsarSearch
+import WorkUnits
 import XunxingProtocol
 
 /// One assignment the worker holds: `tasks/<replica>/assignment.json`.
@@ -28,6 +29,10 @@ public struct TaskRecord: Codable, Sendable, Equatable {
     }
 
     public var replicaID: String { assignment.replicaID }
+
+    /// Peak memory of this unit's search, MB: the coordinator's figure, or (from an older
+    /// coordinator) one from the payload's size (see ``WorkUnitMemory``).
+    public var memoryMB: Int { assignment.memoryMB ?? WorkUnitMemory.megabytes(payloadBytes: assignment.payloadSize) }
 }
 
 /// Where a search stopped: `tasks/<replica>/checkpoint.json`, written after every trial.

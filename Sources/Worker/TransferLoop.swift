@@ -11,22 +11,32 @@ final class TransferLoop: @unchecked Sendable {
     let store: TaskStore
     let api: CoordinatorClient
     let downloads: CoordinatorClient
-    let settings: RunSettings
+    let abandoner: TaskAbandoner
     let stop: StopFlag
     let shared: Locked<DaemonState>
-    let logger: Logger
+    let log: LogFolder
     /// Checksum failures of one task after which it is given up.
     static let maxChecksumFailures = 3
 
-    init(store: TaskStore, api: CoordinatorClient, downloads: CoordinatorClient, settings: RunSettings, stop: StopFlag,
-         shared: Locked<DaemonState>, logger: Logger) {
+    init(store: TaskStore, api: CoordinatorClient, downloads: CoordinatorClient, abandoner: TaskAbandoner, stop: StopFlag,
+         shared: Locked<DaemonState>, log: LogFolder) {
         self.store = store
         self.api = api
         self.downloads = downloads
-        self.settings = settings
+        self.abandoner = abandoner
         self.stop = stop
         self.shared = shared
-        self.logger = logger
+        self.log = log
+    }
+
+    /// The settings in force now (`config.json` may change while the daemon runs).
+    var settings: RunSettings { shared.with { $0.settings } }
+    var logger: Logger { log.logger }
+
+    /// Logs a problem and keeps it as the status's last error.
+    func report(_ level: Logger.Level, _ message: String) {
+        log.log(level, message)
+        shared.with { $0.lastError = WorkerProblem(message) }
     }
 
     /// A failure that concerns the coordinator as a whole (back off) rather than one item.
@@ -61,10 +71,11 @@ final class TransferLoop: @unchecked Sendable {
                     return s.backoff.recordFailure(failure.message)
                 }
                 let failures = shared.with { $0.backoff.failures }
-                logger.warning("\(failure.message); retrying in \(String(format: "%.1f", delay)) s (failure \(failures))")
+                log.log(.warning, "\(failure.message); retrying in \(String(format: "%.1f", delay)) s (failure \(failures))",
+                        key: failure.message)
                 continue
             } catch {
-                logger.error("transfer round failed: \(error)")
+                report(.error, "transfer round failed: \(error)")
             }
             if !busy { stop.wait(seconds: settings.configuration.loopIntervalSeconds) }
         }
@@ -72,6 +83,7 @@ final class TransferLoop: @unchecked Sendable {
 
     /// One round; returns true when something was done (so the next round starts at once).
     func round(nextRequest: inout Date) throws -> Bool {
+        let settings = self.settings
         var busy = try uploadResults()
         var tasks = try store.tasks()
         for task in tasks where !task.acknowledged || !task.payloadVerified {
@@ -88,7 +100,7 @@ final class TransferLoop: @unchecked Sendable {
             let cpuSeconds = want * settings.configuration.cpuLimitPercent / 100
             let response = try classify("asking for work") {
                 try api.requestWork(WorkRequest(
-                    cores: settings.cores, memoryMB: settings.memoryMB, speed: settings.speed, seconds: cpuSeconds,
+                    cores: settings.cores, memoryMB: settings.configuration.effectiveMemoryLimitMB(), speed: settings.speed, seconds: cpuSeconds,
                     maxUnits: min(room, 4096)))
             }
             shared.with { $0.projectIdle = response.assignments.isEmpty && response.projectIdle }
@@ -103,18 +115,28 @@ final class TransferLoop: @unchecked Sendable {
                         try TaskStore.checkReplicaID(assignment.replicaID)
                         try CoordinatorURLPolicy.check(
                             assignment, coordinator: api.baseURL, maxPayloadBytes: settings.configuration.maxPayloadBytes,
-                            held: held, maxTasks: settings.configuration.maxTasks)
+                            held: held, maxTasks: settings.configuration.maxTasks,
+                            memoryLimitMB: settings.configuration.effectiveMemoryLimitMB())
                         held += 1
                         try store.save(TaskRecord(assignment: assignment))
                         logger.info("assigned replica \(assignment.replicaID) of unit \(assignment.workUnitID) (\(assignment.estimatedCost) reference s)")
+                    } catch let error as WorkerError {
+                        // Refused: say so to the coordinator, which gives the unit to another host now.
+                        if case .unacceptableAssignment(field: "replica_id", _, _) = error {
+                            report(.error, "refusing an assignment: \(error)")
+                        } else {
+                            abandoner.giveUp(assignment.replicaID, kind: .refused, reason: "refused: \(error)", deleteTask: false)
+                        }
                     } catch {
-                        logger.error("refusing an assignment: \(error)")
+                        report(.error, "refusing an assignment: \(error)")
                     }
                 }
             }
         }
         return busy
     }
+
+    static func megabytes(_ bytes: Int64) -> Int64 { (bytes + (1 << 20) - 1) >> 20 }
 
     /// Seconds of work (on this host's cores) to ask for: the buffer minus the work held.
     func wantedSeconds(tasks: [TaskRecord]) -> Double {
@@ -137,18 +159,25 @@ final class TransferLoop: @unchecked Sendable {
                 task.acknowledged = true
                 try store.save(task)
             } catch let error as CoordinatorClientError {
-                logger.warning("replica \(replica) was withdrawn by the coordinator (\(error)); dropping it")
+                report(.warning, "replica \(replica) was withdrawn by the coordinator (\(error)); dropped it")
                 store.removeTask(replica)
                 return
             }
         }
         if task.payloadVerified { return }
         let path = store.payloadPath(replica)
-        shared.with { $0.activity = "downloading \(replica)" }
+        // Never fill the disk: leave disk_reserve_mb free, and give the unit back if it does not fit.
+        let reserve = Int64(settings.configuration.diskReserveMB) << 20
+        let have = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+        if let free = freeDiskBytes(at: store.state.path), free - (task.assignment.payloadSize - have) < reserve {
+            abandoner.giveUp(replica, kind: .diskFull, reason: "disk full: the payload needs \(Self.megabytes(task.assignment.payloadSize - have)) MB, \(Self.megabytes(free)) MB are free and disk_reserve_mb keeps \(settings.configuration.diskReserveMB) MB free; free some space or lower disk_reserve_mb")
+            return
+        }
+        shared.with { $0.activity = "downloading the payload of replica \(replica)" }
         do {
             try classify("downloading the payload of \(replica)") { try downloads.downloadPayload(task.assignment, to: path) }
         } catch let error as CoordinatorClientError {
-            logger.warning("payload of replica \(replica) refused by the coordinator (\(error)); dropping the task")
+            report(.warning, "payload of replica \(replica) refused by the coordinator (\(error)); dropped the task")
             store.removeTask(replica)
             return
         }
@@ -163,10 +192,9 @@ final class TransferLoop: @unchecked Sendable {
             unlink(path)
             task.checksumFailures += 1
             if task.checksumFailures >= Self.maxChecksumFailures {
-                logger.error("\(error.description); \(task.checksumFailures) bad downloads of replica \(replica): giving it up")
-                store.removeTask(replica)
+                abandoner.giveUp(replica, kind: .badPayload, reason: "\(task.checksumFailures) downloads failed their checksum: \(error.description)")
             } else {
-                logger.warning("\(error.description) (replica \(replica)); deleted, downloading it again")
+                report(.warning, "\(error.description) (replica \(replica)); deleted, downloading it again")
                 try store.save(task)
             }
         }
@@ -177,6 +205,7 @@ final class TransferLoop: @unchecked Sendable {
         var any = false
         for var pending in try store.pendingResults() {
             if stop.isSet { break }
+            shared.with { $0.activity = "uploading the result of replica \(pending.replicaID)" }
             do {
                 let response = try classify("uploading the result of \(pending.replicaID)") {
                     try api.report(replica: pending.replicaID, result: pending.result)
@@ -184,7 +213,7 @@ final class TransferLoop: @unchecked Sendable {
                 store.removeResult(pending.replicaID)
                 logger.info("uploaded the result of replica \(pending.replicaID): \(response.outcome)")
             } catch let error as CoordinatorClientError {
-                logger.error("the coordinator refused the result of replica \(pending.replicaID) (\(error)); discarding it")
+                report(.error, "the coordinator refused the result of replica \(pending.replicaID) (\(error)); discarded it")
                 store.removeResult(pending.replicaID)
             } catch let failure as Transient {
                 pending.attempts += 1
@@ -197,13 +226,18 @@ final class TransferLoop: @unchecked Sendable {
     }
 
     /// Runs a coordinator call: unreachable, 5xx, 408, 429 and 401 become ``Transient`` (back off
-    /// and retry); other 4xx answers are rethrown as they are (the item is refused).
+    /// and retry; a 401 with how to attach again); other 4xx answers are rethrown as they are (the
+    /// item is refused).
     func classify<T>(_ what: String, _ call: () throws -> T) throws -> T {
         do {
             return try call()
         } catch let error as CoordinatorClientError {
             switch error {
-            case .api(let status, _, _) where status >= 500 || status == 408 || status == 429 || status == 401:
+            case .api(401, _, _):
+                let message = "\(what): the coordinator does not accept this host's key (it was revoked or replaced); attach this machine again: xunxing-worker attach --coordinator \(api.baseURL) --account-key KEY --state-dir \(store.state.path)"
+                shared.with { $0.lastError = WorkerProblem(message) }
+                throw Transient(message: message)
+            case .api(let status, _, _) where status >= 500 || status == 408 || status == 429:
                 throw Transient(message: "\(what): \(error)")
             case .api:
                 throw error

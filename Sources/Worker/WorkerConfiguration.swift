@@ -43,13 +43,25 @@ public struct WorkerConfiguration: Codable, Sendable, Equatable {
     /// Where /proc and /sys are (tests point these at fake trees).
     public var procRoot: String = "/proc"
     public var sysRoot: String = "/sys"
+    public var devRoot: String = "/dev"
     /// Assignments held at once (downloaded, being searched or waiting); more are refused, and the
     /// coordinator gives them to someone else.
     public var maxTasks: Int = 16
     /// Largest payload the worker downloads, bytes; a larger assignment is refused.
     public var maxPayloadBytes: Int64 = 4 << 30
+    /// Memory the searches may use together, MB; nil: half of this machine's memory. Units that
+    /// would need more are refused (and the coordinator, told this limit, does not send them);
+    /// units that fit wait until running ones leave room.
+    public var memoryLimitMB: Int?
+    /// Disk space to leave free, MB: a payload that would eat into it is given up ("disk full").
+    public var diskReserveMB: Int = 512
 
     public init() {}
+
+    /// The memory limit in force: the setting, or half of `physicalMB`.
+    public func effectiveMemoryLimitMB(physicalMB: Int = Int(ProcessInfo.processInfo.physicalMemory >> 20)) -> Int {
+        memoryLimitMB ?? max(256, physicalMB / 2)
+    }
 
     /// Searches to run at once on a machine with `available` cores.
     public func effectiveCores(available: Int = ProcessInfo.processInfo.activeProcessorCount) -> Int {
@@ -63,7 +75,8 @@ public struct WorkerConfiguration: Codable, Sendable, Equatable {
         case thermalLimitCelsius = "thermal_limit_celsius", proxy, verifyTLS = "verify_tls", caBundlePath = "ca_bundle_path"
         case backoffBaseSeconds = "backoff_base_seconds", backoffCapSeconds = "backoff_cap_seconds"
         case loopIntervalSeconds = "loop_interval_seconds", fftRigor = "fft_rigor", niceness, speed
-        case procRoot = "proc_root", sysRoot = "sys_root", maxTasks = "max_tasks", maxPayloadBytes = "max_payload_bytes"
+        case procRoot = "proc_root", sysRoot = "sys_root", devRoot = "dev_root", maxTasks = "max_tasks", maxPayloadBytes = "max_payload_bytes"
+        case memoryLimitMB = "memory_limit_mb", diskReserveMB = "disk_reserve_mb"
     }
 
     public init(from decoder: Decoder) throws {
@@ -88,8 +101,11 @@ public struct WorkerConfiguration: Codable, Sendable, Equatable {
         speed = try c.decodeIfPresent(Double.self, forKey: .speed)
         procRoot = try c.decodeIfPresent(String.self, forKey: .procRoot) ?? d.procRoot
         sysRoot = try c.decodeIfPresent(String.self, forKey: .sysRoot) ?? d.sysRoot
+        devRoot = try c.decodeIfPresent(String.self, forKey: .devRoot) ?? d.devRoot
         maxTasks = try c.decodeIfPresent(Int.self, forKey: .maxTasks) ?? d.maxTasks
         maxPayloadBytes = try c.decodeIfPresent(Int64.self, forKey: .maxPayloadBytes) ?? d.maxPayloadBytes
+        memoryLimitMB = try c.decodeIfPresent(Int.self, forKey: .memoryLimitMB)
+        diskReserveMB = try c.decodeIfPresent(Int.self, forKey: .diskReserveMB) ?? d.diskReserveMB
     }
 
     static let defaults = WorkerConfiguration()
@@ -120,6 +136,8 @@ public struct WorkerConfiguration: Codable, Sendable, Equatable {
         if let proxy, !proxy.isEmpty, !proxy.contains("://") { throw bad(.proxy, proxy, "a URL such as http://proxy:3128, or \"\" for none") }
         guard (1...1024).contains(maxTasks) else { throw bad(.maxTasks, maxTasks, "1 to 1024") }
         guard maxPayloadBytes >= 1 << 20 else { throw bad(.maxPayloadBytes, maxPayloadBytes, "at least 1048576 bytes") }
+        if let memoryLimitMB, memoryLimitMB < 64 { throw bad(.memoryLimitMB, memoryLimitMB, "at least 64 MB, or null for half of this machine's memory") }
+        guard diskReserveMB >= 0 else { throw bad(.diskReserveMB, diskReserveMB, "a non-negative number of MB") }
     }
 
     /// Applies `key=value` (a `config.json` field name) and validates the result.
@@ -171,8 +189,11 @@ public struct WorkerConfiguration: Codable, Sendable, Equatable {
         case .speed: speed = try unset ? nil : number()
         case .procRoot: procRoot = value
         case .sysRoot: sysRoot = value
+        case .devRoot: devRoot = value
         case .maxTasks: maxTasks = Int(try number())
         case .maxPayloadBytes: maxPayloadBytes = Int64(try number())
+        case .memoryLimitMB: memoryLimitMB = try unset ? nil : Int(number())
+        case .diskReserveMB: diskReserveMB = Int(try number())
         }
     }
 
@@ -180,7 +201,7 @@ public struct WorkerConfiguration: Codable, Sendable, Equatable {
     public static var settableKeys: [String] {
         [CodingKeys.cores, .bufferSeconds, .cpuLimitPercent, .pauseWhenInUse, .inUseLoadThreshold, .inUseIdleMinutes,
          .pauseOnBattery, .thermalLimitCelsius, .proxy, .verifyTLS, .caBundlePath, .backoffBaseSeconds,
-         .backoffCapSeconds, .loopIntervalSeconds, .fftRigor, .niceness, .speed, .procRoot, .sysRoot, .maxTasks,
-         .maxPayloadBytes].map(\.rawValue)
+         .backoffCapSeconds, .loopIntervalSeconds, .fftRigor, .niceness, .speed, .procRoot, .sysRoot, .devRoot, .maxTasks,
+         .maxPayloadBytes, .memoryLimitMB, .diskReserveMB].map(\.rawValue)
     }
 }

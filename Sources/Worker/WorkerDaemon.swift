@@ -12,9 +12,12 @@ public struct RunSettings: Sendable {
     public var memoryMB: Int = Int(ProcessInfo.processInfo.physicalMemory >> 20)
     /// The software string reported with results.
     public var software = "xunxing-worker \(WorkerVersion.string)"
+    /// The command line's settings, which keep overriding `config.json` when it is reread.
+    public var overrides = ConfigurationOverrides()
 
-    public init(configuration: WorkerConfiguration) {
-        self.configuration = configuration
+    public init(configuration: WorkerConfiguration, overrides: ConfigurationOverrides = ConfigurationOverrides()) {
+        self.configuration = overrides.applied(to: configuration)
+        self.overrides = overrides
     }
 
     public var cores: Int { configuration.effectiveCores() }
@@ -35,29 +38,35 @@ public struct RunSummary: Sendable, Equatable {
 }
 
 /// The daemon: one supervisor (the calling thread) that applies the host policies, starts a search
-/// thread per core for tasks whose payload is verified, writes `status.json` every loop interval
-/// and stops cleanly on SIGTERM; and one transfer thread (``TransferLoop``).
+/// thread per core for tasks whose payload is verified, rereads `config.json` when it changes (or
+/// on SIGHUP), writes `status.json` every loop interval and stops cleanly on SIGTERM; and one
+/// transfer thread (``TransferLoop``).
 public final class WorkerDaemon: @unchecked Sendable {
     public let state: StateDirectory
     public let settings: RunSettings
     let logger: Logger
     let stop: StopFlag
+    let reload: Locked<Bool>
     let shared: Locked<DaemonState>
     let store: TaskStore
     let host: HostIdentity
+    let log: LogFolder
 
-    /// Prepares a run: takes nothing yet (``run()`` takes the lock).
-    public init(state: StateDirectory, settings: RunSettings, logger: Logger, stop: StopFlag = StopFlag()) throws {
+    /// Prepares a run: takes nothing yet (``run()`` takes the lock). Setting `reload` asks for
+    /// `config.json` to be reread (SIGHUP).
+    public init(state: StateDirectory, settings: RunSettings, logger: Logger, stop: StopFlag = StopFlag(),
+                reload: Locked<Bool> = Locked(false)) throws {
         try settings.configuration.validate()
         self.state = state
         self.settings = settings
         self.logger = logger
         self.stop = stop
+        self.reload = reload
         self.store = TaskStore(state: state)
         self.host = try state.loadHost()
         try CoordinatorURLPolicy.check(host.coordinatorURL)
-        let c = settings.configuration
-        self.shared = Locked(DaemonState(backoff: Backoff(base: c.backoffBaseSeconds, cap: c.backoffCapSeconds)))
+        self.shared = Locked(DaemonState(settings: settings))
+        self.log = LogFolder(logger: logger)
     }
 
     /// The HTTP settings of the configuration; `forDownloads` drops the whole-transfer timeout
@@ -82,8 +91,9 @@ public final class WorkerDaemon: @unchecked Sendable {
         let lock = try WorkerLock(path: state.lockFile)
         defer { withExtendedLifetime(lock) {} }
         store.sweep()
+        restorePreviousStatus()
         let c = settings.configuration
-        if !lowerPriority(niceness: c.niceness) { logger.debug("could not set niceness \(c.niceness)") }
+        lowerPriorityOfAllThreads(niceness: c.niceness)
         // Quick plans first, measured ones in spare time (PlanImprover).
         let planner = FFTPlanner(rigor: c.fftRigor, wisdomPath: state.wisdomFile, deferred: true)
         let improver = PlanImprover(planner: planner)
@@ -91,35 +101,31 @@ public final class WorkerDaemon: @unchecked Sendable {
                                     http: HTTPClient(configuration: Self.httpConfiguration(c)))
         let downloads = CoordinatorClient(baseURL: host.coordinatorURL, secret: host.hostKey,
                                           http: HTTPClient(configuration: Self.httpConfiguration(c, forDownloads: true)))
-        logger.info("xunxing-worker \(WorkerVersion.string): host \(host.hostID) at \(host.coordinatorURL), \(settings.cores) cores, speed \(String(format: "%.2f", settings.speed)), CPU limit \(c.cpuLimitPercent)%")
+        logger.info("xunxing-worker \(WorkerVersion.string): host \(host.hostID) at \(host.coordinatorURL), \(settings.cores) cores, speed \(String(format: "%.2f", settings.speed)), CPU limit \(c.cpuLimitPercent)%, memory limit \(c.effectiveMemoryLimitMB()) MB")
 
-        TransferLoop(store: store, api: api, downloads: downloads, settings: settings, stop: stop, shared: shared,
-                     logger: logger).start()
+        let abandoner = TaskAbandoner(api: api, store: store, shared: shared, log: log)
+        TransferLoop(store: store, api: api, downloads: downloads, abandoner: abandoner, stop: stop, shared: shared, log: log).start()
         HoursProbe.startPolling(client: api, shared: shared, stop: stop)
 
         var policy = GuestPolicy(configuration: c)
-        let dutyCycle = DutyCycle(limitPercent: c.cpuLimitPercent)
+        var watcher = ConfigurationWatcher(path: state.configFile)
         var runners: [String: SearchRunner] = [:]
         var failures: [String: Int] = [:]
         var finished = 0
         var idleExit = false
         while !stop.isSet {
+            if watcher.changed(force: reload.with { r in defer { r = false }; return r }), let changed = reloadConfiguration() {
+                policy = GuestPolicy(configuration: changed)
+            }
+            let settings = shared.with { $0.settings }
+            lowerPriorityOfAllThreads(niceness: settings.configuration.niceness)
             // Reap finished searches.
             for (replica, runner) in runners where runner.outcome != .running {
                 if runner.outcome == .finished { finished += 1 }
                 if case let .failed(reason) = runner.outcome {
                     failures[replica, default: 0] += 1
-                    if failures[replica]! >= 3 {
-                        logger.error("replica \(replica) failed 3 times; giving it up: \(reason)")
-                        // Tell the coordinator, which sends the unit to another host at once
-                        // (unreachable: it finds out at the unit's deadline).
-                        do {
-                            try api.abandon(replica: replica, reason: "failed 3 times: \(reason)")
-                        } catch {
-                            logger.warning("could not tell the coordinator that replica \(replica) was given up: \(error)")
-                        }
-                        store.removeTask(replica)
-                    }
+                    report("replica \(replica): search failed (\(failures[replica]!) of 3 tries): \(reason)")
+                    if failures[replica]! >= 3 { abandoner.giveUp(replica, kind: .failed, reason: "the search failed 3 times: \(reason)") }
                 }
                 runners.removeValue(forKey: replica)
             }
@@ -128,25 +134,16 @@ public final class WorkerDaemon: @unchecked Sendable {
                 defer { s.pauseReason = reason }
                 return s.pauseReason
             }
-            if reason != previous {
-                if let reason { logger.notice("pausing searches: \(reason)") } else { logger.notice("resuming searches") }
+            if reason?.kind != previous?.kind {
+                if let reason { log.log(.notice, "pausing searches: \(reason)", key: "pause \(reason.kind)") } else { log.log(.notice, "resuming searches") }
             }
             let tasks = (try? store.tasks()) ?? []
             if reason == nil {
-                // A core freed by a finished unit goes to improving a quick plan first, if any.
-                if improver.canStart, runners.count < settings.cores {
-                    let log = logger
-                    improver.start { size, seconds in
-                        log.info("FFTW plan for \(size) points measured in \(String(format: "%.1f", seconds)) s")
-                    }
-                }
-                for task in tasks where task.payloadVerified && task.acknowledged && runners[task.replicaID] == nil {
-                    guard runners.count + (improver.busy ? 1 : 0) < settings.cores else { break }
-                    let runner = SearchRunner(record: task, store: store, planner: planner, dutyCycle: dutyCycle, stop: stop,
-                                              shared: shared, logger: logger, software: settings.software)
-                    runners[task.replicaID] = runner
-                    runner.start()
-                }
+                startWork(tasks: tasks, runners: &runners, settings: settings, planner: planner, improver: improver)
+            }
+            // Fewer cores than searches (the setting was lowered): the newest stop at their checkpoint.
+            for runner in runners.values.sorted(by: { $0.startedAt > $1.startedAt }).prefix(max(0, runners.count - settings.cores)) {
+                runner.halt.trigger()
             }
             let pending = (try? store.pendingResults()) ?? []
             writeStatus(tasks: tasks, pending: pending, running: true)
@@ -155,29 +152,99 @@ public final class WorkerDaemon: @unchecked Sendable {
                 idleExit = true
                 break
             }
-            stop.wait(seconds: c.loopIntervalSeconds)
+            stop.wait(seconds: settings.configuration.loopIntervalSeconds)
         }
         let signalled = !idleExit
         stop.trigger()
         // Search threads stop after their current trial, with their checkpoint written.
+        for runner in runners.values { runner.halt.trigger() }
         let deadline = Date().addingTimeInterval(20)
         while runners.values.contains(where: { $0.outcome == .running }), Date() < deadline {
             Thread.sleep(forTimeInterval: 0.02)
         }
         finished += runners.values.filter { $0.outcome == .finished }.count
-        try? planner.saveWisdom()
+        // A plan being measured (at most 5 s) is not waited for: it is measured again next time.
+        _ = try? planner.saveWisdomIfIdle()
         writeStatus(tasks: (try? store.tasks()) ?? [], pending: (try? store.pendingResults()) ?? [], running: false)
         logger.info("stopped: \(finished) units finished in this run")
         return RunSummary(finished: finished, signalled: signalled)
     }
 
+    /// Starts searches on free cores (a core freed by a finished unit goes to improving a quick
+    /// FFT plan first, if one waits), within the memory limit.
+    func startWork(tasks: [TaskRecord], runners: inout [String: SearchRunner], settings: RunSettings, planner: FFTPlanner,
+                   improver: PlanImprover) {
+        if improver.canStart, runners.count < settings.cores {
+            let shared = self.shared, log = self.log
+            improver.start { size in
+                shared.with { $0.improvingPlan = size }
+            } report: { size, seconds in
+                shared.with { $0.improvingPlan = nil }
+                log.log(.info, "FFTW plan for \(size) points measured in \(String(format: "%.1f", seconds)) s")
+            }
+        }
+        let limit = settings.configuration.effectiveMemoryLimitMB()
+        var memoryInUse = runners.values.reduce(0) { $0 + $1.record.memoryMB }
+        for task in tasks where task.payloadVerified && task.acknowledged && runners[task.replicaID] == nil {
+            guard runners.count + (improver.busy ? 1 : 0) < settings.cores else { break }
+            // A unit that would take the searches over the memory limit waits for others to finish.
+            let memory = task.memoryMB
+            guard memoryInUse + memory <= limit || runners.isEmpty && memory <= limit else { continue }
+            memoryInUse += memory
+            let runner = SearchRunner(record: task, store: store, planner: planner, settings: settings,
+                                      shared: shared, logger: logger)
+            runners[task.replicaID] = runner
+            runner.start()
+        }
+    }
+
+    /// Rereads `config.json`; returns the new configuration when it changed and is valid.
+    func reloadConfiguration() -> WorkerConfiguration? {
+        let old = shared.with { $0.settings }
+        let file: WorkerConfiguration
+        do {
+            file = try state.loadConfiguration()
+        } catch {
+            report("\(error); keeping the running settings")
+            return nil
+        }
+        var new = old
+        new.configuration = old.overrides.applied(to: file)
+        let changes = new.configuration.differences(from: old.configuration)
+        guard !changes.isEmpty else { return nil }
+        shared.with { $0.settings = new }
+        logger.notice("settings changed: \(changes.map(\.change).joined(separator: ", "))")
+        let later = changes.map(\.key).filter { WorkerConfiguration.restartOnlyKeys.contains($0) }
+        if !later.isEmpty {
+            logger.notice("\(later.joined(separator: ", ")) take effect when the worker restarts")
+        }
+        return new.configuration
+    }
+
+    /// Logs a problem and keeps it as the status's last error.
+    func report(_ message: String) {
+        log.log(.error, message)
+        shared.with { $0.lastError = WorkerProblem(message) }
+    }
+
+    /// The last error and hours of the previous run stay visible until there are newer ones.
+    func restorePreviousStatus() {
+        guard let previous = try? AtomicFile.readJSON(WorkerStatus.self, from: state.statusFile) else { return }
+        shared.with {
+            $0.lastError = previous.lastError
+            $0.hours = previous.hours
+            $0.hoursUpdatedAt = previous.hoursUpdatedAt
+        }
+    }
+
     func writeStatus(tasks: [TaskRecord], pending: [PendingResult], running: Bool) {
-        let snapshot = StatusBuilder(store: store, settings: settings).build(
-            host: host, tasks: tasks, pending: pending, shared: shared.current, running: running)
+        let current = shared.current
+        let snapshot = StatusBuilder(store: store, settings: current.settings).build(
+            host: host, tasks: tasks, pending: pending, shared: current, running: running)
         do {
             try AtomicFile.writeJSON(snapshot, to: state.statusFile)
         } catch {
-            logger.warning("cannot write status: \(error)")
+            log.log(.warning, "cannot write status: \(error)")
         }
     }
 }

@@ -40,3 +40,18 @@ public final class WorkerLock: Sendable {
         return errno == EWOULDBLOCK
     }
 }
+
+extension StateDirectory {
+    /// Runs `body` holding an exclusive `flock` on `config.lock` (waiting for it), so that
+    /// concurrent read-change-write cycles of `config.json` do not lose each other's changes.
+    public func withConfigurationLock<T>(_ body: () throws -> T) throws -> T {
+        let lockPath = (path as NSString).appendingPathComponent("config.lock")
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw WorkerError.io(path: lockPath, operation: "open", reason: errnoText()) }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw WorkerError.io(path: lockPath, operation: "lock", reason: errnoText()) }
+        }
+        return try body()
+    }
+}

@@ -16,12 +16,23 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
     public var tasks: [TaskStatus]
     public var pendingUploads: [PendingUploadStatus]
     public var backoff: BackoffStatus
-    /// The volunteer's charity hours; nil when the coordinator does not offer them (yet).
+    /// The volunteer's charity hours as last heard from the coordinator (the figure stays while it
+    /// is unreachable); nil when it has never answered.
     public var hours: Double?
+    /// When `hours` was heard.
+    public var hoursUpdatedAt: Date?
+    /// What the worker is doing now, one line each ("searching ...", "planning FFTs for ...",
+    /// "downloading ..."); absent in files from older versions.
+    public var now: [String]?
+    /// The last problem of any kind, until a newer one.
+    public var lastError: WorkerProblem?
+    /// Memory the searches may use together, MB.
+    public var memoryLimitMB: Int?
 
     enum CodingKeys: String, CodingKey {
         case running, updatedAt = "updated_at", coordinator, hostID = "host_id", pausedReason = "paused_reason"
         case cores, cpuLimitPercent = "cpu_limit_percent", speed, tasks, pendingUploads = "pending_uploads", backoff, hours
+        case hoursUpdatedAt = "hours_updated_at", now, lastError = "last_error", memoryLimitMB = "memory_limit_mb"
     }
 
     public init(running: Bool, updatedAt: Date, coordinator: String, hostID: String, pausedReason: String?, cores: Int,
@@ -55,6 +66,10 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
         try c.encode(pendingUploads, forKey: .pendingUploads)
         try c.encode(backoff, forKey: .backoff)
         try c.encode(hours, forKey: .hours)
+        try c.encode(hoursUpdatedAt, forKey: .hoursUpdatedAt)
+        try c.encode(now ?? [], forKey: .now)
+        try c.encode(lastError, forKey: .lastError)
+        try c.encode(memoryLimitMB, forKey: .memoryLimitMB)
     }
 }
 
@@ -62,7 +77,7 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
 public struct TaskStatus: Codable, Sendable, Equatable {
     public var replicaID: String
     public var workUnitID: String
-    /// `acknowledging`, `downloading`, `ready`, `running` or `paused`.
+    /// `acknowledging`, `downloading`, `ready`, `planning FFTs`, `running` or `paused`.
     public var state: String
     /// Fraction done, 0...1.
     public var progress: Double

@@ -183,8 +183,8 @@ public struct CoordinatorClient: Sendable {
     }
 
     /// Gives a replica up (the coordinator sends its unit to someone else at once).
-    public func abandon(replica: String, reason: String) throws {
-        let body = try WireCoding.encoder().encode(AbandonRequest(reason: reason))
+    public func abandon(replica: String, reason: String, kind: AbandonKind = .other) throws {
+        let body = try WireCoding.encoder().encode(AbandonRequest(reason: reason, kind: kind))
         var headers = authorization
         headers["Content-Type"] = "application/json"
         try Self.check(try perform { try http.send("POST", url: url("/replicas/\(Self.escape(replica))/abandon"), headers: headers, body: body) })

@@ -57,11 +57,36 @@ public struct HostRegistrationResponse: Codable, Sendable, Equatable {
     public init(hostID: String, hostKey: String) { self.hostID = hostID; self.hostKey = hostKey }
 }
 
+/// Why a host gave a replica up, as the coordinator's metrics count it.
+public enum AbandonKind: String, Codable, Sendable, CaseIterable {
+    /// No room on the host's disk for the payload.
+    case diskFull = "disk_full"
+    /// The host would not take the assignment (too much memory, too large a payload, ...).
+    case refused
+    /// The search failed repeatedly.
+    case failed
+    /// The payload failed its checksum repeatedly or could not be read.
+    case badPayload = "bad_payload"
+    /// The volunteer detached the machine from the project.
+    case detached
+    case other
+
+    /// Unknown kinds from newer workers count as `other`.
+    public init(from decoder: Decoder) throws {
+        self = AbandonKind(rawValue: try decoder.singleValueContainer().decode(String.self)) ?? .other
+    }
+}
+
 /// `POST /api/v1/replicas/{id}/abandon`: why the host gives the replica up.
 public struct AbandonRequest: Codable, Sendable, Equatable {
     /// Shown in the coordinator's log; at most 500 characters.
     public var reason: String
-    public init(reason: String) { self.reason = reason }
+    /// The kind of reason, counted in the coordinator's metrics (absent: `other`).
+    public var kind: AbandonKind?
+    public init(reason: String, kind: AbandonKind? = nil) {
+        self.reason = reason
+        self.kind = kind
+    }
 
     /// The reason, trimmed; refused when empty or longer than 500 characters.
     public func validated() throws(RequestBodyError) -> String {
@@ -172,14 +197,18 @@ public struct Assignment: Codable, Sendable, Equatable {
     public var estimatedCost: Double
     /// Report by this time; until acknowledged, a much shorter deadline applies.
     public var deadline: Date
+    /// Peak memory the search of this unit needs, MB (absent from older coordinators).
+    public var memoryMB: Int?
     enum CodingKeys: String, CodingKey {
         case replicaID = "replica_id", workUnitID = "work_unit_id", payloadURL = "payload_url"
         case payloadSHA256 = "payload_sha256", payloadSize = "payload_size", estimatedCost = "estimated_cost", deadline
+        case memoryMB = "memory_mb"
     }
     public init(
         replicaID: String, workUnitID: String, payloadURL: String, payloadSHA256: String, payloadSize: Int64,
-        estimatedCost: Double, deadline: Date
+        estimatedCost: Double, deadline: Date, memoryMB: Int? = nil
     ) {
+        self.memoryMB = memoryMB
         self.replicaID = replicaID
         self.workUnitID = workUnitID
         self.payloadURL = payloadURL

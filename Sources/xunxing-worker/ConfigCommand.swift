@@ -8,7 +8,9 @@ struct ConfigCommand: ParsableCommand {
         abstract: "Show or change the worker's settings (config.json in the state directory).",
         discussion: """
             Settings: \(WorkerConfiguration.settableKeys.joined(separator: ", ")).
-            A running daemon picks changes up when it is restarted.
+            A running daemon picks a change up within a second and logs it ("settings changed: \
+            ..."); proxy, verify_tls, ca_bundle_path, fft_rigor and the backoff settings take effect \
+            when it restarts. Options given to `run` keep overriding the file.
 
             Examples:
               xunxing-worker config show
@@ -43,9 +45,12 @@ struct ConfigCommand: ParsableCommand {
             try reporting {
                 let directory = state.state
                 try directory.prepare()
-                var configuration = try directory.loadConfiguration()
-                try configuration.set(key, value)
-                try directory.saveConfiguration(configuration)
+                // Two `config set` at once must not lose one change: read, change and replace under a lock.
+                try directory.withConfigurationLock {
+                    var configuration = try directory.loadConfiguration()
+                    try configuration.set(key, value)
+                    try directory.saveConfiguration(configuration)
+                }
             }
             print("\(key) = \(value)")
         }

@@ -12,11 +12,12 @@ struct RunCommand: ParsableCommand {
         discussion: """
             Runs until SIGTERM or SIGINT (it then writes its checkpoints and exits within a few \
             seconds; a search resumes where it stopped). Options given here override config.json \
-            for this run only; `xunxing-worker config set` changes them for good.
+            for this run only; `xunxing-worker config set` changes them for good, and the running \
+            daemon picks the change up within a second (SIGHUP makes it reread config.json too).
 
             Examples:
               xunxing-worker run
-              xunxing-worker run --cores 2 --cpu-limit 50
+              xunxing-worker run --cores 2 --cpu-limit-percent 50
               xunxing-worker run --state-dir /tmp/w1 --exit-when-idle --fft-rigor estimate
             """
     )
@@ -25,7 +26,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Exit when nothing is held and the coordinator has no unfinished work (scripts, tests).")
     var exitWhenIdle = false
     @Option(help: "Searches to run at once, one core each (default: all cores but one).") var cores: Int?
-    @Option(help: "Percent of each core the searches may use, 1-100.") var cpuLimit: Double?
+    @Option(name: [.customLong("cpu-limit-percent"), .customLong("cpu-limit")],
+            help: "Percent of each core the searches may use, 1-100 (the setting cpu_limit_percent).")
+    var cpuLimit: Double?
     @Option(help: "Seconds of work to keep buffered.") var bufferSeconds: Double?
     @Option(help: "Speed relative to the reference core (default: measured once and saved).") var speed: Double?
     @Option(help: "FFTW planning: estimate, measure or patient.") var fftRigor: FFTRigor?
@@ -48,22 +51,28 @@ struct RunCommand: ParsableCommand {
                 logger.info("measured speed: \(String(format: "%.2f", configuration.speed!)) x the reference core")
                 try directory.saveConfiguration(configuration)
             }
-            if let cores { configuration.cores = cores }
-            if let cpuLimit { configuration.cpuLimitPercent = cpuLimit }
-            if let bufferSeconds { configuration.bufferSeconds = bufferSeconds }
-            if let speed { configuration.speed = speed }
-            if let fftRigor { configuration.fftRigor = fftRigor }
-            if let loopInterval { configuration.loopIntervalSeconds = loopInterval }
-            if let backoffBase { configuration.backoffBaseSeconds = backoffBase }
-            if let backoffCap { configuration.backoffCapSeconds = backoffCap }
-            var settings = RunSettings(configuration: configuration)
+            var overrides = ConfigurationOverrides()
+            overrides.cores = cores
+            overrides.cpuLimitPercent = cpuLimit
+            overrides.bufferSeconds = bufferSeconds
+            overrides.speed = speed
+            overrides.fftRigor = fftRigor
+            overrides.loopIntervalSeconds = loopInterval
+            overrides.backoffBaseSeconds = backoffBase
+            overrides.backoffCapSeconds = backoffCap
+            var settings = RunSettings(configuration: configuration, overrides: overrides)
             settings.exitWhenIdle = exitWhenIdle
             let stop = StopFlag()
-            let watcher = SignalWatcher(stop: stop) { number in
-                logger.notice("signal \(number): checkpointing and stopping")
+            let reload = Locked(false)
+            let watcher = SignalWatcher(stop: stop, reload: reload) { number in
+                if number == SIGHUP {
+                    logger.notice("SIGHUP: rereading config.json")
+                } else {
+                    logger.notice("signal \(number): checkpointing and stopping")
+                }
             }
             defer { withExtendedLifetime(watcher) {} }
-            return try WorkerDaemon(state: directory, settings: settings, logger: logger, stop: stop).run()
+            return try WorkerDaemon(state: directory, settings: settings, logger: logger, stop: stop, reload: reload).run()
         }
         _ = summary
     }

@@ -11,8 +11,11 @@ struct StatusCommand: ParsableCommand {
         discussion: """
             While the daemon runs this reads the status it writes every second; otherwise it reads \
             the state directory. `--format json` prints one JSON object: `tasks[]` (with \
-            `progress` from 0 to 1 and `seconds_left`), `pending_uploads[]`, `backoff` and `hours` \
-            (null when the coordinator does not offer them).
+            `progress` from 0 to 1, `seconds_left` and `state`: acknowledging, downloading, ready, \
+            planning FFTs, running or paused), `now[]` (what it is doing), `last_error` \
+            ({message, at}: the last problem of any kind), `pending_uploads[]`, `backoff`, \
+            `memory_limit_mb` and `hours` (the last figure heard, kept while the coordinator is \
+            unreachable, with `hours_updated_at`).
 
             Examples:
               xunxing-worker status
@@ -44,8 +47,13 @@ enum StatusText {
         var lines: [String] = []
         let paused = s.pausedReason.map { ", paused: \($0)" } ?? ""
         lines.append("xunxing-worker \(s.running ? "running" : "not running")\(paused) — host \(s.hostID) at \(s.coordinator)")
-        lines.append("cores \(s.cores), CPU limit \(format(s.cpuLimitPercent))%, speed \(String(format: "%.2f", s.speed))")
-        lines.append("charity hours: " + (s.hours.map { HoursText.format($0) } ?? "unknown"))
+        let memory = s.memoryLimitMB.map { ", memory limit \($0) MB" } ?? ""
+        lines.append("cores \(s.cores), CPU limit \(format(s.cpuLimitPercent))%\(memory), speed \(String(format: "%.2f", s.speed))")
+        lines.append("charity hours: " + hours(s))
+        for line in s.now ?? [] { lines.append("now: \(line)") }
+        if let problem = s.lastError {
+            lines.append("last error (\(ago(problem.at))): \(problem.message)")
+        }
         if s.backoff.failures > 0 {
             let next = s.backoff.nextAttemptAt.map { " next attempt in \(duration(max(0, $0.timeIntervalSinceNow)))" } ?? ""
             lines.append("backoff: \(s.backoff.failures) failures,\(next); last error: \(s.backoff.lastError ?? "-")")
@@ -63,6 +71,16 @@ enum StatusText {
         }
         return lines.joined(separator: "\n")
     }
+
+    /// The hours in a unit that fits; an old figure says how old it is.
+    static func hours(_ s: WorkerStatus) -> String {
+        guard let hours = s.hours else { return "unknown (the coordinator has not answered yet)" }
+        let text = HoursText.format(hours)
+        guard let at = s.hoursUpdatedAt, Date().timeIntervalSince(at) > 1800 else { return text }
+        return "\(text) (as of \(ago(at)); the coordinator has not answered since)"
+    }
+
+    static func ago(_ date: Date) -> String { "\(duration(max(0, -date.timeIntervalSinceNow))) ago" }
 
     static func format(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(format: "%.1f", x) }
 

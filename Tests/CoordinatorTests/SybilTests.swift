@@ -229,13 +229,13 @@ struct AbandonTests {
 
             #expect(try await Self.post(f, "/replicas/\(taken.replicaID)/abandon", key: other.client.secret!, body: #"{"reason": "not mine"}"#) == 403)
             #expect(try await Self.post(f, "/replicas/\(taken.replicaID)/abandon", key: quitter.client.secret!, body: #"{"reason": "  "}"#) == 400)
-            #expect(try await Self.post(f, "/replicas/\(taken.replicaID)/abandon", key: quitter.client.secret!, body: #"{"reason": "disk full"}"#) == 204)
-            #expect(try await Self.post(f, "/replicas/\(taken.replicaID)/abandon", key: quitter.client.secret!, body: #"{"reason": "disk full"}"#) == 204)
+            #expect(try await Self.post(f, "/replicas/\(taken.replicaID)/abandon", key: quitter.client.secret!, body: #"{"reason": "disk full", "kind": "disk_full"}"#) == 204)
+            #expect(try await Self.post(f, "/replicas/\(taken.replicaID)/abandon", key: quitter.client.secret!, body: #"{"reason": "disk full", "kind": "disk_full"}"#) == 204)
             let after = try await store.read { try await $0.replicas(workUnit: taken.workUnitID) }
             #expect(after.first { $0.id == taken.replicaID }?.state == ReplicaState.lost)
             #expect(after.count == before.count + 1, "exactly one replica added: \(before.count) -> \(after.count)")
             let metrics = try await onThread { try f.httpGet("/metrics") }
-            #expect(metrics.contains("xunxing_replicas_abandoned_total 1"), "\(metrics.split(separator: "\n").filter { $0.contains("abandoned") })")
+            #expect(metrics.contains(#"xunxing_replicas_abandoned_total{reason="disk_full"} 1"#), "\(metrics.split(separator: "\n").filter { $0.contains("abandoned") })")
 
             // Another host gets the unit at once (the quitter never again).
             var units: Set<String> = []
@@ -251,6 +251,27 @@ struct AbandonTests {
             let assignment = try #require(held.first)
             _ = try await onThread { try third.client.report(replica: assignment.replicaID, result: try third.honestResult(assignment)) }
             #expect(try await Self.post(f, "/replicas/\(assignment.replicaID)/abandon", key: third.client.secret!, body: #"{"reason": "late"}"#) == 409)
+        }
+    }
+
+    @Test("a host is sent only units whose search fits the memory it offers; the assignment says how much", arguments: Backend.allCases)
+    func schedulesByMemory(backend: Backend) async throws {
+        try await CoordinatorFixture.with(backend: backend) { f in
+            let astronomer = try await f.astronomer()
+            let dataset = try await f.submitAndSplit(try f.simulatedObservation(), astronomer: astronomer)
+            let units = try await f.coordinator.store.read { try await $0.workUnits(dataset: dataset.id) }
+            let needs = units.compactMap(\.memoryMb)
+            #expect(needs.count == units.count && needs.allSatisfy { $0 > 16 }, "\(needs)")
+            let small = try await f.host(name: "small"), big = try await f.host(name: "big")
+            let most = try #require(needs.max())
+            func ask(_ host: TestHost, _ memory: Int) async throws -> [Assignment] {
+                try await onThread { try host.client.requestWork(WorkRequest(cores: 1, memoryMB: memory, speed: 1, seconds: 1e6)).assignments }
+            }
+            #expect(try await ask(small, (needs.min() ?? 1) - 1).isEmpty, "nothing fits below the smallest unit")
+            let got = try await ask(big, most)
+            #expect(!got.isEmpty && got.allSatisfy { ($0.memoryMB ?? 0) > 0 && $0.memoryMB! <= most })
+            let byID = Dictionary(uniqueKeysWithValues: units.map { ($0.id, $0.memoryMb) })
+            #expect(got.allSatisfy { byID[$0.workUnitID] == $0.memoryMB })
         }
     }
 }

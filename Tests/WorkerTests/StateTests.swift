@@ -180,7 +180,10 @@ struct StateTests {
         configuration.speed = 2
         configuration.cpuLimitPercent = 50
         let settings = RunSettings(configuration: configuration)
-        var shared = DaemonState(backoff: Backoff(base: 1, cap: 10))
+        var backoffSettings = WorkerConfiguration()
+        backoffSettings.backoffBaseSeconds = 1
+        backoffSettings.backoffCapSeconds = 10
+        var shared = DaemonState(settings: RunSettings(configuration: backoffSettings))
         let now = Date(timeIntervalSince1970: 1_800_000_000.125)
         shared.backoff.recordFailure("coordinator unreachable", at: now, unit: { 0.5 })
         shared.live["run"] = LiveProgress(trialsDone: 6, trialCount: 10, startedAtTrial: 5, startedAt: Date(), secondsPerTrial: 0.5)

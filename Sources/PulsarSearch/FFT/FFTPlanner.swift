@@ -165,9 +165,23 @@ public final class FFTPlanner: @unchecked Sendable {
 
     /// Writes accumulated wisdom to `wisdomPath` (creating its directory) if new plans were measured.
     public func saveWisdom() throws {
-        guard let wisdomPath else { return }
         Self.plannerLock.lock()
         defer { Self.plannerLock.unlock() }
+        try saveWisdomLocked()
+    }
+
+    /// Like ``saveWisdom()``, but only if no plan is being made now (a process that is stopping
+    /// need not wait for a measurement it can repeat); returns false when it did not try.
+    @discardableResult
+    public func saveWisdomIfIdle() throws -> Bool {
+        guard Self.plannerLock.try() else { return false }
+        defer { Self.plannerLock.unlock() }
+        try saveWisdomLocked()
+        return true
+    }
+
+    private func saveWisdomLocked() throws {
+        guard let wisdomPath else { return }
         guard wisdomDirty else { return }
         let directory = (wisdomPath as NSString).deletingLastPathComponent
         if !directory.isEmpty {

@@ -33,13 +33,3 @@ public func threadCPUSeconds() -> Double {
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
-
-/// Lowers the process's scheduling priority (niceness 0...19); true on success.
-@discardableResult
-public func lowerPriority(niceness: Int) -> Bool {
-    #if canImport(Glibc)
-    return setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Int32(niceness)) == 0
-    #else
-    return setpriority(PRIO_PROCESS, 0, Int32(niceness)) == 0
-    #endif
-}

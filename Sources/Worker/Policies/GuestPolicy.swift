@@ -4,7 +4,7 @@ import Foundation
 public enum PauseReason: Sendable, Equatable, CustomStringConvertible {
     /// Other processes use this share of the CPUs.
     case machineInUse(load: Double)
-    /// Keyboard or mouse were used in the last minutes.
+    /// Keyboard, pointer or a terminal were used in the last minutes.
     case userActive
     case onBattery
     /// The hottest thermal zone is at this temperature, °C.
@@ -13,9 +13,20 @@ public enum PauseReason: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .machineInUse(let load): return "machine in use (other processes use \(Int((load * 100).rounded()))% of the CPUs)"
-        case .userActive: return "machine in use (keyboard or mouse)"
+        case .userActive: return "machine in use (keyboard, pointer or terminal)"
         case .onBattery: return "on battery"
         case .tooHot(let celsius): return "too hot (\(String(format: "%.1f", celsius)) °C)"
+        }
+    }
+
+    /// The reason without its figures: a pause whose load moves from 31 % to 32 % is the same
+    /// pause (logged once, not once a second).
+    public var kind: String {
+        switch self {
+        case .machineInUse: return "machine in use"
+        case .userActive: return "user active"
+        case .onBattery: return "on battery"
+        case .tooHot: return "too hot"
         }
     }
 }
@@ -30,7 +41,8 @@ public struct GuestPolicy: Sendable {
     private let sys: SysReader
     private let proc: ProcReader
     private var loadMeter: OtherLoadMeter
-    private var lastInputCount: UInt64?
+    private let input: InputActivity
+    private var lastInput: InputActivity.Reading?
     private var lastInputChange: Date?
     private var hot = false
 
@@ -39,6 +51,7 @@ public struct GuestPolicy: Sendable {
         sys = SysReader(root: configuration.sysRoot)
         proc = ProcReader(root: configuration.procRoot)
         loadMeter = OtherLoadMeter(reader: proc)
+        input = InputActivity(procRoot: configuration.procRoot, sysRoot: configuration.sysRoot, devRoot: configuration.devRoot)
     }
 
     /// Why searching should pause now, or nil to run.
@@ -50,9 +63,10 @@ public struct GuestPolicy: Sendable {
         }
         if configuration.pauseOnBattery, sys.onBattery() { return .onBattery }
         if configuration.pauseWhenInUse {
-            if let count = proc.inputInterrupts() {
-                if let last = lastInputCount, count != last { lastInputChange = now }
-                lastInputCount = count
+            let reading = input.read()
+            if !reading.isEmpty {
+                if let last = lastInput, reading != last { lastInputChange = now }
+                lastInput = reading
             }
             if let changed = lastInputChange, now.timeIntervalSince(changed) < configuration.inUseIdleMinutes * 60 {
                 return .userActive

@@ -30,24 +30,6 @@ public struct ProcReader: Sendable {
         guard rest.count >= 13, let utime = UInt64(rest[11]), let stime = UInt64(rest[12]) else { return nil }
         return utime + stime
     }
-
-    /// Sum of the interrupt counts of keyboard and mouse lines in `interrupts` (i8042, keyboard,
-    /// mouse, touchpad); nil when there are none (servers, most virtual machines).
-    public func inputInterrupts() -> UInt64? {
-        guard let text = try? String(contentsOfFile: root + "/interrupts", encoding: .utf8) else { return nil }
-        var sum: UInt64 = 0
-        var found = false
-        for line in text.split(separator: "\n") {
-            let lower = line.lowercased()
-            guard ["i8042", "keyboard", "mouse", "touchpad"].contains(where: { lower.contains($0) }) else { continue }
-            found = true
-            for field in line.split(separator: " ").dropFirst() {
-                guard let n = UInt64(field) else { break }
-                sum += n
-            }
-        }
-        return found ? sum : nil
-    }
 }
 
 /// Other processes' share of all CPUs between two samples: (busy ticks - our ticks) / total ticks.

@@ -17,22 +17,28 @@ public struct SysReader: Sendable {
             .map { (directory as NSString).appendingPathComponent($0) }
     }
 
-    /// True when the machine runs on battery: a battery reports `Discharging`, or there are
-    /// external supplies (Mains, USB) and none is `online`. False without power supplies (desktops
-    /// and servers without batteries).
+    /// True when the machine runs on battery. Only the system's own supplies count: a supply whose
+    /// `scope` is `Device` (a wireless mouse's or a headset's battery, a peripheral's charger) is
+    /// ignored. On battery means a system battery exists, no system external supply (Mains, USB,
+    /// ...) is `online`, and either a system battery reports `Discharging` or there are external
+    /// supplies and all are offline. Mains online is never on battery, whatever the battery says.
+    /// False without power supplies (desktops and servers).
     public func onBattery() -> Bool {
-        var external = 0, externalOnline = 0, discharging = false
+        var batteries = 0, external = 0, externalOnline = 0, discharging = false
         for supply in entries(root + "/class/power_supply") {
+            // `scope` is absent on most system supplies (older kernels, ACPI): absent means System.
+            if let scope = read(supply + "/scope"), scope.lowercased() == "device" { continue }
             let type = read(supply + "/type") ?? ""
             if type == "Battery" {
+                batteries += 1
                 if read(supply + "/status") == "Discharging" { discharging = true }
             } else if let online = read(supply + "/online") {
                 external += 1
                 if online == "1" { externalOnline += 1 }
             }
         }
-        if discharging { return true }
-        return external > 0 && externalOnline == 0
+        guard batteries > 0, externalOnline == 0 else { return false }
+        return discharging || external > 0
     }
 
     /// The hottest thermal zone, °C (`thermal_zone*/temp` holds millidegrees); nil without zones.

@@ -1,0 +1,39 @@
+import Foundation
+import XunxingClient
+import XunxingProtocol
+
+/// Gives tasks up: tells the coordinator, which sends the unit to another host at once (when it
+/// cannot be reached it finds out at the unit's deadline), deletes the task, and keeps the reason
+/// as the status's last error. The one place the worker abandons work: after repeated failures,
+/// for a full disk, a refused assignment, or when the volunteer detaches.
+struct TaskAbandoner: Sendable {
+    let api: CoordinatorClient
+    let store: TaskStore
+    let shared: Locked<DaemonState>?
+    let log: LogFolder
+
+    /// Abandons `replica` for `reason` (a sentence the volunteer and the coordinator's operators
+    /// read); returns whether the coordinator was told.
+    @discardableResult
+    func giveUp(_ replica: String, kind: AbandonKind, reason: String, deleteTask: Bool = true) -> Bool {
+        let message = "gave up replica \(replica): \(reason)"
+        log.log(.error, message)
+        shared?.with { $0.lastError = WorkerProblem(message) }
+        var told = true
+        do {
+            try api.abandon(replica: replica, reason: reason, kind: kind)
+        } catch {
+            told = false
+            log.log(.warning, "could not tell the coordinator that replica \(replica) was given up: \(error)")
+        }
+        if deleteTask { store.removeTask(replica) }
+        return told
+    }
+}
+
+/// Free space for the state directory's file system, bytes (nil when it cannot be read).
+func freeDiskBytes(at path: String) -> Int64? {
+    var info = statvfs()
+    guard statvfs(path, &info) == 0 else { return nil }
+    return Int64(info.f_bavail) * Int64(info.f_frsize)
+}

@@ -1,0 +1,139 @@
+import CoordinatorService
+import CoordinatorStore
+import CoordinatorTestSupport
+import Foundation
+import Testing
+import Worker
+import XunxingClient
+import XunxingProtocol
+
+/// The worker as a guest on a volunteer's machine: settings that reach the running daemon, every
+/// thread niced, status a volunteer can read, and work given back when it cannot be done. In the
+/// serialized end-to-end suite (each test keeps both cores busy).
+extension WorkerEndToEndTests {
+    @Test("`config set` reaches the running daemon within seconds; a broken config.json is reported and changes nothing; SIGHUP rereads; every thread is niced; status says what it does")
+    func settingsReachTheDaemon() async throws {
+        try await CoordinatorFixture.with({ $0.trustThreshold = 1_000_000 }) { fixture in
+            let astronomer = try await fixture.astronomer()
+            let path = try fixture.simulatedObservation(samples: 1 << 15, seed: 21)
+            _ = try await fixture.submitAndSplit(path, astronomer: astronomer, dmMax: 40)
+            let machine = try await VolunteerMachine.attach(fixture, name: "desktop")
+            func set(_ key: String, _ value: String) async throws {
+                let (code, output) = try await WorkerProcess.run(["config", "set", "--state-dir", machine.state.path, key, value])
+                #expect(code == 0, "config set \(key) \(value): \(output)")
+            }
+            // The file's CPU limit, not the command line's, so that changing the file changes it.
+            try await set("cpu_limit_percent", "5")
+            try await set("niceness", "17")
+            let daemon = try WorkerProcess(
+                ["run", "--state-dir", machine.state.path, "--cores", "1", "--speed", "1", "--fft-rigor", "estimate",
+                 "--loop-interval", "0.1", "--buffer-seconds", "0", "--backoff-base", "0.2", "--backoff-cap", "1"],
+                log: (machine.logDirectory as NSString).appendingPathComponent("daemon.log"))
+            var status = try await machine.status()
+            try await fixture.waitUntil(timeout: 30, "a search running") {
+                status = try await machine.status()
+                return status.tasks.contains { $0.state == "running" && $0.trialsDone > 0 }
+            }
+            #expect(status.cpuLimitPercent == 5)
+            #expect((status.memoryLimitMB ?? 0) >= 256)
+            #expect(status.now?.contains { $0.hasPrefix("searching replica") } == true, "\(status.now ?? [])")
+            // Every thread, including those made before the daemon set its priority, at the setting.
+            let nices = threadNiceness(pid: daemon.process.processIdentifier)
+            #expect(nices.count >= 4 && nices.allSatisfy { $0 == 17 }, "thread niceness: \(nices)")
+
+            try await set("cpu_limit_percent", "7")
+            try await fixture.waitUntil(timeout: 10, "the daemon to use the new CPU limit") {
+                try await machine.status().cpuLimitPercent == 7
+            }
+            #expect(daemon.output.contains("settings changed: cpu_limit_percent: 5 -> 7"), "\(daemon.output.suffix(1500))")
+            // A hand-edited file out of range: reported, the running settings kept.
+            try #"{"cpu_limit_percent": 500, "speed": 1}"#.write(toFile: machine.state.configFile, atomically: true, encoding: .utf8)
+            try await fixture.waitUntil(timeout: 10, "the broken file to be reported") {
+                try await machine.status().lastError?.message.contains("cpu_limit_percent") == true
+            }
+            status = try await machine.status()
+            #expect(status.cpuLimitPercent == 7 && status.running)
+            #expect(status.lastError?.message.contains("500") == true, "\(status.lastError?.message ?? "-")")
+            // SIGHUP rereads the file (it does not stop the daemon).
+            try #"{"cpu_limit_percent": 9, "speed": 1, "niceness": 17}"#.write(toFile: machine.state.configFile, atomically: false, encoding: .utf8)
+            daemon.signal(SIGHUP)
+            try await fixture.waitUntil(timeout: 10, "SIGHUP to reread config.json") {
+                try await machine.status().cpuLimitPercent == 9
+            }
+            #expect(daemon.process.isRunning)
+            #expect(daemon.output.contains("SIGHUP: rereading config.json"))
+            // A setting the running daemon cannot change says when it will.
+            try await set("verify_tls", "false")
+            try await fixture.waitUntil(timeout: 10, "the restart-only note") { daemon.output.contains("take effect when the worker restarts") }
+
+            let signalled = Date()
+            daemon.signal(SIGTERM)
+            #expect(try await daemon.waitForExit(timeout: 10) == 0)
+            #expect(Date().timeIntervalSince(signalled) < 5, "SIGTERM while searching took \(Date().timeIntervalSince(signalled)) s")
+            // The last error stays visible after the daemon stopped.
+            #expect(try await machine.status().lastError?.message.contains("cpu_limit_percent") == true)
+        }
+    }
+
+    @Test("a full disk: each unit is given back to the coordinator at once (counted as disk_full), status says why, and other hosts finish the dataset")
+    func diskFullGivesWorkBack() async throws {
+        try await CoordinatorFixture.with({ $0.trustThreshold = 1_000_000 }) { fixture in
+            let astronomer = try await fixture.astronomer()
+            let path = try fixture.simulatedObservation(samples: 1 << 14, seed: 23)
+            let dataset = try await fixture.submitAndSplit(path, astronomer: astronomer, dmMax: 30)
+            let machine = try await VolunteerMachine.attach(fixture, name: "cramped")
+            // Keep a petabyte free: no payload fits.
+            let (code, output) = try await WorkerProcess.run(["config", "set", "--state-dir", machine.state.path, "disk_reserve_mb", "1000000000"])
+            #expect(code == 0, "\(output)")
+            let worker = try machine.run(["--buffer-seconds", "1000"])
+            try await fixture.waitUntil(timeout: 30, "a unit given back") { worker.output.contains("gave up replica") }
+            let partners = [try await fixture.host(name: "p1"), try await fixture.host(name: "p2")]
+            async let first = partners[0].work()
+            async let second = partners[1].work()
+            _ = try await (first, second)
+            try await Self.waitComplete(fixture, astronomer, dataset.id)
+            try await Self.expectAllValidated(fixture, dataset: dataset.id)
+            worker.signal(SIGTERM)
+            _ = try await worker.waitForExit(timeout: 20)
+
+            let gaveUp = worker.output.components(separatedBy: "gave up replica").count - 1
+            #expect(gaveUp >= 1 && worker.output.contains("disk full"), "\(worker.output.suffix(1500))")
+            // Exactly the replicas it gave up are counted, and none of its replicas counted for anything.
+            let metrics = try await onThread { try fixture.httpGet("/metrics") }
+            #expect(metrics.contains("xunxing_replicas_abandoned_total{reason=\"disk_full\"} \(gaveUp)"),
+                    "\(gaveUp) given up; \(metrics.split(separator: "\n").filter { $0.contains("abandoned") })")
+            let host = try machine.state.loadHost().hostID
+            let units = try await fixture.coordinator.store.read { try await $0.workUnits(dataset: dataset.id) }
+            var mine: [String] = []
+            for unit in units {
+                let replicas = try await fixture.coordinator.store.read { try await $0.replicas(workUnit: unit.id) }
+                mine += replicas.filter { $0.hostId == host }.map(\.state)
+            }
+            #expect(mine.count == gaveUp && mine.allSatisfy { $0 == ReplicaState.lost }, "\(mine)")
+            let status = try await machine.status()
+            #expect(status.lastError?.message.contains("disk full") == true, "\(status.lastError?.message ?? "-")")
+            #expect(status.lastError?.message.contains("disk_reserve_mb") == true)
+            #expect(status.tasks.isEmpty)
+        }
+    }
+
+    @Test("eight `config set` at once, each of another setting: every change is kept (read-change-write under a lock)")
+    func concurrentConfigSets() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("config-race-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let changes = [("cores", "3"), ("buffer_seconds", "123"), ("cpu_limit_percent", "45"), ("in_use_idle_minutes", "7"),
+                       ("niceness", "11"), ("max_tasks", "9"), ("disk_reserve_mb", "77"), ("memory_limit_mb", "999")]
+        for round in 0..<3 {
+            let state = root + "/state-\(round)"
+            try await withThrowingTaskGroup(of: (Int32, String).self) { group in
+                for (key, value) in changes {
+                    group.addTask { try await WorkerProcess.run(["config", "set", "--state-dir", state, key, value]) }
+                }
+                for try await (code, output) in group { #expect(code == 0, "\(output)") }
+            }
+            let c = try StateDirectory(path: state).loadConfiguration()
+            #expect(c.cores == 3 && c.bufferSeconds == 123 && c.cpuLimitPercent == 45 && c.inUseIdleMinutes == 7, "round \(round): \(c)")
+            #expect(c.niceness == 11 && c.maxTasks == 9 && c.diskReserveMB == 77 && c.memoryLimitMB == 999, "round \(round): \(c)")
+        }
+    }
+}
