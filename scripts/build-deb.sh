@@ -3,23 +3,42 @@
 # statically (FFTW, libcurl and the C/C++ runtime stay dynamic, from Debian), the hardened
 # systemd unit and the maintainer scripts, packed with dpkg-deb into out/.
 #
-#   bash scripts/build-deb.sh            # release build (about 10 minutes cold) and package
-#   SKIP_BUILD=1 bash scripts/build-deb.sh   # package the last release build
+#   bash scripts/build-deb.sh                # release build (about 5 minutes cold on 2 cores) and package
+#   SKIP_BUILD=1 bash scripts/build-deb.sh   # package the last release build, without building
+#
+# The build has a scratch directory of its own, SCRATCH_PATH (default .build-deb in the repository,
+# ignored by git), so it neither waits on nor disturbs a developer's .build. SKIP_BUILD=1 packages
+# the binary already in $SCRATCH_PATH/release and fails if there is none.
 #
 # Check the result with: dpkg-deb -I out/xunxing-worker_*.deb; dpkg-deb -c out/xunxing-worker_*.deb
+# Install-test it in a clean Debian 12 chroot with: bash scripts/test-deb.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SCRATCH=${SCRATCH_PATH:-.build-deb}
+case "$SCRATCH" in /*) ;; *) SCRATCH="$PWD/$SCRATCH" ;; esac
 
-VERSION=$(sed -n 's/.*static let string = "\(.*\)".*/\1/p' Sources/Worker/WorkerDaemon.swift)
+VERSION=$(sed -n 's/.*static let string = "\(.*\)".*/\1/p' Sources/Worker/WorkerDaemon.swift | head -1)
+[ -n "$VERSION" ] || { echo "build-deb: no version found in Sources/Worker/WorkerDaemon.swift" >&2; exit 1; }
 ARCH=$(dpkg --print-architecture)
 PACKAGE=xunxing-worker
 OUT=out/${PACKAGE}_${VERSION}_${ARCH}.deb
 
-if [ -z "${SKIP_BUILD:-}" ]; then
-    swift build -c release --product xunxing-worker --static-swift-stdlib
-fi
-BIN="$(swift build -c release --show-bin-path)/xunxing-worker"
-[ -x "$BIN" ] || { echo "build-deb: $BIN is missing (run without SKIP_BUILD)" >&2; exit 1; }
+BIN="$SCRATCH/release/xunxing-worker"
+case "${SKIP_BUILD:-0}" in
+    ""|0|no|false)
+        echo "build-deb: swift build -c release --product xunxing-worker --static-swift-stdlib --scratch-path $SCRATCH"
+        swift build -c release --product xunxing-worker --static-swift-stdlib --scratch-path "$SCRATCH"
+        ;;
+    *)
+        if [ ! -x "$BIN" ]; then
+            echo "build-deb: SKIP_BUILD is set but there is no release build at $BIN;" >&2
+            echo "build-deb: build it first: bash scripts/build-deb.sh (or set SCRATCH_PATH to where it is)" >&2
+            exit 1
+        fi
+        echo "build-deb: SKIP_BUILD: packaging the existing $BIN (built $(date -r "$BIN" '+%F %T'))"
+        ;;
+esac
+[ -x "$BIN" ] || { echo "build-deb: the build did not produce $BIN" >&2; exit 1; }
 
 # The binary must not need the Swift runtime, and everything it needs must come from Debian.
 NEEDED=$(readelf -d "$BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
