@@ -76,7 +76,7 @@ struct BenchUnitsCommand: ParsableCommand {
         let chosen = Self.spread(payloads.count, maxUnits).map { payloads[$0] }
 
         print("preset \(preset.name), \(payloads.count) units, \(chosen.count) searched, FFTW \(fftRigor.rawValue), least CPU s of \(runs) runs")
-        print("unit   series  samples  accel trials  candidates   peaks  credited s  measured s  measured/credited")
+        print("unit   series  samples  accel trials  candidates   peaks  credited s  measured s  measured/credited  memory MB  model MB")
         var ratios: [Double] = []
         for payload in chosen {
             let planner = FFTPlanner(rigor: fftRigor)
@@ -85,22 +85,29 @@ struct BenchUnitsCommand: ParsableCommand {
             }
             var best = Double.infinity
             var found = 0, peaks = 0
-            for _ in 0..<runs {
+            // Peak memory of the first run over what the process held before it (the worker's
+            // memory limit counts units by WorkUnitMemory's model, printed beside it).
+            ProcessMemory.resetPeak()
+            let before = ProcessMemory.residentBytes() ?? 0
+            var memoryMB = 0
+            for run in 0..<runs {
                 let start = WorkUnitExecutor.cpuSeconds()
                 let executor = try WorkUnitExecutor(payload: payload.path, planner: planner)
                 let result = executor.result(software: "bench")
                 found = result.candidates.count
                 peaks = result.peaksMeasured
                 best = min(best, WorkUnitExecutor.cpuSeconds() - start)
+                if run == 0 { memoryMB = max(0, (ProcessMemory.peakResidentBytes() ?? 0) - before) >> 20 }
             }
             let unit = payload.unit
             // What its volunteer is credited: the planned cost and the candidates measured.
             let credited = unit.estimatedCost + CostModel.reference.peakCost(peaks)
             let ratio = best / credited
             ratios.append(ratio)
-            print(String(format: "%4d  %7d  %7d  %12d  %10d  %6d  %10.4f  %10.4f  %17.2f",
+            let model = WorkUnitMemory.megabytes(seriesCount: unit.dmTrials.count, samplesPerSeries: payload.samplesPerSeries)
+            print(String(format: "%4d  %7d  %7d  %12d  %10d  %6d  %10.4f  %10.4f  %17.2f  %9d  %8d",
                 payload.sequence, unit.dmTrials.count, payload.samplesPerSeries, unit.accelerations.count, found, peaks,
-                credited, best, ratio))
+                credited, best, ratio, memoryMB, model))
         }
         let sorted = ratios.sorted()
         let within = ratios.filter { (0.8...1.2).contains($0) }.count
