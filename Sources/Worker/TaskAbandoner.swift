@@ -13,7 +13,8 @@ struct TaskAbandoner: Sendable {
     let log: LogFolder
 
     /// Abandons `replica` for `reason` (a sentence the volunteer and the coordinator's operators
-    /// read); returns whether the coordinator was told.
+    /// read); returns whether the coordinator was told (or answered that the replica is no longer
+    /// this host's).
     @discardableResult
     func giveUp(_ replica: String, kind: AbandonKind, reason: String, deleteTask: Bool = true) -> Bool {
         let message = "gave up replica \(replica): \(reason)"
@@ -22,6 +23,9 @@ struct TaskAbandoner: Sendable {
         var told = true
         do {
             try api.abandon(replica: replica, reason: reason, kind: kind)
+        } catch CoordinatorClientError.api(let status, _, _) where [403, 404, 409].contains(status) {
+            // The coordinator answered: the replica is no longer this host's to give (reissued
+            // after its deadline, or its result is in). Nothing more to tell.
         } catch {
             told = false
             log.log(.warning, "could not tell the coordinator that replica \(replica) was given up: \(error)")

@@ -24,7 +24,7 @@ struct XunxingWorker: ParsableCommand {
               xunxing-worker config set cpu_limit_percent 50
             """,
         version: WorkerVersion.string,
-        subcommands: [AttachCommand.self, RunCommand.self, StatusCommand.self, ConfigCommand.self, ConfineCommand.self]
+        subcommands: [AttachCommand.self, RunCommand.self, StatusCommand.self, ConfigCommand.self, ConfineCommand.self, DetachCommand.self]
     )
 }
 

@@ -137,3 +137,66 @@ extension WorkerEndToEndTests {
         }
     }
 }
+
+extension WorkerEndToEndTests {
+    @Test("detach: held units given back at once (counted as detached), the host forgotten; refused while the daemon runs; other hosts finish the dataset")
+    func detachGivesWorkBack() async throws {
+        try await CoordinatorFixture.with({ $0.trustThreshold = 1_000_000 }) { fixture in
+            let astronomer = try await fixture.astronomer()
+            // Three small datasets: three units at least, so that the machine holds several.
+            var datasets: [DatasetStatus] = []
+            for seed in UInt64(27)...29 {
+                datasets.append(try await fixture.submitAndSplit(
+                    try fixture.simulatedObservation(samples: 1 << 14, seed: seed), astronomer: astronomer, dmMax: 30))
+            }
+            let machine = try await VolunteerMachine.attach(fixture, name: "leaving")
+            // A slow search and a large buffer: several units held, one part-way.
+            let daemon = try WorkerProcess(
+                ["run", "--state-dir", machine.state.path, "--cores", "1", "--speed", "1", "--fft-rigor", "estimate",
+                 "--loop-interval", "0.1", "--buffer-seconds", "100000", "--cpu-limit-percent", "5"],
+                log: (machine.logDirectory as NSString).appendingPathComponent("daemon.log"))
+            try await fixture.waitUntil(timeout: 30, "a unit part-way and more held") {
+                machine.partialCheckpoint(atLeast: 1) != nil && ((try? machine.store.tasks().count) ?? 0) >= 2
+            }
+            let (busy, said) = try await WorkerProcess.run(["detach", "--state-dir", machine.state.path])
+            #expect(busy != 0 && said.contains("another xunxing-worker is running"), "\(said)")
+            daemon.signal(SIGTERM)
+            #expect(try await daemon.waitForExit(timeout: 20) == 0)
+            let held = try machine.store.tasks().count
+            #expect(held >= 2, "units held: \(held)\n\(daemon.output.suffix(3000))")
+            let host = try machine.state.loadHost().hostID
+
+            let (code, output) = try await WorkerProcess.run(["detach", "--state-dir", machine.state.path])
+            #expect(code == 0, "\(output)")
+            #expect(output.contains("\(held) units given back"), "\(output)")
+            #expect(!FileManager.default.fileExists(atPath: machine.state.hostFile))
+            #expect(!FileManager.default.fileExists(atPath: machine.state.tasksDirectory))
+            #expect(FileManager.default.fileExists(atPath: machine.state.configFile))
+            let metrics = try await onThread { try fixture.httpGet("/metrics") }
+            #expect(metrics.contains("xunxing_replicas_abandoned_total{reason=\"detached\"} \(held)"),
+                    "\(metrics.split(separator: "\n").filter { $0.contains("abandoned") })")
+            // Every replica it held is lost now, not waiting for a deadline.
+            var mine: [String] = []
+            for dataset in datasets {
+                for unit in try await fixture.coordinator.store.read({ try await $0.workUnits(dataset: dataset.id) }) {
+                    mine += try await fixture.coordinator.store.read { try await $0.replicas(workUnit: unit.id) }
+                        .filter { $0.hostId == host }.map(\.state)
+                }
+            }
+            #expect(mine.filter { $0 == ReplicaState.lost }.count == held, "\(mine)")
+            #expect(!mine.contains(ReplicaState.assigned) && !mine.contains(ReplicaState.acknowledged), "\(mine)")
+
+            let partners = [try await fixture.host(name: "p1"), try await fixture.host(name: "p2")]
+            async let first = partners[0].work()
+            async let second = partners[1].work()
+            _ = try await (first, second)
+            for dataset in datasets {
+                try await Self.waitComplete(fixture, astronomer, dataset.id)
+                try await Self.expectAllValidated(fixture, dataset: dataset.id)
+            }
+            // Not attached any more: detach and status say how to attach.
+            let (again, text) = try await WorkerProcess.run(["detach", "--state-dir", machine.state.path])
+            #expect(again != 0 && text.contains("attach"), "\(text)")
+        }
+    }
+}
