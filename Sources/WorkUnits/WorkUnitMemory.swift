@@ -35,10 +35,12 @@ public enum WorkUnitMemory {
         megabytes(seriesCount: header.seriesCount, samplesPerSeries: header.samplesPerSeries)
     }
 
-    /// An upper estimate from the payload's size alone (an assignment from a coordinator that
-    /// does not say): 8-bit samples in one series, the most memory a payload of that size can need.
-    public static func megabytes(payloadBytes: Int64) -> Int {
-        megabytes(seriesCount: 1, samplesPerSeries: Int(max(64, min(payloadBytes, 1 << 40))))
+    /// The least a payload of `payloadBytes` can need: its samples as `Float`s (16-bit samples,
+    /// so half as many as bytes) and the fixed part. For a unit from a coordinator that does not
+    /// say, until its header is read (``megabytes(header:)``).
+    public static func leastMegabytes(payloadBytes: Int64) -> Int {
+        let bytes = Int(max(0, min(payloadBytes, 1 << 40))) * 2 + fixedBytes
+        return (bytes + (1 << 20) - 1) >> 20
     }
 }
 

@@ -56,3 +56,21 @@ public enum NetworkConfinement {
         }
     }
 }
+
+/// The worker's own limits as systemd resource controls, for the same drop-in: the kernel then
+/// enforces what the daemon already keeps to, so a bug or a runaway search cannot take more.
+/// `CPUQuota` is the searches' cores times `cpu_limit_percent`, plus 10 % of a core for the
+/// transfers and the supervisor; `MemoryMax` is `memory_limit_mb` plus 256 MB for the process.
+public enum ResourceLimits {
+    public static func dropInLines(_ configuration: WorkerConfiguration,
+                                   available: Int = ProcessInfo.processInfo.activeProcessorCount) -> [String] {
+        let cores = configuration.effectiveCores(available: available)
+        let quota = Int((Double(cores) * configuration.cpuLimitPercent).rounded(.up)) + 10
+        return [
+            "# The worker's own limits (cores \(cores), cpu_limit_percent \(configuration.cpuLimitPercent), memory_limit_mb \(configuration.effectiveMemoryLimitMB())),",
+            "# enforced by the kernel. Run `confine` again after changing them.",
+            "CPUQuota=\(quota)%",
+            "MemoryMax=\(configuration.effectiveMemoryLimitMB() + 256)M",
+        ]
+    }
+}

@@ -13,10 +13,13 @@ public struct TaskRecord: Codable, Sendable, Equatable {
     /// Downloads whose checksum did not match, so far.
     public var checksumFailures: Int
     public var receivedAt: Date
+    /// Peak memory of the search, MB, from the downloaded payload's header (when the coordinator
+    /// did not say).
+    public var payloadMemoryMB: Int?
 
     enum CodingKeys: String, CodingKey {
         case assignment, acknowledged, payloadVerified = "payload_verified", checksumFailures = "checksum_failures"
-        case receivedAt = "received_at"
+        case receivedAt = "received_at", payloadMemoryMB = "payload_memory_mb"
     }
 
     public init(assignment: Assignment, acknowledged: Bool = false, payloadVerified: Bool = false,
@@ -30,9 +33,12 @@ public struct TaskRecord: Codable, Sendable, Equatable {
 
     public var replicaID: String { assignment.replicaID }
 
-    /// Peak memory of this unit's search, MB: the coordinator's figure, or (from an older
-    /// coordinator) one from the payload's size (see ``WorkUnitMemory``).
-    public var memoryMB: Int { assignment.memoryMB ?? WorkUnitMemory.megabytes(payloadBytes: assignment.payloadSize) }
+    /// Peak memory of this unit's search, MB: the coordinator's figure; for a unit from an older
+    /// coordinator, the payload header's once downloaded, before that the least a payload of its
+    /// size can need (see ``WorkUnitMemory``).
+    public var memoryMB: Int {
+        assignment.memoryMB ?? payloadMemoryMB ?? WorkUnitMemory.leastMegabytes(payloadBytes: assignment.payloadSize)
+    }
 }
 
 /// Where a search stopped: `tasks/<replica>/checkpoint.json`, written after every trial.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import WorkUnits
 import XunxingClient
 import XunxingProtocol
 
@@ -185,6 +186,9 @@ final class TransferLoop: @unchecked Sendable {
         do {
             try PayloadChecksum.verify(path: path, expected: task.assignment.payloadSHA256)
             task.payloadVerified = true
+            if task.assignment.memoryMB == nil, let header = try? WorkUnitPayload.readHeader(path: path) {
+                task.payloadMemoryMB = WorkUnitMemory.megabytes(header: header)
+            }
             try store.save(task)
             logger.info("payload of replica \(replica) downloaded and verified")
         } catch let error as WorkerError {

@@ -139,7 +139,7 @@ public final class WorkerDaemon: @unchecked Sendable {
             }
             let tasks = (try? store.tasks()) ?? []
             if reason == nil {
-                startWork(tasks: tasks, runners: &runners, settings: settings, planner: planner, improver: improver)
+                startWork(tasks: tasks, runners: &runners, settings: settings, planner: planner, improver: improver, abandoner: abandoner)
             }
             // Fewer cores than searches (the setting was lowered): the newest stop at their checkpoint.
             for runner in runners.values.sorted(by: { $0.startedAt > $1.startedAt }).prefix(max(0, runners.count - settings.cores)) {
@@ -173,7 +173,7 @@ public final class WorkerDaemon: @unchecked Sendable {
     /// Starts searches on free cores (a core freed by a finished unit goes to improving a quick
     /// FFT plan first, if one waits), within the memory limit.
     func startWork(tasks: [TaskRecord], runners: inout [String: SearchRunner], settings: RunSettings, planner: FFTPlanner,
-                   improver: PlanImprover) {
+                   improver: PlanImprover, abandoner: TaskAbandoner) {
         if improver.canStart, runners.count < settings.cores {
             let shared = self.shared, log = self.log
             improver.start { size in
@@ -189,7 +189,13 @@ public final class WorkerDaemon: @unchecked Sendable {
             guard runners.count + (improver.busy ? 1 : 0) < settings.cores else { break }
             // A unit that would take the searches over the memory limit waits for others to finish.
             let memory = task.memoryMB
-            guard memoryInUse + memory <= limit || runners.isEmpty && memory <= limit else { continue }
+            if memory > limit {
+                // It can never run here (the limit was lowered, or an older coordinator did not say).
+                abandoner.giveUp(task.replicaID, kind: .refused,
+                                 reason: "the search needs \(memory) MB, more than memory_limit_mb (\(limit))")
+                continue
+            }
+            guard memoryInUse + memory <= limit else { continue }
             memoryInUse += memory
             let runner = SearchRunner(record: task, store: store, planner: planner, settings: settings,
                                       shared: shared, logger: logger)

@@ -339,7 +339,10 @@ struct CoordinatorTrustTests {
         } catch let error as WorkerError {
             #expect("\(error)".contains("memory_mb") && "\(error)".contains("899"), "\(error)")
         }
-        // Without the coordinator's figure, the payload's size gives an upper estimate.
-        #expect(TaskRecord(assignment: assignment(url: "/p", size: 100 << 20)).memoryMB >= 400)
+        // Without the coordinator's figure: the least the payload's size allows, then the header's.
+        var old = TaskRecord(assignment: assignment(url: "/p", size: 100 << 20))
+        #expect(old.memoryMB == 216)
+        old.payloadMemoryMB = 700
+        #expect(old.memoryMB == 700)
     }
 }

@@ -211,6 +211,23 @@ struct StateTests {
         #expect(json.keys.contains("hours") && json["hours"] is NSNull)
         // And it decodes back.
         #expect(try StateCoding.decoder().decode(WorkerStatus.self, from: StateCoding.encoder().encode(status)) == status)
+        #expect(status.now == ["searching replica run (unit wu-run): trial 7 of 10"], "\(status.now ?? [])")
+
+        // A search making its plans says so; so do a plan measured on a spare core, a download
+        // and the last problem, which stays until a newer one.
+        shared.live["run"] = LiveProgress(trialsDone: 0, trialCount: 0, startedAtTrial: 0, startedAt: Date(), planning: true)
+        shared.improvingPlan = 262144
+        shared.activity = "downloading the payload of replica new"
+        shared.lastError = WorkerProblem("gave up replica x: disk full", at: now)
+        let planning = StatusBuilder(store: store, settings: settings).build(
+            host: host, tasks: try store.tasks(), pending: [], shared: shared, running: true, now: now)
+        #expect(planning.tasks.first { $0.replicaID == "run" }?.state == "planning FFTs")
+        #expect(planning.now == ["planning FFTs for replica run", "measuring the FFTW plan for 262144 points on a spare core",
+                                 "downloading the payload of replica new"], "\(planning.now ?? [])")
+        #expect(planning.lastError?.message == "gave up replica x: disk full")
+        let stopped = StatusBuilder(store: store, settings: settings).build(
+            host: host, tasks: try store.tasks(), pending: [], shared: shared, running: false, now: now)
+        #expect(stopped.now == [] && stopped.lastError != nil)
     }
 
     /// `systemd-analyze security --offline` on a unit file: its overall exposure (0-10) and whether
@@ -234,7 +251,7 @@ struct StateTests {
     func systemdUnit() throws {
         let path = CoordinatorFixture.packageRoot.appendingPathComponent("packaging/xunxing-worker.service").path
         let unit = try String(contentsOfFile: path, encoding: .utf8)
-        for line in ["ExecStart=/usr/bin/xunxing-worker run --state-dir /var/lib/xunxing", "User=xunxing", "Nice=19", "MemoryMax=75%", "TasksMax=128"] {
+        for line in ["ExecStart=/usr/bin/xunxing-worker run --state-dir /var/lib/xunxing", "User=xunxing", "Nice=19", "CPUWeight=idle", "MemoryMax=75%", "TasksMax=128"] {
             #expect(unit.split(separator: "\n").contains { $0 == line }, "missing \(line)")
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("unit-\(UUID().uuidString)").path
@@ -253,7 +270,8 @@ struct StateTests {
         // With the drop-in `xunxing-worker confine` writes merged in.
         let dropIn = NetworkConfinement.dropIn(
             coordinatorURL: "https://xunxing.example.org", addresses: ["203.0.113.7", "2001:db8::7"], nameServers: ["127.0.0.53"])
-        let serviceLines = dropIn.split(separator: "\n").filter { $0.hasPrefix("IPAddress") }.joined(separator: "\n")
+        let serviceLines = (dropIn.split(separator: "\n").filter { $0.hasPrefix("IPAddress") }.map(String.init)
+            + ResourceLimits.dropInLines(WorkerConfiguration()).filter { !$0.hasPrefix("#") }).joined(separator: "\n")
         try unit.replacingOccurrences(of: "[Install]", with: serviceLines + "\n\n[Install]")
             .write(toFile: directory + "/confined.service", atomically: true, encoding: .utf8)
         let (confined, _) = try Self.exposure(directory + "/confined.service", threshold: 15)
@@ -269,5 +287,20 @@ struct StateTests {
         #expect(lines == ["[Service]", "IPAddressDeny=any", "IPAddressAllow=localhost", "IPAddressAllow=203.0.113.7", "IPAddressAllow=192.0.2.53"])
         #expect(NetworkConfinement.nameServers(resolvConf: "# x\nnameserver 192.0.2.53\nsearch example\nnameserver\t2001:db8::53\n") == ["192.0.2.53", "2001:db8::53"])
         #expect((try? NetworkConfinement.resolve(host: "127.0.0.1")) == ["127.0.0.1"])
+    }
+
+    @Test("the drop-in's resource limits follow the settings: CPUQuota cores x cpu_limit_percent + 10 %, MemoryMax memory_limit_mb + 256 MB")
+    func resourceLimits() {
+        var c = WorkerConfiguration()
+        c.cores = 3
+        c.cpuLimitPercent = 40
+        c.memoryLimitMB = 2000
+        #expect(ResourceLimits.dropInLines(c).filter { !$0.hasPrefix("#") } == ["CPUQuota=130%", "MemoryMax=2256M"])
+        c.cores = nil
+        c.cpuLimitPercent = 100
+        c.memoryLimitMB = nil
+        let lines = ResourceLimits.dropInLines(c, available: 8).filter { !$0.hasPrefix("#") }
+        #expect(lines.first == "CPUQuota=710%", "all cores but one by default: \(lines)")
+        #expect(lines.last == "MemoryMax=\(c.effectiveMemoryLimitMB() + 256)M")
     }
 }

@@ -200,3 +200,54 @@ extension WorkerEndToEndTests {
         }
     }
 }
+
+extension WorkerEndToEndTests {
+    @Test("SIGTERM while a spare core measures an FFTW plan: the worker exits 0 within 5 s; status said so while it did")
+    func sigtermWhilePlanning() async throws {
+        try await CoordinatorFixture.with({ $0.trustThreshold = 1_000_000 }) { fixture in
+            let astronomer = try await fixture.astronomer()
+            // Long series: a measured plan of 2^18 points takes seconds here.
+            _ = try await fixture.submitAndSplit(
+                try fixture.simulatedObservation(samples: 1 << 18, seed: 31), astronomer: astronomer, dmMax: 30)
+            let machine = try await VolunteerMachine.attach(fixture, name: "fresh")
+            let worker = try machine.runWith(
+                ["--cores", "1", "--speed", "1", "--fft-rigor", "measure", "--loop-interval", "0.1", "--buffer-seconds", "0"], log: "fresh")
+            var status = try await machine.status()
+            try await fixture.waitUntil(timeout: 120, "a plan being measured") {
+                status = try await machine.status()
+                return status.now?.contains { $0.hasPrefix("measuring the FFTW plan") } == true
+            }
+            let signalled = Date()
+            worker.signal(SIGTERM)
+            #expect(try await worker.waitForExit(timeout: 30) == 0)
+            let took = Date().timeIntervalSince(signalled)
+            print("FIGURE SIGTERM while measuring a plan: exit after \(String(format: "%.2f", took)) s")
+            #expect(took < 5, "SIGTERM while planning took \(took) s\n\(worker.output.suffix(1500))")
+            #expect(worker.output.contains("stopped:"))
+        }
+    }
+
+    @Test("a revoked host key: status says to attach again (with the command), and the worker backs off")
+    func revokedKeySaysReattach() async throws {
+        try await CoordinatorFixture.with({ $0.trustThreshold = 1_000_000 }) { fixture in
+            let astronomer = try await fixture.astronomer()
+            _ = try await fixture.submitAndSplit(
+                try fixture.simulatedObservation(samples: 1 << 14, seed: 33), astronomer: astronomer, dmMax: 30)
+            let machine = try await VolunteerMachine.attach(fixture, name: "revoked")
+            let host = try machine.state.loadHost()
+            try await onThread { try CoordinatorClient(baseURL: fixture.baseURL, secret: machine.accountKey).revokeHost(host.hostID) }
+            let worker = try machine.run([])
+            var status = try await machine.status()
+            try await fixture.waitUntil(timeout: 30, "the refused key in status") {
+                status = try await machine.status()
+                return status.lastError?.message.contains("attach this machine again") == true
+            }
+            let message = status.lastError?.message ?? ""
+            #expect(message.contains("xunxing-worker attach --coordinator \(fixture.baseURL)"), "\(message)")
+            #expect(message.contains("--state-dir \(machine.state.path)"), "\(message)")
+            #expect(status.backoff.failures > 0)
+            worker.signal(SIGTERM)
+            #expect(try await worker.waitForExit(timeout: 20) == 0)
+        }
+    }
+}

@@ -66,6 +66,8 @@ final class WorkerProcess: @unchecked Sendable {
 struct VolunteerMachine: Sendable {
     let state: StateDirectory
     let logDirectory: String
+    /// The volunteer's account key (to revoke the host, as a volunteer who lost it would).
+    var accountKey: String = ""
 
     static func attach(_ fixture: CoordinatorFixture, name: String) async throws -> VolunteerMachine {
         let root = fixture.directory.appendingPathComponent("worker-\(name)")
@@ -79,7 +81,7 @@ struct VolunteerMachine: Sendable {
             "--name", name,
         ])
         guard status == 0 else { throw FixtureError.timeout("attach failed (\(status)): \(output)") }
-        return VolunteerMachine(state: state, logDirectory: root.path)
+        return VolunteerMachine(state: state, logDirectory: root.path, accountKey: account.accountKey)
     }
 
     /// Starts `xunxing-worker run` with fast test settings plus `extra`.
@@ -88,6 +90,12 @@ struct VolunteerMachine: Sendable {
             ["run", "--state-dir", state.path, "--cores", "1", "--speed", "1", "--fft-rigor", "estimate",
              "--loop-interval", "0.1", "--buffer-seconds", "0", "--backoff-base", "0.2", "--backoff-cap", "1"] + extra,
             log: (logDirectory as NSString).appendingPathComponent("\(log).log"))
+    }
+
+    /// Starts `xunxing-worker run` with exactly `options` (no test defaults).
+    func runWith(_ options: [String], log: String) throws -> WorkerProcess {
+        try WorkerProcess(["run", "--state-dir", state.path] + options,
+                          log: (logDirectory as NSString).appendingPathComponent("\(log).log"))
     }
 
     var store: TaskStore { TaskStore(state: state) }
