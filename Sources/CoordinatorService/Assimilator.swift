@@ -22,8 +22,20 @@ extension Coordinator {
         }
     }
 
-    private func assimilate(_ dataset: DatasetRecord) async throws {
+    /// The preset and plan a dataset was split with: stored at split time; for a dataset split
+    /// before that was kept, derived again from the preset file as it is now.
+    private func splitPlan(of dataset: DatasetRecord) throws -> (WorkUnitPreset, DatasetSearchPlan?) {
+        if let json = dataset.splitPlan {
+            let stored = try WireCoding.decoder().decode(DatasetSplitPlan.self, from: Data(json.utf8))
+            return (stored.preset, stored.search)
+        }
         guard let preset = presets[dataset.preset] else { throw CoordinatorError.configuration("preset \(dataset.preset) is gone") }
+        logger.notice("dataset \(dataset.id) was split before split plans were kept: merging with preset \(dataset.preset) as it is now")
+        return (preset, nil)
+    }
+
+    private func assimilate(_ dataset: DatasetRecord) async throws {
+        let (preset, stored) = try splitPlan(of: dataset)
         let (units, results) = try await store.transaction { tx -> ([WorkUnitRecord], [String]) in
             let units = try await tx.workUnits(dataset: dataset.id)
             var results: [String] = []
@@ -47,7 +59,7 @@ extension Coordinator {
         let planner = self.planner
         let candidates = try await runBlocking { () throws -> [Candidate] in
             let reader = try FilterbankReader(path: dataset.filePath)
-            let derived = DatasetSearchPlan(reader: reader, preset: preset, dmMax: dataset.dmMax, accelMax: dataset.accelMax)
+            let derived = stored ?? DatasetSearchPlan(reader: reader, preset: preset, dmMax: dataset.dmMax, accelMax: dataset.accelMax)
             // Hosts' reports are not trusted with indexing: a detection must name a trial of the
             // plan, and is folded at that trial's DM whatever DM it claims.
             let detections = reported.compactMap { c -> SeriesCandidate? in

@@ -32,7 +32,7 @@ extension Coordinator {
         let budget = configuration.splitMemoryBudget
         let started = Date()
 
-        let (units, trials, timings) = try await runBlocking { () throws -> ([WorkUnitRecord], Int, SplitTimings) in
+        let (units, derivedPlan, timings) = try await runBlocking { () throws -> ([WorkUnitRecord], DatasetSearchPlan, SplitTimings) in
             let reader = try FilterbankReader(path: dataset.filePath)
             let derived = DatasetSearchPlan(reader: reader, preset: preset, dmMax: dataset.dmMax, accelMax: dataset.accelMax)
             let planned = WorkUnitPlanner.plan(
@@ -65,9 +65,12 @@ extension Coordinator {
             // payloads directory) now, once, before the rows that name them are committed.
             try DurableFiles.syncDirectory(directory)
             try DurableFiles.syncDirectory(DurableFiles.directory(of: directory))
-            return (records, derived.plan.trials.count, timings)
+            return (records, derived, timings)
         }
 
+        let trials = derivedPlan.plan.trials.count
+        // What the units were made from, kept for merging their results (not the preset file).
+        let splitPlan = String(decoding: try WireCoding.encoder().encode(DatasetSplitPlan(preset: preset, search: derivedPlan)), as: UTF8.self)
         try await store.transaction { tx in
             for unit in units {
                 try await tx.insertWorkUnit(unit)
@@ -75,7 +78,7 @@ extension Coordinator {
                     try await tx.insertReplica(id: Secrets.identifier(), workUnit: unit.id, at: unit.createdAt)
                 }
             }
-            try await tx.setDatasetPlan(id: dataset.id, dmTrials: trials, duration: dataset.duration)
+            try await tx.setDatasetPlan(id: dataset.id, dmTrials: trials, duration: dataset.duration, splitPlan: splitPlan)
             try await tx.setDatasetState(id: dataset.id, state: DatasetState.searching)
         }
         logger.info("dataset \(dataset.id) split into \(units.count) work units (\(trials) DM trials) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s (dedispersion \(String(format: "%.1f", timings.dedispersion)) s, payloads \(String(format: "%.1f", timings.payloads)) s)")

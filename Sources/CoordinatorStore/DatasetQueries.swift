@@ -44,8 +44,12 @@ extension SQLTransaction {
             """)
     }
 
-    public func setDatasetPlan(id: String, dmTrials: Int, duration: Double) async throws {
-        try await run("UPDATE datasets SET dm_trials = \(bind: dmTrials), duration = \(bind: duration) WHERE id = \(bind: id)")
+    /// Records what a dataset was split with: its DM trial count, length and (JSON) split plan.
+    public func setDatasetPlan(id: String, dmTrials: Int, duration: Double, splitPlan: String? = nil) async throws {
+        try await run("""
+            UPDATE datasets SET dm_trials = \(bind: dmTrials), duration = \(bind: duration), split_plan = \(bind: splitPlan)
+            WHERE id = \(bind: id)
+            """)
     }
 
     /// Units of a dataset by state.

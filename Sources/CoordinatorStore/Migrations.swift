@@ -238,6 +238,11 @@ public enum Migrations {
             // limit. NULL for units split before (workers estimate those from the payload's size).
             "ALTER TABLE work_units ADD COLUMN memory_mb INTEGER",
         ]),
+        (11, [
+            // The preset and search plan a dataset was split with (JSON): the assimilator merges
+            // with them, not with whatever the preset file says later. NULL for older datasets.
+            "ALTER TABLE datasets ADD COLUMN split_plan TEXT",
+        ]),
     ]
 
     /// Applies every migration newer than the database's version, each in its own transaction.

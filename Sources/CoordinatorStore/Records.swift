@@ -86,6 +86,9 @@ public struct DatasetRecord: Codable, Sendable, Equatable {
     public var completedAt: Double?
     /// When the owner published it (nil: private to its owner and administrators).
     public var publishedAt: Double?
+    /// The preset and search plan it was split with, as JSON (nil before it is split, and for
+    /// datasets split before migration 11).
+    public var splitPlan: String?
 
     public init(id: String, ownerId: String, name: String, preset: String, state: String, filePath: String, sha256: String, sizeBytes: Int64, dmMax: Double? = nil, accelMax: Double? = nil, dmTrials: Int, duration: Double, error: String? = nil, createdAt: Double, completedAt: Double? = nil, publishedAt: Double? = nil) {
         self.id = id

@@ -24,11 +24,17 @@ public struct PlannedWorkUnit: Sendable, Equatable, Codable {
 /// (the splitter, the assimilator and `xunxing bench units` all use this): the dataset's own
 /// `dmMax`, else the preset's, else the default for the band; the dataset's `accelMax`, else the
 /// preset's.
-public struct DatasetSearchPlan: Sendable {
+public struct DatasetSearchPlan: Sendable, Codable, Equatable {
     public let plan: DMPlan
     public let accelMax: Double
     /// Observation length, seconds.
     public let duration: Double
+
+    public init(plan: DMPlan, accelMax: Double, duration: Double) {
+        self.plan = plan
+        self.accelMax = accelMax
+        self.duration = duration
+    }
 
     public init(reader: FilterbankReader, preset: WorkUnitPreset, dmMax: Double? = nil, accelMax: Double? = nil) {
         let geometry = reader.geometry
@@ -36,6 +42,19 @@ public struct DatasetSearchPlan: Sendable {
         let top = dmMax ?? preset.dmMax ?? DMPlan.defaultMaximum(geometry: geometry, duration: duration)
         plan = DMPlan(geometry: geometry, dmMin: 0, dmMax: top)
         self.accelMax = accelMax ?? preset.accelMax
+    }
+}
+
+/// What a dataset was split with: the preset as it was then and the search plan derived from it.
+/// Kept with the dataset, so that merging its results uses exactly the DM trials its units were
+/// made from, whatever happens to the preset file afterwards.
+public struct DatasetSplitPlan: Sendable, Codable, Equatable {
+    public var preset: WorkUnitPreset
+    public var search: DatasetSearchPlan
+
+    public init(preset: WorkUnitPreset, search: DatasetSearchPlan) {
+        self.preset = preset
+        self.search = search
     }
 }
 

@@ -3,6 +3,7 @@ import CoordinatorTestSupport
 import CoordinatorStore
 import Foundation
 import PulsarSearch
+import WorkUnits
 import Testing
 import XunxingClient
 import XunxingProtocol
@@ -73,6 +74,54 @@ struct EndToEndTests {
             let top = try #require(candidates.first)
             #expect(abs(top.periodS - 0.25) / 0.25 < 5e-4, "top: P=\(top.periodS) DM=\(top.dm)")
             #expect(abs(top.dm - 30) <= 5, "top: P=\(top.periodS) DM=\(top.dm)")
+        } catch {
+            await fixture.stop()
+            throw error
+        }
+        await fixture.stop()
+    }
+
+    @Test("a preset file changed after the split changes nothing for that dataset: its results are merged with the plan it was split with")
+    func presetChangedAfterSplit() async throws {
+        let presets = FileManager.default.temporaryDirectory.appendingPathComponent("presets-\(UUID())")
+        try FileManager.default.copyItem(at: CoordinatorFixture.packageRoot.appendingPathComponent("workunits"), to: presets)
+        defer { try? FileManager.default.removeItem(at: presets) }
+        let fixture = try await CoordinatorFixture.start { $0.presetsDirectory = presets.path }
+        do {
+            let astronomer = try await fixture.astronomer()
+            // No DM range of its own: the preset's (none: the default for the observation) decides it.
+            let submitted = try await onThread {
+                try astronomer.submit(file: CoordinatorFixture.dataPath("tutorial.fil"), name: "tutorial", preset: "tiny",
+                                      dmMax: nil, accelMax: nil, sha256: nil)
+            }
+            try await fixture.waitUntil(timeout: 30, "split") { try await onThread { try astronomer.dataset(submitted.id).state } != "splitting" }
+            let dataset = try await onThread { try astronomer.dataset(submitted.id) }
+            let stored = try #require(try await fixture.coordinator.store.read { try await $0.dataset(id: dataset.id) }?.splitPlan)
+            let plan = try WireCoding.decoder().decode(DatasetSplitPlan.self, from: Data(stored.utf8))
+            #expect(plan.preset.name == "tiny" && plan.preset.sigmaThreshold == 4 && plan.search.plan.trials.count == dataset.dmTrials)
+
+            // The operator edits the preset: a DM range that ends at 5 and a threshold nothing reaches.
+            let file = presets.appendingPathComponent("tiny.json")
+            var changed = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as! [String: Any]
+            changed["dmMax"] = 5
+            changed["sigmaThreshold"] = 40
+            try JSONSerialization.data(withJSONObject: changed).write(to: file)
+            await fixture.stopServer()
+            try await fixture.restartServer(anyPort: true)
+            #expect(fixture.coordinator.presets["tiny"]?.sigmaThreshold == 40)
+            let client = CoordinatorClient(baseURL: fixture.baseURL, secret: astronomer.secret)
+
+            let hostA = try await fixture.host(name: "alpha"), hostB = try await fixture.host(name: "beta")
+            async let a = hostA.work()
+            async let b = hostB.work()
+            _ = try await (a, b)
+            try await fixture.waitUntil(timeout: 60, "dataset complete") {
+                try await onThread { try client.dataset(dataset.id).state } == "complete"
+            }
+            // Merged with the stored plan: the pulsar at DM 30 is there (the edited preset's plan
+            // ends at DM 5 and its threshold would have dropped every detection).
+            let top = try #require(try await onThread { try client.candidates(dataset.id) }.first)
+            #expect(abs(top.periodS - 0.25) / 0.25 < 5e-4 && abs(top.dm - 30) <= 5, "top: P=\(top.periodS) DM=\(top.dm)")
         } catch {
             await fixture.stop()
             throw error
