@@ -111,4 +111,45 @@ struct ProcessTests {
         let top = try #require(try await onThread { try client.candidates(dataset.id) }.first)
         #expect(abs(top.periodS - 0.25) / 0.25 < 5e-4)
     }
+
+    @Test("SIGTERM with idle keep-alive connections open: the coordinator exits within 10 s, and every write it acknowledged is there after a restart")
+    func sigtermWithIdleConnections() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sigterm-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = CoordinatorProcess(dataDirectory: directory, arguments: ["--job-interval", "0.2"])
+        try server.start()
+        defer { server.kill() }
+        // Keep-alive connections left idle after a request, and connections that never sent one.
+        var sockets: [Int32] = []
+        defer { for fd in sockets { close(fd) } }
+        for i in 0..<6 {
+            let fd = try ConnectionLimitTests.connectLoopback(port: server.port)
+            sockets.append(fd)
+            guard i % 2 == 0 else { continue }
+            let request = "GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n"
+            _ = request.withCString { write(fd, $0, strlen($0)) }
+            var buffer = [UInt8](repeating: 0, count: 512)
+            #expect(read(fd, &buffer, buffer.count) > 0)
+            #expect(String(decoding: buffer.prefix(12), as: UTF8.self) == "HTTP/1.1 200")
+        }
+        // Writes acknowledged just before the signal.
+        let accounts = try await withThrowingTaskGroup(of: SignupResponse.self) { group in
+            for i in 0..<16 {
+                group.addTask { try await onThread { try CoordinatorClient(baseURL: server.baseURL).signup(email: "v\(i)@sigterm.example", name: "v\(i)") } }
+            }
+            return try await group.reduce(into: [SignupResponse]()) { $0.append($1) }
+        }
+        let took = try await onThread { () -> Double in
+            let started = Date()
+            server.stop()
+            return Date().timeIntervalSince(started)
+        }
+        print(String(format: "coordinator: SIGTERM to exit with 6 idle connections: %.2f s", took))
+        #expect(took < 10, "exit took \(took) s")
+        try server.start()
+        for account in accounts {
+            let profile = try await onThread { try CoordinatorClient(baseURL: server.baseURL).profile(volunteer: account.accountID) }
+            #expect(profile.hoursTotal == 0)
+        }
+    }
 }
