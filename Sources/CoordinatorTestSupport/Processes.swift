@@ -78,10 +78,16 @@ public final class CoordinatorProcess: @unchecked Sendable {
 
     /// SIGTERM and wait.
     public func stop() {
-        guard let process else { return }
+        _ = terminate()
+    }
+
+    /// SIGTERM; waits for the exit and returns its status (nil when not running).
+    public func terminate() -> Int32? {
+        guard let process else { return nil }
         process.terminate()
         process.waitUntilExit()
         self.process = nil
+        return process.terminationReason == .exit ? process.terminationStatus : -process.terminationStatus
     }
 }
 

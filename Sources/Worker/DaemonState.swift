@@ -1,4 +1,5 @@
 import Foundation
+import XunxingProtocol
 
 /// How a running search is doing, as the search thread reports it after each trial.
 public struct LiveProgress: Sendable, Equatable {
@@ -58,6 +59,11 @@ public struct DaemonState: Sendable {
     /// The last problem of any kind: a failed search, a unit given up or refused, a full disk,
     /// a key the coordinator refuses, a `config.json` that does not validate.
     public var lastError: WorkerProblem?
+    /// Tasks the supervisor gave up, waiting for the transfer thread to tell the coordinator
+    /// (the supervisor never blocks on the network); not started meanwhile.
+    public var toAbandon: [String: AbandonRequest] = [:]
+    /// No work is asked for before this time: the disk was too full for the last payload.
+    public var diskFullUntil: Date?
 
     public init(settings: RunSettings) {
         self.settings = settings

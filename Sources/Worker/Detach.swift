@@ -31,16 +31,21 @@ public enum Detach {
             do {
                 _ = try api.report(replica: pending.replicaID, result: pending.result)
                 summary.resultsUploaded += 1
+                store.removeResult(pending.replicaID)
             } catch CoordinatorClientError.api(let status, _, _) where (400..<500).contains(status) && status != 401 && status != 408 && status != 429 {
                 summary.resultsRefused += 1
+                store.removeResult(pending.replicaID)
             } catch {
                 summary.unreachable.append("uploading the result of \(pending.replicaID): \(error)")
             }
         }
         let abandoner = TaskAbandoner(api: api, store: store, shared: nil, log: LogFolder(logger: logger))
         for task in try store.tasks() {
+            // A unit the coordinator was told about is gone either way: a retried detach (or a
+            // restarted daemon) must not find it again.
             if abandoner.giveUp(task.replicaID, kind: .detached, reason: "the volunteer detached this machine", deleteTask: false) {
                 summary.unitsGivenBack += 1
+                store.removeTask(task.replicaID)
             } else {
                 summary.unreachable.append("giving back replica \(task.replicaID)")
             }

@@ -18,6 +18,8 @@ final class TransferLoop: @unchecked Sendable {
     let log: LogFolder
     /// Checksum failures of one task after which it is given up.
     static let maxChecksumFailures = 3
+    /// Seconds without asking for work after a payload did not fit on the disk.
+    static let diskFullPause = 600.0
 
     init(store: TaskStore, api: CoordinatorClient, downloads: CoordinatorClient, abandoner: TaskAbandoner, stop: StopFlag,
          shared: Locked<DaemonState>, log: LogFolder) {
@@ -85,6 +87,11 @@ final class TransferLoop: @unchecked Sendable {
     /// One round; returns true when something was done (so the next round starts at once).
     func round(nextRequest: inout Date) throws -> Bool {
         let settings = self.settings
+        // Units the supervisor gave up: tell the coordinator, which reissues them at once.
+        for (replica, request) in shared.with({ $0.toAbandon }) {
+            abandoner.giveUp(replica, kind: request.kind ?? .other, reason: request.reason)
+            shared.with { _ = $0.toAbandon.removeValue(forKey: replica) }
+        }
         var busy = try uploadResults()
         var tasks = try store.tasks()
         for task in tasks where !task.acknowledged || !task.payloadVerified {
@@ -95,7 +102,10 @@ final class TransferLoop: @unchecked Sendable {
         tasks = try store.tasks()
         let want = wantedSeconds(tasks: tasks)
         let room = settings.configuration.maxTasks - tasks.count
-        if want > 0, room > 0, Date() >= nextRequest, !stop.isSet {
+        // After a payload did not fit on the disk, ask for nothing for a while: every unit sent
+        // meanwhile would only be given back.
+        let diskFull = shared.with { $0.diskFullUntil.map { $0 > Date() } ?? false }
+        if want > 0, room > 0, Date() >= nextRequest, !diskFull, !stop.isSet {
             // The coordinator sizes work as seconds x cores x speed; under a CPU limit a core
             // gives only that share of the buffer's seconds.
             let cpuSeconds = want * settings.configuration.cpuLimitPercent / 100
@@ -114,6 +124,12 @@ final class TransferLoop: @unchecked Sendable {
                 for assignment in response.assignments {
                     do {
                         try TaskStore.checkReplicaID(assignment.replicaID)
+                    } catch {
+                        // Not an id this worker can store or name in a request: nothing to give back.
+                        report(.error, "refusing an assignment: \(error)")
+                        continue
+                    }
+                    do {
                         try CoordinatorURLPolicy.check(
                             assignment, coordinator: api.baseURL, maxPayloadBytes: settings.configuration.maxPayloadBytes,
                             held: held, maxTasks: settings.configuration.maxTasks,
@@ -121,15 +137,9 @@ final class TransferLoop: @unchecked Sendable {
                         held += 1
                         try store.save(TaskRecord(assignment: assignment))
                         logger.info("assigned replica \(assignment.replicaID) of unit \(assignment.workUnitID) (\(assignment.estimatedCost) reference s)")
-                    } catch let error as WorkerError {
-                        // Refused: say so to the coordinator, which gives the unit to another host now.
-                        if case .unacceptableAssignment(field: "replica_id", _, _) = error {
-                            report(.error, "refusing an assignment: \(error)")
-                        } else {
-                            abandoner.giveUp(assignment.replicaID, kind: .refused, reason: "refused: \(error)", deleteTask: false)
-                        }
                     } catch {
-                        report(.error, "refusing an assignment: \(error)")
+                        // Refused: say so to the coordinator, which gives the unit to another host now.
+                        abandoner.giveUp(assignment.replicaID, kind: .refused, reason: "refused: \(error)", deleteTask: false)
                     }
                 }
             }
@@ -171,6 +181,7 @@ final class TransferLoop: @unchecked Sendable {
         let reserve = Int64(settings.configuration.diskReserveMB) << 20
         let have = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
         if let free = freeDiskBytes(at: store.state.path), free - (task.assignment.payloadSize - have) < reserve {
+            shared.with { $0.diskFullUntil = Date().addingTimeInterval(Self.diskFullPause) }
             abandoner.giveUp(replica, kind: .diskFull, reason: "disk full: the payload needs \(Self.megabytes(task.assignment.payloadSize - have)) MB, \(Self.megabytes(free)) MB are free and disk_reserve_mb keeps \(settings.configuration.diskReserveMB) MB free; free some space or lower disk_reserve_mb")
             return
         }

@@ -3,6 +3,7 @@ import Logging
 import PulsarSearch
 import XunxingClient
 import XunxingHTTPClient
+import XunxingProtocol
 
 /// Settings of one run of the daemon: the saved configuration with the command line's overrides.
 public struct RunSettings: Sendable {
@@ -115,7 +116,7 @@ public final class WorkerDaemon: @unchecked Sendable {
         var idleExit = false
         while !stop.isSet {
             if watcher.changed(force: reload.with { r in defer { r = false }; return r }), let changed = reloadConfiguration() {
-                policy = GuestPolicy(configuration: changed)
+                policy.reconfigure(changed)
             }
             let settings = shared.with { $0.settings }
             lowerPriorityOfAllThreads(niceness: settings.configuration.niceness)
@@ -125,7 +126,7 @@ public final class WorkerDaemon: @unchecked Sendable {
                 if case let .failed(reason) = runner.outcome {
                     failures[replica, default: 0] += 1
                     report("replica \(replica): search failed (\(failures[replica]!) of 3 tries): \(reason)")
-                    if failures[replica]! >= 3 { abandoner.giveUp(replica, kind: .failed, reason: "the search failed 3 times: \(reason)") }
+                    if failures[replica]! >= 3 { giveUp(replica, kind: .failed, reason: "the search failed 3 times: \(reason)") }
                 }
                 runners.removeValue(forKey: replica)
             }
@@ -139,7 +140,7 @@ public final class WorkerDaemon: @unchecked Sendable {
             }
             let tasks = (try? store.tasks()) ?? []
             if reason == nil {
-                startWork(tasks: tasks, runners: &runners, settings: settings, planner: planner, improver: improver, abandoner: abandoner)
+                startWork(tasks: tasks, runners: &runners, settings: settings, planner: planner, improver: improver)
             }
             // Fewer cores than searches (the setting was lowered): the newest stop at their checkpoint.
             for runner in runners.values.sorted(by: { $0.startedAt > $1.startedAt }).prefix(max(0, runners.count - settings.cores)) {
@@ -173,7 +174,7 @@ public final class WorkerDaemon: @unchecked Sendable {
     /// Starts searches on free cores (a core freed by a finished unit goes to improving a quick
     /// FFT plan first, if one waits), within the memory limit.
     func startWork(tasks: [TaskRecord], runners: inout [String: SearchRunner], settings: RunSettings, planner: FFTPlanner,
-                   improver: PlanImprover, abandoner: TaskAbandoner) {
+                   improver: PlanImprover) {
         if improver.canStart, runners.count < settings.cores {
             let shared = self.shared, log = self.log
             improver.start { size in
@@ -185,14 +186,15 @@ public final class WorkerDaemon: @unchecked Sendable {
         }
         let limit = settings.configuration.effectiveMemoryLimitMB()
         var memoryInUse = runners.values.reduce(0) { $0 + $1.record.memoryMB }
-        for task in tasks where task.payloadVerified && task.acknowledged && runners[task.replicaID] == nil {
+        let abandoning = shared.with { Set($0.toAbandon.keys) }
+        for task in tasks where task.payloadVerified && task.acknowledged && runners[task.replicaID] == nil
+            && !abandoning.contains(task.replicaID) {
             guard runners.count + (improver.busy ? 1 : 0) < settings.cores else { break }
             // A unit that would take the searches over the memory limit waits for others to finish.
             let memory = task.memoryMB
             if memory > limit {
                 // It can never run here (the limit was lowered, or an older coordinator did not say).
-                abandoner.giveUp(task.replicaID, kind: .refused,
-                                 reason: "the search needs \(memory) MB, more than memory_limit_mb (\(limit))")
+                giveUp(task.replicaID, kind: .refused, reason: "the search needs \(memory) MB, more than memory_limit_mb (\(limit))")
                 continue
             }
             guard memoryInUse + memory <= limit else { continue }
@@ -225,6 +227,12 @@ public final class WorkerDaemon: @unchecked Sendable {
             logger.notice("\(later.joined(separator: ", ")) take effect when the worker restarts")
         }
         return new.configuration
+    }
+
+    /// Gives a task up: the transfer thread tells the coordinator and deletes it (this thread
+    /// never waits on the network); it is not started again meanwhile.
+    func giveUp(_ replica: String, kind: AbandonKind, reason: String) {
+        shared.with { $0.toAbandon[replica] = AbandonRequest(reason: reason, kind: kind) }
     }
 
     /// Logs a problem and keeps it as the status's last error.

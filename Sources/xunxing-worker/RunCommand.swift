@@ -47,9 +47,15 @@ struct RunCommand: ParsableCommand {
             var configuration = try directory.loadConfiguration()
             if configuration.speed == nil, speed == nil {
                 let planner = FFTPlanner(rigor: .estimate)
-                configuration.speed = SpeedBenchmark.measure(planner: planner)
-                logger.info("measured speed: \(String(format: "%.2f", configuration.speed!)) x the reference core")
-                try directory.saveConfiguration(configuration)
+                let measured = SpeedBenchmark.measure(planner: planner)
+                logger.info("measured speed: \(String(format: "%.2f", measured)) x the reference core")
+                // Read, change and write under the lock `config set` takes: keep its changes.
+                configuration = try directory.withConfigurationLock {
+                    var current = try directory.loadConfiguration()
+                    current.speed = measured
+                    try directory.saveConfiguration(current)
+                    return current
+                }
             }
             var overrides = ConfigurationOverrides()
             overrides.cores = cores

@@ -139,11 +139,12 @@ struct ProcessTests {
             }
             return try await group.reduce(into: [SignupResponse]()) { $0.append($1) }
         }
-        let took = try await onThread { () -> Double in
+        let (took, status) = try await onThread { () -> (Double, Int32?) in
             let started = Date()
-            server.stop()
-            return Date().timeIntervalSince(started)
+            let status = server.terminate()
+            return (Date().timeIntervalSince(started), status)
         }
+        #expect(status == 0, "exit status \(String(describing: status)) after SIGTERM")
         print(String(format: "coordinator: SIGTERM to exit with 6 idle connections: %.2f s", took))
         #expect(took < 10, "exit took \(took) s")
         try server.start()

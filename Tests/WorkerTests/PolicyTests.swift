@@ -127,7 +127,8 @@ struct PolicyTests {
             ("input1", "../../devices/platform/i8042/serio0/input/input1", "120013", "402000000 3803078f800d001 feffffdfffefffff fffffffffffffffe"),
             ("input12", "../../devices/virtual/misc/uhid/0005:046D:B023.0003/input/input12", "120013", "ffffffff ffffffff"),
             ("input7", "../../devices/pci0000:00/0000:00:05.0/virtio4/input/input7", "f", "0"),
-            ("input0", "../../devices/LNXSYSTM:00/LNXPWRBN:00/input/input0", "3", "10000000000000 0"),
+            // (Buttons on an I2C bus of their own: counted as a person, their line would be named.)
+            ("input0", "../../devices/platform/i2c_designware.3/i2c-4/i2c-PWRB0000:00/input/input0", "3", "10000000000000 0"),
             ("input2", "../../devices/LNXSYSTM:00/LNXSYBUS:00/PNP0C0D:00/input/input2", "21", "0"),
         ]
         for (name, target, ev, key) in devices {
@@ -161,6 +162,7 @@ struct PolicyTests {
         let names = input.interruptLineNames()
         #expect(names.isSuperset(of: ["i8042", "xhci", "elan0501:00", "virtio4-"]), "\(names.sorted())")
         #expect(!names.contains("acpi") && !names.contains { "timer".contains($0) })
+        #expect(!names.contains("pwrb0000:00"), "a power button is not a person: \(names.sorted())")
         // Each device's line alone moves the reading; the others' lines do not.
         let base = (usb: 100, touchpad: 200, ps2: 300, virtio: 400, acpi: 500, timer: 600)
         try proc.write("interrupts", Self.interrupts(usb: base.usb, touchpad: base.touchpad, ps2: base.ps2, virtio: base.virtio, acpi: base.acpi, timer: base.timer))
@@ -175,6 +177,14 @@ struct PolicyTests {
             try proc.write("interrupts", Self.interrupts(usb: v[0], touchpad: v[1], ps2: v[2], virtio: v[3], acpi: base.acpi, timer: base.timer))
             #expect(input.read() != first, "line \(bump)")
         }
+        // A Bluetooth LE keyboard alone (through uhid) brings in the USB controllers its adapter is on.
+        let ble = try FakeTree()
+        defer { ble.remove() }
+        let blePath = "devices/virtual/misc/uhid/0005:046D:B023.0003/input/input12"
+        try ble.write(blePath + "/capabilities/ev", "120013\n")
+        try ble.write(blePath + "/capabilities/key", "ffffffff ffffffff\n")
+        try ble.link("class/input/input12", to: "../../" + blePath)
+        #expect(InputActivity(procRoot: proc.root, sysRoot: ble.root, devRoot: proc.root + "/nodev").interruptLineNames().contains("xhci"))
         // Without the input devices in /sys, only the classic names count: the touchpad's line is not seen.
         let bare = InputActivity(procRoot: proc.root, sysRoot: proc.root + "/nosys", devRoot: proc.root + "/nodev")
         #expect(bare.interruptLineNames() == ["i8042", "keyboard", "mouse", "touchpad"])
@@ -211,6 +221,11 @@ struct PolicyTests {
         #expect(policy.evaluate(now: t0) == nil)
         setAccess("tty1", 4000)
         #expect(policy.evaluate(now: t0.addingTimeInterval(1)) == .userActive)
+        // New settings (config set while the person types) keep what the policy has seen.
+        var changed = configuration
+        changed.cpuLimitPercent = 50
+        policy.reconfigure(changed)
+        #expect(policy.evaluate(now: t0.addingTimeInterval(2)) == .userActive)
         #expect(policy.evaluate(now: t0.addingTimeInterval(62)) == nil)
     }
 

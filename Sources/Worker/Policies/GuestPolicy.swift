@@ -34,7 +34,7 @@ public enum PauseReason: Sendable, Equatable, CustomStringConvertible {
 /// The host policies that decide whether searches may run now: in use, on battery, too hot. One
 /// instance, called from one thread (the daemon's supervisor) about once per loop interval.
 public struct GuestPolicy: Sendable {
-    public let configuration: WorkerConfiguration
+    public private(set) var configuration: WorkerConfiguration
     /// Degrees below the thermal limit at which searching resumes.
     public static let thermalHysteresis = 5.0
 
@@ -52,6 +52,17 @@ public struct GuestPolicy: Sendable {
         proc = ProcReader(root: configuration.procRoot)
         loadMeter = OtherLoadMeter(reader: proc)
         input = InputActivity(procRoot: configuration.procRoot, sysRoot: configuration.sysRoot, devRoot: configuration.devRoot)
+    }
+
+    /// Takes changed settings, keeping what the policy has seen (the last input, a thermal pause
+    /// in its hysteresis): a volunteer typing `config set` is not a reason to resume at once.
+    public mutating func reconfigure(_ changed: WorkerConfiguration) {
+        if changed.procRoot != configuration.procRoot || changed.sysRoot != configuration.sysRoot
+            || changed.devRoot != configuration.devRoot {
+            self = GuestPolicy(configuration: changed)
+        } else {
+            configuration = changed
+        }
     }
 
     /// Why searching should pause now, or nil to run.
