@@ -68,7 +68,7 @@ extension Coordinator {
     func status(of record: DatasetRecord) async throws -> DatasetStatus {
         let counts = try await store.read { try await $0.unitCounts(dataset: record.id) }
         return DatasetStatus(
-            state: record.state, id: record.id, name: record.name, preset: record.preset, sizeBytes: record.sizeBytes,
+            state: record.state.rawValue, id: record.id, name: record.name, preset: record.preset, sizeBytes: record.sizeBytes,
             sha256: record.sha256, dmTrials: record.dmTrials,
             units: .init(total: counts.total, inProgress: counts.active, validated: counts.validated, error: counts.error),
             error: record.error, createdAt: Date(timeIntervalSince1970: record.createdAt),

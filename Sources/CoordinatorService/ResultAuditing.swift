@@ -57,7 +57,7 @@ extension Coordinator {
         if let current = try await tx.workUnit(id: unit.id), current.state == WorkUnitState.active {
             try await reissue(current, replicas: try await tx.replicas(workUnit: unit.id), tx: tx)
         }
-        return ReplicaState.invalid
+        return ReplicaState.invalid.rawValue
     }
 
     /// A host caught forging loses its trust (its run of valid results starts again, so every unit
@@ -102,7 +102,7 @@ extension Coordinator {
         }
         try await tx.reopenWorkUnit(id: unit.id, targetResults: max(2, unit.targetResults))
         for r in standing { try await tx.setReplicaState(id: r.id, state: ReplicaState.reported) }
-        let live: Set<String> = [ReplicaState.unsent, ReplicaState.assigned, ReplicaState.acknowledged]
+        let live: Set<ReplicaState> = [ReplicaState.unsent, ReplicaState.assigned, ReplicaState.acknowledged]
         let outstanding = replicas.filter { live.contains($0.state) }.count
         for _ in 0..<max(0, 2 - standing.count - outstanding) {
             try await tx.insertReplica(id: Secrets.identifier(), workUnit: unit.id, at: unit.createdAt)

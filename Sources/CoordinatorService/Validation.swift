@@ -85,7 +85,7 @@ extension Coordinator {
                 let mine = replicas.first(where: { $0.id == reported })
             else {
                 try await tx.setReplicaState(id: reported, state: ReplicaState.invalid)
-                return ReplicaState.invalid
+                return ReplicaState.invalid.rawValue
             }
             let agrees = ResultComparison.agree(
                 try decode(canonical), try decode(mine), duration: unit.duration, reportingThreshold: unit.reportingThreshold)
@@ -93,7 +93,7 @@ extension Coordinator {
             try await tx.setReplicaState(id: reported, state: state)
             try await tx.recordValidation(hostID: host, valid: agrees)
             if agrees { try await credit(replica: reported, unit: unit, tx: tx) }
-            return state
+            return state.rawValue
         }
 
         // Adaptive replication: a host with a long run of valid results needs no twin, except
@@ -121,14 +121,14 @@ extension Coordinator {
                 try await tx.finishWorkUnit(id: unit.id, state: WorkUnitState.validated, canonical: only.id, at: now)
                 try await credit(replica: only.id, unit: unit, tx: tx)
                 metrics.unitsValidated.increment()
-                return ReplicaState.valid
+                return ReplicaState.valid.rawValue
             }
             try await tx.setWorkUnitTarget(id: unit.id, targetResults: 2)
             try await reissue(unit, replicas: replicas, tx: tx)
             metrics.resultsInvalid.increment()
-            return ReplicaState.invalid
+            return ReplicaState.invalid.rawValue
         }
-        guard pending.count >= max(2, unit.targetResults) else { return ReplicaState.reported }
+        guard pending.count >= max(2, unit.targetResults) else { return ReplicaState.reported.rawValue }
 
         let results = try pending.map(decode)
         if let group = ResultComparison.canonical(results, duration: unit.duration, reportingThreshold: unit.reportingThreshold) {
@@ -146,11 +146,11 @@ extension Coordinator {
             for i in group { try await credit(replica: pending[i].id, unit: unit, tx: tx) }
             try await tx.finishWorkUnit(id: unit.id, state: WorkUnitState.validated, canonical: pending[group[0]].id, at: now)
             metrics.unitsValidated.increment()
-            return outcome
+            return outcome.rawValue
         }
         // No two results agree: ask another host, up to the unit's limit.
         try await reissue(unit, replicas: replicas, tx: tx)
-        return ReplicaState.reported
+        return ReplicaState.reported.rawValue
     }
 
     /// How many replicas a unit may have sent in all, as a multiple of its `maxReplicas`: replicas
@@ -163,7 +163,7 @@ extension Coordinator {
     /// replicas do not count as disagreement (as BOINC keeps its error and total limits apart).
     func reissue(_ unit: WorkUnitRecord, replicas: [ReplicaRecord], tx: SQLTransaction) async throws {
         let now = Date().timeIntervalSince1970
-        let returned: Set<String> = [ReplicaState.reported, ReplicaState.valid, ReplicaState.invalid]
+        let returned: Set<ReplicaState> = [ReplicaState.reported, ReplicaState.valid, ReplicaState.invalid]
         let results = replicas.filter { returned.contains($0.state) }.count
         if results < unit.maxReplicas && replicas.count < unit.maxReplicas * Self.lostReplicaAllowance {
             // Dated with its unit, so the scheduler (oldest first) sends it before newer units' replicas.

@@ -6,7 +6,7 @@ extension SQLTransaction {
         try await run("""
             INSERT INTO datasets (id, owner_id, name, preset, state, file_path, sha256, size_bytes, dm_max, accel_max,
                                   dm_trials, duration, error, created_at, completed_at)
-            VALUES (\(bind: d.id), \(bind: d.ownerId), \(bind: d.name), \(bind: d.preset), \(bind: d.state), \(bind: d.filePath),
+            VALUES (\(bind: d.id), \(bind: d.ownerId), \(bind: d.name), \(bind: d.preset), \(bind: d.state.rawValue), \(bind: d.filePath),
                     \(bind: d.sha256), \(bind: d.sizeBytes), \(bind: d.dmMax), \(bind: d.accelMax), \(bind: d.dmTrials),
                     \(bind: d.duration), \(bind: d.error), \(bind: d.createdAt), \(bind: d.completedAt))
             """)
@@ -33,13 +33,13 @@ extension SQLTransaction {
         try await run("UPDATE datasets SET published_at = \(bind: time) WHERE id = \(bind: id)")
     }
 
-    public func datasets(state: String) async throws -> [DatasetRecord] {
-        try await records(DatasetRecord.self, "SELECT * FROM datasets WHERE state = \(bind: state) ORDER BY created_at")
+    public func datasets(state: DatasetState) async throws -> [DatasetRecord] {
+        try await records(DatasetRecord.self, "SELECT * FROM datasets WHERE state = \(bind: state.rawValue) ORDER BY created_at")
     }
 
-    public func setDatasetState(id: String, state: String, error: String? = nil, completedAt: Double? = nil) async throws {
+    public func setDatasetState(id: String, state: DatasetState, error: String? = nil, completedAt: Double? = nil) async throws {
         try await run("""
-            UPDATE datasets SET state = \(bind: state), error = \(bind: error), completed_at = \(bind: completedAt)
+            UPDATE datasets SET state = \(bind: state.rawValue), error = \(bind: error), completed_at = \(bind: completedAt)
             WHERE id = \(bind: id)
             """)
     }
@@ -59,10 +59,10 @@ extension SQLTransaction {
         for row in rows {
             let n = try row.decode(column: "n", as: Int.self)
             counts.total += n
-            switch try row.decode(column: "state", as: String.self) {
-            case WorkUnitState.active: counts.active += n
-            case WorkUnitState.validated: counts.validated += n
-            default: counts.error += n
+            switch WorkUnitState(rawValue: try row.decode(column: "state", as: String.self)) {
+            case .active: counts.active += n
+            case .validated: counts.validated += n
+            case .error, nil: counts.error += n
             }
         }
         return counts

@@ -256,9 +256,9 @@ extension SQLTransaction {
             activeHosts: try await count("SELECT COUNT(*) AS n FROM hosts WHERE last_seen > \(bind: dayAgo)"),
             hoursTotal: hours,
             datasets: try await count("SELECT COUNT(*) AS n FROM datasets"),
-            unitsValidated: try await count("SELECT COUNT(*) AS n FROM work_units WHERE state = \(bind: WorkUnitState.validated)"),
+            unitsValidated: try await count("SELECT COUNT(*) AS n FROM work_units WHERE state = \(bind: WorkUnitState.validated.rawValue)"),
             unitsValidatedLastDay: try await count(
-                "SELECT COUNT(*) AS n FROM work_units WHERE state = \(bind: WorkUnitState.validated) AND validated_at > \(bind: dayAgo)"),
+                "SELECT COUNT(*) AS n FROM work_units WHERE state = \(bind: WorkUnitState.validated.rawValue) AND validated_at > \(bind: dayAgo)"),
             candidates: try await count("SELECT COUNT(*) AS n FROM candidates"))
     }
 

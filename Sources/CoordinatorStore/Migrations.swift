@@ -28,7 +28,37 @@ public enum Migrations {
                 FOR EACH ROW EXECUTE FUNCTION hours_ledger_append_only()
                 """,
             ],
-        ]
+        ],
+        12: [
+            .sqlite: typedColumns.flatMap { column in
+                // SQLite cannot add a CHECK constraint to an existing table: triggers do its job.
+                ["INSERT", "UPDATE OF \(column.column)"].map { event in
+                    """
+                    CREATE TRIGGER \(column.table)_\(column.column)_check_\(event.hasPrefix("INSERT") ? "insert" : "update")
+                    BEFORE \(event) ON \(column.table)
+                    WHEN NEW.\(column.column) NOT IN (\(column.allowed.map { "'\($0)'" }.joined(separator: ", ")))
+                    BEGIN SELECT RAISE(ABORT, '\(column.table).\(column.column) must be one of \(column.allowed.joined(separator: ", "))'); END
+                    """
+                }
+            },
+            .postgres: typedColumns.map { column in
+                """
+                ALTER TABLE \(column.table) ADD CONSTRAINT \(column.table)_\(column.column)_check
+                CHECK (\(column.column) IN (\(column.allowed.map { "'\($0)'" }.joined(separator: ", "))))
+                """
+            },
+        ],
+    ]
+
+    /// The text columns that hold one of a fixed set of values (Swift enums), checked by the
+    /// database from migration 12 on.
+    public static let typedColumns: [(table: String, column: String, allowed: [String])] = [
+        ("replicas", "state", ReplicaState.allCases.map(\.rawValue)),
+        ("work_units", "state", WorkUnitState.allCases.map(\.rawValue)),
+        ("datasets", "state", DatasetState.allCases.map(\.rawValue)),
+        ("accounts", "role", ["admin", "astronomer", "volunteer"]),
+        ("credentials", "kind", ["admin", "astronomer", "volunteer", "host"]),
+        ("hours_ledger", "kind", ["credit", "reversal"]),
     ]
 
     public static let all: [(version: Int, statements: [String])] = [
@@ -243,6 +273,9 @@ public enum Migrations {
             // with them, not with whatever the preset file says later. NULL for older datasets.
             "ALTER TABLE datasets ADD COLUMN split_plan TEXT",
         ]),
+        // States, roles and ledger kinds hold only the values the Swift enums name (the
+        // statements are per dialect: CHECK constraints on PostgreSQL, triggers on SQLite).
+        (12, []),
     ]
 
     /// Applies every migration newer than the database's version, each in its own transaction.

@@ -72,8 +72,7 @@ public struct DatasetRecord: Codable, Sendable, Equatable {
     public var ownerId: String
     public var name: String
     public var preset: String
-    /// `splitting`, `searching`, `complete` or `failed`.
-    public var state: String
+    public var state: DatasetState
     public var filePath: String
     public var sha256: String
     public var sizeBytes: Int64
@@ -90,7 +89,7 @@ public struct DatasetRecord: Codable, Sendable, Equatable {
     /// datasets split before migration 11).
     public var splitPlan: String?
 
-    public init(id: String, ownerId: String, name: String, preset: String, state: String, filePath: String, sha256: String, sizeBytes: Int64, dmMax: Double? = nil, accelMax: Double? = nil, dmTrials: Int, duration: Double, error: String? = nil, createdAt: Double, completedAt: Double? = nil, publishedAt: Double? = nil) {
+    public init(id: String, ownerId: String, name: String, preset: String, state: DatasetState, filePath: String, sha256: String, sizeBytes: Int64, dmMax: Double? = nil, accelMax: Double? = nil, dmTrials: Int, duration: Double, error: String? = nil, createdAt: Double, completedAt: Double? = nil, publishedAt: Double? = nil) {
         self.id = id
         self.ownerId = ownerId
         self.name = name
@@ -115,8 +114,7 @@ public struct WorkUnitRecord: Codable, Sendable, Equatable {
     public var id: String
     public var datasetId: String
     public var seq: Int
-    /// `active`, `validated` or `error`.
-    public var state: String
+    public var state: WorkUnitState
     public var payloadPath: String
     public var payloadSha256: String
     public var payloadSize: Int64
@@ -139,7 +137,7 @@ public struct WorkUnitRecord: Codable, Sendable, Equatable {
     /// Peak memory of the unit's search, MB (nil for units split before it was recorded).
     public var memoryMb: Int?
 
-    public init(id: String, datasetId: String, seq: Int, state: String, payloadPath: String, payloadSha256: String, payloadSize: Int64, estimatedCost: Double, duration: Double, reportingThreshold: Double, seriesCount: Int, targetResults: Int, maxReplicas: Int, deadlineSeconds: Double, canonicalReplica: String? = nil, createdAt: Double, validatedAt: Double? = nil, dmFirst: Int = 0, dmCount: Int = 0, memoryMb: Int? = nil) {
+    public init(id: String, datasetId: String, seq: Int, state: WorkUnitState, payloadPath: String, payloadSha256: String, payloadSize: Int64, estimatedCost: Double, duration: Double, reportingThreshold: Double, seriesCount: Int, targetResults: Int, maxReplicas: Int, deadlineSeconds: Double, canonicalReplica: String? = nil, createdAt: Double, validatedAt: Double? = nil, dmFirst: Int = 0, dmCount: Int = 0, memoryMb: Int? = nil) {
         self.memoryMb = memoryMb
         self.id = id
         self.datasetId = datasetId
@@ -167,8 +165,7 @@ public struct WorkUnitRecord: Codable, Sendable, Equatable {
 public struct ReplicaRecord: Codable, Sendable, Equatable {
     public var id: String
     public var workUnitId: String
-    /// `unsent`, `assigned`, `acknowledged`, `reported`, `valid`, `invalid` or `lost`.
-    public var state: String
+    public var state: ReplicaState
     public var hostId: String?
     public var accountId: String?
     public var createdAt: Double
@@ -182,7 +179,7 @@ public struct ReplicaRecord: Codable, Sendable, Equatable {
     /// Peaks the result says it measured (its credit includes measuring them).
     public var peaksMeasured: Int?
 
-    public init(id: String, workUnitId: String, state: String, hostId: String? = nil, accountId: String? = nil, createdAt: Double, sentAt: Double? = nil, ackedAt: Double? = nil, deadline: Double? = nil, reportedAt: Double? = nil, cpuSeconds: Double? = nil, result: String? = nil, peaksMeasured: Int? = nil) {
+    public init(id: String, workUnitId: String, state: ReplicaState, hostId: String? = nil, accountId: String? = nil, createdAt: Double, sentAt: Double? = nil, ackedAt: Double? = nil, deadline: Double? = nil, reportedAt: Double? = nil, cpuSeconds: Double? = nil, result: String? = nil, peaksMeasured: Int? = nil) {
         self.id = id
         self.workUnitId = workUnitId
         self.state = state
@@ -199,30 +196,19 @@ public struct ReplicaRecord: Codable, Sendable, Equatable {
     }
 }
 
-/// Replica states, as stored.
-public enum ReplicaState {
-    public static let unsent = "unsent"
-    public static let assigned = "assigned"
-    public static let acknowledged = "acknowledged"
-    public static let reported = "reported"
-    public static let valid = "valid"
-    public static let invalid = "invalid"
-    public static let lost = "lost"
+/// Replica states, stored as text (a CHECK constraint, migration 12, allows only these).
+public enum ReplicaState: String, Codable, Sendable, CaseIterable {
+    case unsent, assigned, acknowledged, reported, valid, invalid, lost
 }
 
-/// Work-unit states, as stored.
-public enum WorkUnitState {
-    public static let active = "active"
-    public static let validated = "validated"
-    public static let error = "error"
+/// Work-unit states, stored as text (CHECK constraint, migration 12).
+public enum WorkUnitState: String, Codable, Sendable, CaseIterable {
+    case active, validated, error
 }
 
-/// Dataset states, as stored (and reported by the API).
-public enum DatasetState {
-    public static let splitting = "splitting"
-    public static let searching = "searching"
-    public static let complete = "complete"
-    public static let failed = "failed"
+/// Dataset states, stored as text (CHECK constraint, migration 12) and reported by the API.
+public enum DatasetState: String, Codable, Sendable, CaseIterable {
+    case splitting, searching, complete, failed
 }
 
 /// A row of `hours_ledger`: append-only. A credit per validated result; a correction is a

@@ -18,7 +18,7 @@ extension SQLTransaction {
             INSERT INTO work_units (id, dataset_id, seq, state, payload_path, payload_sha256, payload_size, estimated_cost,
                                     duration, reporting_threshold, series_count, target_results, max_replicas,
                                     deadline_seconds, canonical_replica, created_at, validated_at, dm_first, dm_count, memory_mb)
-            VALUES (\(bind: u.id), \(bind: u.datasetId), \(bind: u.seq), \(bind: u.state), \(bind: u.payloadPath),
+            VALUES (\(bind: u.id), \(bind: u.datasetId), \(bind: u.seq), \(bind: u.state.rawValue), \(bind: u.payloadPath),
                     \(bind: u.payloadSha256), \(bind: u.payloadSize), \(bind: u.estimatedCost), \(bind: u.duration),
                     \(bind: u.reportingThreshold), \(bind: u.seriesCount), \(bind: u.targetResults), \(bind: u.maxReplicas),
                     \(bind: u.deadlineSeconds), \(bind: u.canonicalReplica), \(bind: u.createdAt), \(bind: u.validatedAt),
@@ -29,7 +29,7 @@ extension SQLTransaction {
     public func insertReplica(id: String, workUnit: String, at time: Double) async throws {
         try await run("""
             INSERT INTO replicas (id, work_unit_id, state, created_at)
-            VALUES (\(bind: id), \(bind: workUnit), \(bind: ReplicaState.unsent), \(bind: time))
+            VALUES (\(bind: id), \(bind: workUnit), \(bind: ReplicaState.unsent.rawValue), \(bind: time))
             """)
     }
 
@@ -63,10 +63,10 @@ extension SQLTransaction {
                    u.deadline_seconds AS deadline_seconds, u.payload_sha256 AS payload_sha256, u.payload_size AS payload_size,
                    u.memory_mb AS memory_mb
             FROM replicas r JOIN work_units u ON u.id = r.work_unit_id
-            WHERE r.state = \(bind: ReplicaState.unsent) AND u.state = \(bind: WorkUnitState.active)\(fits)
+            WHERE r.state = \(bind: ReplicaState.unsent.rawValue) AND u.state = \(bind: WorkUnitState.active.rawValue)\(fits)
               AND NOT EXISTS (
                 SELECT 1 FROM replicas o
-                WHERE o.work_unit_id = r.work_unit_id AND o.state <> \(bind: ReplicaState.unsent)
+                WHERE o.work_unit_id = r.work_unit_id AND o.state <> \(bind: ReplicaState.unsent.rawValue)
                   AND (o.host_id = \(bind: host) OR o.account_id = \(bind: account) OR o.network = \(bind: network)))
             ORDER BY r.created_at
             LIMIT \(bind: limit)\(lock)
@@ -78,9 +78,9 @@ extension SQLTransaction {
         id: String, host: String, account: String, network: String? = nil, at time: Double, deadline: Double
     ) async throws -> Bool {
         let rows = try await all("""
-            UPDATE replicas SET state = \(bind: ReplicaState.assigned), host_id = \(bind: host), account_id = \(bind: account),
+            UPDATE replicas SET state = \(bind: ReplicaState.assigned.rawValue), host_id = \(bind: host), account_id = \(bind: account),
                    network = \(bind: network), sent_at = \(bind: time), deadline = \(bind: deadline)
-            WHERE id = \(bind: id) AND state = \(bind: ReplicaState.unsent)
+            WHERE id = \(bind: id) AND state = \(bind: ReplicaState.unsent.rawValue)
             RETURNING id
             """)
         return !rows.isEmpty
@@ -88,34 +88,34 @@ extension SQLTransaction {
 
     public func acknowledgeReplica(id: String, at time: Double, deadline: Double) async throws {
         try await run("""
-            UPDATE replicas SET state = \(bind: ReplicaState.acknowledged), acked_at = \(bind: time), deadline = \(bind: deadline)
+            UPDATE replicas SET state = \(bind: ReplicaState.acknowledged.rawValue), acked_at = \(bind: time), deadline = \(bind: deadline)
             WHERE id = \(bind: id)
             """)
     }
 
     public func storeResult(replica: String, json: String, cpuSeconds: Double, peaks: Int = 0, at time: Double) async throws {
         try await run("""
-            UPDATE replicas SET state = \(bind: ReplicaState.reported), result = \(bind: json), cpu_seconds = \(bind: cpuSeconds),
+            UPDATE replicas SET state = \(bind: ReplicaState.reported.rawValue), result = \(bind: json), cpu_seconds = \(bind: cpuSeconds),
                    peaks_measured = \(bind: peaks), reported_at = \(bind: time)
             WHERE id = \(bind: replica)
             """)
     }
 
-    public func setReplicaState(id: String, state: String) async throws {
-        try await run("UPDATE replicas SET state = \(bind: state) WHERE id = \(bind: id)")
+    public func setReplicaState(id: String, state: ReplicaState) async throws {
+        try await run("UPDATE replicas SET state = \(bind: state.rawValue) WHERE id = \(bind: id)")
     }
 
     public func deleteUnsentReplicas(workUnit: String) async throws {
-        try await run("DELETE FROM replicas WHERE work_unit_id = \(bind: workUnit) AND state = \(bind: ReplicaState.unsent)")
+        try await run("DELETE FROM replicas WHERE work_unit_id = \(bind: workUnit) AND state = \(bind: ReplicaState.unsent.rawValue)")
     }
 
     public func setWorkUnitTarget(id: String, targetResults: Int) async throws {
         try await run("UPDATE work_units SET target_results = \(bind: targetResults) WHERE id = \(bind: id)")
     }
 
-    public func finishWorkUnit(id: String, state: String, canonical: String?, at time: Double) async throws {
+    public func finishWorkUnit(id: String, state: WorkUnitState, canonical: String?, at time: Double) async throws {
         try await run("""
-            UPDATE work_units SET state = \(bind: state), canonical_replica = \(bind: canonical), validated_at = \(bind: time)
+            UPDATE work_units SET state = \(bind: state.rawValue), canonical_replica = \(bind: canonical), validated_at = \(bind: time)
             WHERE id = \(bind: id)
             """)
     }
@@ -130,13 +130,13 @@ extension SQLTransaction {
     public func inProgressCount(host: String) async throws -> Int {
         try await count("""
             SELECT COUNT(*) AS n FROM replicas
-            WHERE host_id = \(bind: host) AND state IN (\(bind: ReplicaState.assigned), \(bind: ReplicaState.acknowledged))
+            WHERE host_id = \(bind: host) AND state IN (\(bind: ReplicaState.assigned.rawValue), \(bind: ReplicaState.acknowledged.rawValue))
             """)
     }
 
-    public func replicas(host: String, state: String) async throws -> [ReplicaRecord] {
+    public func replicas(host: String, state: ReplicaState) async throws -> [ReplicaRecord] {
         try await records(ReplicaRecord.self, """
-            SELECT * FROM replicas WHERE host_id = \(bind: host) AND state = \(bind: state) ORDER BY id
+            SELECT * FROM replicas WHERE host_id = \(bind: host) AND state = \(bind: state.rawValue) ORDER BY id
             """)
     }
 
@@ -144,7 +144,7 @@ extension SQLTransaction {
     /// validation is undone (a result it rested on was forged).
     public func reopenWorkUnit(id: String, targetResults: Int) async throws {
         try await run("""
-            UPDATE work_units SET state = \(bind: WorkUnitState.active), canonical_replica = NULL, validated_at = NULL,
+            UPDATE work_units SET state = \(bind: WorkUnitState.active.rawValue), canonical_replica = NULL, validated_at = NULL,
                                   target_results = \(bind: targetResults)
             WHERE id = \(bind: id)
             """)
@@ -154,7 +154,7 @@ extension SQLTransaction {
     public func overdueReplicas(now: Double, limit: Int = 1000) async throws -> [ReplicaRecord] {
         try await records(ReplicaRecord.self, """
             SELECT * FROM replicas
-            WHERE state IN (\(bind: ReplicaState.assigned), \(bind: ReplicaState.acknowledged)) AND deadline < \(bind: now)
+            WHERE state IN (\(bind: ReplicaState.assigned.rawValue), \(bind: ReplicaState.acknowledged.rawValue)) AND deadline < \(bind: now)
             ORDER BY deadline LIMIT \(bind: limit)
             """)
     }
@@ -164,7 +164,7 @@ extension SQLTransaction {
         try await count("""
             SELECT COUNT(*) AS n FROM replicas
             WHERE work_unit_id = \(bind: workUnit) AND host_id = \(bind: host)
-              AND state IN (\(bind: ReplicaState.assigned), \(bind: ReplicaState.acknowledged), \(bind: ReplicaState.reported))
+              AND state IN (\(bind: ReplicaState.assigned.rawValue), \(bind: ReplicaState.acknowledged.rawValue), \(bind: ReplicaState.reported.rawValue))
             """) > 0
     }
 
@@ -172,8 +172,8 @@ extension SQLTransaction {
     /// idle hosts ask this on every poll).
     public func unfinishedWorkExists() async throws -> Bool {
         try await count("""
-            SELECT CASE WHEN EXISTS (SELECT 1 FROM work_units WHERE state = \(bind: WorkUnitState.active))
-                          OR EXISTS (SELECT 1 FROM datasets WHERE state = \(bind: DatasetState.splitting))
+            SELECT CASE WHEN EXISTS (SELECT 1 FROM work_units WHERE state = \(bind: WorkUnitState.active.rawValue))
+                          OR EXISTS (SELECT 1 FROM datasets WHERE state = \(bind: DatasetState.splitting.rawValue))
                         THEN 1 ELSE 0 END AS n
             """) > 0
     }
@@ -182,8 +182,8 @@ extension SQLTransaction {
     public func datasetsReadyToAssimilate() async throws -> [DatasetRecord] {
         try await records(DatasetRecord.self, """
             SELECT * FROM datasets d
-            WHERE d.state = \(bind: DatasetState.searching)
-              AND NOT EXISTS (SELECT 1 FROM work_units u WHERE u.dataset_id = d.id AND u.state = \(bind: WorkUnitState.active))
+            WHERE d.state = \(bind: DatasetState.searching.rawValue)
+              AND NOT EXISTS (SELECT 1 FROM work_units u WHERE u.dataset_id = d.id AND u.state = \(bind: WorkUnitState.active.rawValue))
             ORDER BY d.created_at
             """)
     }

@@ -26,9 +26,9 @@ public struct LoadAudit: Codable, Sendable {
         try await store.transaction { tx in
             let units = try await tx.count("SELECT COUNT(*) AS n FROM work_units WHERE dataset_id = \(bind: dataset)")
             let validated = try await tx.count(
-                "SELECT COUNT(*) AS n FROM work_units WHERE dataset_id = \(bind: dataset) AND state = \(bind: WorkUnitState.validated)")
+                "SELECT COUNT(*) AS n FROM work_units WHERE dataset_id = \(bind: dataset) AND state = \(bind: WorkUnitState.validated.rawValue)")
             let errors = try await tx.count(
-                "SELECT COUNT(*) AS n FROM work_units WHERE dataset_id = \(bind: dataset) AND state = \(bind: WorkUnitState.error)")
+                "SELECT COUNT(*) AS n FROM work_units WHERE dataset_id = \(bind: dataset) AND state = \(bind: WorkUnitState.error.rawValue)")
             var states: [String: String] = [:]
             for row in try await tx.all("""
                 SELECT r.id AS id, r.state AS state FROM replicas r JOIN work_units u ON u.id = r.work_unit_id
@@ -36,7 +36,7 @@ public struct LoadAudit: Codable, Sendable {
                 """) {
                 states[try row.decode(column: "id", as: String.self)] = try row.decode(column: "state", as: String.self)
             }
-            let valid = states.values.filter { $0 == ReplicaState.valid }.count
+            let valid = states.values.filter { $0 == ReplicaState.valid.rawValue }.count
             let ledger = try await tx.first("""
                 SELECT COUNT(*) AS n, COUNT(DISTINCT replica_id) AS d, COALESCE(SUM(hours), 0) AS h FROM hours_ledger
                 WHERE dataset_id = \(bind: dataset) AND kind = 'credit'
@@ -44,7 +44,7 @@ public struct LoadAudit: Codable, Sendable {
             let credits = try ledger?.decode(column: "n", as: Int.self) ?? 0
             let distinct = try ledger?.decode(column: "d", as: Int.self) ?? 0
             let hours = try ledger?.decode(column: "h", as: Double.self) ?? 0
-            let stored: Set<String> = [ReplicaState.reported, ReplicaState.valid, ReplicaState.invalid]
+            let stored: Set<String> = [ReplicaState.reported.rawValue, ReplicaState.valid.rawValue, ReplicaState.invalid.rawValue]
             let lost = accepted.keys.filter { !stored.contains(states[$0] ?? "missing") }.sorted()
 
             var audit = LoadAudit(

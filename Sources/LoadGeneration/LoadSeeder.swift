@@ -114,7 +114,7 @@ public struct LoadSeeder: Sendable {
     }
 
     /// Inserts `count` units in batches of 50,000 rows per transaction, with their two replicas.
-    private func insertUnits(_ store: any SQLStorage, prefix: String, dataset: String, count: Int, state: String,
+    private func insertUnits(_ store: any SQLStorage, prefix: String, dataset: String, count: Int, state: WorkUnitState,
                              unit: UnitTemplate, createdAt: Double, history: (host: String, account: String)? = nil) async throws {
         let batch = 50_000
         var first = 0
@@ -131,7 +131,7 @@ public struct LoadSeeder: Sendable {
                     INSERT INTO work_units (id, dataset_id, seq, state, payload_path, payload_sha256, payload_size, estimated_cost,
                         duration, reporting_threshold, series_count, target_results, max_replicas, deadline_seconds,
                         canonical_replica, created_at, validated_at, dm_first, dm_count)
-                    SELECT \(bind: prefix) || '-' || i, \(bind: dataset), i, \(bind: state), \(bind: unit.payloadPath),
+                    SELECT \(bind: prefix) || '-' || i, \(bind: dataset), i, \(bind: state.rawValue), \(bind: unit.payloadPath),
                         \(bind: unit.sha256), \(bind: unit.size), \(bind: unit.cost), 10.0, 6.0, 1, 2, 4, 3600.0,
                         \(canonical), \(bind: createdAt) + i * 0.000001, NULL, 0, 1
                     FROM n
@@ -144,7 +144,7 @@ public struct LoadSeeder: Sendable {
                             INSERT INTO replicas (id, work_unit_id, state, host_id, account_id, created_at, sent_at, acked_at,
                                 deadline, reported_at, cpu_seconds, result)
                             SELECT \(bind: prefix) || '-' || i || '-' || \(bind: copy), \(bind: prefix) || '-' || i,
-                                \(bind: ReplicaState.valid), \(bind: history.host), \(bind: history.account), \(bind: createdAt),
+                                \(bind: ReplicaState.valid.rawValue), \(bind: history.host), \(bind: history.account), \(bind: createdAt),
                                 \(bind: createdAt), \(bind: createdAt), \(bind: createdAt + 3600), \(bind: createdAt + 60), 5.0,
                                 \(bind: result) || \(bind: prefix) || '-' || i || '"}'
                             FROM n
@@ -154,7 +154,7 @@ public struct LoadSeeder: Sendable {
                             \(numbers)
                             INSERT INTO replicas (id, work_unit_id, state, created_at)
                             SELECT \(bind: prefix) || '-' || i || '-' || \(bind: copy), \(bind: prefix) || '-' || i,
-                                \(bind: ReplicaState.unsent), \(bind: createdAt) + i * 0.000001
+                                \(bind: ReplicaState.unsent.rawValue), \(bind: createdAt) + i * 0.000001
                             FROM n
                             """)
                     }

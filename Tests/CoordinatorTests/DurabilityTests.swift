@@ -37,7 +37,7 @@ struct DurabilityTests {
             let c = f.coordinator
             let data = f.directory.path
             let (owner, _) = try await c.createAccount(role: .astronomer, name: "owner")
-            func record(_ id: String, state: String, file: String) -> DatasetRecord {
+            func record(_ id: String, state: DatasetState, file: String) -> DatasetRecord {
                 DatasetRecord(
                     id: id, ownerId: owner, name: id, preset: "tiny", state: state, filePath: file, sha256: "", sizeBytes: 1,
                     dmMax: nil, accelMax: nil, dmTrials: 0, duration: 1, error: nil, createdAt: 0, completedAt: 0)

@@ -169,16 +169,18 @@ struct ScaleOutTests {
         for host in hosts {
             for (replica, outcome) in host.reported where outcome != "late" {
                 let state = try await store.transaction { try await $0.replica(id: replica)?.state }
-                #expect([ReplicaState.reported, ReplicaState.valid, ReplicaState.invalid].contains(state ?? ""), "\(replica): \(outcome) -> \(state ?? "missing")")
+                #expect(state.map { [ReplicaState.reported, .valid, .invalid].contains($0) } == true, "\(replica): \(outcome) -> \(state?.rawValue ?? "missing")")
             }
         }
-        // Every unit has two valid results from two hosts, and hours match the validated units.
+        // Every unit has at least two valid results, each from a different host, and hours match
+        // the validated units. (Three when a replica was reissued while the coordinator was down
+        // and all three results came in before the unit was judged: agreeing, all count.)
         let units = try await store.transaction { try await $0.workUnits(dataset: dataset.id) }
         var expected: [String: Double] = [:]
         for unit in units {
             let valid = try await store.transaction { try await $0.replicas(workUnit: unit.id) }.filter { $0.state == ReplicaState.valid }
             let replicas = try await store.transaction { try await $0.replicas(workUnit: unit.id) }.map { "\($0.state) \($0.hostId ?? "-")" }
-            #expect(valid.count == 2 && Set(valid.compactMap(\.hostId)).count == 2, "unit \(unit.id): \(replicas)")
+            #expect(valid.count >= 2 && Set(valid.compactMap(\.hostId)).count == valid.count, "unit \(unit.id): \(replicas)")
             for r in valid { expected[r.accountId!, default: 0] += Coordinator.creditedHours(unit: unit, valid: valid) }
         }
         for (account, hours) in expected {

@@ -186,4 +186,49 @@ struct StoreReadTests {
         }
         try await store.close()
     }
+
+    @Test("states, roles and ledger kinds outside their Swift enums are refused by the database itself, on both databases", arguments: Backend.allCases)
+    func typedColumns(backend: Backend) async throws {
+        try await CoordinatorFixture.with(backend: backend) { f in
+            let astronomer = try await f.astronomer()
+            let dataset = try await f.submitAndSplit(try f.simulatedObservation(), astronomer: astronomer)
+            let store = f.coordinator.store
+            let unit = try #require(try await store.read { try await $0.workUnits(dataset: dataset.id) }.first)
+            let replica = try #require(try await store.read { try await $0.replicas(workUnit: unit.id) }.first)
+            #expect(Migrations.typedColumns.count == 6)
+            // The ledger is append-only: its kind is tried on an insert below.
+            for (table, column, allowed) in Migrations.typedColumns where table != "hours_ledger" {
+                // Each allowed value is accepted (a no-op for the row's own), an unknown one is not.
+                for value in ["bogus", allowed[0].uppercased()] {
+                    do {
+                        try await store.transaction { try await $0.run("UPDATE \(unsafeRaw: table) SET \(unsafeRaw: column) = \(bind: value)") }
+                        Issue.record("\(table).\(column) = \(value) was accepted")
+                    } catch {
+                        let text = String(reflecting: error)
+                        #expect(text.contains(column) || text.lowercased().contains("check"), "\(text.prefix(300))")
+                    }
+                }
+            }
+            let volunteer = try await f.host(name: "ledger")
+            let owner = try #require(try await store.read { try await $0.host(id: volunteer.hostID) }?.accountId)
+            for kind in ["bogus", "Credit"] {
+                do {
+                    try await store.transaction {
+                        try await $0.appendLedgerEntry(LedgerEntryRecord(
+                            id: UUID().uuidString, accountId: owner, volunteerSeq: 1, hostId: nil, replicaId: nil, workUnitId: nil,
+                            datasetId: nil, kind: kind, reverses: nil, hours: 1, estimatedHours: 1, reportedCpuSeconds: 0,
+                            day: "2026-12-06", createdAt: 0))
+                    }
+                    Issue.record("hours_ledger.kind = \(kind) was accepted")
+                } catch {
+                    let text = String(reflecting: error)
+                    #expect(text.contains("kind") || text.lowercased().contains("check"), "\(text.prefix(300))")
+                }
+            }
+            // Nothing changed, and the typed records still read.
+            #expect(try await store.read { try await $0.replica(id: replica.id) }?.state == replica.state)
+            #expect(try await store.read { try await $0.workUnit(id: unit.id) }?.state == .active)
+            #expect(try await store.read { try await $0.dataset(id: dataset.id) }?.state == .searching)
+        }
+    }
 }

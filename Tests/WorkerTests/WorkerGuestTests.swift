@@ -120,7 +120,7 @@ extension WorkerEndToEndTests {
                     "\(gaveUp) given up; \(metrics.split(separator: "\n").filter { $0.contains("abandoned") })")
             let host = try machine.state.loadHost().hostID
             let units = try await fixture.coordinator.store.read { try await $0.workUnits(dataset: dataset.id) }
-            var mine: [String] = []
+            var mine: [ReplicaState] = []
             for unit in units {
                 let replicas = try await fixture.coordinator.store.read { try await $0.replicas(workUnit: unit.id) }
                 mine += replicas.filter { $0.hostId == host }.map(\.state)
@@ -192,7 +192,7 @@ extension WorkerEndToEndTests {
             #expect(metrics.contains("xunxing_replicas_abandoned_total{reason=\"detached\"} \(held)"),
                     "\(metrics.split(separator: "\n").filter { $0.contains("abandoned") })")
             // Every replica it held is lost now, not waiting for a deadline.
-            var mine: [String] = []
+            var mine: [ReplicaState] = []
             for dataset in datasets {
                 for unit in try await fixture.coordinator.store.read({ try await $0.workUnits(dataset: dataset.id) }) {
                     mine += try await fixture.coordinator.store.read { try await $0.replicas(workUnit: unit.id) }

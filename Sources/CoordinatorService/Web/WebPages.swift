@@ -43,7 +43,7 @@ extension Coordinator {
             }
             let counts = try await self.store.read { try await $0.unitCounts(dataset: id) }
             let candidates = try await self.candidates(of: id)
-            var body = "<h1>\(HTML.escape(d.name))</h1><p>State <b>\(HTML.escape(d.state))</b> · preset \(HTML.escape(d.preset)) · \(d.dmTrials) DM trials · \(HTML.number(d.duration, 1)) s of data</p>"
+            var body = "<h1>\(HTML.escape(d.name))</h1><p>State <b>\(HTML.escape(d.state.rawValue))</b> · preset \(HTML.escape(d.preset)) · \(d.dmTrials) DM trials · \(HTML.number(d.duration, 1)) s of data</p>"
             body += HTML.progress(counts.validated, of: counts.total)
             body += "<p>\(counts.validated) of \(counts.total) work units validated, \(counts.active) in progress, \(counts.error) in error.</p>"
             body += "<h2>Candidates</h2>"
@@ -102,7 +102,7 @@ extension Coordinator {
 
     private func datasetRow(_ d: DatasetRecord) async throws -> [String] {
         let counts = try await store.read { try await $0.unitCounts(dataset: d.id) }
-        return [HTML.link("/datasets/\(d.id)", d.name), HTML.escape(d.state), HTML.progress(counts.validated, of: counts.total),
+        return [HTML.link("/datasets/\(d.id)", d.name), HTML.escape(d.state.rawValue), HTML.progress(counts.validated, of: counts.total),
                 "\(counts.validated)/\(counts.total)"]
     }
 
