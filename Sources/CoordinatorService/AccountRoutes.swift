@@ -39,7 +39,7 @@ extension Coordinator {
                     cores: registration.cores, memoryMb: registration.memoryMB, os: registration.storedOS,
                     speed: 1, validStreak: 0, invalidCount: 0, createdAt: now, lastSeen: now))
                 try await tx.insertCredential(CredentialRecord(
-                    secretHash: Secrets.hash(key), kind: Principal.Role.host.rawValue, accountId: principal.accountID,
+                    secretHash: Secrets.hash(key), kind: .host, accountId: principal.accountID,
                     hostId: hostID, createdAt: now))
             }
             return try JSONBody.response(HostRegistrationResponse(hostID: hostID, hostKey: key), status: .created)

@@ -4,9 +4,8 @@ import Hummingbird
 
 /// Who is calling, from the bearer secret.
 public struct Principal: Sendable, Equatable {
-    public enum Role: String, Sendable {
-        case admin, astronomer, volunteer, host
-    }
+    /// The roles, as the store keeps them.
+    public typealias Role = CoordinatorStore.Role
 
     public var role: Role
     public var accountID: String
@@ -28,10 +27,8 @@ extension Coordinator {
         if let cached = credentialCache[hash] {
             principal = cached
         } else {
-            guard let credential = try await store.read({ try await $0.credential(hash: hash) }),
-                let role = Principal.Role(rawValue: credential.kind)
-            else { throw APIError.unauthorized() }
-            principal = Principal(role: role, accountID: credential.accountId, hostID: credential.hostId)
+            guard let credential = try await store.read({ try await $0.credential(hash: hash) }) else { throw APIError.unauthorized() }
+            principal = Principal(role: credential.kind, accountID: credential.accountId, hostID: credential.hostId)
             credentialCache[hash] = principal
         }
         let role = principal.role
@@ -48,9 +45,9 @@ extension Coordinator {
         let secret = Secrets.generate(prefix: prefix)
         let now = Date().timeIntervalSince1970
         try await store.transaction { tx in
-            try await tx.insertAccount(AccountRecord(id: id, role: role.rawValue, name: name, email: email, createdAt: now))
+            try await tx.insertAccount(AccountRecord(id: id, role: role, name: name, email: email, createdAt: now))
             try await tx.insertCredential(CredentialRecord(
-                secretHash: Secrets.hash(secret), kind: role.rawValue, accountId: id, hostId: nil, createdAt: now))
+                secretHash: Secrets.hash(secret), kind: role, accountId: id, hostId: nil, createdAt: now))
         }
         return (id, secret)
     }

@@ -26,7 +26,7 @@ extension Coordinator {
         let unitRecord = unit
         try await tx.appendLedgerEntry(LedgerEntryRecord(
             id: Secrets.identifier(), accountId: account, volunteerSeq: try await tx.nextVolunteerSeq(account: account),
-            hostId: hostID, replicaId: id, workUnitId: unitRecord.id, datasetId: unitRecord.datasetId, kind: "credit",
+            hostId: hostID, replicaId: id, workUnitId: unitRecord.id, datasetId: unitRecord.datasetId, kind: .credit,
             reverses: nil, hours: hours, estimatedHours: estimated, reportedCpuSeconds: replica.cpuSeconds ?? 0, day: day,
             createdAt: now))
         metrics.hoursCredited.increment(by: hours)
@@ -45,7 +45,7 @@ extension Coordinator {
     public func reverseCredit(entry id: String) async throws {
         try await store.transaction { tx in
             guard let entry = try await tx.ledgerEntry(id: id) else { throw APIError.notFound("ledger entry \(id)") }
-            guard entry.kind == "credit" else { throw APIError.badRequest("entry \(id) is a \(entry.kind), not a credit") }
+            guard entry.kind == .credit else { throw APIError.badRequest("entry \(id) is a \(entry.kind.rawValue), not a credit") }
             if let earlier = try await tx.reversal(of: id) {
                 throw APIError.conflict("entry \(id) was already reversed by entry \(earlier.id)")
             }
@@ -61,7 +61,7 @@ extension Coordinator {
         try await tx.appendLedgerEntry(LedgerEntryRecord(
             id: Secrets.identifier(), accountId: entry.accountId,
             volunteerSeq: try await tx.nextVolunteerSeq(account: entry.accountId), hostId: entry.hostId, replicaId: nil,
-            workUnitId: entry.workUnitId, datasetId: entry.datasetId, kind: "reversal", reverses: entry.id,
+            workUnitId: entry.workUnitId, datasetId: entry.datasetId, kind: .reversal, reverses: entry.id,
             hours: -entry.hours, estimatedHours: -entry.estimatedHours, reportedCpuSeconds: 0, day: UTCDay.of(now),
             createdAt: now))
     }

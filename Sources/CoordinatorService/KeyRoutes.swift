@@ -20,7 +20,7 @@ extension Coordinator {
                 // Two rotations of one key at once: only the first gets a new key.
                 guard try await tx.revokeCredential(hash: old, at: now) else { throw APIError.unauthorized() }
                 try await tx.insertCredential(CredentialRecord(
-                    secretHash: Secrets.hash(key), kind: principal.role.rawValue, accountId: principal.accountID,
+                    secretHash: Secrets.hash(key), kind: principal.role, accountId: principal.accountID,
                     hostId: principal.hostID, createdAt: now))
             }
             self.credentialCache.removeAll()

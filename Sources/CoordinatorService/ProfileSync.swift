@@ -29,7 +29,7 @@ extension Coordinator {
                 sentAt: Date().timeIntervalSince1970, keyID: configuration.syncKeyID,
                 entries: streamed.map {
                     SyncedLedgerEntry(
-                        idempotencyKey: $0.entry.id, sequence: $0.profileSeq, kind: $0.entry.kind, hours: $0.entry.hours,
+                        idempotencyKey: $0.entry.id, sequence: $0.profileSeq, kind: $0.entry.kind.rawValue, hours: $0.entry.hours,
                         day: $0.entry.day, reverses: $0.entry.reverses)
                 })
             let body = try WireCoding.encoder().encode(batch)

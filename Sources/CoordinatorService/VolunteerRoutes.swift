@@ -80,7 +80,7 @@ extension Coordinator {
             }
             return try JSONBody.response(entries.map {
                 LedgerEntryView(
-                    id: $0.id, accountID: $0.accountId, sequence: $0.volunteerSeq, kind: $0.kind, hours: $0.hours,
+                    id: $0.id, accountID: $0.accountId, sequence: $0.volunteerSeq, kind: $0.kind.rawValue, hours: $0.hours,
                     estimatedHours: $0.estimatedHours, hostID: $0.hostId, workUnitID: $0.workUnitId, datasetID: $0.datasetId,
                     reverses: $0.reverses, day: $0.day, createdAt: $0.createdAt)
             })
@@ -124,7 +124,7 @@ extension Coordinator {
     /// volunteer's own has everything.
     func profile(of id: String, full: Bool) async throws -> VolunteerProfile {
         try await store.read { tx in
-            guard let account = try await tx.account(id: id), account.role == "volunteer",
+            guard let account = try await tx.account(id: id), account.role == .volunteer,
                 let totals = try await tx.volunteerTotals(account: id)
             else { throw APIError.notFound("volunteer \(id)") }
             let hosts = try await tx.hostTotals(account: id).enumerated().map { i, h in

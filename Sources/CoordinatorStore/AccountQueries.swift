@@ -5,7 +5,7 @@ extension SQLTransaction {
     public func insertAccount(_ a: AccountRecord) async throws {
         try await run("""
             INSERT INTO accounts (id, role, name, email, created_at)
-            VALUES (\(bind: a.id), \(bind: a.role), \(bind: a.name), \(bind: a.email), \(bind: a.createdAt))
+            VALUES (\(bind: a.id), \(bind: a.role.rawValue), \(bind: a.name), \(bind: a.email), \(bind: a.createdAt))
             """)
     }
 
@@ -20,7 +20,7 @@ extension SQLTransaction {
     public func insertCredential(_ c: CredentialRecord) async throws {
         try await run("""
             INSERT INTO credentials (secret_hash, kind, account_id, host_id, created_at)
-            VALUES (\(bind: c.secretHash), \(bind: c.kind), \(bind: c.accountId), \(bind: c.hostId), \(bind: c.createdAt))
+            VALUES (\(bind: c.secretHash), \(bind: c.kind.rawValue), \(bind: c.accountId), \(bind: c.hostId), \(bind: c.createdAt))
             """)
     }
 

@@ -85,7 +85,7 @@ extension SQLTransaction {
             INSERT INTO hours_ledger (id, account_id, volunteer_seq, host_id, replica_id, work_unit_id, dataset_id, kind, reverses,
                                       hours, estimated_hours, reported_cpu_seconds, day, created_at)
             VALUES (\(bind: e.id), \(bind: e.accountId), \(bind: e.volunteerSeq), \(bind: e.hostId), \(bind: e.replicaId),
-                    \(bind: e.workUnitId), \(bind: e.datasetId), \(bind: e.kind), \(bind: e.reverses), \(bind: e.hours),
+                    \(bind: e.workUnitId), \(bind: e.datasetId), \(bind: e.kind.rawValue), \(bind: e.reverses), \(bind: e.hours),
                     \(bind: e.estimatedHours), \(bind: e.reportedCpuSeconds), \(bind: e.day), \(bind: e.createdAt))
             """)
     }
@@ -104,7 +104,7 @@ extension SQLTransaction {
 
     /// Volunteers by hours, most first.
     public func leaderboard(limit: Int) async throws -> [VolunteerTotals] {
-        try await volunteerTotals(where: "a.role = \(bind: "volunteer")", limit: limit)
+        try await volunteerTotals(where: "a.role = \(bind: Role.volunteer.rawValue)", limit: limit)
     }
 
     private func volunteerTotals(where condition: SQLQueryString, limit: Int) async throws -> [VolunteerTotals] {
@@ -166,7 +166,7 @@ extension SQLTransaction {
             SELECT COUNT(*) AS n FROM candidates c
             WHERE EXISTS (
                 SELECT 1 FROM hours_ledger l JOIN work_units u ON u.id = l.work_unit_id
-                WHERE l.account_id = \(bind: account) AND l.kind = \(bind: "credit") AND u.dataset_id = c.dataset_id
+                WHERE l.account_id = \(bind: account) AND l.kind = \(bind: LedgerEntryKind.credit.rawValue) AND u.dataset_id = c.dataset_id
                   AND c.dm_index >= u.dm_first AND c.dm_index < u.dm_first + u.dm_count)
             """)
     }
@@ -251,7 +251,7 @@ extension SQLTransaction {
         let dayAgo = now - 86_400
         let hours = try await first("SELECT COALESCE(SUM(hours), 0) AS h FROM hours_ledger").map { try $0.decode(column: "h", as: Double.self) } ?? 0
         return ProjectStats(
-            volunteers: try await count("SELECT COUNT(*) AS n FROM accounts WHERE role = \(bind: "volunteer")"),
+            volunteers: try await count("SELECT COUNT(*) AS n FROM accounts WHERE role = \(bind: Role.volunteer.rawValue)"),
             hosts: try await count("SELECT COUNT(*) AS n FROM hosts"),
             activeHosts: try await count("SELECT COUNT(*) AS n FROM hosts WHERE last_seen > \(bind: dayAgo)"),
             hoursTotal: hours,

@@ -56,9 +56,9 @@ public enum Migrations {
         ("replicas", "state", ReplicaState.allCases.map(\.rawValue)),
         ("work_units", "state", WorkUnitState.allCases.map(\.rawValue)),
         ("datasets", "state", DatasetState.allCases.map(\.rawValue)),
-        ("accounts", "role", ["admin", "astronomer", "volunteer"]),
-        ("credentials", "kind", ["admin", "astronomer", "volunteer", "host"]),
-        ("hours_ledger", "kind", ["credit", "reversal"]),
+        ("accounts", "role", [Role.admin, .astronomer, .volunteer].map(\.rawValue)),
+        ("credentials", "kind", Role.allCases.map(\.rawValue)),
+        ("hours_ledger", "kind", LedgerEntryKind.allCases.map(\.rawValue)),
     ]
 
     public static let all: [(version: Int, statements: [String])] = [

@@ -1,15 +1,20 @@
 import Foundation
 
+/// Who a key belongs to: an account's role, or `host` for a host's key. Stored as text
+/// (accounts.role never holds `host`; CHECK constraints, migration 12).
+public enum Role: String, Codable, Sendable, CaseIterable {
+    case admin, astronomer, volunteer, host
+}
+
 /// A row of `accounts`: an astronomer, volunteer or administrator.
 public struct AccountRecord: Codable, Sendable, Equatable {
     public var id: String
-    /// `astronomer`, `volunteer` or `admin`.
-    public var role: String
+    public var role: Role
     public var name: String
     public var email: String?
     public var createdAt: Double
 
-    public init(id: String, role: String, name: String, email: String? = nil, createdAt: Double) {
+    public init(id: String, role: Role, name: String, email: String? = nil, createdAt: Double) {
         self.id = id
         self.role = role
         self.name = name
@@ -51,13 +56,13 @@ public struct HostRecord: Codable, Sendable, Equatable {
 /// A row of `credentials`: the hash of one secret and what it unlocks.
 public struct CredentialRecord: Codable, Sendable, Equatable {
     public var secretHash: String
-    /// `astronomer`, `admin`, `volunteer` (an account key) or `host` (a host key).
-    public var kind: String
+    /// An account's key (its role) or a host's key (`host`).
+    public var kind: Role
     public var accountId: String
     public var hostId: String?
     public var createdAt: Double
 
-    public init(secretHash: String, kind: String, accountId: String, hostId: String? = nil, createdAt: Double) {
+    public init(secretHash: String, kind: Role, accountId: String, hostId: String? = nil, createdAt: Double) {
         self.secretHash = secretHash
         self.kind = kind
         self.accountId = accountId
@@ -211,6 +216,11 @@ public enum DatasetState: String, Codable, Sendable, CaseIterable {
     case splitting, searching, complete, failed
 }
 
+/// What a ledger entry is (CHECK constraint, migration 12).
+public enum LedgerEntryKind: String, Codable, Sendable, CaseIterable {
+    case credit, reversal
+}
+
 /// A row of `hours_ledger`: append-only. A credit per validated result; a correction is a
 /// reversal entry that names the entry it reverses.
 public struct LedgerEntryRecord: Codable, Sendable, Equatable {
@@ -222,8 +232,7 @@ public struct LedgerEntryRecord: Codable, Sendable, Equatable {
     public var replicaId: String?
     public var workUnitId: String?
     public var datasetId: String?
-    /// `credit` or `reversal`.
-    public var kind: String
+    public var kind: LedgerEntryKind
     public var reverses: String?
     /// Hours credited (negative for a reversal), after the per-host daily cap.
     public var hours: Double
@@ -237,7 +246,7 @@ public struct LedgerEntryRecord: Codable, Sendable, Equatable {
 
     public init(
         id: String, accountId: String, volunteerSeq: Int, hostId: String?, replicaId: String?, workUnitId: String?,
-        datasetId: String?, kind: String, reverses: String?, hours: Double, estimatedHours: Double,
+        datasetId: String?, kind: LedgerEntryKind, reverses: String?, hours: Double, estimatedHours: Double,
         reportedCpuSeconds: Double, day: String, createdAt: Double
     ) {
         self.id = id

@@ -39,7 +39,7 @@ extension SQLTransaction {
                    COALESCE(SUM(l.hours), 0) AS hours_total, COUNT(l.replica_id) AS work_units,
                    COUNT(DISTINCT l.dataset_id) AS datasets_helped
             FROM accounts a LEFT JOIN hours_ledger l ON l.account_id = a.id
-            WHERE a.role = \(bind: "volunteer")
+            WHERE a.role = \(bind: Role.volunteer.rawValue)
             GROUP BY a.id, a.name, a.email, a.created_at
             ORDER BY hours_total DESC, a.name
             """)

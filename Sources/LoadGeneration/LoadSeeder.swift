@@ -55,7 +55,7 @@ public struct LoadSeeder: Sendable {
         let owner = "lg-\(run)-owner"
         let datasetID = "lg-\(run)-active"
         try await store.transaction { tx in
-            try await tx.insertAccount(AccountRecord(id: owner, role: "astronomer", name: "load generator \(run)", email: nil, createdAt: now))
+            try await tx.insertAccount(AccountRecord(id: owner, role: .astronomer, name: "load generator \(run)", email: nil, createdAt: now))
             try await tx.insertDataset(DatasetRecord(
                 id: datasetID, ownerId: owner, name: "load run \(run)", preset: preset, state: DatasetState.searching,
                 filePath: filterbank, sha256: sha, sizeBytes: size, dmTrials: 1, duration: 1, createdAt: now))
@@ -104,7 +104,7 @@ public struct LoadSeeder: Sendable {
                 id: dataset, ownerId: owner, name: "history \(run)", preset: preset, state: DatasetState.complete,
                 filePath: filterbank, sha256: unit.sha256, sizeBytes: size, dmTrials: 1, duration: 1,
                 createdAt: now - 86400, completedAt: now - 3600))
-            try await tx.insertAccount(AccountRecord(id: account, role: "volunteer", name: "history", email: nil, createdAt: now))
+            try await tx.insertAccount(AccountRecord(id: account, role: .volunteer, name: "history", email: nil, createdAt: now))
             try await tx.insertHost(HostRecord(
                 id: host, accountId: account, name: "history", cores: 1, memoryMb: 1024, os: "Linux", speed: 1, validStreak: 0,
                 invalidCount: 0, createdAt: now, lastSeen: now))

@@ -24,8 +24,8 @@ struct BackgroundJobTests {
 
             // A job under its lease: one write, then another coordinator takes the lease over (as
             // after a stall longer than the lease), then a second write, which must fail.
-            let first1 = AccountRecord(id: "fenced-1", role: "volunteer", name: "one", createdAt: now)
-            let second = AccountRecord(id: "fenced-2", role: "volunteer", name: "two", createdAt: now)
+            let first1 = AccountRecord(id: "fenced-1", role: .volunteer, name: "one", createdAt: now)
+            let second = AccountRecord(id: "fenced-2", role: .volunteer, name: "two", createdAt: now)
             var message = "nothing refused"
             do {
                 try await f.coordinator.withLease("fence-job", ttl: 60) {
@@ -71,7 +71,7 @@ struct BackgroundJobTests {
                     try await f.coordinator.store.transaction { tx in
                         try await tx.appendLedgerEntry(LedgerEntryRecord(
                             id: "e\(i)", accountId: volunteer.accountID, volunteerSeq: 1, hostId: nil, replicaId: nil, workUnitId: nil,
-                            datasetId: nil, kind: "credit", reverses: nil, hours: 0.5, estimatedHours: 0.5, reportedCpuSeconds: 0,
+                            datasetId: nil, kind: .credit, reverses: nil, hours: 0.5, estimatedHours: 0.5, reportedCpuSeconds: 0,
                             day: "2026-12-06", createdAt: 0))
                     }
                 }

@@ -217,7 +217,7 @@ struct HoursTests {
             let after = try await onThread { try CoordinatorClient(baseURL: f.baseURL).profile(volunteer: account) }.hoursTotal
             #expect(abs(before - first.hours - after) < 1e-12)
             let reversal = try #require(try await store.transaction { try await $0.ledger(account: account) }.last)
-            #expect(reversal.kind == "reversal" && reversal.reverses == first.id && reversal.hours == -first.hours)
+            #expect(reversal.kind == .reversal && reversal.reverses == first.id && reversal.hours == -first.hours)
             // Reversing it again, as an operator would through the API: 409 naming the reversal, nothing appended.
             let (_, admin) = try await f.coordinator.createAccount(role: .admin, name: "operator")
             let again = try await XunxingHTTPClient.HTTPClient().send(
@@ -319,7 +319,7 @@ struct HoursTests {
                     try await store.transaction { tx in
                         try await tx.appendLedgerEntry(LedgerEntryRecord(
                             id: id, accountId: signup.accountID, volunteerSeq: try await tx.nextVolunteerSeq(account: signup.accountID),
-                            hostId: nil, replicaId: nil, workUnitId: nil, datasetId: nil, kind: "credit", reverses: nil, hours: 0.25,
+                            hostId: nil, replicaId: nil, workUnitId: nil, datasetId: nil, kind: .credit, reverses: nil, hours: 0.25,
                             estimatedHours: 0.25, reportedCpuSeconds: 0, day: "2026-12-06", createdAt: 0))
                     }
                 }

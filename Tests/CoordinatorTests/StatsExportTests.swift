@@ -55,7 +55,7 @@ struct StatsExportTests {
                 for (i, entry) in entries.enumerated() {
                     try await tx.appendLedgerEntry(LedgerEntryRecord(
                         id: "e\(i)", accountId: ada.accountID, volunteerSeq: i + 1, hostId: host.hostID, replicaId: nil, workUnitId: nil,
-                        datasetId: nil, kind: "credit", reverses: nil, hours: entry.hours, estimatedHours: entry.hours, reportedCpuSeconds: 0,
+                        datasetId: nil, kind: .credit, reverses: nil, hours: entry.hours, estimatedHours: entry.hours, reportedCpuSeconds: 0,
                         day: entry.day, createdAt: now))
                 }
             }
@@ -129,7 +129,7 @@ struct StatsExportTests {
                     let hours = back == 0 ? 3 * elapsed : 3
                     try await tx.appendLedgerEntry(LedgerEntryRecord(
                         id: "s\(back)", accountId: ada.accountID, volunteerSeq: back + 1, hostId: nil, replicaId: nil, workUnitId: nil,
-                        datasetId: nil, kind: "credit", reverses: nil, hours: hours, estimatedHours: hours, reportedCpuSeconds: 0,
+                        datasetId: nil, kind: .credit, reverses: nil, hours: hours, estimatedHours: hours, reportedCpuSeconds: 0,
                         day: UTCDay.of(now - Double(back) * 86_400), createdAt: now))
                 }
             }

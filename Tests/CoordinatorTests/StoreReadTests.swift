@@ -213,11 +213,12 @@ struct StoreReadTests {
             let owner = try #require(try await store.read { try await $0.host(id: volunteer.hostID) }?.accountId)
             for kind in ["bogus", "Credit"] {
                 do {
+                    // The Swift type cannot say it; only SQL written by hand can.
                     try await store.transaction {
-                        try await $0.appendLedgerEntry(LedgerEntryRecord(
-                            id: UUID().uuidString, accountId: owner, volunteerSeq: 1, hostId: nil, replicaId: nil, workUnitId: nil,
-                            datasetId: nil, kind: kind, reverses: nil, hours: 1, estimatedHours: 1, reportedCpuSeconds: 0,
-                            day: "2026-12-06", createdAt: 0))
+                        try await $0.run("""
+                            INSERT INTO hours_ledger (id, account_id, volunteer_seq, kind, hours, estimated_hours, reported_cpu_seconds, day, created_at)
+                            VALUES (\(bind: UUID().uuidString), \(bind: owner), 1, \(bind: kind), 1, 1, 0, '2026-12-06', 0)
+                            """)
                     }
                     Issue.record("hours_ledger.kind = \(kind) was accepted")
                 } catch {
