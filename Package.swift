@@ -46,6 +46,10 @@ let package = Package(
         // Work-unit policy: presets, cost model, splitting plans, replica comparison.
         .target(name: "WorkUnits", dependencies: ["PulsarSearch", "XunxingProtocol"], swiftSettings: optimisedInDebug),
 
+        // One of each small helper every part needs: a locked box, waiting for blocking work off
+        // the concurrency pool, SHA-256 of a file, backoff with jitter.
+        .target(name: "XunxingSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+
         // HTTP over libcurl: JSON requests, streamed uploads, resumable downloads.
         .target(
             name: "XunxingHTTPClient",
@@ -73,7 +77,7 @@ let package = Package(
         .target(
             name: "CoordinatorService",
             dependencies: [
-                "CoordinatorStore", "WorkUnits", "XunxingProtocol", "PulsarSearch", "XunxingHTTPClient",
+                "CoordinatorStore", "WorkUnits", "XunxingProtocol", "PulsarSearch", "XunxingHTTPClient", "XunxingSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -89,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "xunxing",
             dependencies: [
-                "PulsarSearch", "XunxingProtocol", "XunxingHTTPClient", "XunxingClient", "WorkUnits",
+                "PulsarSearch", "XunxingProtocol", "XunxingHTTPClient", "XunxingClient", "WorkUnits", "XunxingSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -106,15 +110,14 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
-                "XunxingClient", "XunxingHTTPClient", "XunxingProtocol", "WorkUnits", "PulsarSearch",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "XunxingClient", "XunxingHTTPClient", "XunxingProtocol", "WorkUnits", "PulsarSearch", "XunxingSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "xunxing-worker",
             dependencies: [
-                "Worker", "XunxingClient",
+                "Worker", "XunxingClient", "XunxingSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -125,6 +128,7 @@ let package = Package(
             name: "LoadGeneration",
             dependencies: [
                 "CoordinatorStore", "XunxingHTTPClient", "XunxingProtocol", "PulsarSearch", "WorkUnits", "XunxingClient",
+                "XunxingSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ]
@@ -132,7 +136,7 @@ let package = Package(
         .executableTarget(
             name: "xunxing-loadgen",
             dependencies: [
-                "LoadGeneration", "CoordinatorStore",
+                "LoadGeneration", "CoordinatorStore", "XunxingSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -142,7 +146,7 @@ let package = Package(
             name: "CoordinatorTestSupport",
             dependencies: [
                 "CoordinatorService", "CoordinatorStore", "XunxingProtocol", "XunxingClient", "XunxingHTTPClient", "WorkUnits",
-                "PulsarSearch", "LoadGeneration",
+                "PulsarSearch", "LoadGeneration", "XunxingSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -154,13 +158,13 @@ let package = Package(
         // deterministic mutation fuzzer; scripts/fuzz.sh links them into libFuzzer for the full runs.
         .target(name: "FuzzTargets", dependencies: ["PulsarSearch", "XunxingProtocol", "WorkUnits"], swiftSettings: optimisedInDebug),
 
-        .testTarget(name: "PulsarSearchTests", dependencies: ["PulsarSearch", "CSearchKernels"], swiftSettings: optimisedInDebug),
+        .testTarget(name: "PulsarSearchTests", dependencies: ["PulsarSearch", "CSearchKernels", "XunxingSupport"], swiftSettings: optimisedInDebug),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "PulsarSearch", "XunxingProtocol"], swiftSettings: optimisedInDebug),
         .testTarget(name: "WorkUnitsTests", dependencies: ["WorkUnits", "XunxingProtocol", "PulsarSearch"]),
         .testTarget(
             name: "HTTPClientTests",
             dependencies: [
-                "XunxingHTTPClient", .product(name: "Hummingbird", package: "hummingbird"),
+                "XunxingHTTPClient", "XunxingSupport", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -168,7 +172,7 @@ let package = Package(
             name: "CoordinatorTests",
             dependencies: [
                 "CoordinatorTestSupport", "CoordinatorService", "CoordinatorStore", "XunxingProtocol", "XunxingHTTPClient",
-                "XunxingClient", "WorkUnits", "PulsarSearch", "LoadGeneration",
+                "XunxingClient", "WorkUnits", "PulsarSearch", "LoadGeneration", "XunxingSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -180,7 +184,8 @@ let package = Package(
             name: "WorkerTests",
             dependencies: [
                 "Worker", "CoordinatorTestSupport", "CoordinatorService", "CoordinatorStore", "XunxingClient",
-                "XunxingProtocol", "WorkUnits", "PulsarSearch", .product(name: "Logging", package: "swift-log"),
+                "XunxingProtocol", "WorkUnits", "PulsarSearch", "XunxingSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
     ]

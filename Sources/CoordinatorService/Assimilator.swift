@@ -3,6 +3,7 @@ import Foundation
 import PulsarSearch
 import WorkUnits
 import XunxingProtocol
+import XunxingSupport
 
 extension Coordinator {
     /// Merges the canonical results of every dataset whose units are all finished: sifting across
@@ -57,7 +58,7 @@ extension Coordinator {
         let foldCount = configuration.foldCount
         let floor = configuration.minFoldSigma
         let planner = self.planner
-        let candidates = try await runBlocking { () throws -> [Candidate] in
+        let candidates = try await onThread { () throws -> [Candidate] in
             let reader = try FilterbankReader(path: dataset.filePath)
             let derived = stored ?? DatasetSearchPlan(reader: reader, preset: preset, dmMax: dataset.dmMax, accelMax: dataset.accelMax)
             // Hosts' reports are not trusted with indexing: a detection must name a trial of the

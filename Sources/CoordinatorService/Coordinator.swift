@@ -166,14 +166,3 @@ extension Coordinator {
     }
 }
 
-/// Runs blocking work (file reading, dedispersion, folding) on its own thread, never on the
-/// Swift concurrency pool.
-func runBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            continuation.resume(with: Result { try body() })
-        }
-        thread.stackSize = 8 << 20
-        thread.start()
-    }
-}

@@ -1,6 +1,7 @@
 import CoordinatorStore
 import Crypto
 import Foundation
+import XunxingSupport
 import XunxingHTTPClient
 import XunxingProtocol
 
@@ -72,7 +73,6 @@ extension Coordinator {
 
     /// Full-jitter exponential backoff: uniformly up to base x 2^(failures-1), capped.
     static func backoff(failures: Int, base: Double, cap: Double) -> Double {
-        let ceiling = min(cap, base * pow(2, Double(max(0, failures - 1))))
-        return max(base / 2, Double.random(in: 0...ceiling))
+        max(base / 2, Backoff.delay(failures: max(1, failures), base: base, cap: cap))
     }
 }

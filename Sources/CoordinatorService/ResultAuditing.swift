@@ -3,6 +3,7 @@ import Foundation
 import PulsarSearch
 import WorkUnits
 import XunxingProtocol
+import XunxingSupport
 
 extension Coordinator {
     /// The audit every result goes through, as configured.
@@ -26,7 +27,7 @@ extension Coordinator {
         guard let path else { return nil }
         let audit = resultAudit, planner = self.planner
         do {
-            return try await runBlocking {
+            return try await onThread {
                 let (header, samples) = try WorkUnitPayload.read(path: path)
                 var random = SystemRandomNumberGenerator()
                 return audit.audit(result, header: header, samples: samples, planner: planner, random: &random)

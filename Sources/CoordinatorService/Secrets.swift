@@ -27,13 +27,3 @@ extension Digest {
     var hexString: String { map { String(format: "%02x", $0) }.joined() }
 }
 
-/// SHA-256 of a file, read in blocks.
-func sha256(ofFile path: String) throws -> String {
-    guard let handle = FileHandle(forReadingAtPath: path) else {
-        throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path])
-    }
-    defer { try? handle.close() }
-    var hasher = SHA256()
-    while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-    return hasher.finalize().hexString
-}

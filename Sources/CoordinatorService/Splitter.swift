@@ -3,6 +3,7 @@ import Foundation
 import PulsarSearch
 import WorkUnits
 import XunxingProtocol
+import XunxingSupport
 
 extension Coordinator {
     /// Splits every dataset waiting to be split. A split interrupted by a crash starts again from
@@ -32,7 +33,7 @@ extension Coordinator {
         let budget = configuration.splitMemoryBudget
         let started = Date()
 
-        let (units, derivedPlan, timings) = try await runBlocking { () throws -> ([WorkUnitRecord], DatasetSearchPlan, SplitTimings) in
+        let (units, derivedPlan, timings) = try await onThread { () throws -> ([WorkUnitRecord], DatasetSearchPlan, SplitTimings) in
             let reader = try FilterbankReader(path: dataset.filePath)
             let derived = DatasetSearchPlan(reader: reader, preset: preset, dmMax: dataset.dmMax, accelMax: dataset.accelMax)
             let planned = WorkUnitPlanner.plan(
@@ -51,7 +52,7 @@ extension Coordinator {
                 let attributes = try FileManager.default.attributesOfItem(atPath: payload.path)
                 return WorkUnitRecord(
                     id: payload.workUnitID, datasetId: dataset.id, seq: payload.sequence, state: WorkUnitState.active,
-                    payloadPath: payload.path, payloadSha256: try sha256(ofFile: payload.path),
+                    payloadPath: payload.path, payloadSha256: try FileDigest.sha256(path: payload.path),
                     payloadSize: (attributes[.size] as? NSNumber)?.int64Value ?? 0,
                     estimatedCost: unit.estimatedCost, duration: Double(payload.samplesPerSeries) * payload.sampleTime,
                     reportingThreshold: preset.sigmaThreshold, seriesCount: unit.dmTrials.count * unit.accelerations.count,

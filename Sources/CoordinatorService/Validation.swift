@@ -2,6 +2,7 @@ import CoordinatorStore
 import Foundation
 import WorkUnits
 import XunxingProtocol
+import XunxingSupport
 
 extension Coordinator {
     /// Stores a host's result and validates its unit in the same transaction: an accepted upload
@@ -55,7 +56,7 @@ extension Coordinator {
             return try await tx.replicas(workUnit: replica.workUnitId).compactMap { r in r.result.map { (r.id, $0) } }
         }
         guard !stored.isEmpty else { return [:] }
-        return try await runBlocking {
+        return try await onThread {
             let decoder = WireCoding.decoder()
             var decoded: [String: WorkUnitResult] = [:]
             for (replica, json) in stored { decoded[replica] = try? decoder.decode(WorkUnitResult.self, from: Data(json.utf8)) }

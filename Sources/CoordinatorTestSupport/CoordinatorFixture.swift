@@ -11,6 +11,7 @@ import WorkUnits
 import XunxingClient
 import XunxingHTTPClient
 import XunxingProtocol
+import XunxingSupport
 
 /// Test support: a real coordinator on a loopback port with its own temporary data directory.
 public final class CoordinatorFixture: @unchecked Sendable {
@@ -224,13 +225,6 @@ public enum FixtureError: Error, CustomStringConvertible {
     }
 }
 
-/// Runs blocking work (libcurl calls, searches) on its own thread, off the Swift concurrency pool
-/// that the in-process coordinator needs.
-public func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
-}
 
 /// A host speaking the worker protocol: ask, acknowledge, download, verify, search, report.
 public struct TestHost: Sendable {
@@ -339,8 +333,5 @@ public struct TestHost: Sendable {
         return try WorkUnitExecutor(payload: path, planner: Self.planner).result(software: "test-host")
     }
 
-    func sha256(_ path: String) throws -> String {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-    }
+    func sha256(_ path: String) throws -> String { try FileDigest.sha256(path: path) }
 }

@@ -4,6 +4,7 @@ import WorkUnits
 import XunxingClient
 import XunxingHTTPClient
 import XunxingProtocol
+import XunxingSupport
 
 /// The attacks of issue 13 run against a real coordinator through its documented API, each
 /// reporting what got through against its goal. `scripts/attack.sh` starts a coordinator and
@@ -111,9 +112,9 @@ public struct AttackSuite: Sendable {
         log("  \(units) units; the cheaters reported \(forged.count) results: \(Dictionary(grouping: forged, by: { $0 }).mapValues(\.count))")
         let errors = Locked<[String]>([])
         concurrentThreads(honest.count) { i in
-            do { _ = try self.work(honest[i], forge: false, idleRounds: 50) } catch { errors.withLock { $0.append("\(error)") } }
+            do { _ = try self.work(honest[i], forge: false, idleRounds: 50) } catch { errors.with { $0.append("\(error)") } }
         }
-        if let first = errors.withLock({ $0.first }) { throw AttackError.failed("an honest host failed: \(first)") }
+        if let first = errors.with({ $0.first }) { throw AttackError.failed("an honest host failed: \(first)") }
         let deadline = Date().addingTimeInterval(120)
         while try astronomer.dataset(dataset.id).state != "complete" {
             guard Date() < deadline else { throw AttackError.failed("the dataset did not complete") }
@@ -167,7 +168,7 @@ public struct AttackSuite: Sendable {
                     mine.record("request", seconds: Date().timeIntervalSince(started))
                     Thread.sleep(forTimeInterval: 0.02)
                 }
-                recorder.withLock { $0.merge(mine) }
+                recorder.with { $0.merge(mine) }
             } else {
                 let connection = HTTPConnection(configuration: HTTPClientConfiguration())
                 let pages = ["/", "/datasets", "/leaderboard", "/api/v1/stats/volunteers.json", "/api/v1/leaderboard"]
@@ -175,13 +176,13 @@ public struct AttackSuite: Sendable {
                 while Date() < stop {
                     let status = (try? connection.send(
                         "GET", url: configuration.coordinator + pages[i % pages.count], headers: ["X-Forwarded-For": "203.0.113.66"], body: nil))?.status
-                    floodCounts.withLock { if status == 200 { $0.served += 1 } else { $0.refused += 1 } }
+                    floodCounts.with { if status == 200 { $0.served += 1 } else { $0.refused += 1 } }
                     i += 1
                 }
             }
         }
-        let counts = floodCounts.withLock { $0 }
-        return (recorder.withLock { $0 }, counts.served, counts.refused)
+        let counts = floodCounts.with { $0 }
+        return (recorder.with { $0 }, counts.served, counts.refused)
     }
 
     /// Three rounds of quiet then flooded, `floodSeconds` each, so a background job running during

@@ -3,6 +3,7 @@ import PulsarSearch
 import WorkUnits
 import XunxingHTTPClient
 import XunxingProtocol
+import XunxingSupport
 
 /// A registered simulated host: its id, key and volunteer.
 public struct SimulatedHost: Codable, Sendable {
@@ -51,7 +52,7 @@ public final class SimulatedFleet: Sendable {
     /// The result of searching `assignment`'s payload, searching it on first sight.
     private func result(for assignment: Assignment, key: String, http: ProtocolSession) throws -> WorkUnitResult {
         var result: WorkUnitResult
-        if let known = searched.withLock({ $0[assignment.payloadSHA256] }) {
+        if let known = searched.with({ $0[assignment.payloadSHA256] }) {
             result = known
         } else {
             let data = try http.download(assignment.payloadURL, key: key)
@@ -59,7 +60,7 @@ public final class SimulatedFleet: Sendable {
             try data.write(to: URL(fileURLWithPath: path))
             defer { unlink(path) }
             result = try WorkUnitExecutor(payload: path, planner: planner).result(software: "xunxing-loadgen")
-            searched.withLock { $0[assignment.payloadSHA256] = result }
+            searched.with { $0[assignment.payloadSHA256] = result }
         }
         result.workUnitID = assignment.workUnitID
         result.cpuSeconds = assignment.estimatedCost
@@ -88,15 +89,15 @@ public final class SimulatedFleet: Sendable {
                     let host: HostRegistrationResponse = try http.call(
                         "POST", "/hosts", key: account.accountKey,
                         body: HostRegistration(name: "\(namePrefix)-host-\(i)", cores: 1, memoryMB: 2048, os: "Linux"), endpoint: "register")
-                    results.withLock { $0[i] = SimulatedHost(hostID: host.hostID, hostKey: host.hostKey, accountID: account.accountID) }
+                    results.with { $0[i] = SimulatedHost(hostID: host.hostID, hostKey: host.hostKey, accountID: account.accountID) }
                 } catch {
-                    failure.withLock { $0 = $0 ?? error }
+                    failure.with { $0 = $0 ?? error }
                     return
                 }
             }
         }
-        if let error = failure.withLock({ $0 }) { throw error }
-        return results.withLock { $0.compactMap { $0 } }
+        if let error = failure.with({ $0 }) { throw error }
+        return results.with { $0.compactMap { $0 } }
     }
 
     /// Runs the hosts until the project is idle (or the duration passes) and reports what happened.
@@ -112,7 +113,7 @@ public final class SimulatedFleet: Sendable {
             var active = Array(stride(from: t, to: hosts.count, by: threads))
             var next = 0
             while !active.isEmpty, Date() < stop {
-                if Date().timeIntervalSince(progress.withLock { $0 }) > configuration.stallTimeout {
+                if Date().timeIntervalSince(progress.with { $0 }) > configuration.stallTimeout {
                     mine.stalled = true
                     break
                 }
@@ -120,7 +121,7 @@ public final class SimulatedFleet: Sendable {
                 let host = hosts[active[next]]
                 switch cycle(host, http: http, outcome: &mine) {
                 case .worked:
-                    progress.withLock { $0 = Date() }
+                    progress.with { $0 = Date() }
                     next += 1
                 case .noWork(let wait):
                     next += 1
@@ -132,10 +133,10 @@ public final class SimulatedFleet: Sendable {
             mine.latencies.merge(http.latencies)
             mine.transportErrors += http.transportErrors
             mine.throttled += http.throttled
-            outcomes.withLock { $0.append(mine) }
+            outcomes.with { $0.append(mine) }
         }
         return FleetReport(hosts: hosts.count, connections: threads, wallSeconds: Date().timeIntervalSince(start),
-                           outcomes: outcomes.withLock { $0 })
+                           outcomes: outcomes.with { $0 })
     }
 
     /// The HTTP floor: `GET /api/v1/health` as fast as `connections` threads can ask, for
@@ -149,9 +150,9 @@ public final class SimulatedFleet: Sendable {
         concurrentThreads(threads) { [self] _ in
             let http = ProtocolSession(base: configuration.coordinator, timeout: configuration.httpTimeout)
             while Date() < stop { try? http.callNoContent("GET", "/health", endpoint: "health") }
-            merged.withLock { $0.merge(http.latencies) }
+            merged.with { $0.merge(http.latencies) }
         }
-        let summary = merged.withLock { $0.summary() }["health"] ?? LatencySummary([])
+        let summary = merged.with { $0.summary() }["health"] ?? LatencySummary([])
         return (Double(summary.count) / Date().timeIntervalSince(started), summary)
     }
 
@@ -245,16 +246,4 @@ func concurrentThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) 
     group.wait()
 }
 
-/// A value shared between threads behind a lock.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
 
-    init(_ value: Value) { self.value = value }
-
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}

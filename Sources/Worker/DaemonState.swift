@@ -1,5 +1,6 @@
 import Foundation
 import XunxingProtocol
+import XunxingSupport
 
 /// How a running search is doing, as the search thread reports it after each trial.
 public struct LiveProgress: Sendable, Equatable {

@@ -1,6 +1,7 @@
 import Foundation
 import XunxingClient
 import XunxingProtocol
+import XunxingSupport
 
 /// The volunteer's charity hours, from the coordinator's `GET /api/v1/hosts/me` (with the host
 /// key). While the coordinator cannot be reached the last figure stays, with the time it was heard.

@@ -3,6 +3,7 @@ import Logging
 import PulsarSearch
 import WorkUnits
 import XunxingProtocol
+import XunxingSupport
 
 /// Searches one task on its own thread: verifies the payload, resumes from the checkpoint, writes
 /// a checkpoint after every trial, honours the CPU limit (as set now: it may change while it runs)

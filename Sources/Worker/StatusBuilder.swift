@@ -1,4 +1,5 @@
 import Foundation
+import XunxingSupport
 
 /// Builds a ``WorkerStatus`` from the state directory and, while the daemon runs, its live state.
 public struct StatusBuilder: Sendable {

@@ -1,25 +1,6 @@
 import Dispatch
 import Foundation
-
-/// A value shared between the daemon's threads, behind a lock.
-public final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    public init(_ value: Value) {
-        self.value = value
-    }
-
-    /// Runs `body` with the value, holding the lock.
-    @discardableResult
-    public func with<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-
-    public var current: Value { with { $0 } }
-}
+import XunxingSupport
 
 /// A flag threads can wait on: set once (SIGTERM, SIGINT, end of run), never cleared.
 public final class StopFlag: @unchecked Sendable {
@@ -78,15 +59,4 @@ public final class SignalWatcher: @unchecked Sendable {
     deinit {
         for source in sources { source.cancel() }
     }
-}
-
-/// Starts `body` on a new thread (for blocking work: libcurl transfers and searches never run
-/// on the Swift concurrency pool).
-@discardableResult
-func startThread(name: String, stackSize: Int = 8 << 20, _ body: @escaping @Sendable () -> Void) -> Thread {
-    let thread = Thread(block: body)
-    thread.name = name
-    thread.stackSize = stackSize
-    thread.start()
-    return thread
 }

@@ -1,6 +1,7 @@
 import Foundation
 import XunxingClient
 import XunxingProtocol
+import XunxingSupport
 
 /// Gives tasks up: tells the coordinator, which sends the unit to another host at once (when it
 /// cannot be reached it finds out at the unit's deadline), deletes the task, and keeps the reason

@@ -3,6 +3,7 @@ import Logging
 import WorkUnits
 import XunxingClient
 import XunxingProtocol
+import XunxingSupport
 
 /// The daemon's transfer thread: uploads finished results, acknowledges and downloads assigned
 /// work, and asks for more when the buffer runs low. Every coordinator call that fails because the

@@ -4,6 +4,7 @@ import PulsarSearch
 import XunxingClient
 import XunxingHTTPClient
 import XunxingProtocol
+import XunxingSupport
 
 /// Settings of one run of the daemon: the saved configuration with the command line's overrides.
 public struct RunSettings: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import XunxingSupport
 
 /// What `xunxing-worker status` shows, and what the daemon writes to `status.json` every loop
 /// interval. JSON keys are snake_case; absent values are `null`, never missing.

@@ -2,6 +2,7 @@ import ArgumentParser
 import CoordinatorStore
 import Foundation
 import LoadGeneration
+import XunxingSupport
 
 @main
 struct XunxingLoadgen: AsyncParsableCommand {
@@ -237,9 +238,3 @@ struct Proxy: AsyncParsableCommand {
     }
 }
 
-/// Runs blocking work on its own thread.
-func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
-}

@@ -4,6 +4,7 @@ import Logging
 import PulsarSearch
 import WorkUnits
 import Worker
+import XunxingSupport
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

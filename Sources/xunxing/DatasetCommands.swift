@@ -4,6 +4,7 @@ import Foundation
 import PulsarSearch
 import XunxingClient
 import XunxingProtocol
+import XunxingSupport
 
 struct SubmitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,7 +31,7 @@ struct SubmitCommand: ParsableCommand {
     func run() throws {
         let client = try options.client()
         _ = try FilterbankReader(path: file)  // refuse a bad file before sending anything
-        let sha = try Self.sha256(of: file)
+        let sha = try FileDigest.sha256(path: file)
         let status = try client.submit(
             file: file, name: name ?? (file as NSString).lastPathComponent, preset: preset, dmMax: dmMax,
             accelMax: accelMax, sha256: sha)
@@ -38,13 +39,6 @@ struct SubmitCommand: ParsableCommand {
         print(status.id)
     }
 
-    static func sha256(of path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ValidationError("cannot read \(path)") }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
-    }
 }
 
 struct StatusCommand: ParsableCommand {

@@ -7,6 +7,7 @@ import Testing
 import XunxingClient
 import XunxingHTTPClient
 import XunxingProtocol
+import XunxingSupport
 
 @Suite("Coordinator API: credentials, limits, bad input", .serialized)
 struct APITests {

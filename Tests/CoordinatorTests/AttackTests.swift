@@ -6,6 +6,7 @@ import PulsarSearch
 import Testing
 import XunxingClient
 import XunxingProtocol
+import XunxingSupport
 
 /// Hours that cannot be forged, tried as an attacker would: each test runs the attack against a
 /// coordinator on loopback and counts what got through.

@@ -4,6 +4,7 @@ import CoordinatorTestSupport
 import Foundation
 import Testing
 import XunxingClient
+import XunxingSupport
 
 /// Background jobs run side by side: one that hangs holds up nobody else.
 @Suite("Background jobs")

@@ -5,6 +5,7 @@ import Testing
 import XunxingHTTPClient
 #if canImport(Glibc)
 import Glibc
+import XunxingSupport
 #endif
 
 /// Limits that keep a few clients from holding the coordinator: per-address budgets on every

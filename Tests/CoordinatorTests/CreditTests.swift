@@ -6,6 +6,7 @@ import PulsarSearch
 import Testing
 import WorkUnits
 import XunxingProtocol
+import XunxingSupport
 
 @Suite("Credited hours: the peaks measured, and the daily cap from demonstrated speed")
 struct CreditTests {

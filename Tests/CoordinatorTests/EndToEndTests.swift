@@ -7,6 +7,7 @@ import WorkUnits
 import Testing
 import XunxingClient
 import XunxingProtocol
+import XunxingSupport
 
 @Suite("Coordinator end to end", .serialized)
 struct EndToEndTests {

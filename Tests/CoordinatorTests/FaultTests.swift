@@ -3,6 +3,7 @@ import CoordinatorTestSupport
 import Foundation
 import LoadGeneration
 import Testing
+import XunxingSupport
 
 /// Scaled-down versions of scripts/chaos.sh: a thousand small units, a fleet of simulated hosts,
 /// and a coordinator that is killed with SIGKILL again and again, or reached only through a proxy

@@ -12,6 +12,7 @@ import Testing
 import XunxingHTTPClient
 import XunxingClient
 import XunxingProtocol
+import XunxingSupport
 
 /// A stand-in for the external volunteer-profile platform: checks signatures, key ids and batch
 /// age, applies each idempotency key once and in order per profile, and fails some requests on purpose.

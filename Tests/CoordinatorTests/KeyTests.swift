@@ -6,6 +6,7 @@ import Testing
 import XunxingClient
 import XunxingHTTPClient
 import XunxingProtocol
+import XunxingSupport
 
 @Suite("Keys: rotation and revocation")
 struct KeyTests {

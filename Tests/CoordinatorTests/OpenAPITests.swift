@@ -3,6 +3,7 @@ import CoordinatorTestSupport
 import Foundation
 import Testing
 import XunxingHTTPClient
+import XunxingSupport
 
 @Suite("OpenAPI document")
 struct OpenAPITests {

@@ -4,6 +4,7 @@ import Foundation
 import Testing
 import XunxingClient
 import XunxingHTTPClient
+import XunxingSupport
 
 @Suite("Public page cache")
 struct PageCacheTests {

@@ -3,6 +3,7 @@ import CoordinatorTestSupport
 import Foundation
 import SQLKit
 import Testing
+import XunxingSupport
 
 @Suite("PostgreSQL over TLS")
 struct PostgresTLSTests {

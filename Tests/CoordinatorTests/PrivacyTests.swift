@@ -6,6 +6,7 @@ import Testing
 import XunxingClient
 import XunxingHTTPClient
 import XunxingProtocol
+import XunxingSupport
 
 /// What the public pages and API show: only what their owners chose.
 @Suite("Privacy of pages and API", .serialized)

@@ -5,6 +5,7 @@ import Foundation
 import Testing
 import XunxingClient
 import XunxingProtocol
+import XunxingSupport
 
 @Suite("Coordinator and command line as processes", .serialized)
 struct ProcessTests {

@@ -8,6 +8,7 @@ import Testing
 import WorkUnits
 import XunxingClient
 import XunxingProtocol
+import XunxingSupport
 
 /// Holds every host after a given number of reports until the test has done what it wants to do
 /// mid-run (kill a coordinator), so the run cannot finish before that on a fast or loaded machine.

@@ -6,6 +6,7 @@ import Testing
 import XunxingClient
 import XunxingHTTPClient
 import XunxingProtocol
+import XunxingSupport
 
 /// Every protected route with the roles allowed on it; the public ones separately. Together they
 /// must name every path of the OpenAPI document, so a new route cannot slip in untested.

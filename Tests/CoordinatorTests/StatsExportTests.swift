@@ -10,6 +10,7 @@ import Testing
 import XunxingClient
 import XunxingHTTPClient
 import XunxingProtocol
+import XunxingSupport
 
 /// Collects the text of each `<field>` per `<record>` of a BOINC-style XML export.
 final class ExportXMLReader: NSObject, XMLParserDelegate {

@@ -7,6 +7,7 @@ import Testing
 import XunxingClient
 import XunxingHTTPClient
 import XunxingProtocol
+import XunxingSupport
 
 /// What one person with several accounts can get: hosts per account, replicas per network,
 /// registrations per address.

@@ -5,6 +5,7 @@ import Foundation
 import Testing
 import XunxingClient
 import XunxingProtocol
+import XunxingSupport
 
 @Suite("Validation and deadlines", .serialized)
 struct ValidationTests {

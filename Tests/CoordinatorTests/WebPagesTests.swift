@@ -4,6 +4,7 @@ import CoordinatorTestSupport
 import Foundation
 import Testing
 import XunxingClient
+import XunxingSupport
 
 /// Loads a page in headless Chromium (Debian's `chromium`), returning the rendered DOM and
 /// every console message the page produced (the pages have no scripts, so any message — a CSP

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Testing
 import XunxingHTTPClient
+import XunxingSupport
 
 /// A client that ignores proxy environment variables, so loopback tests behave the same everywhere.
 func makeClient(_ adjust: (inout HTTPClientConfiguration) -> Void = { _ in }) -> HTTPClient {
@@ -12,12 +13,6 @@ func makeClient(_ adjust: (inout HTTPClientConfiguration) -> Void = { _ in }) ->
     return HTTPClient(configuration: configuration)
 }
 
-/// Runs a blocking call on its own thread, keeping the (small) concurrency pool free for the server.
-func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try work() }) }.start()
-    }
-}
 
 @Suite("HTTP client over loopback")
 struct HTTPClientTests {
@@ -43,7 +38,7 @@ struct HTTPClientTests {
             #expect(sent["expect"] == nil)
 
             // The blocking variant, from a thread of its own.
-            let get = try await blocking { try client.send("GET", url: "http://127.0.0.1:\(port)/echo?x=1") }
+            let get = try await onThread { try client.send("GET", url: "http://127.0.0.1:\(port)/echo?x=1") }
             #expect(get.status == 200)
             let getReply = try JSONDecoder().decode(EchoReply.self, from: get.body)
             #expect(getReply.method == "GET")
@@ -134,7 +129,7 @@ struct HTTPClientTests {
             #expect(resumedProgress.last?.1 == Int64(Fixture.bigSize))
 
             // Already complete: the server answers 416 and the file stays as it is.
-            let complete = try await blocking { try client.download(url: url, to: path) }
+            let complete = try await onThread { try client.download(url: url, to: path) }
             #expect(complete.status == 416)
             #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Fixture.big)
 

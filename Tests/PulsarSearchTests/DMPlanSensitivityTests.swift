@@ -1,3 +1,4 @@
+import XunxingSupport
 import Foundation
 import PulsarSearch
 import Testing
@@ -179,7 +180,7 @@ struct DMPlanSensitivityTests {
 
     @Test("a narrow pulse keeps 95% of its full-resolution S/N at every stage", arguments: bands)
     func withinFivePercent(band: Band) async throws {
-        let result = await offPool { Result { try Self.points(band) } }
+        let result = await onThread { Result { try Self.points(band) } }
         let points = try result.get()
         let plan = DMPlan(geometry: band.geometry, dmMin: 0, dmMax: band.dmMax)
         var table = ["\(band.testDescription): \(plan.trials.count) trials, stages "

@@ -1,3 +1,4 @@
+import XunxingSupport
 import Foundation
 import PulsarSearch
 import Testing
@@ -37,7 +38,7 @@ struct FoldFloorTests {
 
     @Test("fold sigma floor 3: noise folded at 200 random frequencies reaches it rarely, detections at sigma >= 5 always")
     func quantiles() async {
-        let (noise, found) = await offPool { () -> ([Double], [(Double, Double)]) in
+        let (noise, found) = await onThread { () -> ([Double], [(Double, Double)]) in
             let noise = (0..<200 as Range<UInt64>).map { seed -> Double in
                 let (x, f) = Self.series(seed: seed, amplitude: 0)
                 return x.withUnsafeBufferPointer { Folder.optimise($0, tsamp: Self.tsamp, frequency: f) }.chiSquareSigma

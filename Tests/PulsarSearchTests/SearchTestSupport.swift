@@ -37,11 +37,3 @@ enum SearchFixtures {
     }
 }
 
-/// Runs long CPU-bound work on its own thread: a synchronous test body occupies one of the few
-/// threads of the Swift concurrency pool for its whole run and starves the suites that run
-/// alongside it (HTTP tests awaiting a 0.5 s timeout took 15 s behind the sigma calibration).
-func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        Thread { continuation.resume(returning: body()) }.start()
-    }
-}

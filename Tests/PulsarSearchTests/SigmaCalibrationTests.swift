@@ -1,3 +1,4 @@
+import XunxingSupport
 import Foundation
 import PulsarSearch
 import Testing
@@ -35,7 +36,7 @@ struct SigmaCalibrationTests {
     func calibration(harmonics: Int) async {
         // 24,000 series: the Gaussian tail at 3 sigma expects 32 of them (a Poisson error of 18%).
         let count = 24_000
-        let tops = await offPool { Self.topSigmas(count: count, samples: 1 << 14, harmonics: harmonics, seed: 5555) }
+        let tops = await onThread { Self.topSigmas(count: count, samples: 1 << 14, harmonics: harmonics, seed: 5555) }
         var table = "harmonics \(harmonics), \(count) series of 16384 samples\n  s   measured  Gaussian  ratio\n"
         for s in [1.0, 2.0, 3.0] {
             let measured = Double(tops.filter { $0 > s }.count) / Double(count)

@@ -3,6 +3,7 @@ import Logging
 import Testing
 @testable import Worker
 import XunxingProtocol
+import XunxingSupport
 
 @Suite("Host policies")
 struct PolicyTests {

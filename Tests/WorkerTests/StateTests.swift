@@ -1,10 +1,12 @@
 import CoordinatorTestSupport
+import Crypto
 import Foundation
 import PulsarSearch
 import Testing
 import WorkUnits
 @testable import Worker
 import XunxingProtocol
+import XunxingSupport
 
 @Suite("State directory")
 struct StateTests {
@@ -302,5 +304,22 @@ struct StateTests {
         let lines = ResourceLimits.dropInLines(c, available: 8).filter { !$0.hasPrefix("#") }
         #expect(lines.first == "CPUQuota=710%", "all cores but one by default: \(lines)")
         #expect(lines.last == "MemoryMax=\(c.effectiveMemoryLimitMB() + 256)M")
+    }
+}
+
+@Suite("The shared helpers")
+struct SupportTests {
+    @Test("SHA-256 of a file: the standard vector, and a 3.5 MiB random file (blocks of 1 MiB and a tail) against the one-shot hash")
+    func fileDigest() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("digest-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Data("abc".utf8).write(to: URL(fileURLWithPath: directory + "/abc"))
+        #expect(try FileDigest.sha256(path: directory + "/abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        var generator = SystemRandomNumberGenerator()
+        let bytes = Data((0..<(3 << 20) + (1 << 19) + 7).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        try bytes.write(to: URL(fileURLWithPath: directory + "/random"))
+        #expect(try FileDigest.sha256(path: directory + "/random") == FileDigest.hex(SHA256.hash(data: bytes)))
+        #expect(throws: FileDigest.Failure.self) { try FileDigest.sha256(path: directory + "/missing") }
     }
 }

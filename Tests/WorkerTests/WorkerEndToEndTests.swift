@@ -6,6 +6,7 @@ import Testing
 import Worker
 import XunxingClient
 import XunxingProtocol
+import XunxingSupport
 
 /// Real `xunxing-worker` processes against an in-process coordinator on loopback. Serialized: each
 /// test keeps both cores busy.

@@ -6,6 +6,7 @@ import Testing
 import Worker
 import XunxingClient
 import XunxingProtocol
+import XunxingSupport
 
 /// The worker as a guest on a volunteer's machine: settings that reach the running daemon, every
 /// thread niced, status a volunteer can read, and work given back when it cannot be done. In the

@@ -2,6 +2,7 @@ import CoordinatorTestSupport
 import Foundation
 import Worker
 import XunxingClient
+import XunxingSupport
 
 /// A real `xunxing-worker` process, its output captured in a log file.
 final class WorkerProcess: @unchecked Sendable {

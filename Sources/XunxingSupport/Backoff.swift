@@ -1,9 +1,9 @@
 import Foundation
 
-/// Retry timing after failed transfers: exponential with full jitter. After the n-th consecutive
-/// failure the next attempt waits a delay drawn uniformly from `0...min(cap, base * 2^(n-1))`, so
-/// a crowd of workers that lost the coordinator together does not return together. A success
-/// resets it.
+/// Retry timing after failures: exponential with full jitter. After the n-th consecutive failure
+/// the next attempt waits a delay drawn uniformly from `0...min(cap, base * 2^(n-1))`, so a crowd
+/// of workers that lost the coordinator together does not return together. A success resets it.
+/// The worker's transfers and the coordinator's pushes to the profile platform both use it.
 public struct Backoff: Sendable, Equatable {
     public let base: Double
     public let cap: Double
@@ -26,6 +26,13 @@ public struct Backoff: Sendable, Equatable {
         guard failures > 0 else { return 0 }
         let exponent = Double(min(failures - 1, 62))
         return min(cap, base * pow(2, exponent))
+    }
+
+    /// A delay after `failures` consecutive failures: `unit` (0..<1) of the bound.
+    public static func delay(
+        failures: Int, base: Double, cap: Double, unit: () -> Double = { Double.random(in: 0..<1) }
+    ) -> Double {
+        bound(failures: failures, base: base, cap: cap) * min(max(unit(), 0), 1)
     }
 
     /// The current delay bound.
