@@ -29,7 +29,7 @@ extension Coordinator {
             hostId: hostID, replicaId: id, workUnitId: unitRecord.id, datasetId: unitRecord.datasetId, kind: .credit,
             reverses: nil, hours: hours, estimatedHours: estimated, reportedCpuSeconds: replica.cpuSeconds ?? 0, day: day,
             createdAt: now))
-        metrics.hoursCredited.increment(by: hours)
+        tx.afterCommit { [metrics] in metrics.hoursCredited.increment(by: hours) }
     }
 
     /// Reference-core hours a valid result of `unit` earns before the daily cap: the unit's planned

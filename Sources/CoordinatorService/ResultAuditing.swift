@@ -45,14 +45,17 @@ extension Coordinator {
         _ unit: WorkUnitRecord, replica id: String, host: String, rejection: ResultAudit.Rejection, tx: SQLTransaction
     ) async throws -> String {
         try await tx.setReplicaState(id: id, state: ReplicaState.invalid)
-        metrics.resultsInvalid.increment()
+        let (metrics, logger) = (self.metrics, self.logger)
+        tx.afterCommit { metrics.resultsInvalid.increment() }
         switch rejection {
         case let .forged(reason):
-            logger.warning("result of replica \(id) (unit \(unit.id), host \(host)) is forged: \(reason)")
-            metrics.resultsForged.increment()
+            tx.afterCommit {
+                logger.warning("result of replica \(id) (unit \(unit.id), host \(host)) is forged: \(reason)")
+                metrics.resultsForged.increment()
+            }
             try await penalise(host: host, reason: reason, tx: tx)
         case let .malformed(reason):
-            logger.warning("result of replica \(id) (unit \(unit.id), host \(host)) is malformed: \(reason)")
+            tx.afterCommit { logger.warning("result of replica \(id) (unit \(unit.id), host \(host)) is malformed: \(reason)") }
             try await tx.recordValidation(hostID: host, valid: false)
         }
         if let current = try await tx.workUnit(id: unit.id), current.state == WorkUnitState.active {
@@ -70,7 +73,7 @@ extension Coordinator {
         for entry in try await tx.unreversedCredits(host: host) {
             try await tx.lockRow(table: .accounts, id: entry.accountId)
             try await appendReversal(of: entry, tx: tx)
-            metrics.hoursReversed.increment(by: entry.hours)
+            tx.afterCommit { [metrics] in metrics.hoursReversed.increment(by: entry.hours) }
         }
         for replica in try await tx.replicas(host: host, state: ReplicaState.valid) {
             try await tx.lockRow(table: .workUnits, id: replica.workUnitId)
@@ -108,7 +111,7 @@ extension Coordinator {
         for _ in 0..<max(0, 2 - standing.count - outstanding) {
             try await tx.insertReplica(id: Secrets.identifier(), workUnit: unit.id, at: unit.createdAt)
         }
-        metrics.unitsReopened.increment()
+        tx.afterCommit { [metrics] in metrics.unitsReopened.increment() }
         if let dataset = try await tx.dataset(id: unit.datasetId), dataset.state == DatasetState.complete {
             try await tx.setDatasetState(id: dataset.id, state: DatasetState.searching)
         }

@@ -13,6 +13,8 @@ extension Coordinator {
         // The other results of the unit, decoded before the writer's transaction (decoding is the
         // costly part of judging, and the writer is the coordinator's bottleneck); one reported
         // in between is decoded inside it.
+        // The spot-check draw happens once per report, not once per attempt of a retried transaction.
+        let spotCheckDraw = Double.random(in: 0..<1)
         var decoded = try await reportedResults(sharingUnitWith: id)
         decoded[id] = result
         let known = decoded
@@ -43,7 +45,7 @@ extension Coordinator {
             if let rejection = verdict?.rejection {
                 return try await self.reject(unit, replica: id, host: host, rejection: rejection, tx: tx)
             }
-            return try await self.validate(unit, reported: id, host: host, known: known, tx: tx)
+            return try await self.validate(unit, reported: id, host: host, known: known, spotCheckDraw: spotCheckDraw, tx: tx)
         }
         metrics.resultsReported.increment()
         return outcome
@@ -67,7 +69,8 @@ extension Coordinator {
     /// The validator's rule for one unit after a result arrived; returns the reported replica's
     /// outcome. `known` holds results already decoded (by replica id).
     private func validate(
-        _ unit: WorkUnitRecord, reported: String, host: String, known: [String: WorkUnitResult] = [:], tx: SQLTransaction
+        _ unit: WorkUnitRecord, reported: String, host: String, known: [String: WorkUnitResult] = [:],
+        spotCheckDraw: Double, tx: SQLTransaction
     ) async throws -> String {
         var unit = unit
         let replicas = try await tx.replicas(workUnit: unit.id)
@@ -75,7 +78,7 @@ extension Coordinator {
         let metrics = self.metrics
         func decode(_ r: ReplicaRecord) throws -> WorkUnitResult {
             if let result = known[r.id] { return result }
-            metrics.resultsDecodedInWriter.increment()
+            tx.afterCommit { metrics.resultsDecodedInWriter.increment() }
             return try decoder.decode(WorkUnitResult.self, from: Data((r.result ?? "").utf8))
         }
         let now = Date().timeIntervalSince1970
@@ -102,7 +105,7 @@ extension Coordinator {
         if unit.targetResults > 1, let reporter = try await tx.host(id: host), reporter.validStreak >= configuration.trustThreshold,
             (reporter.validStreak + 1) % max(1, configuration.spotCheckEvery) != 0,
             replicas.allSatisfy({ $0.id == reported || $0.state == ReplicaState.unsent }),
-            Double.random(in: 0..<1) >= configuration.spotCheckRate
+            spotCheckDraw >= configuration.spotCheckRate
         {
             try await tx.deleteUnsentReplicas(workUnit: unit.id)
             try await tx.setWorkUnitTarget(id: unit.id, targetResults: 1)
@@ -115,18 +118,21 @@ extension Coordinator {
             let problem = ResultComparison.implausibility(
                 result, seriesCount: unit.seriesCount, reportingThreshold: unit.reportingThreshold)
             let sane = problem == nil
-            if let problem { logger.warning("result \(only.id) of unit \(unit.id) from a trusted host is implausible: \(problem)") }
+            if let problem {
+                let (logger, unitID) = (self.logger, unit.id)
+                tx.afterCommit { logger.warning("result \(only.id) of unit \(unitID) from a trusted host is implausible: \(problem)") }
+            }
             try await tx.setReplicaState(id: only.id, state: sane ? ReplicaState.valid : ReplicaState.invalid)
             try await tx.recordValidation(hostID: host, valid: sane)
             if sane {
                 try await tx.finishWorkUnit(id: unit.id, state: WorkUnitState.validated, canonical: only.id, at: now)
                 try await credit(replica: only.id, unit: unit, tx: tx)
-                metrics.unitsValidated.increment()
+                tx.afterCommit { metrics.unitsValidated.increment() }
                 return ReplicaState.valid.rawValue
             }
             try await tx.setWorkUnitTarget(id: unit.id, targetResults: 2)
             try await reissue(unit, replicas: replicas, tx: tx)
-            metrics.resultsInvalid.increment()
+            tx.afterCommit { metrics.resultsInvalid.increment() }
             return ReplicaState.invalid.rawValue
         }
         guard pending.count >= max(2, unit.targetResults) else { return ReplicaState.reported.rawValue }
@@ -140,13 +146,13 @@ extension Coordinator {
                 let state = valid ? ReplicaState.valid : ReplicaState.invalid
                 try await tx.setReplicaState(id: replica.id, state: state)
                 if let h = replica.hostId { try await tx.recordValidation(hostID: h, valid: valid) }
-                if !valid { metrics.resultsInvalid.increment() }
+                if !valid { tx.afterCommit { metrics.resultsInvalid.increment() } }
                 if replica.id == reported { outcome = state }
             }
             // Credited once every member is valid: each credit counts the peaks of all of them.
             for i in group { try await credit(replica: pending[i].id, unit: unit, tx: tx) }
             try await tx.finishWorkUnit(id: unit.id, state: WorkUnitState.validated, canonical: pending[group[0]].id, at: now)
-            metrics.unitsValidated.increment()
+            tx.afterCommit { metrics.unitsValidated.increment() }
             return outcome.rawValue
         }
         // No two results agree: ask another host, up to the unit's limit.
@@ -169,7 +175,7 @@ extension Coordinator {
         if results < unit.maxReplicas && replicas.count < unit.maxReplicas * Self.lostReplicaAllowance {
             // Dated with its unit, so the scheduler (oldest first) sends it before newer units' replicas.
             try await tx.insertReplica(id: Secrets.identifier(), workUnit: unit.id, at: unit.createdAt)
-            metrics.replicasReissued.increment()
+            tx.afterCommit { [metrics] in metrics.replicasReissued.increment() }
         } else {
             let current = try await tx.replicas(workUnit: unit.id)
             for r in current where r.state == ReplicaState.reported { try await tx.setReplicaState(id: r.id, state: ReplicaState.invalid) }

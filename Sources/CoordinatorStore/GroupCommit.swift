@@ -47,11 +47,12 @@ final class GroupCommit: @unchecked Sendable {
     /// Runs `body` in the next batch and returns its result once that batch is committed.
     func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) async throws -> T) async throws -> T {
         let box = ResultBox<T>()
+        let effects = AfterCommit()
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let job = Job(
                 run: { tx in
                     do {
-                        box.result = .success(try await body(tx))
+                        box.result = .success(try await body(tx.collecting(into: effects)))
                         return true
                     } catch {
                         box.result = .failure(error)
@@ -72,7 +73,10 @@ final class GroupCommit: @unchecked Sendable {
             }
             if start { Task(executorPreference: executor) { await self.drain() } }
         }
-        return try box.result!.get()
+        // Committed; a job whose savepoint was rolled back threw, and its effects never run.
+        let result = try box.result!.get()
+        effects.run()
+        return result
     }
 
     /// Writes batches until the queue is empty.

@@ -73,11 +73,13 @@ public final class PostgresStorage: SQLStorage {
         while true {
             attempt += 1
             do {
-                return try await client.withConnection { connection in
+                // Each attempt collects its own after-commit effects; only the committed one's run.
+                let effects = AfterCommit()
+                let result = try await client.withConnection { connection in
                     let db = connection.sql(queryLogLevel: nil)
                     try await db.raw(begin).run()
                     do {
-                        let result = try await body(SQLTransaction(database: db, dialect: .postgres))
+                        let result = try await body(SQLTransaction(database: db, dialect: .postgres, effects: effects))
                         try await db.raw("COMMIT").run()
                         return result
                     } catch {
@@ -85,6 +87,8 @@ public final class PostgresStorage: SQLStorage {
                         throw error
                     }
                 }
+                effects.run()
+                return result
             } catch let error as PSQLError where attempt < 5 && Self.isRetryable(error) {
                 try await Task.sleep(for: .milliseconds(Int.random(in: 5...50) * attempt))
             }

@@ -13,10 +13,24 @@ public enum SQLDialectKind: String, Sendable {
 public struct SQLTransaction: Sendable {
     let database: any SQLDatabase
     public let dialect: SQLDialectKind
+    let effects: AfterCommit
 
-    public init(database: any SQLDatabase, dialect: SQLDialectKind) {
+    public init(database: any SQLDatabase, dialect: SQLDialectKind, effects: AfterCommit = AfterCommit()) {
         self.database = database
         self.dialect = dialect
+        self.effects = effects
+    }
+
+    /// Runs `effect` once this transaction has committed, and never if it rolls back or is retried
+    /// (a retried transaction runs its body again, with effects of its own): metrics, logs and
+    /// anything else outside the database belong here, not in the body.
+    public func afterCommit(_ effect: @escaping @Sendable () -> Void) {
+        effects.add(effect)
+    }
+
+    /// The same transaction, collecting its after-commit effects in `effects` (a job of a batch).
+    func collecting(into effects: AfterCommit) -> SQLTransaction {
+        SQLTransaction(database: database, dialect: dialect, effects: effects)
     }
 
     /// Runs a statement.
@@ -94,5 +108,26 @@ enum SnakeCaseColumns {
         }
         lock.withLock { cache[key] = snake }
         return snake
+    }
+}
+
+/// Effects to run after a transaction commits (``SQLTransaction/afterCommit(_:)``).
+public final class AfterCommit: @unchecked Sendable {
+    private let lock = NSLock()
+    private var effects: [@Sendable () -> Void] = []
+
+    public init() {}
+
+    func add(_ effect: @escaping @Sendable () -> Void) {
+        lock.withLock { effects.append(effect) }
+    }
+
+    /// Runs the effects collected, once.
+    func run() {
+        let now = lock.withLock { () -> [@Sendable () -> Void] in
+            defer { effects = [] }
+            return effects
+        }
+        for effect in now { effect() }
     }
 }
