@@ -10,7 +10,7 @@ extension Coordinator {
             try self.limitRegistrations(from: self.client(request, context))
             let signup = try await JSONBody.decode(SignupRequest.self, from: request, limit: 64 << 10)
             let (email, name) = try APIError.refusing { () throws(RequestBodyError) in try signup.validated() }
-            if try await self.store.transaction({ try await $0.account(email: email) }) != nil {
+            if try await self.store.read({ try await $0.account(email: email) }) != nil {
                 throw APIError.conflict("an account with email \(email) already exists")
             }
             let (id, key) = try await self.createAccount(role: .volunteer, name: name, email: email)

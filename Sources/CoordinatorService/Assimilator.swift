@@ -10,7 +10,7 @@ extension Coordinator {
     /// DM trials and harmonics, then folding each of the strongest candidates from the stored data
     /// and keeping those whose fold reaches `minFoldSigma`.
     func assimilateFinishedDatasets() async throws {
-        let ready = try await store.transaction { try await $0.datasetsReadyToAssimilate() }
+        let ready = try await store.read { try await $0.datasetsReadyToAssimilate() }
         for dataset in ready {
             do {
                 try await assimilate(dataset)
@@ -37,7 +37,7 @@ extension Coordinator {
 
     private func assimilate(_ dataset: DatasetRecord) async throws {
         let (preset, stored) = try splitPlan(of: dataset)
-        let (units, results) = try await store.transaction { tx -> ([WorkUnitRecord], [String]) in
+        let (units, results) = try await store.read { tx -> ([WorkUnitRecord], [String]) in
             let units = try await tx.workUnits(dataset: dataset.id)
             var results: [String] = []
             for unit in units where unit.state == WorkUnitState.validated {

@@ -70,7 +70,7 @@ extension Coordinator {
         }
         var idle = false
         if assignments.isEmpty {
-            idle = try await !store.transaction { try await $0.unfinishedWorkExists() }
+            idle = try await !store.read { try await $0.unfinishedWorkExists() }
         }
         let retry = assignments.isEmpty ? max(1, min(60, configuration.jobInterval * 2)) : 0
         return WorkResponse(assignments: assignments, projectIdle: idle, retryAfterSeconds: retry)

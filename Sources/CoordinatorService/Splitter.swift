@@ -9,7 +9,7 @@ extension Coordinator {
     /// Splits every dataset waiting to be split. A split interrupted by a crash starts again from
     /// the beginning: its units are only inserted, all together, once every payload is on disk.
     func splitPendingDatasets() async throws {
-        let pending = try await store.transaction { try await $0.datasets(state: DatasetState.splitting) }
+        let pending = try await store.read { try await $0.datasets(state: DatasetState.splitting) }
         for dataset in pending {
             do {
                 try await split(dataset)

@@ -35,7 +35,8 @@ extension Coordinator {
         api.get("workunits/:id/payload") { request, context -> Response in
             let principal = try await self.authenticate(request, [.host])
             let unitID = try context.parameters.require("id")
-            let unit = try await self.store.transaction { tx -> WorkUnitRecord in
+            // A read: every download of every payload must not queue behind the writer.
+            let unit = try await self.store.read { tx -> WorkUnitRecord in
                 guard let unit = try await tx.workUnit(id: unitID) else { throw APIError.notFound("work unit \(unitID)") }
                 guard try await tx.hostHoldsUnit(host: principal.hostID!, workUnit: unitID) else {
                     throw APIError.forbidden("this host holds no replica of work unit \(unitID)")
