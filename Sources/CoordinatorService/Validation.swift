@@ -58,7 +58,7 @@ extension Coordinator {
             return try await tx.replicas(workUnit: replica.workUnitId).compactMap { r in r.result.map { (r.id, $0) } }
         }
         guard !stored.isEmpty else { return [:] }
-        return try await onThread {
+        return await onThread {
             let decoder = WireCoding.decoder()
             var decoded: [String: WorkUnitResult] = [:]
             for (replica, json) in stored { decoded[replica] = try? decoder.decode(WorkUnitResult.self, from: Data(json.utf8)) }

@@ -161,7 +161,7 @@ struct Run: AsyncParsableCommand {
         let fleet = SimulatedFleet(configuration)
         var floor: Double?
         if floorSeconds > 0 {
-            let measured = try await onThread { fleet.measureFloor(seconds: floorSeconds) }
+            let measured = await onThread { fleet.measureFloor(seconds: floorSeconds) }
             floor = measured.requestsPerSecond
             print(String(format: "HTTP floor (GET /health over %d connections): %.0f requests/s, p99 %.2f ms",
                          connections, measured.requestsPerSecond, measured.latency.p99Ms))
@@ -171,7 +171,7 @@ struct Run: AsyncParsableCommand {
         let count = hosts
         let registered = try await onThread { try registrar.registerHosts(count: count) }
         FileHandle.standardError.write(Data(String(format: "registered %d hosts in %.1f s\n", registered.count, Date().timeIntervalSince(started)).utf8))
-        let report = try await onThread { fleet.run(registered) }
+        let report = await onThread { fleet.run(registered) }
         print(report.text, terminator: "")
         if let floor, floor > 0 {
             let perCycle = report.requestsPerSecond / max(report.cyclesPerSecond, 1e-9)
