@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import PulsarSearch
 import XunxingProtocol
+import XunxingSupport
 
 extension Coordinator {
     /// Streams an uploaded filterbank to disk: the size limit is enforced as bytes arrive, the
@@ -58,7 +59,7 @@ extension Coordinator {
         } catch let error as FormatError {
             throw APIError.badRequest(error.description.replacingOccurrences(of: temporary, with: name))
         }
-        let sha = hasher.finalize().hexString
+        let sha = FileDigest.hex(hasher.finalize())
         if let expectedSHA, expectedSHA != sha {
             throw APIError.badRequest("checksum mismatch: X-Content-SHA256 says \(expectedSHA), received data hashes to \(sha)")
         }

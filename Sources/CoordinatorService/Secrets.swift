@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import XunxingSupport
 
 /// Secrets (API tokens, account keys, host keys): 32 random bytes, base64url, with a prefix that
 /// says what they are. Only their SHA-256 is stored; they are long enough that no slow hash is
@@ -15,15 +16,11 @@ public enum Secrets {
     }
 
     public static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).hexString
+        FileDigest.hex(SHA256.hash(data: Data(secret.utf8)))
     }
 
     /// A new random identifier (UUID, lowercase).
     public static func identifier() -> String { UUID().uuidString.lowercased() }
 }
 
-extension Digest {
-    /// Lowercase hexadecimal.
-    var hexString: String { map { String(format: "%02x", $0) }.joined() }
-}
 

@@ -296,7 +296,7 @@ public struct TestHost: Sendable {
                 try client.acknowledge(replica: assignment.replicaID)
                 let path = directory.appendingPathComponent(assignment.workUnitID).path
                 try client.downloadPayload(assignment, to: path)
-                let sha = try sha256(path)
+                let sha = try FileDigest.sha256(path: path)
                 guard sha == assignment.payloadSHA256 else { throw FixtureError.checksum(assignment.workUnitID) }
                 if behaviour == .forge {
                     let result = ForgedResult.withoutSearching(try WorkUnitPayload.readHeader(path: path))
@@ -332,6 +332,4 @@ public struct TestHost: Sendable {
         try client.downloadPayload(assignment, to: path)
         return try WorkUnitExecutor(payload: path, planner: Self.planner).result(software: "test-host")
     }
-
-    func sha256(_ path: String) throws -> String { try FileDigest.sha256(path: path) }
 }

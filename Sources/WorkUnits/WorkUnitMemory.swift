@@ -27,7 +27,12 @@ public enum WorkUnitMemory {
     public static func megabytes(seriesCount: Int, samplesPerSeries: Int) -> Int {
         let samples = 4 * seriesCount * samplesPerSeries
         let buffers = bytesPerFFTPoint * PeriodicitySearcher.fftSize(forSamples: max(64, samplesPerSeries))
-        return (samples + buffers + fixedBytes + (1 << 20) - 1) >> 20
+        return megabytes(roundingUp: Int64(samples + buffers + fixedBytes))
+    }
+
+    /// `bytes` in MB, rounded up.
+    public static func megabytes(roundingUp bytes: Int64) -> Int {
+        Int((bytes + (1 << 20) - 1) >> 20)
     }
 
     /// MB to search the unit a header describes.
@@ -39,8 +44,7 @@ public enum WorkUnitMemory {
     /// so half as many as bytes) and the fixed part. For a unit from a coordinator that does not
     /// say, until its header is read (``megabytes(header:)``).
     public static func leastMegabytes(payloadBytes: Int64) -> Int {
-        let bytes = Int(max(0, min(payloadBytes, 1 << 40))) * 2 + fixedBytes
-        return (bytes + (1 << 20) - 1) >> 20
+        megabytes(roundingUp: max(0, min(payloadBytes, 1 << 40)) * 2 + Int64(fixedBytes))
     }
 }
 

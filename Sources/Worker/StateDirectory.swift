@@ -113,3 +113,13 @@ public struct HostIdentity: Codable, Sendable, Equatable {
         self.attachedAt = attachedAt
     }
 }
+
+extension StateDirectory {
+    /// Bytes free for an unprivileged writer on the state directory's file system (nil when it
+    /// cannot be read).
+    public func freeDiskBytes() -> Int64? {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return nil }
+        return Int64(info.f_bavail) * Int64(info.f_frsize)
+    }
+}

@@ -35,10 +35,3 @@ struct TaskAbandoner: Sendable {
         return told
     }
 }
-
-/// Free space for the state directory's file system, bytes (nil when it cannot be read).
-func freeDiskBytes(at path: String) -> Int64? {
-    var info = statvfs()
-    guard statvfs(path, &info) == 0 else { return nil }
-    return Int64(info.f_bavail) * Int64(info.f_frsize)
-}

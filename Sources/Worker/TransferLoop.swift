@@ -148,8 +148,6 @@ final class TransferLoop: @unchecked Sendable {
         return busy
     }
 
-    static func megabytes(_ bytes: Int64) -> Int64 { (bytes + (1 << 20) - 1) >> 20 }
-
     /// Seconds of work (on this host's cores) to ask for: the buffer minus the work held.
     func wantedSeconds(tasks: [TaskRecord]) -> Double {
         let held = tasks.reduce(0.0) { sum, task in
@@ -181,9 +179,9 @@ final class TransferLoop: @unchecked Sendable {
         // Never fill the disk: leave disk_reserve_mb free, and give the unit back if it does not fit.
         let reserve = Int64(settings.configuration.diskReserveMB) << 20
         let have = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
-        if let free = freeDiskBytes(at: store.state.path), free - (task.assignment.payloadSize - have) < reserve {
+        if let free = store.state.freeDiskBytes(), free - (task.assignment.payloadSize - have) < reserve {
             shared.with { $0.diskFullUntil = Date().addingTimeInterval(Self.diskFullPause) }
-            abandoner.giveUp(replica, kind: .diskFull, reason: "disk full: the payload needs \(Self.megabytes(task.assignment.payloadSize - have)) MB, \(Self.megabytes(free)) MB are free and disk_reserve_mb keeps \(settings.configuration.diskReserveMB) MB free; free some space or lower disk_reserve_mb")
+            abandoner.giveUp(replica, kind: .diskFull, reason: "disk full: the payload needs \(WorkUnitMemory.megabytes(roundingUp: task.assignment.payloadSize - have)) MB, \(WorkUnitMemory.megabytes(roundingUp: free)) MB are free and disk_reserve_mb keeps \(settings.configuration.diskReserveMB) MB free; free some space or lower disk_reserve_mb")
             return
         }
         shared.with { $0.activity = "downloading the payload of replica \(replica)" }

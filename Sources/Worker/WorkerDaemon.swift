@@ -11,7 +11,6 @@ public struct RunSettings: Sendable {
     public var configuration: WorkerConfiguration
     /// Stop when nothing is held and the coordinator has no unfinished work at all.
     public var exitWhenIdle = false
-    public var memoryMB: Int = Int(ProcessInfo.processInfo.physicalMemory >> 20)
     /// The software string reported with results.
     public var software = "xunxing-worker \(WorkerVersion.string)"
     /// The command line's settings, which keep overriding `config.json` when it is reread.
