@@ -27,22 +27,35 @@ struct DirectSQLDatabase: SQLDatabase {
         let (sql, binds) = serialize(query)
         let values = try binds.map { try SQLiteValueEncoder.encode($0) }
         let result = try connection.query(sql, values)
-        guard !result.rows.isEmpty else { return }
-        let index = ColumnIndex(result.columns)
-        for row in result.rows { onRow(DirectRow(index: index, values: row)) }
+        for row in result.rows { onRow(DirectRow(index: result.columns, values: row)) }
     }
 }
 
-/// Column names of one result, by position.
-final class ColumnIndex: @unchecked Sendable {
+/// Column names of one statement's result, by position, under their own names and under the
+/// camelCase property names records use (`work_unit_id` as `workUnitId`), worked out once per
+/// statement rather than per row and key.
+final class ColumnIndex: Sendable {
     let names: [String]
     let positions: [String: Int]
+    let propertyPositions: [String: Int]
 
     init(_ names: [String]) {
         self.names = names
         var positions: [String: Int] = [:]
-        for (i, name) in names.enumerated() where positions[name] == nil { positions[name] = i }
+        var properties: [String: Int] = [:]
+        for (i, name) in names.enumerated() where positions[name] == nil {
+            positions[name] = i
+            properties[Self.property(forColumn: name)] = properties[Self.property(forColumn: name)] ?? i
+        }
         self.positions = positions
+        self.propertyPositions = properties
+    }
+
+    /// `work_unit_id` to `workUnitId`: the inverse of ``SnakeCaseColumns/column(for:)``.
+    static func property(forColumn column: String) -> String {
+        let parts = column.split(separator: "_", omittingEmptySubsequences: false)
+        guard parts.count > 1 else { return column }
+        return parts.dropFirst().reduce(String(parts[0])) { $0 + $1.prefix(1).uppercased() + $1.dropFirst() }
     }
 }
 

@@ -41,7 +41,7 @@ extension SQLTransaction {
         try await records(HeldWork.self, """
             SELECT r.sent_at, r.reported_at, u.estimated_cost FROM replicas r JOIN work_units u ON u.id = r.work_unit_id
             WHERE r.host_id = \(bind: host) AND r.state = 'valid' AND r.sent_at IS NOT NULL AND r.reported_at IS NOT NULL
-            ORDER BY r.reported_at DESC LIMIT \(bind: limit)
+            ORDER BY r.reported_at DESC LIMIT \(literal: limit)
             """)
     }
 
@@ -94,7 +94,7 @@ extension SQLTransaction {
     public func ledger(account: String, after seq: Int = 0, limit: Int = 1000) async throws -> [LedgerEntryRecord] {
         try await records(LedgerEntryRecord.self, """
             SELECT * FROM hours_ledger WHERE account_id = \(bind: account) AND volunteer_seq > \(bind: seq)
-            ORDER BY volunteer_seq LIMIT \(bind: limit)
+            ORDER BY volunteer_seq LIMIT \(literal: limit)
             """)
     }
 
@@ -117,7 +117,7 @@ extension SQLTransaction {
             WHERE \(condition)
             GROUP BY a.id, a.name
             ORDER BY hours_total DESC, a.name
-            LIMIT \(bind: limit)
+            LIMIT \(literal: limit)
             """)
     }
 
@@ -210,7 +210,7 @@ extension SQLTransaction {
             WHERE s.platform_profile_id IS NOT NULL AND s.next_attempt <= \(bind: now)
               AND (EXISTS (SELECT 1 FROM hours_ledger l WHERE l.account_id = s.account_id AND l.volunteer_seq > s.synced_seq)
                    OR EXISTS (SELECT 1 FROM profile_stream p WHERE p.account_id = s.account_id AND p.acknowledged = 0))
-            ORDER BY s.next_attempt LIMIT \(bind: limit)
+            ORDER BY s.next_attempt LIMIT \(literal: limit)
             """)
     }
 

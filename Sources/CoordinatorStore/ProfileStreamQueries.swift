@@ -49,7 +49,7 @@ extension SQLTransaction {
             WHERE s.account_id = \(bind: account) AND s.acknowledged = 0
               AND s.profile_id = (SELECT MIN(profile_id) FROM profile_stream
                                   WHERE account_id = \(bind: account) AND acknowledged = 0)
-            ORDER BY s.profile_seq LIMIT \(bind: limit)
+            ORDER BY s.profile_seq LIMIT \(literal: limit)
             """)
         return try rows.map { row in
             StreamedEntry(

@@ -50,12 +50,18 @@ public struct SQLTransaction: Sendable {
 
     /// Rows decoded into a Codable record whose property names are the snake_case columns in camelCase.
     public func records<R: Decodable>(_ type: R.Type, _ query: SQLQueryString) async throws -> [R] {
-        try await all(query).map { try $0.decode(model: R.self, keyDecodingStrategy: SnakeCaseColumns.strategy) }
+        try await all(query).map(Self.decode)
     }
 
     /// The first row decoded as `R`.
     public func record<R: Decodable>(_ type: R.Type, _ query: SQLQueryString) async throws -> R? {
-        try await first(query).map { try $0.decode(model: R.self, keyDecodingStrategy: SnakeCaseColumns.strategy) }
+        try await first(query).map(Self.decode)
+    }
+
+    /// One row as a record: SQLite's rows by the direct decoder, others by SQLKit's.
+    private static func decode<R: Decodable>(_ row: any SQLRow) throws -> R {
+        if let direct = row as? DirectRow { return try R(from: DirectRowDecoder(row: direct)) }
+        return try row.decode(model: R.self, keyDecodingStrategy: SnakeCaseColumns.strategy)
     }
 
     /// A single integer from the first column named `column`.

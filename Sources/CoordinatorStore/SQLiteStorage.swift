@@ -44,13 +44,17 @@ public final class SQLiteStorage: SQLStorage {
         path: String, readConnections: Int = 2, writeQueueLimit: Int = 4096, logger: Logger = Logger(label: "xunxing.store")
     ) async throws -> SQLiteStorage {
         let connection = try DirectSQLite(path: path)
-        for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"] {
+        // A 64 MiB page cache per connection and the file mapped for reads: the scheduler's and
+        // validator's index walks read pages from memory instead of through read(2), which was
+        // 4 % of the coordinator's time under load with SQLite's default 2 MiB cache.
+        let memory = ["PRAGMA cache_size=-65536", "PRAGMA mmap_size=1073741824"]
+        for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"] + memory {
             _ = try connection.query(pragma, [])
         }
         var readers: [DirectSQLite] = []
         for _ in 0..<max(1, readConnections) {
             let reader = try DirectSQLite(path: path)
-            for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA query_only=ON"] {
+            for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA query_only=ON"] + memory {
                 _ = try reader.query(pragma, [])
             }
             readers.append(reader)
@@ -72,6 +76,12 @@ public final class SQLiteStorage: SQLStorage {
     public func read<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) async throws -> T) async throws -> T {
         let i = nextReader.add(1, ordering: .relaxed).oldValue
         return try await readers[(i % readers.count + readers.count) % readers.count].queue.transaction(body)
+    }
+
+    /// How often the writer's kept statements have been prepared again (``DirectSQLite/repreparations``).
+    public func writerRepreparations() async -> Int {
+        let connection = self.connection
+        return await Task(executorPreference: thread) { connection.repreparations }.value
     }
 
     /// Closes the connections (each on its own thread, after the transactions already queued).

@@ -69,7 +69,7 @@ extension SQLTransaction {
                 WHERE o.work_unit_id = r.work_unit_id AND o.state <> \(bind: ReplicaState.unsent.rawValue)
                   AND (o.host_id = \(bind: host) OR o.account_id = \(bind: account) OR o.network = \(bind: network)))
             ORDER BY r.created_at
-            LIMIT \(bind: limit)\(lock)
+            LIMIT \(literal: limit)\(lock)
             """)
     }
 
@@ -155,7 +155,7 @@ extension SQLTransaction {
         try await records(ReplicaRecord.self, """
             SELECT * FROM replicas
             WHERE state IN (\(bind: ReplicaState.assigned.rawValue), \(bind: ReplicaState.acknowledged.rawValue)) AND deadline < \(bind: now)
-            ORDER BY deadline LIMIT \(bind: limit)
+            ORDER BY deadline LIMIT \(literal: limit)
             """)
     }
 

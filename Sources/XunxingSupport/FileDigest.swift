@@ -36,7 +36,18 @@ public enum FileDigest {
     }
 
     /// Lower-case hexadecimal of a digest.
+    /// (Every authenticated request hashes its key, so this is a table lookup per byte, not
+    /// `String(format:)`, which cost 7 % of the coordinator's time under load.)
     public static func hex(_ digest: some Sequence<UInt8>) -> String {
-        digest.map { String(format: "%02x", $0) }.joined()
+        let digits: StaticString = "0123456789abcdef"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digest.underestimatedCount * 2)
+        digits.withUTF8Buffer { table in
+            for byte in digest {
+                bytes.append(table[Int(byte >> 4)])
+                bytes.append(table[Int(byte & 0x0f)])
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -1,6 +1,7 @@
 import CoordinatorStore
 import CoordinatorTestSupport
 import Foundation
+import SQLKit
 import Synchronization
 import Testing
 import XunxingHTTPClient
@@ -119,6 +120,55 @@ struct StoreReadTests {
         #expect(accepted == 4 && refused == 6, "accepted \(accepted), refused \(refused)")
         #expect(try await store.read { try await $0.count("SELECT COUNT(*) AS n FROM queue_probe") } == 5)
         try await store.close()
+    }
+
+    @Test("the writer's kept statements are prepared once: whole work cycles (request, report, validate, credit) prepare none again")
+    func statementsPreparedOnce() async throws {
+        try await CoordinatorFixture.with(backend: .sqlite) { f in
+            let astronomer = try await f.astronomer()
+            let dataset = try await f.submitAndSplit(try f.simulatedObservation(samples: 1 << 16), astronomer: astronomer, dmMax: 400)
+            try #require(dataset.units.total >= 4, "\(dataset.units.total) units")
+            let storage = try #require(f.coordinator.store as? SQLiteStorage)
+            let first = try await f.host(name: "first"), second = try await f.host(name: "second")
+            // One cycle each first, so that every statement of a cycle has been prepared once.
+            _ = try await first.work(limit: 1)
+            _ = try await second.work(limit: 1)
+            let before = await storage.writerRepreparations()
+            let done = try await first.work(limit: 3).count + second.work(limit: 3).count
+            #expect(done == 6)
+            let again = await storage.writerRepreparations() - before
+            #expect(again == 0, "\(again) statements prepared again in 6 work cycles")
+        }
+    }
+
+    @Test("SQLite rows decode into every record exactly as SQLKit's own snake_case decoding reads them, nulls and all")
+    func directDecoderMatchesSQLKit() async throws {
+        try await CoordinatorFixture.with(backend: .sqlite) { f in
+            let astronomer = try await f.astronomer()
+            _ = try await f.submitAndSplit(try f.simulatedObservation(samples: 1 << 16), astronomer: astronomer, dmMax: 400)
+            let first = try await f.host(name: "first"), second = try await f.host(name: "second")
+            _ = try await first.work(limit: 2)
+            // Three of the four units: at least one of them is one the first did, so it validates.
+            _ = try await second.work(limit: 3)
+            func same<R: Decodable & Equatable & Sendable>(_ type: R.Type, _ table: String, atLeast: Int) async throws {
+                let (direct, kit) = try await f.coordinator.store.transaction { tx in
+                    let query = SQLQueryString("SELECT * FROM \(unsafeRaw: table) ORDER BY 1")
+                    let kit = try await tx.all(query).map { try $0.decode(model: R.self, keyDecodingStrategy: .convertFromSnakeCase) }
+                    return (try await tx.records(R.self, query), kit)
+                }
+                #expect(direct.count >= atLeast, "\(table): \(direct.count) rows")
+                #expect(direct == kit, "\(table)")
+            }
+            try await same(AccountRecord.self, "accounts", atLeast: 3)
+            try await same(HostRecord.self, "hosts", atLeast: 2)
+            try await same(DatasetRecord.self, "datasets", atLeast: 1)
+            try await same(WorkUnitRecord.self, "work_units", atLeast: 2)
+            try await same(ReplicaRecord.self, "replicas", atLeast: 4)
+            try await same(LedgerEntryRecord.self, "hours_ledger", atLeast: 1)
+            // Both kinds of replica: reported (result, CPU time) and not yet sent (nulls).
+            let replicas = try await f.coordinator.store.transaction { try await $0.records(ReplicaRecord.self, "SELECT * FROM replicas") }
+            #expect(replicas.contains { $0.result != nil && $0.cpuSeconds != nil } && replicas.contains { $0.hostId == nil && $0.sentAt == nil })
+        }
     }
 
     @Test("a coordinator whose writer queue is full answers a state change 503 with Retry-After, and still serves pages")

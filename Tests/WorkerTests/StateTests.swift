@@ -322,4 +322,11 @@ struct SupportTests {
         #expect(try FileDigest.sha256(path: directory + "/random") == FileDigest.hex(SHA256.hash(data: bytes)))
         #expect(throws: FileDigest.Failure.self) { try FileDigest.sha256(path: directory + "/missing") }
     }
+
+    @Test("Hexadecimal: every byte value, against printf's %02x")
+    func hexOfEveryByte() {
+        let all = (0...255).map(UInt8.init)
+        #expect(FileDigest.hex(all) == all.map { String(format: "%02x", $0) }.joined())
+        #expect(FileDigest.hex([UInt8]()) == "")
+    }
 }
