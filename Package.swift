@@ -72,16 +72,28 @@ let package = Package(
             ]
         ),
 
-        // The coordinator: HTTP API, authentication, splitter, scheduler, validator, assimilator.
+        // The coordinator's domain, one service per role (submission, splitter, scheduler,
+        // replication, validator, assimilator, hours ledger, profile sync, accounts, exports) and
+        // the background jobs that drive them. No HTTP: errors are DomainError, time is a clock.
         .target(
-            name: "CoordinatorService",
+            name: "CoordinatorCore",
             dependencies: [
                 "CoordinatorStore", "WorkUnits", "XunxingProtocol", "PulsarSearch", "XunxingHTTPClient", "XunxingSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // The coordinator's HTTP layer: routes, authentication, rate limits, web pages, and the
+        // one mapping of domain errors to status codes.
+        .target(
+            name: "CoordinatorService",
+            dependencies: [
+                "CoordinatorCore", "CoordinatorStore", "WorkUnits", "XunxingProtocol", "PulsarSearch", "XunxingSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             resources: [.copy("openapi.yaml")]
@@ -99,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "xunxing-coordinator",
             dependencies: [
-                "CoordinatorService", "CoordinatorStore",
+                "CoordinatorService", "CoordinatorCore", "CoordinatorStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -143,8 +155,8 @@ let package = Package(
         .target(
             name: "CoordinatorTestSupport",
             dependencies: [
-                "CoordinatorService", "CoordinatorStore", "XunxingProtocol", "XunxingClient", "XunxingHTTPClient", "WorkUnits",
-                "PulsarSearch", "LoadGeneration", "XunxingSupport",
+                "CoordinatorService", "CoordinatorCore", "CoordinatorStore", "XunxingProtocol", "XunxingClient", "XunxingHTTPClient",
+                "WorkUnits", "PulsarSearch", "LoadGeneration", "XunxingSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -169,7 +181,7 @@ let package = Package(
         .testTarget(
             name: "CoordinatorTests",
             dependencies: [
-                "CoordinatorTestSupport", "CoordinatorService", "CoordinatorStore", "XunxingProtocol", "XunxingHTTPClient",
+                "CoordinatorTestSupport", "CoordinatorService", "CoordinatorCore", "CoordinatorStore", "XunxingProtocol", "XunxingHTTPClient",
                 "XunxingClient", "WorkUnits", "PulsarSearch", "LoadGeneration", "XunxingSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -181,7 +193,7 @@ let package = Package(
         .testTarget(
             name: "WorkerTests",
             dependencies: [
-                "Worker", "CoordinatorTestSupport", "CoordinatorService", "CoordinatorStore", "XunxingClient",
+                "Worker", "CoordinatorTestSupport", "CoordinatorService", "CoordinatorCore", "CoordinatorStore", "XunxingClient",
                 "XunxingProtocol", "WorkUnits", "PulsarSearch", "XunxingSupport", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

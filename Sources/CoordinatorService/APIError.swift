@@ -1,3 +1,4 @@
+import CoordinatorCore
 import CoordinatorStore
 import Foundation
 import Hummingbird
@@ -78,12 +79,30 @@ enum JSONBody {
     }
 }
 
-/// Answers a request whose transaction the store refused for a full queue (``StorageOverloaded``)
-/// with 503 and Retry-After, so clients back off instead of piling on.
-struct StorageOverloadMiddleware<Context: RequestContext>: RouterMiddleware {
+extension APIError {
+    /// The one place a domain refusal becomes an HTTP answer.
+    init(_ domain: DomainError) {
+        switch domain {
+        case .notFound(let what): self = .notFound(what)
+        case .forbidden(let m): self = .forbidden(m)
+        case .conflict(let m): self = .conflict(m)
+        case .invalid(let m): self = .badRequest(m)
+        case .tooLarge(let m): self = .tooLarge(m)
+        case .unavailable(let code, let m): self = APIError(.serviceUnavailable, code, m)
+        case .storage(let m): self = APIError(.internalServerError, "storage", m)
+        }
+    }
+}
+
+/// Turns what the domain and the store throw into HTTP answers: a ``DomainError`` by
+/// ``APIError/init(_:)``, and a transaction the store refused for a full queue
+/// (``StorageOverloaded``) into 503 with Retry-After, so clients back off instead of piling on.
+struct DomainErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let domain as DomainError {
+            throw APIError(domain)
         } catch let overloaded as StorageOverloaded {
             var error = APIError(.serviceUnavailable, "overloaded", overloaded.description)
             error.retryAfter = overloaded.retryAfter

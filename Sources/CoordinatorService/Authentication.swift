@@ -1,3 +1,4 @@
+import CoordinatorCore
 import CoordinatorStore
 import Foundation
 import Hummingbird
@@ -36,19 +37,5 @@ extension Coordinator {
             throw APIError.forbidden("a \(role.rawValue) key cannot do this (needs: \(roles.map(\.rawValue).sorted().joined(separator: " or ")))")
         }
         return principal
-    }
-
-    /// Creates an account with a secret of its role; returns the account id and the secret.
-    public func createAccount(role: Principal.Role, name: String, email: String? = nil) async throws -> (id: String, secret: String) {
-        let id = Secrets.identifier()
-        let prefix = ["admin": "xxadm_", "astronomer": "xxast_", "volunteer": "xxvol_"][role.rawValue] ?? "xx_"
-        let secret = Secrets.generate(prefix: prefix)
-        let now = Date().timeIntervalSince1970
-        try await store.transaction { tx in
-            try await tx.insertAccount(AccountRecord(id: id, role: role, name: name, email: email, createdAt: now))
-            try await tx.insertCredential(CredentialRecord(
-                secretHash: Secrets.hash(secret), kind: role, accountId: id, hostId: nil, createdAt: now))
-        }
-        return (id, secret)
     }
 }

@@ -2,20 +2,16 @@ import CoordinatorStore
 import Foundation
 import Hummingbird
 import Logging
-import PulsarSearch
 import WorkUnits
-import XunxingHTTPClient
+import XunxingProtocol
+import CoordinatorCore
 
-/// The coordinator: its configuration, database, presets and metrics. Routes and background jobs
-/// are extensions on it, one file per concern.
+/// The coordinator's HTTP face: routes, authentication, rate limits and pages around the domain
+/// (``CoordinatorCore``), whose services do the work. Routes are extensions on it, one file per
+/// group of routes.
 public final class Coordinator: Sendable {
-    public let configuration: CoordinatorConfiguration
-    public let store: any SQLStorage
-    public let presets: [String: WorkUnitPreset]
-    public let metrics: CoordinatorMetrics
-    let logger: Logger
-    /// FFTW plans for the coordinator's own folding.
-    let planner = FFTPlanner(rigor: .estimate)
+    /// The domain: every state change goes through its services.
+    public let core: CoordinatorCore
     /// Per-key request budgets.
     let rateLimiter: RateLimiter
     /// Per-address budgets for signups and host registrations.
@@ -25,45 +21,25 @@ public final class Coordinator: Sendable {
     /// Principals already resolved from their secret.
     let credentialCache = CredentialCache()
     let pageCache: PageCache
-    /// This process's name in job leases.
-    let instanceID = Secrets.identifier()
-    /// Outbound HTTP (the profile platform), over libcurl.
-    let syncClient = HTTPClient(configuration: {
-        var c = HTTPClientConfiguration()
-        c.timeout = 30
-        return c
-    }())
 
-    /// Opens the database in the data directory (creating both as needed) and loads the presets.
+    public var configuration: CoordinatorConfiguration { core.configuration }
+    /// The database, for the reads routes and pages make (typed store methods).
+    public var store: any SQLStorage { core.store }
+    public var presets: [String: WorkUnitPreset] { core.presets }
+    public var metrics: CoordinatorMetrics { core.metrics }
+    var logger: Logger { core.logger }
+
+    /// Opens the domain (database, presets, start-up file check) and wraps it.
     public static func open(
-        _ configuration: CoordinatorConfiguration, logger: Logger = Logger(label: "xunxing.coordinator")
+        _ configuration: CoordinatorConfiguration, logger: Logger = Logger(label: "xunxing.coordinator"),
+        clock: any CoordinatorClock = SystemClock()
     ) async throws -> Coordinator {
-        try configuration.prepareDirectories()
-        let presets = try PresetCatalog.load(directory: configuration.presetsDirectory)
-        guard presets[configuration.defaultPreset] != nil else {
-            throw CoordinatorError.configuration(
-                "default preset '\(configuration.defaultPreset)' is not among \(presets.keys.sorted()) in \(configuration.presetsDirectory)")
-        }
-        let store: any SQLStorage
-        if let url = configuration.databaseURL {
-            store = try await PostgresStorage.connect(url: url, password: configuration.databasePassword, logger: logger)
-        } else {
-            store = try await SQLiteStorage.open(
-                path: configuration.databasePath, readConnections: configuration.readConnections,
-                writeQueueLimit: configuration.writeQueueLimit, logger: logger)
-        }
-        let coordinator = Coordinator(configuration: configuration, store: store, presets: presets, logger: logger)
-        let reconciled = try await coordinator.reconcileFiles()
-        if reconciled != FileReconciliation() { logger.notice("start-up file check: \(reconciled)") }
-        return coordinator
+        Coordinator(core: try await CoordinatorCore.open(configuration, logger: logger, clock: clock))
     }
 
-    public init(configuration: CoordinatorConfiguration, store: any SQLStorage, presets: [String: WorkUnitPreset], logger: Logger) {
-        self.configuration = configuration
-        self.store = store
-        self.presets = presets
-        self.logger = logger
-        self.metrics = CoordinatorMetrics()
+    public init(core: CoordinatorCore) {
+        self.core = core
+        let configuration = core.configuration
         self.rateLimiter = RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst)
         self.pageCache = PageCache(lifetime: configuration.pageCacheSeconds)
         self.registrationLimiter = RateLimiter(rate: configuration.registrationRate, burst: configuration.registrationBurst)
@@ -77,7 +53,7 @@ public final class Coordinator: Sendable {
         router.middlewares.add(AddressRateLimitMiddleware(coordinator: self))
         router.middlewares.add(RequestDeadlineMiddleware(
             seconds: configuration.requestTimeout, minimumRate: configuration.requestMinimumRate))
-        router.middlewares.add(StorageOverloadMiddleware())
+        router.middlewares.add(DomainErrorMiddleware())
         addRoutes(to: router)
         return Application(
             router: router,
@@ -85,14 +61,14 @@ public final class Coordinator: Sendable {
             // opens connections and sends nothing cannot hold them.
             server: .http1(configuration: .init(idleTimeout: configuration.idleTimeout > 0 ? .milliseconds(Int64(configuration.idleTimeout * 1000)) : nil)),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "xunxing-coordinator"),
-            services: [BackgroundJobs(coordinator: self)],
+            services: [BackgroundJobs(core: core)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
     }
 
     func addRoutes(to router: Router<CoordinatorRequestContext>) {
-        let api = router.group(RouterPath(stringLiteral: String(XunxingAPI.prefix.dropFirst())))
+        let api = router.group(RouterPath(stringLiteral: String(APIVersion.path.dropFirst())))
         api.get("health") { _, _ in "ok" }
         api.get("openapi.yaml") { _, _ -> Response in
             guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let spec = try? Data(contentsOf: url) else {
@@ -121,48 +97,3 @@ public final class Coordinator: Sendable {
         }
     }
 }
-
-enum XunxingAPI {
-    static let prefix = "/api/v1"
-}
-
-/// Errors starting or running the coordinator.
-public enum CoordinatorError: Error, CustomStringConvertible {
-    case configuration(String)
-    case split(dataset: String, reason: String)
-
-    public var description: String {
-        switch self {
-        case .configuration(let m): return "configuration: \(m)"
-        case .split(let d, let r): return "splitting dataset \(d): \(r)"
-        }
-    }
-}
-
-extension Coordinator {
-    /// Runs `job` if this coordinator holds (or can take) the lease `name`; the lease is renewed
-    /// every ttl/3 while the job runs, and released when it ends. The job's write transactions
-    /// carry the lease's fencing token (``LeaseFence``): if the lease passes to another
-    /// coordinator meanwhile, they fail instead of committing.
-    package func withLease(_ name: String, ttl: Double, _ job: @escaping @Sendable () async throws -> Void) async throws {
-        let holder = instanceID
-        let acquired = try await store.transaction {
-            try await $0.acquireLease(name, holder: holder, now: Date().timeIntervalSince1970, ttl: ttl)
-        }
-        guard let token = acquired else { return }
-        let store = self.store
-        let renewer = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(Int(ttl * 1000 / 3)))
-                if Task.isCancelled { break }
-                _ = try? await store.transaction {
-                    try await $0.acquireLease(name, holder: holder, now: Date().timeIntervalSince1970, ttl: ttl)
-                }
-            }
-        }
-        defer { renewer.cancel() }
-        try await LeaseFence.$current.withValue(LeaseFence(name: name, token: token)) { try await job() }
-        try await store.transaction { try await $0.releaseLease(name, holder: holder) }
-    }
-}
-

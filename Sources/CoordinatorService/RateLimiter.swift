@@ -1,3 +1,4 @@
+import CoordinatorCore
 import Foundation
 
 /// Per-key token buckets: each key may make `rate` requests per second on average, in bursts of

@@ -1,3 +1,4 @@
+import CoordinatorCore
 import CoordinatorStore
 import Foundation
 import Hummingbird
@@ -14,7 +15,7 @@ extension Coordinator {
             let principal = try await self.authenticate(request, [.volunteer])
             let link = try await JSONBody.decode(PlatformLink.self, from: request, limit: 16 << 10)
             let code = try APIError.refusing { () throws(RequestBodyError) in try link.validated() }
-            try await self.linkPlatform(account: principal.accountID, code: code)
+            try await self.core.accounts.linkPlatform(account: principal.accountID, code: code)
             return try JSONBody.response(try await self.profile(of: principal.accountID, full: true))
         }
 
@@ -88,37 +89,10 @@ extension Coordinator {
 
         api.post("admin/ledger/:id/reverse") { request, context -> Response in
             _ = try await self.authenticate(request, [.admin])
-            try await self.reverseCredit(entry: try context.parameters.require("id"))
+            try await self.core.ledger.reverseCredit(entry: try context.parameters.require("id"))
             return Response(status: .noContent)
         }
     }
-
-    /// Links a volunteer to the platform profile a link code names: the code must carry the
-    /// platform's signature, be unexpired and unused, and the profile must not be another
-    /// volunteer's already.
-    func linkPlatform(account: String, code: String) async throws {
-        guard !configuration.syncSecret.isEmpty else {
-            throw APIError(.serviceUnavailable, "no_platform", "this project has no profile platform to link to")
-        }
-        let now = Date().timeIntervalSince1970
-        let (profileID, nonce): (String, String)
-        do {
-            (profileID, nonce) = try PlatformLinkCode.verify(code, secret: configuration.syncSecret, now: now)
-        } catch {
-            throw APIError.badRequest("link_code: \(error)")
-        }
-        try await store.transaction { tx in
-            if let owner = try await tx.accountLinked(toProfile: profileID), owner != account {
-                throw APIError.conflict("platform profile \(profileID) is linked to another volunteer")
-            }
-            guard try await tx.useLinkCode(nonce: nonce, account: account, profileID: profileID, at: now) else {
-                throw APIError.conflict("this link code was already used: ask the platform for a new one")
-            }
-            try await tx.linkPlatformProfile(account: account, profileID: profileID)
-        }
-        logger.info("volunteer \(account) linked platform profile \(profileID)")
-    }
-
     /// A volunteer's profile. The public one (`full` false) names hosts "host 1", "host 2"... with
     /// no ids and leaves out the platform link (its profile id, failures and last error); the
     /// volunteer's own has everything.

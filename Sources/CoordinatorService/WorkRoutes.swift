@@ -1,3 +1,4 @@
+import CoordinatorCore
 import HTTPTypes
 import CoordinatorStore
 import Foundation
@@ -13,12 +14,12 @@ extension Coordinator {
             try APIError.refusing { () throws(RequestBodyError) in try work.validate() }
             let network = self.replicaNetwork(of: self.client(request, context))
             return try JSONBody.response(
-                try await self.assign(host: principal.hostID!, account: principal.accountID, network: network, request: work))
+                try await self.core.scheduler.assign(host: principal.hostID!, account: principal.accountID, network: network, request: work))
         }
 
         api.post("replicas/:id/ack") { request, context -> Response in
             let principal = try await self.authenticate(request, [.host])
-            try await self.acknowledge(replica: try context.parameters.require("id"), host: principal.hostID!)
+            try await self.core.scheduler.acknowledge(replica: try context.parameters.require("id"), host: principal.hostID!)
             return Response(status: .noContent)
         }
 
@@ -27,7 +28,7 @@ extension Coordinator {
             let principal = try await self.authenticate(request, [.host])
             let body = try await JSONBody.decode(AbandonRequest.self, from: request, limit: 16 << 10)
             let reason = try APIError.refusing { () throws(RequestBodyError) in try body.validated() }
-            _ = try await self.abandon(replica: try context.parameters.require("id"), host: principal.hostID!, reason: reason,
+            _ = try await self.core.scheduler.abandon(replica: try context.parameters.require("id"), host: principal.hostID!, reason: reason,
                                    kind: body.kind ?? .other)
             return Response(status: .noContent)
         }
@@ -50,7 +51,7 @@ extension Coordinator {
             let principal = try await self.authenticate(request, [.host])
             let replicaID = try context.parameters.require("id")
             let result = try await JSONBody.decode(WorkUnitResult.self, from: request, limit: self.configuration.maxResultBytes)
-            let outcome = try await self.report(replica: replicaID, host: principal.hostID!, result: result)
+            let outcome = try await self.core.validator.report(replica: replicaID, host: principal.hostID!, result: result)
             return try JSONBody.response(ReportResponse(outcome: outcome))
         }
     }

@@ -1,3 +1,4 @@
+import CoordinatorCore
 import CoordinatorService
 import CoordinatorStore
 import Crypto
@@ -138,7 +139,7 @@ public final class CoordinatorFixture: @unchecked Sendable {
 
     /// A client with a fresh astronomer token.
     public func astronomer() async throws -> CoordinatorClient {
-        let (_, token) = try await coordinator.createAccount(role: .astronomer, name: "astronomer-\(UUID().uuidString.prefix(6))")
+        let (_, token) = try await coordinator.core.accounts.createAccount(role: .astronomer, name: "astronomer-\(UUID().uuidString.prefix(6))")
         return CoordinatorClient(baseURL: baseURL, secret: token)
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoordinatorCore
 import CoordinatorService
 import CoordinatorStore
 import Foundation
@@ -237,7 +238,7 @@ struct Token: AsyncParsableCommand {
 
         func run() async throws {
             let coordinator = try await Coordinator.open(try data.configuration())
-            let (id, token) = try await coordinator.createAccount(role: Principal.Role(rawValue: role)!, name: name)
+            let (id, token) = try await coordinator.core.accounts.createAccount(role: Principal.Role(rawValue: role)!, name: name)
             try await coordinator.store.close()
             print("account \(id) (\(role)) created for \(name)")
             print(token)

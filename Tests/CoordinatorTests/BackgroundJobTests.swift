@@ -1,3 +1,4 @@
+import CoordinatorCore
 import CoordinatorService
 import CoordinatorStore
 import CoordinatorTestSupport
@@ -29,7 +30,7 @@ struct BackgroundJobTests {
             let second = AccountRecord(id: "fenced-2", role: .volunteer, name: "two", createdAt: now)
             var message = "nothing refused"
             do {
-                try await f.coordinator.withLease("fence-job", ttl: 60) {
+                try await f.coordinator.core.withLease("fence-job", ttl: 60) {
                     try await store.transaction { try await $0.insertAccount(first1) }
                     try await LeaseFence.$current.withValue(nil) {
                         try await store.transaction { tx in

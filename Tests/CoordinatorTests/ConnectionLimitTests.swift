@@ -1,3 +1,4 @@
+import CoordinatorCore
 import CoordinatorService
 import CoordinatorTestSupport
 import Foundation

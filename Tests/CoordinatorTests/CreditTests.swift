@@ -1,3 +1,4 @@
+import CoordinatorCore
 import CoordinatorService
 import CoordinatorStore
 import CoordinatorTestSupport
@@ -73,7 +74,7 @@ struct CreditTests {
                         try await tx.storeResult(replica: name + "-r", json: "{}", cpuSeconds: 1, peaks: 0, at: reported)
                         try await tx.setReplicaState(id: name + "-r", state: ReplicaState.valid)
                     }
-                    if credit { try await f.coordinator.credit(replica: name + "-r", unit: made, tx: tx) }
+                    if credit { try await f.coordinator.core.ledger.credit(replica: name + "-r", unit: made, tx: tx) }
                     return try await tx.ledgerEntry(replica: name + "-r")?.hours ?? -1
                 }
             }
@@ -124,7 +125,7 @@ struct CreditTests {
                 for host in [honest, boaster] { try await tx.setReplicaState(id: "peaks-\(host.name)", state: ReplicaState.valid) }
                 for host in [boaster, honest] {
                     let id = "peaks-\(host.name)"
-                    try await f.coordinator.credit(replica: id, unit: made, tx: tx)
+                    try await f.coordinator.core.ledger.credit(replica: id, unit: made, tx: tx)
                     credited.append(try await tx.ledgerEntry(replica: id)!.hours)
                 }
                 return credited

@@ -1,3 +1,4 @@
+import CoordinatorCore
 import CoordinatorService
 import CoordinatorStore
 import CoordinatorTestSupport
@@ -36,7 +37,7 @@ struct DurabilityTests {
         try await CoordinatorFixture.with(backend: .sqlite, { $0.orphanGraceSeconds = 0 }) { f in
             let c = f.coordinator
             let data = f.directory.path
-            let (owner, _) = try await c.createAccount(role: .astronomer, name: "owner")
+            let (owner, _) = try await c.core.accounts.createAccount(role: .astronomer, name: "owner")
             func record(_ id: String, state: DatasetState, file: String) -> DatasetRecord {
                 DatasetRecord(
                     id: id, ownerId: owner, name: id, preset: "tiny", state: state, filePath: file, sha256: "", sizeBytes: 1,
@@ -64,7 +65,7 @@ struct DurabilityTests {
             #expect(states.0?.state == DatasetState.complete)
             #expect(states.1?.state == DatasetState.failed && states.1?.error?.contains(lost) == true, "\(String(describing: states.1))")
             // Nothing more to do the second time.
-            #expect(try await f.coordinator.reconcileFiles() == FileReconciliation())
+            #expect(try await f.coordinator.core.reconcileFiles() == FileReconciliation())
         }
     }
 
@@ -79,14 +80,14 @@ struct DurabilityTests {
             #expect(Set(original.map(\.dmFirst)).count == original.count, "units hold different DM trials")
             // As a database migrated from version 1 has them.
             try await store.transaction { try await $0.run("UPDATE work_units SET dm_first = 0, dm_count = 0") }
-            let report = try await f.coordinator.reconcileFiles()
+            let report = try await f.coordinator.core.reconcileFiles()
             #expect(Set(report.repairedUnits) == Set(original.map(\.id)))
             let repaired = try await store.read { try await $0.workUnits(dataset: dataset.id) }
             for unit in repaired {
                 let before = try #require(original.first { $0.id == unit.id })
                 #expect(unit.dmFirst == before.dmFirst && unit.dmCount == before.dmCount, "unit \(unit.seq)")
             }
-            #expect(try await f.coordinator.reconcileFiles().repairedUnits.isEmpty)
+            #expect(try await f.coordinator.core.reconcileFiles().repairedUnits.isEmpty)
         }
     }
 
@@ -95,7 +96,7 @@ struct DurabilityTests {
         try await CoordinatorFixture.with(backend: .sqlite) { f in
             let orphan = f.directory.path + "/datasets/fresh.fil"
             try write(orphan)
-            let report = try await f.coordinator.reconcileFiles()
+            let report = try await f.coordinator.core.reconcileFiles()
             #expect(report.removedOrphans.isEmpty && FileManager.default.fileExists(atPath: orphan))
         }
     }

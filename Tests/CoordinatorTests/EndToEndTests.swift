@@ -1,3 +1,4 @@
+import CoordinatorCore
 import CoordinatorService
 import CoordinatorTestSupport
 import CoordinatorStore
@@ -55,7 +56,7 @@ struct EndToEndTests {
                     for unit in units {
                         let valid = try await tx.replicas(workUnit: unit.id).filter { $0.state == ReplicaState.valid }
                         if valid.contains(where: { $0.hostId == host.hostID }) {
-                            total += Coordinator.creditedHours(unit: unit, valid: valid)
+                            total += HoursLedger.creditedHours(unit: unit, valid: valid)
                         }
                     }
                     return (try await tx.host(id: host.hostID)!.accountId, total)

@@ -1,3 +1,4 @@
+import CoordinatorCore
 import CoordinatorService
 import CoordinatorStore
 import CoordinatorTestSupport
@@ -45,7 +46,7 @@ final class ProfilePlatform: @unchecked Sendable {
         defer { lock.unlock() }
         requests += 1
         let n = requests
-        guard signature == "sha256=" + Coordinator.signature(of: body, secret: secret) else {
+        guard signature == "sha256=" + ProfileSync.signature(of: body, secret: secret) else {
             badSignatures += 1
             return 401
         }
@@ -135,7 +136,7 @@ struct HoursTests {
                         for unit in try await tx.workUnits(dataset: dataset.id) {
                             let replicas = try await tx.replicas(workUnit: unit.id)
                             if replicas.contains(where: { $0.hostId == host.hostID && $0.state == ReplicaState.valid }) {
-                                total += Coordinator.creditedHours(unit: unit, valid: replicas.filter { $0.state == ReplicaState.valid })
+                                total += HoursLedger.creditedHours(unit: unit, valid: replicas.filter { $0.state == ReplicaState.valid })
                             }
                         }
                         return total
@@ -165,7 +166,7 @@ struct HoursTests {
                 #expect(platform.badSignatures == 0 && platform.staleOrUnknownKey == 0)
                 #expect(platform.requests > 2)
                 // The sync state is the volunteer's (or an administrator's) to see.
-                let (_, admin) = try await f.coordinator.createAccount(role: .admin, name: "operator")
+                let (_, admin) = try await f.coordinator.core.accounts.createAccount(role: .admin, name: "operator")
                 for account in [accounts.0, accounts.1] {
                     let profile = try await onThread { try CoordinatorClient(baseURL: f.baseURL, secret: admin).profile(volunteer: account) }
                     #expect(abs(platform.hours(of: account) - profile.hoursTotal) < 1e-9)
@@ -210,17 +211,17 @@ struct HoursTests {
                     "\(String(describing: duplicate))")
             // Crediting the same replica again adds nothing.
             let unit = try #require(try await store.transaction { try await $0.workUnit(id: first.workUnitId!) })
-            try await store.transaction { try await f.coordinator.credit(replica: first.replicaId!, unit: unit, tx: $0) }
+            try await store.transaction { try await f.coordinator.core.ledger.credit(replica: first.replicaId!, unit: unit, tx: $0) }
             #expect(try await store.transaction { try await $0.ledger(account: account) }.count == entries.count)
 
             let before = try await onThread { try CoordinatorClient(baseURL: f.baseURL).profile(volunteer: account) }.hoursTotal
-            try await f.coordinator.reverseCredit(entry: first.id)
+            try await f.coordinator.core.ledger.reverseCredit(entry: first.id)
             let after = try await onThread { try CoordinatorClient(baseURL: f.baseURL).profile(volunteer: account) }.hoursTotal
             #expect(abs(before - first.hours - after) < 1e-12)
             let reversal = try #require(try await store.transaction { try await $0.ledger(account: account) }.last)
             #expect(reversal.kind == .reversal && reversal.reverses == first.id && reversal.hours == -first.hours)
             // Reversing it again, as an operator would through the API: 409 naming the reversal, nothing appended.
-            let (_, admin) = try await f.coordinator.createAccount(role: .admin, name: "operator")
+            let (_, admin) = try await f.coordinator.core.accounts.createAccount(role: .admin, name: "operator")
             let again = try await XunxingHTTPClient.HTTPClient().send(
                 "POST", url: f.baseURL + "/api/v1/admin/ledger/\(first.id)/reverse", headers: ["Authorization": "Bearer \(admin)"])
             let message = String(decoding: again.body, as: UTF8.self)
@@ -253,7 +254,7 @@ struct HoursTests {
                 try await tx.insertWorkUnit(big)
                 try await tx.insertReplica(id: "big-replica", workUnit: big.id, at: 0)
                 _ = try await tx.assignReplica(id: "big-replica", host: a.hostID, account: account, at: 0, deadline: 1e12)
-                try await f.coordinator.credit(replica: "big-replica", unit: big, tx: tx)
+                try await f.coordinator.core.ledger.credit(replica: "big-replica", unit: big, tx: tx)
             }
             let capped = try #require(try await store.transaction { try await $0.ledgerEntry(replica: "big-replica") })
             let host = try #require(try await store.transaction { try await $0.host(id: a.hostID) })
@@ -336,7 +337,7 @@ struct HoursTests {
                 _ = try await onThread { try me.linkPlatform(code: second) }
                 try await credit("e3")
                 try await synced()
-                try await f.coordinator.reverseCredit(entry: "e1")
+                try await f.coordinator.core.ledger.reverseCredit(entry: "e1")
                 try await synced()
 
                 let applied = platform.applied

@@ -1,3 +1,4 @@
+import CoordinatorCore
 import CoordinatorService
 import CoordinatorStore
 import CoordinatorTestSupport
@@ -62,7 +63,7 @@ struct KeyTests {
             #expect(try await Self.status(f, "GET", "/volunteers/me", key: owner.accountKey).0 == 200)
 
             // The administrator: every key of the account and its hosts, counted.
-            let (adminID, admin) = try await f.coordinator.createAccount(role: .admin, name: "root")
+            let (adminID, admin) = try await f.coordinator.core.accounts.createAccount(role: .admin, name: "root")
             #expect(try await f.coordinator.store.read { try await $0.activeCredentialCount(account: owner.accountID) } == 2)
             #expect(try await Self.status(f, "POST", "/admin/accounts/\(owner.accountID)/revoke", key: admin).0 == 204)
             #expect(try await f.coordinator.store.read { try await $0.activeCredentialCount(account: owner.accountID) } == 0)

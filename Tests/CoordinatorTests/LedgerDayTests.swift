@@ -1,4 +1,4 @@
-@testable import CoordinatorService
+@testable import CoordinatorCore
 import Foundation
 import Testing
 

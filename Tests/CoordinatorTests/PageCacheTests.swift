@@ -1,3 +1,4 @@
+import CoordinatorCore
 @testable import CoordinatorService
 import CoordinatorTestSupport
 import Foundation
@@ -49,36 +50,28 @@ struct PageCacheTests {
 
     @Test("the cache renders again after its lifetime, never keeps a failure, and renders concurrent misses once")
     func lifetime() async throws {
-        let clock = ManualClock()
-        let cache = PageCache(lifetime: 5, clock: { clock.now })
-        let renders = ManualClock()  // a counter
+        let clock = ManualClock(0)
+        let cache = PageCache(lifetime: 5, clock: { clock.now() })
+        let renders = ManualClock(0)  // a counter
         func render(_ text: String) -> @Sendable () async throws -> String {
-            { renders.advance(1); try await Task.sleep(for: .milliseconds(50)); return text }
+            { renders.advance(by: 1); try await Task.sleep(for: .milliseconds(50)); return text }
         }
         let first = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<20 { group.addTask { try await cache.page("/a", render: render("one")) } }
             return try await group.reduce(into: [String]()) { $0.append($1) }
         }
-        #expect(first == Array(repeating: "one", count: 20) && renders.now == 1)
-        clock.advance(4.9)
-        #expect(try await cache.page("/a", render: render("two")) == "one" && renders.now == 1)
-        clock.advance(0.2)
-        #expect(try await cache.page("/a", render: render("two")) == "two" && renders.now == 2)
-        #expect(try await cache.page("/b", render: render("b")) == "b" && renders.now == 3, "another path is another page")
+        #expect(first == Array(repeating: "one", count: 20) && renders.now() == 1)
+        clock.advance(by: 4.9)
+        #expect(try await cache.page("/a", render: render("two")) == "one" && renders.now() == 1)
+        clock.advance(by: 0.2)
+        #expect(try await cache.page("/a", render: render("two")) == "two" && renders.now() == 2)
+        #expect(try await cache.page("/b", render: render("b")) == "b" && renders.now() == 3, "another path is another page")
         struct Missing: Error {}
         for _ in 0..<2 {
-            await #expect(throws: Missing.self) { try await cache.page("/gone") { renders.advance(1); throw Missing() } }
+            await #expect(throws: Missing.self) { try await cache.page("/gone") { renders.advance(by: 1); throw Missing() } }
         }
-        #expect(renders.now == 5, "a failure is rendered again, not kept")
+        #expect(renders.now() == 5, "a failure is rendered again, not kept")
         cache.removeAll()
-        #expect(try await cache.page("/a", render: render("three")) == "three" && renders.now == 6)
+        #expect(try await cache.page("/a", render: render("three")) == "three" && renders.now() == 6)
     }
-}
-
-/// A clock (or counter) that tests move by hand.
-final class ManualClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0.0
-    var now: Double { lock.withLock { value } }
-    func advance(_ seconds: Double) { lock.withLock { value += seconds } }
 }

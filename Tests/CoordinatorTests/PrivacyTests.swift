@@ -1,3 +1,4 @@
+import CoordinatorCore
 import CoordinatorService
 import CoordinatorStore
 import CoordinatorTestSupport
@@ -96,7 +97,7 @@ struct PrivacyTests {
                 if let key { headers["Authorization"] = "Bearer \(key)" }
                 return try await HTTPClient().send("GET", url: f.baseURL + "/metrics", headers: headers).status
             }
-            let (_, admin) = try await f.coordinator.createAccount(role: .admin, name: "operator")
+            let (_, admin) = try await f.coordinator.core.accounts.createAccount(role: .admin, name: "operator")
             let volunteer = try await onThread { try CoordinatorClient(baseURL: f.baseURL).signup(email: "v@example.org", name: "V") }.accountKey
             #expect(try await metrics(from: nil, key: nil) == 200)
             #expect(try await metrics(from: "203.0.113.9", key: nil) == 401)

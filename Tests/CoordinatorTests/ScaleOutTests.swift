@@ -1,3 +1,4 @@
+import CoordinatorCore
 import CoordinatorService
 import CoordinatorStore
 import CoordinatorTestSupport
@@ -182,7 +183,7 @@ struct ScaleOutTests {
             let valid = try await store.transaction { try await $0.replicas(workUnit: unit.id) }.filter { $0.state == ReplicaState.valid }
             let replicas = try await store.transaction { try await $0.replicas(workUnit: unit.id) }.map { "\($0.state) \($0.hostId ?? "-")" }
             #expect(valid.count >= 2 && Set(valid.compactMap(\.hostId)).count == valid.count, "unit \(unit.id): \(replicas)")
-            for r in valid { expected[r.accountId!, default: 0] += Coordinator.creditedHours(unit: unit, valid: valid) }
+            for r in valid { expected[r.accountId!, default: 0] += HoursLedger.creditedHours(unit: unit, valid: valid) }
         }
         for (account, hours) in expected {
             let ledger = try await store.transaction { try await $0.ledger(account: account) }

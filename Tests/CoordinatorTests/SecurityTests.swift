@@ -1,3 +1,4 @@
+import CoordinatorCore
 import CoordinatorService
 import CoordinatorStore
 import CoordinatorTestSupport
@@ -57,7 +58,7 @@ struct SecurityTests {
             let documented = Set(spec.split(separator: "\n").filter { $0.hasPrefix("  /") && $0.hasSuffix(":") }.map { String($0.dropFirst(2).dropLast()) })
             #expect(documented == Set(protectedRoutes.map(\.path)).union(publicPaths), "routes missing from the security table")
 
-            let (_, admin) = try await f.coordinator.createAccount(role: .admin, name: "root")
+            let (_, admin) = try await f.coordinator.core.accounts.createAccount(role: .admin, name: "root")
             let astronomer = try await f.astronomer().secret!
             let account = try await onThread { try CoordinatorClient(baseURL: f.baseURL).signup(email: "sec@example.org", name: "sec") }
             let host = try await f.host(name: "h").client.secret!
@@ -189,7 +190,7 @@ struct SecurityTests {
                 var cost: [String: Double] = [:]
                 for unit in try await tx.workUnits(dataset: dataset.id) {
                     let valid = try await tx.replicas(workUnit: unit.id).filter { $0.state == ReplicaState.valid }
-                    cost[unit.id] = Coordinator.creditedHours(unit: unit, valid: valid)
+                    cost[unit.id] = HoursLedger.creditedHours(unit: unit, valid: valid)
                 }
                 return cost
             }

@@ -1,3 +1,4 @@
+import CoordinatorCore
 import CoordinatorService
 import CoordinatorStore
 import CoordinatorTestSupport
@@ -44,7 +45,7 @@ struct StatsExportTests {
             let ada = try await onThread { try anonymous.signup(email: email, name: "Ada <&> \"Countess\"") }
             let volunteer = CoordinatorClient(baseURL: f.baseURL, secret: ada.accountKey)
             let host = try await onThread { try volunteer.registerHost(HostRegistration(name: "analytical-engine", cores: 4, memoryMB: 512, os: "Linux")) }
-            let (_, admin) = try await f.coordinator.createAccount(role: .admin, name: "operator")
+            let (_, admin) = try await f.coordinator.core.accounts.createAccount(role: .admin, name: "operator")
 
             // Served once before any credit: the export is cached for the interval.
             let before = try await Self.get(f, "volunteers.json")

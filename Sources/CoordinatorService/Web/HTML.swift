@@ -1,24 +1,11 @@
+import CoordinatorCore
 import Foundation
 import Hummingbird
 
 /// Server-rendered HTML with no external assets: one stylesheet inline, plots as inline SVG.
 enum HTML {
     /// Escapes text for element content and attribute values.
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.count)
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { MarkupText.escaped(s) }
 
     static let style = """
         body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1c2333;background:#f6f7fb}

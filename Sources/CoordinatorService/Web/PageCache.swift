@@ -1,3 +1,4 @@
+import CoordinatorCore
 import Foundation
 
 /// Public pages rendered at most once per path and `lifetime`: a flood of page views costs one

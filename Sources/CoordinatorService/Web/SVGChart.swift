@@ -1,3 +1,4 @@
+import CoordinatorCore
 import Foundation
 
 /// Line and bar charts as inline SVG, with axes and labels.

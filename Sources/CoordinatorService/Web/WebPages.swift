@@ -1,3 +1,4 @@
+import CoordinatorCore
 import CoordinatorStore
 import Foundation
 import Hummingbird

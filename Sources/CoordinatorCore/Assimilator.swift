@@ -5,11 +5,14 @@ import WorkUnits
 import XunxingProtocol
 import XunxingSupport
 
-extension Coordinator {
+/// Merges a finished dataset's canonical results into its candidate list, folding the strongest.
+public struct Assimilator: DomainService {
+    let environment: CoordinatorEnvironment
+
     /// Merges the canonical results of every dataset whose units are all finished: sifting across
     /// DM trials and harmonics, then folding each of the strongest candidates from the stored data
     /// and keeping those whose fold reaches `minFoldSigma`.
-    func assimilateFinishedDatasets() async throws {
+    public func assimilateFinishedDatasets() async throws {
         let ready = try await store.read { try await $0.datasetsReadyToAssimilate() }
         for dataset in ready {
             do {
@@ -57,7 +60,7 @@ extension Coordinator {
         let reported = try results.flatMap { try decoder.decode(WorkUnitResult.self, from: Data($0.utf8)).candidates }
         let foldCount = configuration.foldCount
         let floor = configuration.minFoldSigma
-        let planner = self.planner
+        let planner = environment.planner
         let candidates = try await onThread { () throws -> [Candidate] in
             let reader = try FilterbankReader(path: dataset.filePath)
             let derived = stored ?? DatasetSearchPlan(reader: reader, preset: preset, dmMax: dataset.dmMax, accelMax: dataset.accelMax)
@@ -88,7 +91,7 @@ extension Coordinator {
         }
         try await store.transaction { tx in
             try await tx.replaceCandidates(dataset: dataset.id, candidates: rows)
-            try await tx.setDatasetState(id: dataset.id, state: DatasetState.complete, completedAt: Date().timeIntervalSince1970)
+            try await tx.setDatasetState(id: dataset.id, state: DatasetState.complete, completedAt: clock.now())
         }
         metrics.datasetsCompleted.increment()
         logger.info("dataset \(dataset.id) complete: \(candidates.count) candidates from \(reported.count) detections")

@@ -2,15 +2,19 @@ import CoordinatorStore
 import Foundation
 import XunxingProtocol
 
-extension Coordinator {
+/// Hands replicas to hosts, takes their acknowledgements, and takes back what they give up.
+public struct Scheduler: DomainService {
+    let environment: CoordinatorEnvironment
+    let replication: Replication
+
     /// Hands a host replicas worth about the seconds of work it asked for: unsent replicas of
     /// active units whose search fits the memory the host offers (`memory_mb`), in random order among the `schedulingWindow` oldest it may have, never one of
     /// a unit this host, its volunteer or (when `network` is given) another host on its network
     /// already had. The random choice means two hosts that ask one after the other do not get the
     /// two replicas of one unit because they asked together: a pair colluding from two networks
     /// shares a unit about once in `schedulingWindow` tries instead of every time.
-    func assign(host: String, account: String, network: String?, request: WorkRequest) async throws -> WorkResponse {
-        let now = Date().timeIntervalSince1970
+    public func assign(host: String, account: String, network: String?, request: WorkRequest) async throws -> WorkResponse {
+        let now = clock.now()
         let capacity = request.seconds * Double(request.cores) * request.speed
         let acknowledgeBy = now + configuration.acknowledgeTimeout
         let chosen = try await store.transaction { tx -> [AssignableReplica] in
@@ -64,7 +68,7 @@ extension Coordinator {
         let assignments = chosen.map {
             Assignment(
                 replicaID: $0.replicaId, workUnitID: $0.workUnitId,
-                payloadURL: "\(XunxingAPI.prefix)/workunits/\($0.workUnitId)/payload", payloadSHA256: $0.payloadSha256,
+                payloadURL: "\(APIVersion.path)/workunits/\($0.workUnitId)/payload", payloadSHA256: $0.payloadSha256,
                 payloadSize: $0.payloadSize, estimatedCost: $0.estimatedCost,
                 deadline: Date(timeIntervalSince1970: now + $0.deadlineSeconds), memoryMB: $0.memoryMb)
         }
@@ -77,19 +81,19 @@ extension Coordinator {
     }
 
     /// The host confirms it has the replica; from now the unit's full deadline applies.
-    func acknowledge(replica id: String, host: String) async throws {
+    public func acknowledge(replica id: String, host: String) async throws {
         try await store.transaction { tx in
-            guard let replica = try await tx.replica(id: id) else { throw APIError.notFound("replica \(id)") }
-            guard replica.hostId == host else { throw APIError.forbidden("replica \(id) is assigned to another host") }
+            guard let replica = try await tx.replica(id: id) else { throw DomainError.notFound("replica \(id)") }
+            guard replica.hostId == host else { throw DomainError.forbidden("replica \(id) is assigned to another host") }
             switch replica.state {
             case ReplicaState.assigned:
-                guard let unit = try await tx.workUnit(id: replica.workUnitId) else { throw APIError.notFound("work unit") }
-                let now = Date().timeIntervalSince1970
+                guard let unit = try await tx.workUnit(id: replica.workUnitId) else { throw DomainError.notFound("work unit") }
+                let now = clock.now()
                 try await tx.acknowledgeReplica(id: id, at: now, deadline: now + unit.deadlineSeconds)
             case ReplicaState.acknowledged, ReplicaState.reported, ReplicaState.valid, ReplicaState.invalid:
                 return  // already acknowledged: acknowledging again is harmless
             default:
-                throw APIError.conflict("replica \(id) is \(replica.state): its deadline passed and it was reissued")
+                throw DomainError.conflict("replica \(id) is \(replica.state): its deadline passed and it was reissued")
             }
         }
     }
@@ -97,21 +101,21 @@ extension Coordinator {
     /// The host gives a replica up (a bad payload, repeated failures, its volunteer detaching, a
     /// full disk): it is lost at once and its unit sent to someone else, instead of waiting out its
     /// deadline. Returns false when the replica was already given up (a repeated call).
-    func abandon(replica id: String, host: String, reason: String, kind: AbandonKind = .other) async throws -> Bool {
+    public func abandon(replica id: String, host: String, reason: String, kind: AbandonKind = .other) async throws -> Bool {
         let abandoned = try await store.transaction { tx -> Bool in
-            guard let located = try await tx.replica(id: id) else { throw APIError.notFound("replica \(id)") }
+            guard let located = try await tx.replica(id: id) else { throw DomainError.notFound("replica \(id)") }
             try await tx.lockRow(table: .workUnits, id: located.workUnitId)
             guard let replica = try await tx.replica(id: id), replica.hostId == host else {
-                throw APIError.forbidden("replica \(id) is assigned to another host")
+                throw DomainError.forbidden("replica \(id) is assigned to another host")
             }
             switch replica.state {
             case ReplicaState.assigned, ReplicaState.acknowledged: break
             case ReplicaState.lost: return false
-            default: throw APIError.conflict("replica \(id) is \(replica.state): its result is in and cannot be given up")
+            default: throw DomainError.conflict("replica \(id) is \(replica.state): its result is in and cannot be given up")
             }
             try await tx.setReplicaState(id: id, state: ReplicaState.lost)
             if let unit = try await tx.workUnit(id: replica.workUnitId), unit.state == WorkUnitState.active {
-                try await self.reissue(unit, replicas: try await tx.replicas(workUnit: unit.id), tx: tx)
+                try await replication.reissue(unit, replicas: try await tx.replicas(workUnit: unit.id), tx: tx)
             }
             return true
         }

@@ -5,7 +5,12 @@ import XunxingSupport
 import XunxingHTTPClient
 import XunxingProtocol
 
-extension Coordinator {
+/// Pushes the ledger to the external volunteer-profile platform, signed, with backoff per volunteer.
+public struct ProfileSync: DomainService {
+    let environment: CoordinatorEnvironment
+    /// Outbound HTTP to the platform, over libcurl.
+    let client: HTTPClient
+
     /// Pushes each linked volunteer's new ledger entries to the profile platform, in order. New
     /// entries are first placed in a platform profile's stream (``SQLTransaction/placeInStreams``:
     /// numbered per profile, a reversal to the profile that received what it reverses), then each
@@ -14,9 +19,9 @@ extension Coordinator {
     /// each idempotency key once, so a batch resent after a lost acknowledgement does no harm. A
     /// failure is retried after an exponentially growing, jittered delay, and is visible in the
     /// volunteer's own profile and in the metrics.
-    func syncProfiles() async throws {
+    public func syncProfiles() async throws {
         guard let url = configuration.syncURL else { return }
-        let now = Date().timeIntervalSince1970
+        let now = clock.now()
         let due = try await store.read { try await $0.volunteersToSync(now: now, limit: 20) }
         for state in due {
             guard let profileID = state.platformProfileId else { continue }
@@ -27,7 +32,7 @@ extension Coordinator {
             guard let first = streamed.first else { continue }
             let batch = SyncBatch(
                 project: configuration.projectName, volunteerID: state.accountId, platformProfileID: first.profileID,
-                sentAt: Date().timeIntervalSince1970, keyID: configuration.syncKeyID,
+                sentAt: clock.now(), keyID: configuration.syncKeyID,
                 entries: streamed.map {
                     SyncedLedgerEntry(
                         idempotencyKey: $0.entry.id, sequence: $0.profileSeq, kind: $0.entry.kind.rawValue, hours: $0.entry.hours,
@@ -37,7 +42,7 @@ extension Coordinator {
             let signature = Self.signature(of: body, secret: configuration.syncSecret)
             let outcome: String?
             do {
-                let response = try await syncClient.send(
+                let response = try await client.send(
                     "POST", url: url,
                     headers: ["Content-Type": "application/json", "X-Xunxing-Signature": "sha256=\(signature)",
                               "X-Xunxing-Key-Id": configuration.syncKeyID], body: body)
@@ -56,7 +61,7 @@ extension Coordinator {
             } else {
                 try await store.transaction { tx in
                     try await tx.acknowledgeStream(entries: streamed.map(\.entry.id))
-                    try await tx.recordSyncSuccess(account: state.accountId, at: Date().timeIntervalSince1970)
+                    try await tx.recordSyncSuccess(account: state.accountId, at: clock.now())
                 }
                 metrics.syncBatchesSent.increment()
             }
@@ -72,7 +77,7 @@ extension Coordinator {
     }
 
     /// Full-jitter exponential backoff: uniformly up to base x 2^(failures-1), capped.
-    static func backoff(failures: Int, base: Double, cap: Double) -> Double {
+    public static func backoff(failures: Int, base: Double, cap: Double) -> Double {
         max(base / 2, Backoff.delay(failures: max(1, failures), base: base, cap: cap))
     }
 }

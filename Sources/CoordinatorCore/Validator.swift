@@ -4,10 +4,16 @@ import WorkUnits
 import XunxingProtocol
 import XunxingSupport
 
-extension Coordinator {
+/// Judging reported results: storing each, comparing replicas, choosing the canonical result,
+/// adaptive replication for trusted hosts, and crediting the valid ones.
+public struct Validator: DomainService {
+    let environment: CoordinatorEnvironment
+    let ledger: HoursLedger
+    let replication: Replication
+
     /// Stores a host's result and validates its unit in the same transaction: an accepted upload
     /// is never lost and never counted twice.
-    func report(replica id: String, host: String, result: WorkUnitResult) async throws -> String {
+    public func report(replica id: String, host: String, result: WorkUnitResult) async throws -> String {
         let json = String(decoding: try WireCoding.encoder().encode(result), as: UTF8.self)
         let verdict = try await audit(result, replica: id, host: host)
         // The other results of the unit, decoded before the writer's transaction (decoding is the
@@ -19,27 +25,27 @@ extension Coordinator {
         decoded[id] = result
         let known = decoded
         let outcome = try await store.transaction { tx -> String in
-            guard let located = try await tx.replica(id: id) else { throw APIError.notFound("replica \(id)") }
+            guard let located = try await tx.replica(id: id) else { throw DomainError.notFound("replica \(id)") }
             // Results of one unit reported to different coordinators are judged one after the other.
             try await tx.lockRow(table: .workUnits, id: located.workUnitId)
-            guard let replica = try await tx.replica(id: id) else { throw APIError.notFound("replica \(id)") }
-            guard replica.hostId == host else { throw APIError.forbidden("replica \(id) is assigned to another host") }
+            guard let replica = try await tx.replica(id: id) else { throw DomainError.notFound("replica \(id)") }
+            guard replica.hostId == host else { throw DomainError.forbidden("replica \(id) is assigned to another host") }
             switch replica.state {
             case ReplicaState.reported, ReplicaState.valid, ReplicaState.invalid:
                 return "duplicate"
             case ReplicaState.lost:
-                throw APIError.conflict("replica \(id) passed its deadline and was reissued; its result is no longer needed")
+                throw DomainError.conflict("replica \(id) passed its deadline and was reissued; its result is no longer needed")
             case ReplicaState.assigned, ReplicaState.acknowledged:
                 break
             default:
-                throw APIError.forbidden("replica \(id) was never sent to this host")
+                throw DomainError.forbidden("replica \(id) was never sent to this host")
             }
             guard result.workUnitID == replica.workUnitId else {
-                throw APIError.badRequest("result names work unit \(result.workUnitID) but replica \(id) belongs to \(replica.workUnitId)")
+                throw DomainError.invalid("result names work unit \(result.workUnitID) but replica \(id) belongs to \(replica.workUnitId)")
             }
-            guard let unit = try await tx.workUnit(id: replica.workUnitId) else { throw APIError.notFound("work unit") }
-            try APIError.refusing { () throws(RequestBodyError) in try result.validate(dmTrials: unit.dmFirst..<(unit.dmFirst + unit.dmCount)) }
-            let now = Date().timeIntervalSince1970
+            guard let unit = try await tx.workUnit(id: replica.workUnitId) else { throw DomainError.notFound("work unit") }
+            try DomainError.refusing { () throws(RequestBodyError) in try result.validate(dmTrials: unit.dmFirst..<(unit.dmFirst + unit.dmCount)) }
+            let now = clock.now()
             try await tx.storeResult(
                 replica: id, json: json, cpuSeconds: max(0, result.cpuSeconds), peaks: result.peaksMeasured, at: now)
             if let rejection = verdict?.rejection {
@@ -81,7 +87,7 @@ extension Coordinator {
             tx.afterCommit { metrics.resultsDecodedInWriter.increment() }
             return try decoder.decode(WorkUnitResult.self, from: Data((r.result ?? "").utf8))
         }
-        let now = Date().timeIntervalSince1970
+        let now = clock.now()
 
         // A unit already decided: judge the late result against the canonical one.
         if unit.state != WorkUnitState.active {
@@ -96,7 +102,7 @@ extension Coordinator {
             let state = agrees ? ReplicaState.valid : ReplicaState.invalid
             try await tx.setReplicaState(id: reported, state: state)
             try await tx.recordValidation(hostID: host, valid: agrees)
-            if agrees { try await credit(replica: reported, unit: unit, tx: tx) }
+            if agrees { try await ledger.credit(replica: reported, unit: unit, tx: tx) }
             return state.rawValue
         }
 
@@ -126,12 +132,12 @@ extension Coordinator {
             try await tx.recordValidation(hostID: host, valid: sane)
             if sane {
                 try await tx.finishWorkUnit(id: unit.id, state: WorkUnitState.validated, canonical: only.id, at: now)
-                try await credit(replica: only.id, unit: unit, tx: tx)
+                try await ledger.credit(replica: only.id, unit: unit, tx: tx)
                 tx.afterCommit { metrics.unitsValidated.increment() }
                 return ReplicaState.valid.rawValue
             }
             try await tx.setWorkUnitTarget(id: unit.id, targetResults: 2)
-            try await reissue(unit, replicas: replicas, tx: tx)
+            try await replication.reissue(unit, replicas: replicas, tx: tx)
             tx.afterCommit { metrics.resultsInvalid.increment() }
             return ReplicaState.invalid.rawValue
         }
@@ -150,54 +156,13 @@ extension Coordinator {
                 if replica.id == reported { outcome = state }
             }
             // Credited once every member is valid: each credit counts the peaks of all of them.
-            for i in group { try await credit(replica: pending[i].id, unit: unit, tx: tx) }
+            for i in group { try await ledger.credit(replica: pending[i].id, unit: unit, tx: tx) }
             try await tx.finishWorkUnit(id: unit.id, state: WorkUnitState.validated, canonical: pending[group[0]].id, at: now)
             tx.afterCommit { metrics.unitsValidated.increment() }
             return outcome.rawValue
         }
         // No two results agree: ask another host, up to the unit's limit.
-        try await reissue(unit, replicas: replicas, tx: tx)
+        try await replication.reissue(unit, replicas: replicas, tx: tx)
         return ReplicaState.reported.rawValue
-    }
-
-    /// How many replicas a unit may have sent in all, as a multiple of its `maxReplicas`: replicas
-    /// lost on the way (a cut connection, a host that vanished) are sent again, but a unit that is
-    /// lost over and over is given up too.
-    static let lostReplicaAllowance = 4
-
-    /// Adds a replica to a unit, or gives the unit up: when `maxReplicas` results came back without
-    /// agreeing, or when it has been sent `lostReplicaAllowance` times that many times. Lost
-    /// replicas do not count as disagreement (as BOINC keeps its error and total limits apart).
-    func reissue(_ unit: WorkUnitRecord, replicas: [ReplicaRecord], tx: SQLTransaction) async throws {
-        let now = Date().timeIntervalSince1970
-        let returned: Set<ReplicaState> = [ReplicaState.reported, ReplicaState.valid, ReplicaState.invalid]
-        let results = replicas.filter { returned.contains($0.state) }.count
-        if results < unit.maxReplicas && replicas.count < unit.maxReplicas * Self.lostReplicaAllowance {
-            // Dated with its unit, so the scheduler (oldest first) sends it before newer units' replicas.
-            try await tx.insertReplica(id: Secrets.identifier(), workUnit: unit.id, at: unit.createdAt)
-            tx.afterCommit { [metrics] in metrics.replicasReissued.increment() }
-        } else {
-            let current = try await tx.replicas(workUnit: unit.id)
-            for r in current where r.state == ReplicaState.reported { try await tx.setReplicaState(id: r.id, state: ReplicaState.invalid) }
-            try await tx.deleteUnsentReplicas(workUnit: unit.id)
-            try await tx.finishWorkUnit(id: unit.id, state: WorkUnitState.error, canonical: nil, at: now)
-            logger.warning("work unit \(unit.id) failed: \(results) results without agreement, \(replicas.count) replicas sent")
-        }
-    }
-
-    /// The transitioner: replicas past their deadline are lost and sent again.
-    func expireOverdueReplicas() async throws {
-        let now = Date().timeIntervalSince1970
-        try await store.transaction { tx in
-            for replica in try await tx.overdueReplicas(now: now) {
-                try await tx.lockRow(table: .workUnits, id: replica.workUnitId)
-                guard try await tx.replica(id: replica.id)?.state == replica.state else { continue }
-                try await tx.setReplicaState(id: replica.id, state: ReplicaState.lost)
-                guard let unit = try await tx.workUnit(id: replica.workUnitId), unit.state == WorkUnitState.active else { continue }
-                let replicas = try await tx.replicas(workUnit: unit.id)
-                try await self.reissue(unit, replicas: replicas, tx: tx)
-                self.logger.info("replica \(replica.id) of unit \(unit.id) missed its deadline; reissued")
-            }
-        }
     }
 }

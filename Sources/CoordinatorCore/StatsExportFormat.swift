@@ -5,8 +5,8 @@ import Foundation
 /// hours), recent average credit (hours a day, decaying with a one-week half-life, as BOINC's
 /// `expavg_credit`), creation time, and for volunteers a cross-project id. JSON, CSV and XML.
 /// Hosts carry no name and no account (a host name often names its owner); volunteers no email.
-struct StatsExportFormat {
-    static let files = ["volunteers.json", "volunteers.csv", "volunteers.xml", "hosts.json", "hosts.csv", "hosts.xml"]
+public struct StatsExportFormat {
+    public static let files = ["volunteers.json", "volunteers.csv", "volunteers.xml", "hosts.json", "hosts.csv", "hosts.xml"]
     /// Half-life of the recent average, days (BOINC's).
     static let halfLifeDays = 7.0
     /// Days of the ledger read for the recent average (older days weigh under 0.3 %).
@@ -17,7 +17,7 @@ struct StatsExportFormat {
     let daily: [DailyHours]
     let now: Double
 
-    static func contentType(of file: String) -> String? {
+    public static func contentType(of file: String) -> String? {
         guard files.contains(file) else { return nil }
         if file.hasSuffix(".csv") { return "text/csv; charset=utf-8" }
         if file.hasSuffix(".xml") { return "application/xml; charset=utf-8" }
@@ -120,7 +120,7 @@ struct StatsExportFormat {
     static func xmlEscaped(_ s: String) -> String {
         var allowed = String.UnicodeScalarView()
         allowed.append(contentsOf: s.unicodeScalars.filter { $0.value >= 0x20 || $0 == "\t" || $0 == "\n" || $0 == "\r" })
-        return HTML.escape(String(allowed))
+        return MarkupText.escaped(String(allowed))
     }
 
     struct User: Encodable {

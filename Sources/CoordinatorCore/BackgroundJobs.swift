@@ -5,8 +5,12 @@ import ServiceLifecycle
 /// The coordinator's daemons: deadlines (transitioner), splitting, assimilation, profile sync and
 /// the stats exports. Each runs in a loop of its own, under its own lease and time limit, so a
 /// platform that hangs holds up profile sync only, never a dataset waiting to be split.
-struct BackgroundJobs: Service {
-    let coordinator: Coordinator
+/// The domain's periodic jobs (deadlines, splitter, assimilator, profile sync, exports), each
+/// under a lease so that of several coordinators on one database only one runs it at a time.
+public struct BackgroundJobs: Service {
+    let coordinator: CoordinatorCore
+
+    public init(core: CoordinatorCore) { coordinator = core }
 
     /// One job: its lease's name and length, the longest one pass may take (nil: no limit; a
     /// pass past it is cancelled and logged), and the pass itself.
@@ -22,19 +26,19 @@ struct BackgroundJobs: Service {
     var jobs: [Job] {
         let c = coordinator
         return [
-            Job(name: "deadlines", ttl: 10, timeout: 300) { try await c.expireOverdueReplicas() },
-            Job(name: "splitter", ttl: 15, timeout: nil) { try await c.splitPendingDatasets() },
-            Job(name: "assimilator", ttl: 15, timeout: nil) { try await c.assimilateFinishedDatasets() },
-            Job(name: "profile-sync", ttl: 15, timeout: c.configuration.syncPassTimeout) { try await c.syncProfiles() },
-            Job(name: "stats-export", ttl: 15, timeout: 600) { _ = try await c.writeExports() },
+            Job(name: "deadlines", ttl: 10, timeout: 300) { try await c.replication.expireOverdueReplicas() },
+            Job(name: "splitter", ttl: 15, timeout: nil) { try await c.splitter.splitPendingDatasets() },
+            Job(name: "assimilator", ttl: 15, timeout: nil) { try await c.assimilator.assimilateFinishedDatasets() },
+            Job(name: "profile-sync", ttl: 15, timeout: c.configuration.syncPassTimeout) { try await c.profileSync.syncProfiles() },
+            Job(name: "stats-export", ttl: 15, timeout: 600) { _ = try await c.exports.writeExports() },
         ]
     }
 
     /// Runs every job's loop until the service is cancelled or shut down; a shutdown cancels the
     /// passes in flight (a pass waiting on a slow platform must not hold up `systemctl stop`).
-    func run() async throws {
+    public func run() async throws {
         let jobs = self.jobs
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 for job in jobs { group.addTask { await self.loop(job) } }
             }

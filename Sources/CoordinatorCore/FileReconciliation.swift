@@ -20,7 +20,7 @@ public struct FileReconciliation: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-extension Coordinator {
+extension CoordinatorCore {
     /// Compares the data directory with the database, as a start-up check after a crash: files no
     /// row names (an upload cut off, a payload written before its dataset's units were committed,
     /// a temporary export) are removed once older than `configuration.orphanGraceSeconds` (so that
@@ -31,7 +31,7 @@ extension Coordinator {
     public func reconcileFiles() async throws -> FileReconciliation {
         var report = FileReconciliation()
         let fm = FileManager.default
-        let cutoff = Date().addingTimeInterval(-configuration.orphanGraceSeconds)
+        let cutoff = Date(timeIntervalSince1970: clock.now() - configuration.orphanGraceSeconds)
         func old(_ path: String) -> Bool {
             guard let modified = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { return false }
             return modified <= cutoff

@@ -5,7 +5,7 @@ import WorkUnits
 import XunxingProtocol
 import XunxingSupport
 
-extension Coordinator {
+extension Validator {
     /// The audit every result goes through, as configured.
     var resultAudit: ResultAudit {
         ResultAudit(spotChecks: configuration.auditSpotChecks, researchRate: configuration.auditResearchRate)
@@ -25,7 +25,7 @@ extension Coordinator {
             return unit.payloadPath
         }
         guard let path else { return nil }
-        let audit = resultAudit, planner = self.planner
+        let audit = resultAudit, planner = environment.planner
         do {
             return try await onThread {
                 let (header, samples) = try WorkUnitPayload.read(path: path)
@@ -59,7 +59,7 @@ extension Coordinator {
             try await tx.recordValidation(hostID: host, valid: false)
         }
         if let current = try await tx.workUnit(id: unit.id), current.state == WorkUnitState.active {
-            try await reissue(current, replicas: try await tx.replicas(workUnit: unit.id), tx: tx)
+            try await replication.reissue(current, replicas: try await tx.replicas(workUnit: unit.id), tx: tx)
         }
         return ReplicaState.invalid.rawValue
     }
@@ -72,7 +72,7 @@ extension Coordinator {
         try await tx.recordValidation(hostID: host, valid: false)
         for entry in try await tx.unreversedCredits(host: host) {
             try await tx.lockRow(table: .accounts, id: entry.accountId)
-            try await appendReversal(of: entry, tx: tx)
+            try await ledger.appendReversal(of: entry, tx: tx)
             tx.afterCommit { [metrics] in metrics.hoursReversed.increment(by: entry.hours) }
         }
         for replica in try await tx.replicas(host: host, state: ReplicaState.valid) {
@@ -84,7 +84,7 @@ extension Coordinator {
             try await tx.lockRow(table: .workUnits, id: replica.workUnitId)
             try await tx.setReplicaState(id: replica.id, state: ReplicaState.invalid)
             if let unit = try await tx.workUnit(id: replica.workUnitId), unit.state == WorkUnitState.active {
-                try await reissue(unit, replicas: try await tx.replicas(workUnit: unit.id), tx: tx)
+                try await replication.reissue(unit, replicas: try await tx.replicas(workUnit: unit.id), tx: tx)
             }
         }
         logger.warning("host \(host) caught forging (\(reason)): trust reset, credits reversed, its units validated again")
@@ -100,7 +100,7 @@ extension Coordinator {
         let standing = replicas.filter { $0.state == ReplicaState.valid }
         if standing.count >= 2 {
             if unit.canonicalReplica == forged {
-                try await tx.finishWorkUnit(id: unit.id, state: WorkUnitState.validated, canonical: standing[0].id, at: Date().timeIntervalSince1970)
+                try await tx.finishWorkUnit(id: unit.id, state: WorkUnitState.validated, canonical: standing[0].id, at: clock.now())
             }
             return
         }

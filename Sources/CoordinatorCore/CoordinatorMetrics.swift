@@ -5,24 +5,24 @@ import XunxingProtocol
 /// The coordinator's Prometheus metrics, served on /metrics.
 public final class CoordinatorMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
-    let datasetsSubmitted: Counter
-    let replicasAssigned: Counter
-    let resultsReported: Counter
-    let unitsValidated: Counter
-    let resultsInvalid: Counter
-    let replicasReissued: Counter
-    let datasetsCompleted: Counter
-    let hoursCredited: Counter
-    let syncBatchesSent: Counter
-    let syncFailures: Counter
-    let syncPendingEntries: Gauge
-    let rateLimited: Counter
-    let resultsForged: Counter
-    let pagesRendered: Counter
+    public let datasetsSubmitted: Counter
+    public let replicasAssigned: Counter
+    public let resultsReported: Counter
+    public let unitsValidated: Counter
+    public let resultsInvalid: Counter
+    public let replicasReissued: Counter
+    public let datasetsCompleted: Counter
+    public let hoursCredited: Counter
+    public let syncBatchesSent: Counter
+    public let syncFailures: Counter
+    public let syncPendingEntries: Gauge
+    public let rateLimited: Counter
+    public let resultsForged: Counter
+    public let pagesRendered: Counter
     private let replicasAbandoned: [AbandonKind: Counter]
-    let resultsDecodedInWriter: Counter
-    let hoursReversed: Counter
-    let unitsReopened: Counter
+    public let resultsDecodedInWriter: Counter
+    public let hoursReversed: Counter
+    public let unitsReopened: Counter
 
     public init() {
         datasetsSubmitted = registry.makeCounter(name: "xunxing_datasets_submitted_total", help: "Datasets accepted")
@@ -53,7 +53,7 @@ public final class CoordinatorMetrics: Sendable {
     }
 
     /// Counts a replica its host gave up.
-    func replicaAbandoned(_ kind: AbandonKind) {
+    public func replicaAbandoned(_ kind: AbandonKind) {
         replicasAbandoned[kind]?.increment()
     }
 

@@ -5,10 +5,14 @@ import WorkUnits
 import XunxingProtocol
 import XunxingSupport
 
-extension Coordinator {
+/// Splits submitted datasets into work units: dedispersion, the cost-balanced plan (stored with
+/// the dataset), payloads on disk, then the units and their replicas in one transaction.
+public struct Splitter: DomainService {
+    let environment: CoordinatorEnvironment
+
     /// Splits every dataset waiting to be split. A split interrupted by a crash starts again from
     /// the beginning: its units are only inserted, all together, once every payload is on disk.
-    func splitPendingDatasets() async throws {
+    public func splitPendingDatasets() async throws {
         let pending = try await store.read { try await $0.datasets(state: DatasetState.splitting) }
         for dataset in pending {
             do {
@@ -58,7 +62,7 @@ extension Coordinator {
                     reportingThreshold: preset.sigmaThreshold, seriesCount: unit.dmTrials.count * unit.accelerations.count,
                     targetResults: preset.replication, maxReplicas: preset.maxReplicas,
                     deadlineSeconds: preset.deadlineSeconds, canonicalReplica: nil,
-                    createdAt: Date().timeIntervalSince1970, validatedAt: nil, dmFirst: unit.dmTrials.lowerBound,
+                    createdAt: clock.now(), validatedAt: nil, dmFirst: unit.dmTrials.lowerBound,
                     dmCount: unit.dmTrials.count,
                     memoryMb: WorkUnitMemory.megabytes(seriesCount: unit.dmTrials.count, samplesPerSeries: payload.samplesPerSeries))
             }

@@ -2,7 +2,11 @@ import CoordinatorStore
 import Foundation
 import WorkUnits
 
-extension Coordinator {
+/// The hours ledger: credits for validated results, capped per host and day, and reversals.
+/// Append-only: a credit is never changed, only reversed by another entry.
+public struct HoursLedger: DomainService {
+    let environment: CoordinatorEnvironment
+
     /// Credits the volunteer behind a replica that has just been judged valid.
     ///
     /// The hours are the coordinator's own estimate of the unit's cost in reference-core hours,
@@ -15,7 +19,7 @@ extension Coordinator {
         if try await tx.ledgerEntry(replica: id) != nil { return }
         // One volunteer's entries are numbered one at a time, and one host's daily cap likewise.
         try await tx.lockRow(table: .accounts, id: account)
-        let now = Date().timeIntervalSince1970
+        let now = clock.now()
         let day = UTCDay.of(now)
         let valid = try await tx.replicas(workUnit: unit.id).filter { $0.id == id || $0.state == ReplicaState.valid }
         let estimated = Self.creditedHours(unit: unit, valid: valid)
@@ -44,20 +48,20 @@ extension Coordinator {
     /// Corrects a credit by appending a reversal entry (the ledger is never edited).
     public func reverseCredit(entry id: String) async throws {
         try await store.transaction { tx in
-            guard let entry = try await tx.ledgerEntry(id: id) else { throw APIError.notFound("ledger entry \(id)") }
-            guard entry.kind == .credit else { throw APIError.badRequest("entry \(id) is a \(entry.kind.rawValue), not a credit") }
+            guard let entry = try await tx.ledgerEntry(id: id) else { throw DomainError.notFound("ledger entry \(id)") }
+            guard entry.kind == .credit else { throw DomainError.invalid("entry \(id) is a \(entry.kind.rawValue), not a credit") }
             if let earlier = try await tx.reversal(of: id) {
-                throw APIError.conflict("entry \(id) was already reversed by entry \(earlier.id)")
+                throw DomainError.conflict("entry \(id) was already reversed by entry \(earlier.id)")
             }
             try await tx.lockRow(table: .accounts, id: entry.accountId)
-            try await self.appendReversal(of: entry, tx: tx)
+            try await appendReversal(of: entry, tx: tx)
         }
     }
 
     /// Appends the reversal of credit `entry`; the caller holds the account's row lock and has
     /// checked that the entry is a credit not yet reversed.
     func appendReversal(of entry: LedgerEntryRecord, tx: SQLTransaction) async throws {
-        let now = Date().timeIntervalSince1970
+        let now = clock.now()
         try await tx.appendLedgerEntry(LedgerEntryRecord(
             id: Secrets.identifier(), accountId: entry.accountId,
             volunteerSeq: try await tx.nextVolunteerSeq(account: entry.accountId), hostId: entry.hostId, replicaId: nil,

@@ -1,0 +1,45 @@
+import CoordinatorStore
+import Logging
+import PulsarSearch
+import WorkUnits
+
+/// What every service of the coordinator's domain needs, passed in rather than reached for: the
+/// database, the settings, the presets, the metrics, the log and the clock.
+public struct CoordinatorEnvironment: Sendable {
+    public let configuration: CoordinatorConfiguration
+    public let store: any SQLStorage
+    public let presets: [String: WorkUnitPreset]
+    public let metrics: CoordinatorMetrics
+    public let logger: Logger
+    public let clock: any CoordinatorClock
+    /// FFTW plans for the coordinator's own folding and result audits.
+    public let planner: FFTPlanner
+
+    public init(
+        configuration: CoordinatorConfiguration, store: any SQLStorage, presets: [String: WorkUnitPreset],
+        metrics: CoordinatorMetrics = CoordinatorMetrics(), logger: Logger, clock: any CoordinatorClock = SystemClock()
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.presets = presets
+        self.metrics = metrics
+        self.logger = logger
+        self.clock = clock
+        self.planner = FFTPlanner(rigor: .estimate)
+    }
+}
+
+/// A service of the domain: one role, as BOINC has one daemon per role. Its environment's parts
+/// read as its own.
+protocol DomainService: Sendable {
+    var environment: CoordinatorEnvironment { get }
+}
+
+extension DomainService {
+    var configuration: CoordinatorConfiguration { environment.configuration }
+    var store: any SQLStorage { environment.store }
+    var presets: [String: WorkUnitPreset] { environment.presets }
+    var metrics: CoordinatorMetrics { environment.metrics }
+    var logger: Logger { environment.logger }
+    var clock: any CoordinatorClock { environment.clock }
+}
