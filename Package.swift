@@ -140,7 +140,6 @@ let package = Package(
                 "CoordinatorStore", "XunxingHTTPClient", "XunxingProtocol", "PulsarSearch", "WorkUnits", "XunxingClient",
                 "XunxingSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "SQLKit", package: "sql-kit"),
             ]
         ),
         .executableTarget(
@@ -184,6 +183,7 @@ let package = Package(
                 "CoordinatorTestSupport", "CoordinatorService", "CoordinatorCore", "CoordinatorStore", "XunxingProtocol", "XunxingHTTPClient",
                 "XunxingClient", "WorkUnits", "PulsarSearch", "LoadGeneration", "XunxingSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

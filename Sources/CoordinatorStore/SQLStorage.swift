@@ -33,28 +33,33 @@ public struct SQLTransaction: Sendable {
         SQLTransaction(database: database, dialect: dialect, effects: effects)
     }
 
+    // The raw statements below are the store's own tools: every query the coordinator, the load
+    // generator and the audits make is a typed method of this module (one file per concern). They
+    // are `package`, not public, for the tests that tamper with the database on purpose (a ledger
+    // row edited by hand, a state outside its enum, a schema from the future) to show it refuses.
+
     /// Runs a statement.
-    public func run(_ query: SQLQueryString) async throws {
+    package func run(_ query: SQLQueryString) async throws {
         try await database.raw(query).run()
     }
 
     /// All rows of a query.
-    public func all(_ query: SQLQueryString) async throws -> [any SQLRow] {
+    package func all(_ query: SQLQueryString) async throws -> [any SQLRow] {
         try await database.raw(query).all()
     }
 
     /// The first row of a query, if any.
-    public func first(_ query: SQLQueryString) async throws -> (any SQLRow)? {
+    package func first(_ query: SQLQueryString) async throws -> (any SQLRow)? {
         try await database.raw(query).first()
     }
 
     /// Rows decoded into a Codable record whose property names are the snake_case columns in camelCase.
-    public func records<R: Decodable>(_ type: R.Type, _ query: SQLQueryString) async throws -> [R] {
+    package func records<R: Decodable>(_ type: R.Type, _ query: SQLQueryString) async throws -> [R] {
         try await all(query).map(Self.decode)
     }
 
     /// The first row decoded as `R`.
-    public func record<R: Decodable>(_ type: R.Type, _ query: SQLQueryString) async throws -> R? {
+    package func record<R: Decodable>(_ type: R.Type, _ query: SQLQueryString) async throws -> R? {
         try await first(query).map(Self.decode)
     }
 
@@ -65,7 +70,7 @@ public struct SQLTransaction: Sendable {
     }
 
     /// A single integer from the first column named `column`.
-    public func count(_ query: SQLQueryString, column: String = "n") async throws -> Int {
+    package func count(_ query: SQLQueryString, column: String = "n") async throws -> Int {
         guard let row = try await first(query) else { return 0 }
         return try row.decode(column: column, as: Int.self)
     }

@@ -1,6 +1,5 @@
 import CoordinatorStore
 import Foundation
-import SQLKit
 
 /// Checks a seeded dataset after a run, from the coordinator's database: every unit validated,
 /// no accepted report lost, every valid result credited exactly once with the right hours.
@@ -24,26 +23,11 @@ public struct LoadAudit: Codable, Sendable {
     public static func run(store: any SQLStorage, dataset: String, unitCost: Double, accepted: [String: String],
                            expectComplete: Bool = true) async throws -> LoadAudit {
         try await store.transaction { tx in
-            let units = try await tx.count("SELECT COUNT(*) AS n FROM work_units WHERE dataset_id = \(bind: dataset)")
-            let validated = try await tx.count(
-                "SELECT COUNT(*) AS n FROM work_units WHERE dataset_id = \(bind: dataset) AND state = \(bind: WorkUnitState.validated.rawValue)")
-            let errors = try await tx.count(
-                "SELECT COUNT(*) AS n FROM work_units WHERE dataset_id = \(bind: dataset) AND state = \(bind: WorkUnitState.error.rawValue)")
-            var states: [String: String] = [:]
-            for row in try await tx.all("""
-                SELECT r.id AS id, r.state AS state FROM replicas r JOIN work_units u ON u.id = r.work_unit_id
-                WHERE u.dataset_id = \(bind: dataset)
-                """) {
-                states[try row.decode(column: "id", as: String.self)] = try row.decode(column: "state", as: String.self)
-            }
+            let counts = try await tx.ledgerAudit(dataset: dataset)
+            let (units, validated, errors) = (counts.units, counts.validated, counts.errors)
+            let states = counts.replicaStates.mapValues(\.rawValue)
             let valid = states.values.filter { $0 == ReplicaState.valid.rawValue }.count
-            let ledger = try await tx.first("""
-                SELECT COUNT(*) AS n, COUNT(DISTINCT replica_id) AS d, COALESCE(SUM(hours), 0) AS h FROM hours_ledger
-                WHERE dataset_id = \(bind: dataset) AND kind = 'credit'
-                """)
-            let credits = try ledger?.decode(column: "n", as: Int.self) ?? 0
-            let distinct = try ledger?.decode(column: "d", as: Int.self) ?? 0
-            let hours = try ledger?.decode(column: "h", as: Double.self) ?? 0
+            let (credits, distinct, hours) = (counts.credits, counts.distinctCreditedReplicas, counts.hoursCredited)
             let stored: Set<String> = [ReplicaState.reported.rawValue, ReplicaState.valid.rawValue, ReplicaState.invalid.rawValue]
             let lost = accepted.keys.filter { !stored.contains(states[$0] ?? "missing") }.sorted()
 

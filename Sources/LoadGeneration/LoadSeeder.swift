@@ -2,7 +2,7 @@ import CoordinatorStore
 import Crypto
 import Foundation
 import PulsarSearch
-import SQLKit
+
 import XunxingProtocol
 
 /// Puts synthetic work into a coordinator's database for load and fault runs: a searching dataset
@@ -60,7 +60,7 @@ public struct LoadSeeder: Sendable {
                 id: datasetID, ownerId: owner, name: "load run \(run)", preset: preset, state: DatasetState.searching,
                 filePath: filterbank, sha256: sha, sizeBytes: size, dmTrials: 1, duration: 1, createdAt: now))
         }
-        let unit = UnitTemplate(payloadPath: payload, sha256: sha, size: Int64(payloadBytes.count), cost: unitCost)
+        let unit = SeededUnitTemplate(payloadPath: payload, sha256: sha, size: Int64(payloadBytes.count), cost: unitCost)
         try await insertUnits(store, prefix: "lg-\(run)-u", dataset: datasetID, count: activeUnits, state: WorkUnitState.active,
                               unit: unit, createdAt: now)
         if storedUnits > 0 {
@@ -85,16 +85,9 @@ public struct LoadSeeder: Sendable {
         }
     }
 
-    struct UnitTemplate {
-        var payloadPath: String
-        var sha256: String
-        var size: Int64
-        var cost: Double
-    }
-
     /// A finished dataset of `storedUnits` validated units, each with two valid replicas from a
     /// history host and a stored result.
-    private func seedHistory(_ store: any SQLStorage, run: String, owner: String, unit: UnitTemplate, filterbank: String,
+    private func seedHistory(_ store: any SQLStorage, run: String, owner: String, unit: SeededUnitTemplate, filterbank: String,
                              size: Int64, now: Double) async throws {
         let dataset = "lg-\(run)-history"
         let account = "lg-\(run)-volunteer"
@@ -115,50 +108,15 @@ public struct LoadSeeder: Sendable {
 
     /// Inserts `count` units in batches of 50,000 rows per transaction, with their two replicas.
     private func insertUnits(_ store: any SQLStorage, prefix: String, dataset: String, count: Int, state: WorkUnitState,
-                             unit: UnitTemplate, createdAt: Double, history: (host: String, account: String)? = nil) async throws {
+                             unit: SeededUnitTemplate, createdAt: Double, history: (host: String, account: String)? = nil) async throws {
         let batch = 50_000
         var first = 0
         while first < count {
-            let n = min(batch, count - first)
-            let start = first
+            let (start, n) = (first, min(batch, count - first))
             try await store.transaction { tx in
-                let numbers: SQLQueryString = """
-                    WITH RECURSIVE n(i) AS (SELECT \(unsafeRaw: String(start)) UNION ALL SELECT i + 1 FROM n WHERE i < \(unsafeRaw: String(start + n - 1)))
-                    """
-                let canonical: SQLQueryString = history == nil ? "NULL" : "\(bind: prefix) || '-' || i || '-a'"
-                try await tx.run("""
-                    \(numbers)
-                    INSERT INTO work_units (id, dataset_id, seq, state, payload_path, payload_sha256, payload_size, estimated_cost,
-                        duration, reporting_threshold, series_count, target_results, max_replicas, deadline_seconds,
-                        canonical_replica, created_at, validated_at, dm_first, dm_count)
-                    SELECT \(bind: prefix) || '-' || i, \(bind: dataset), i, \(bind: state.rawValue), \(bind: unit.payloadPath),
-                        \(bind: unit.sha256), \(bind: unit.size), \(bind: unit.cost), 10.0, 6.0, 1, 2, 4, 3600.0,
-                        \(canonical), \(bind: createdAt) + i * 0.000001, NULL, 0, 1
-                    FROM n
-                    """)
-                for copy in ["a", "b"] {
-                    if let history {
-                        let result = #"{"candidates":[],"cpu_seconds":5,"elapsed_seconds":5,"series_searched":1,"software":"history","work_unit_id":""#
-                        try await tx.run("""
-                            \(numbers)
-                            INSERT INTO replicas (id, work_unit_id, state, host_id, account_id, created_at, sent_at, acked_at,
-                                deadline, reported_at, cpu_seconds, result)
-                            SELECT \(bind: prefix) || '-' || i || '-' || \(bind: copy), \(bind: prefix) || '-' || i,
-                                \(bind: ReplicaState.valid.rawValue), \(bind: history.host), \(bind: history.account), \(bind: createdAt),
-                                \(bind: createdAt), \(bind: createdAt), \(bind: createdAt + 3600), \(bind: createdAt + 60), 5.0,
-                                \(bind: result) || \(bind: prefix) || '-' || i || '"}'
-                            FROM n
-                            """)
-                    } else {
-                        try await tx.run("""
-                            \(numbers)
-                            INSERT INTO replicas (id, work_unit_id, state, created_at)
-                            SELECT \(bind: prefix) || '-' || i || '-' || \(bind: copy), \(bind: prefix) || '-' || i,
-                                \(bind: ReplicaState.unsent.rawValue), \(bind: createdAt) + i * 0.000001
-                            FROM n
-                            """)
-                    }
-                }
+                try await tx.insertSeededUnits(
+                    prefix: prefix, dataset: dataset, first: start, count: n, state: state, template: unit, createdAt: createdAt,
+                    history: history)
             }
             first += n
         }

@@ -197,13 +197,10 @@ struct Run: AsyncParsableCommand {
 
     private func resolveDataset(_ store: any SQLStorage) async throws -> String {
         if let dataset { return dataset }
-        return try await store.transaction { tx in
-            guard let row = try await tx.first(
-                "SELECT id FROM datasets WHERE id LIKE 'lg-%-active' ORDER BY created_at DESC LIMIT 1"),
-                let id = try? row.decode(column: "id", as: String.self)
-            else { throw ValidationError("no seeded dataset in the database; run `xunxing-loadgen seed` first") }
-            return id
+        guard let id = try await store.read({ try await $0.latestSeededDataset() }) else {
+            throw ValidationError("no seeded dataset in the database; run `xunxing-loadgen seed` first")
         }
+        return id
     }
 }
 

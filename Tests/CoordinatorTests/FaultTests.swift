@@ -58,9 +58,7 @@ struct FaultTests {
         let store = try await SQLiteStorage.open(path: directory + "/coordinator.sqlite")
         while kills < 5 {
             try await Task.sleep(for: .milliseconds(700))
-            let validated = try await store.read {
-                try await $0.count("SELECT COUNT(*) AS n FROM work_units WHERE dataset_id = \(bind: seeded.datasetID) AND state = 'validated'")
-            }
+            let validated = try await store.read { try await $0.unitCounts(dataset: seeded.datasetID).validated }
             if validated >= Self.units { break }
             if validated >= (kills + 1) * Self.units / 10 {
                 server.kill()
