@@ -17,6 +17,9 @@ public struct Assimilator: DomainService {
         for dataset in ready {
             do {
                 try await assimilate(dataset)
+            } catch is CancellationError {
+                // A shutdown, not a fault of the dataset: it is taken up again by the next pass.
+                throw CancellationError()
             } catch {
                 logger.error("dataset \(dataset.id) could not be assimilated: \(error)")
                 try await store.transaction {

@@ -17,6 +17,9 @@ public struct Splitter: DomainService {
         for dataset in pending {
             do {
                 try await split(dataset)
+            } catch is CancellationError {
+                // A shutdown, not a fault of the dataset: it is taken up again by the next pass.
+                throw CancellationError()
             } catch {
                 logger.error("dataset \(dataset.id) could not be split: \(error)")
                 try await store.transaction {
@@ -73,6 +76,8 @@ public struct Splitter: DomainService {
             return (records, derived, timings)
         }
 
+        // Stopped meanwhile (a shutdown): nothing is committed, and the next start splits it again.
+        try Task.checkCancellation()
         let trials = derivedPlan.plan.trials.count
         // What the units were made from, kept for merging their results (not the preset file).
         let splitPlan = String(decoding: try WireCoding.encoder().encode(DatasetSplitPlan(preset: preset, search: derivedPlan)), as: UTF8.self)

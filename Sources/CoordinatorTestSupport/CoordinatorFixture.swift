@@ -32,8 +32,11 @@ public final class CoordinatorFixture: @unchecked Sendable {
         packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data/\(name)").path
     }
 
+    /// Starts a coordinator on a fresh database; `clock` is where its domain reads the time (a
+    /// ``ManualClock`` lets a test move past deadlines instead of waiting for them).
     public static func start(
-        backend: Backend = .sqlite, _ adjust: (inout CoordinatorConfiguration) -> Void = { _ in }
+        backend: Backend = .sqlite, clock: any CoordinatorClock = SystemClock(),
+        _ adjust: (inout CoordinatorConfiguration) -> Void = { _ in }
     ) async throws -> CoordinatorFixture {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("coordinator-\(UUID().uuidString)")
         var configuration = CoordinatorConfiguration(
@@ -46,7 +49,7 @@ public final class CoordinatorFixture: @unchecked Sendable {
         configuration.pageCacheSeconds = 0
         if backend == .postgres { configuration.databaseURL = try PostgresTestCluster.shared.makeDatabase() }
         adjust(&configuration)
-        let (coordinator, task, group, port) = try await serve(configuration)
+        let (coordinator, task, group, port) = try await serve(configuration, clock: clock)
         let fixture = CoordinatorFixture(
             coordinator: coordinator, baseURL: "http://127.0.0.1:\(port)", directory: directory, task: task, group: group)
         configuration.port = port
@@ -55,11 +58,11 @@ public final class CoordinatorFixture: @unchecked Sendable {
     }
 
     private static func serve(
-        _ configuration: CoordinatorConfiguration
+        _ configuration: CoordinatorConfiguration, clock: any CoordinatorClock = SystemClock()
     ) async throws -> (Coordinator, Task<Void, Error>, ServiceGroup, Int) {
         var logger = Logger(label: "test.coordinator")
         logger.logLevel = .warning
-        let coordinator = try await Coordinator.open(configuration, logger: logger)
+        let coordinator = try await Coordinator.open(configuration, logger: logger, clock: clock)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = coordinator.application { port in continuation.yield(port) }
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
@@ -145,10 +148,10 @@ public final class CoordinatorFixture: @unchecked Sendable {
 
     /// Runs `body` against a fresh coordinator and always stops it.
     public static func with<T>(
-        backend: Backend = .sqlite, _ adjust: (inout CoordinatorConfiguration) -> Void = { _ in },
+        backend: Backend = .sqlite, clock: any CoordinatorClock = SystemClock(), _ adjust: (inout CoordinatorConfiguration) -> Void = { _ in },
         _ body: (CoordinatorFixture) async throws -> T
     ) async throws -> T {
-        let fixture = try await start(backend: backend, adjust)
+        let fixture = try await start(backend: backend, clock: clock, adjust)
         do {
             let value = try await body(fixture)
             await fixture.stop()

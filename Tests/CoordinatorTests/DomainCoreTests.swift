@@ -59,7 +59,7 @@ struct DomainCoreTests {
 
         /// A simulated observation submitted through `Submission.ingest` as a stream of 64 KiB
         /// chunks, then split.
-        func submitAndSplit(samples: Int = 1 << 16, dmMax: Double = 400) async throws -> DatasetStatus {
+        func submitAndSplit(samples: Int = 1 << 16, dmMax: Double = 400, split: Bool = true) async throws -> DatasetStatus {
             var o = SimulatedObservation()
             o.channels = 32
             o.foff = -4
@@ -80,7 +80,7 @@ struct DomainCoreTests {
             let submitted = try await core.submission.ingest(
                 DatasetSubmission(name: "sim", dmMax: dmMax, sha256: FileDigest.hex(SHA256.hash(data: data))), owner: owner, body: chunks)
             #expect(submitted.sizeBytes == Int64(data.count))
-            try await core.splitter.splitPendingDatasets()
+            if split { try await core.splitter.splitPendingDatasets() }
             let record = try #require(try await core.store.read { try await $0.dataset(id: submitted.id) })
             return try await core.submission.status(of: record)
         }
@@ -162,6 +162,21 @@ struct DomainCoreTests {
             await #expect(throws: DomainError.self) {
                 _ = try await domain.core.submission.ingest(DatasetSubmission(preset: "no-such-preset"), owner: accountA, body: empty)
             }
+        }
+    }
+
+    @Test("a split cancelled by a shutdown leaves its dataset waiting to be split again, not failed")
+    func cancelledSplit() async throws {
+        try await Domain.with { domain in
+            let status = try await domain.submitAndSplit(split: false)
+            let splitting = Task { try await domain.core.splitter.splitPendingDatasets() }
+            splitting.cancel()
+            _ = try? await splitting.value
+            let record = try #require(try await domain.core.store.read { try await $0.dataset(id: status.id) })
+            #expect(record.state == .splitting, "\(record.state): \(record.error ?? "")")
+            // The next pass splits it.
+            try await domain.core.splitter.splitPendingDatasets()
+            #expect(try await domain.core.store.read { try await $0.dataset(id: status.id) }?.state == .searching)
         }
     }
 }
