@@ -67,17 +67,6 @@ extension Coordinator {
         return record
     }
 
-    func status(of record: DatasetRecord) async throws -> DatasetStatus {
-        let counts = try await store.read { try await $0.unitCounts(dataset: record.id) }
-        return DatasetStatus(
-            state: record.state.rawValue, id: record.id, name: record.name, preset: record.preset, sizeBytes: record.sizeBytes,
-            sha256: record.sha256, dmTrials: record.dmTrials,
-            units: .init(total: counts.total, inProgress: counts.active, validated: counts.validated, error: counts.error),
-            error: record.error, createdAt: Date(timeIntervalSince1970: record.createdAt),
-            completedAt: record.completedAt.map { Date(timeIntervalSince1970: $0) },
-            publishedAt: record.publishedAt.map { Date(timeIntervalSince1970: $0) })
-    }
-
     /// A submission's options from the query (`name`, `preset`, `dm_max`, `accel_max`) and headers
     /// (`Content-Length`, `X-Content-SHA256`).
     static func submission(_ request: Request) throws -> DatasetSubmission {

@@ -26,9 +26,6 @@ final class GroupCommit: @unchecked Sendable {
     private let begin: SQLQueryString
     /// Where batches run (nil: the global concurrent executor).
     private let executor: (any TaskExecutor)?
-    /// Makes commits durable off the writer's thread (nil: each COMMIT is durable by itself, or
-    /// nothing needs to be, as for readers).
-    private let durability: WALSync?
     private let lock = NSLock()
     private var queue: [Job] = []
     private var draining = false
@@ -38,9 +35,8 @@ final class GroupCommit: @unchecked Sendable {
     /// which makes this a serial queue of snapshot transactions on its own connection.
     init(
         database: any SQLDatabase, maxBatch: Int = 256, maxQueued: Int = .max, begin: SQLQueryString = "BEGIN IMMEDIATE",
-        executor: (any TaskExecutor)? = nil, durability: WALSync? = nil
+        executor: (any TaskExecutor)? = nil
     ) {
-        self.durability = durability
         self.database = database
         self.maxBatch = maxBatch
         self.maxQueued = maxQueued
@@ -125,12 +121,7 @@ final class GroupCommit: @unchecked Sendable {
                 }
             }
             try await database.raw("COMMIT").run()
-            if let durability {
-                // Answered once the log is on disk; the next batch is written meanwhile.
-                durability.afterSync { error in for job in jobs { job.finish(error) } }
-            } else {
-                for job in jobs { job.finish(nil) }
-            }
+            for job in jobs { job.finish(nil) }
         } catch {
             // The batch as a whole could not be written: none of it happened.
             try? await database.raw("ROLLBACK").run()

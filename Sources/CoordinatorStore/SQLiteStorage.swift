@@ -3,8 +3,7 @@ import Logging
 import SQLKit
 import Synchronization
 
-/// The embedded default: one SQLite file in WAL mode, every commit on disk before its caller is
-/// answered (the log is fsynced by ``WALSync`` while the writer goes on). SQLite has one
+/// The embedded default: one SQLite file in WAL mode with full synchronous commits. SQLite has one
 /// writer at a time anyway, so one connection serves every transaction in turn, on a thread of
 /// its own (``WriterThread``) that calls SQLite directly, with group commit (``GroupCommit``):
 /// transactions that queue up share one durable commit. The queue is bounded: past
@@ -19,7 +18,6 @@ public final class SQLiteStorage: SQLStorage {
     private let connection: DirectSQLite
     private let thread: WriterThread
     private let writer: GroupCommit
-    private let walSync: WALSync
     private let readers: [(connection: DirectSQLite, thread: WriterThread, queue: GroupCommit)]
     private let nextReader = Atomic<Int>(0)
 
@@ -29,10 +27,8 @@ public final class SQLiteStorage: SQLStorage {
         self.path = path
         self.connection = connection
         self.thread = WriterThread(name: "xunxing-sqlite")
-        self.walSync = WALSync(databasePath: path)
         self.writer = GroupCommit(
-            database: DirectSQLDatabase(connection: connection, logger: logger), maxQueued: writeQueueLimit, executor: thread,
-            durability: walSync)
+            database: DirectSQLDatabase(connection: connection, logger: logger), maxQueued: writeQueueLimit, executor: thread)
         self.readers = readConnections.enumerated().map { i, c in
             let thread = WriterThread(name: "xunxing-sqlite-read-\(i)")
             let queue = GroupCommit(
@@ -52,7 +48,7 @@ public final class SQLiteStorage: SQLStorage {
         // validator's index walks read pages from memory instead of through read(2), which was
         // 4 % of the coordinator's time under load with SQLite's default 2 MiB cache.
         let memory = ["PRAGMA cache_size=-65536", "PRAGMA mmap_size=1073741824"]
-        for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"] + memory {
+        for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"] + memory {
             _ = try connection.query(pragma, [])
         }
         var readers: [DirectSQLite] = []
@@ -95,14 +91,8 @@ public final class SQLiteStorage: SQLStorage {
             await Task(executorPreference: reader.thread) { c.close() }.value
             reader.thread.stop()
         }
-        // Every commit already made is synced (and its caller answered) before the connection goes.
-        try? await transaction { _ in }
         let connection = self.connection
         await Task(executorPreference: thread) { connection.close() }.value
         thread.stop()
-        walSync.stop()
     }
-
-    /// Fsyncs of the write-ahead log so far: each lets the callers of the commits before it return.
-    public var logSyncs: Int { walSync.syncs }
 }

@@ -171,34 +171,6 @@ struct StoreReadTests {
         }
     }
 
-    @Test("a transaction returns only after a log fsync that began after its commit: 300 at once, counted")
-    func commitsAnsweredAfterTheirSync() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wal-sync-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let storage = try await SQLiteStorage.open(path: directory + "/coordinator.sqlite")
-        try await storage.transaction { try await $0.run("CREATE TABLE sync_probe (x INTEGER NOT NULL)") }
-        let early = try await withThrowingTaskGroup(of: Bool.self) { group in
-            for i in 0..<300 {
-                group.addTask {
-                    let (syncsBefore, _) = try await storage.transaction { tx -> (Int, Void) in
-                        let seen = storage.logSyncs
-                        try await tx.run("INSERT INTO sync_probe (x) VALUES (\(bind: i))")
-                        return (seen, ())
-                    }
-                    // Synced after this transaction's body ran, hence after its commit's log writes.
-                    return storage.logSyncs <= syncsBefore
-                }
-            }
-            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
-        }
-        #expect(early == 0, "\(early) of 300 transactions answered before a sync that followed their commit")
-        #expect(try await storage.read { try await $0.count("SELECT COUNT(*) AS n FROM sync_probe") } == 300)
-        // Group commit: far fewer syncs than transactions.
-        #expect(storage.logSyncs < 300, "\(storage.logSyncs) syncs")
-        try await storage.close()
-    }
-
     @Test("a coordinator whose writer queue is full answers a state change 503 with Retry-After, and still serves pages")
     func overloadedCoordinator() async throws {
         try await CoordinatorFixture.with(backend: .sqlite, { $0.writeQueueLimit = 1 }) { f in
