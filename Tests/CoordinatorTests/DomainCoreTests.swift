@@ -179,4 +179,42 @@ struct DomainCoreTests {
             #expect(try await domain.core.store.read { try await $0.dataset(id: status.id) }?.state == .searching)
         }
     }
+
+    @Test("a job's lease passes to another coordinator only once the clock passes its TTL, and the old holder's writes are then fenced off")
+    func leaseExpiresByTheClock() async throws {
+        try await Domain.with { domain in
+            // A second coordinator on the same database: its own name in the leases, the same clock.
+            var logger = Logger(label: "test.second")
+            logger.logLevel = .critical
+            let second = CoordinatorCore(CoordinatorEnvironment(
+                configuration: domain.core.configuration, store: domain.core.store, presets: domain.core.presets,
+                logger: logger, clock: domain.clock))
+            let (holding, held) = AsyncStream.makeStream(of: Void.self)
+            let (releases, release) = AsyncStream.makeStream(of: Void.self)
+            let first = Task {
+                try await domain.core.withLease("probe", ttl: 30) {
+                    held.yield()
+                    for await _ in releases { break }
+                    // Still running after the takeover: this write must not commit.
+                    try await domain.core.store.transaction { tx in
+                        try await tx.insertAccount(AccountRecord(id: "late-write", role: .volunteer, name: "late", createdAt: 0))
+                    }
+                }
+            }
+            for await _ in holding { break }
+            final class Ran: @unchecked Sendable { var count = 0 }
+            let ran = Ran()
+            try await second.withLease("probe", ttl: 30) { ran.count += 1 }
+            #expect(ran.count == 0, "taken while held")
+            domain.clock.advance(by: 29)
+            try await second.withLease("probe", ttl: 30) { ran.count += 1 }
+            #expect(ran.count == 0, "taken before the TTL passed")
+            domain.clock.advance(by: 2)
+            try await second.withLease("probe", ttl: 30) { ran.count += 1 }
+            #expect(ran.count == 1, "not taken once the TTL passed")
+            release.yield()
+            await #expect(throws: StorageError.self) { try await first.value }
+            #expect(try await domain.core.store.read { try await $0.account(id: "late-write") } == nil)
+        }
+    }
 }
