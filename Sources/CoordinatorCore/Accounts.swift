@@ -6,12 +6,10 @@ import Foundation
 public struct Accounts: DomainService {
     let environment: CoordinatorEnvironment
 
-
     /// Creates an account with a secret of its role; returns the account id and the secret.
     public func createAccount(role: Role, name: String, email: String? = nil) async throws -> (id: String, secret: String) {
         let id = Secrets.identifier()
-        let prefix = ["admin": "xxadm_", "astronomer": "xxast_", "volunteer": "xxvol_"][role.rawValue] ?? "xx_"
-        let secret = Secrets.generate(prefix: prefix)
+        let secret = Secrets.key(for: role)
         let now = clock.now()
         try await store.transaction { tx in
             try await tx.insertAccount(AccountRecord(id: id, role: role, name: name, email: email, createdAt: now))
@@ -20,7 +18,6 @@ public struct Accounts: DomainService {
         }
         return (id, secret)
     }
-
 
     /// Links a volunteer to the platform profile a link code names: the code must carry the
     /// platform's signature, be unexpired and unused, and the profile must not be another
@@ -61,7 +58,7 @@ public struct Accounts: DomainService {
         account: String, name: String, cores: Int, memoryMB: Int, os: String
     ) async throws -> (hostID: String, secret: String) {
         let hostID = Secrets.identifier()
-        let key = Secrets.generate(prefix: "xxhost_")
+        let key = Secrets.key(for: .host)
         let now = clock.now()
         let limit = configuration.maxHostsPerAccount
         try await store.transaction { tx in
@@ -83,8 +80,7 @@ public struct Accounts: DomainService {
     /// Replaces the key whose hash is `oldHash` by a new one of the same kind; nil when that key
     /// was already replaced or revoked (of two rotations at once, only the first gets a key).
     public func rotateKey(hash oldHash: String, role: Role, account: String, host: String?) async throws -> String? {
-        let prefixes: [Role: String] = [.admin: "xxadm_", .astronomer: "xxast_", .volunteer: "xxvol_", .host: "xxhost_"]
-        let key = Secrets.generate(prefix: prefixes[role] ?? "xx_")
+        let key = Secrets.key(for: role)
         let now = clock.now()
         let rotated = try await store.transaction { tx -> Bool in
             guard try await tx.revokeCredential(hash: oldHash, at: now) else { return false }

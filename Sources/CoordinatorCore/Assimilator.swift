@@ -14,19 +14,7 @@ public struct Assimilator: DomainService {
     /// and keeping those whose fold reaches `minFoldSigma`.
     public func assimilateFinishedDatasets() async throws {
         let ready = try await store.read { try await $0.datasetsReadyToAssimilate() }
-        for dataset in ready {
-            do {
-                try await assimilate(dataset)
-            } catch is CancellationError {
-                // A shutdown, not a fault of the dataset: it is taken up again by the next pass.
-                throw CancellationError()
-            } catch {
-                logger.error("dataset \(dataset.id) could not be assimilated: \(error)")
-                try await store.transaction {
-                    try await $0.setDatasetState(id: dataset.id, state: DatasetState.failed, error: "assimilation: \(error)")
-                }
-            }
-        }
+        try await eachDataset(ready, done: "assimilated", errorPrefix: "assimilation: ", assimilate)
     }
 
     /// The preset and plan a dataset was split with: stored at split time; for a dataset split

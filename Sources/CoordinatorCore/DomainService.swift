@@ -42,4 +42,25 @@ extension DomainService {
     var metrics: CoordinatorMetrics { environment.metrics }
     var logger: Logger { environment.logger }
     var clock: any CoordinatorClock { environment.clock }
+
+    /// Runs `step` on each dataset in turn. A dataset whose step fails is logged as one that
+    /// "could not be `done`" and marked failed with the reason (after `errorPrefix`), and the
+    /// others go on; a cancellation (a shutdown) is not the dataset's fault: it stops the pass and
+    /// leaves the dataset for the next one.
+    func eachDataset(
+        _ datasets: [DatasetRecord], done: String, errorPrefix: String = "", _ step: (DatasetRecord) async throws -> Void
+    ) async throws {
+        for dataset in datasets {
+            do {
+                try await step(dataset)
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                logger.error("dataset \(dataset.id) could not be \(done): \(error)")
+                try await store.transaction {
+                    try await $0.setDatasetState(id: dataset.id, state: DatasetState.failed, error: errorPrefix + "\(error)")
+                }
+            }
+        }
+    }
 }

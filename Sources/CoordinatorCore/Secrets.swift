@@ -1,3 +1,4 @@
+import CoordinatorStore
 import Crypto
 import Foundation
 import XunxingSupport
@@ -6,6 +7,12 @@ import XunxingSupport
 /// says what they are. Only their SHA-256 is stored; they are long enough that no slow hash is
 /// needed.
 public enum Secrets {
+    /// A new key for an account or host of `role`, its prefix saying which (`xxvol_...`).
+    public static func key(for role: Role) -> String {
+        let prefixes: [Role: String] = [.admin: "xxadm_", .astronomer: "xxast_", .volunteer: "xxvol_", .host: "xxhost_"]
+        return generate(prefix: prefixes[role] ?? "xx_")
+    }
+
     public static func generate(prefix: String) -> String {
         var rng = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }

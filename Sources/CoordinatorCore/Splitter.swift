@@ -14,19 +14,7 @@ public struct Splitter: DomainService {
     /// the beginning: its units are only inserted, all together, once every payload is on disk.
     public func splitPendingDatasets() async throws {
         let pending = try await store.read { try await $0.datasets(state: DatasetState.splitting) }
-        for dataset in pending {
-            do {
-                try await split(dataset)
-            } catch is CancellationError {
-                // A shutdown, not a fault of the dataset: it is taken up again by the next pass.
-                throw CancellationError()
-            } catch {
-                logger.error("dataset \(dataset.id) could not be split: \(error)")
-                try await store.transaction {
-                    try await $0.setDatasetState(id: dataset.id, state: DatasetState.failed, error: "\(error)")
-                }
-            }
-        }
+        try await eachDataset(pending, done: "split", split)
     }
 
     private func split(_ dataset: DatasetRecord) async throws {

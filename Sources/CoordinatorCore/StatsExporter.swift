@@ -7,7 +7,6 @@ import XunxingProtocol
 public struct StatsExporter: DomainService {
     let environment: CoordinatorEnvironment
 
-
     /// Writes the exports into today's directory unless they exist and are younger than
     /// `statsExportInterval` (or `force`); returns their paths by file name. Each file is written
     /// aside, synced and renamed into place: readers never see half a file.

@@ -45,7 +45,8 @@ final class ColumnIndex: Sendable {
         var properties: [String: Int] = [:]
         for (i, name) in names.enumerated() where positions[name] == nil {
             positions[name] = i
-            properties[Self.property(forColumn: name)] = properties[Self.property(forColumn: name)] ?? i
+            let property = Self.property(forColumn: name)
+            if properties[property] == nil { properties[property] = i }
         }
         self.positions = positions
         self.propertyPositions = properties

@@ -22,7 +22,7 @@ public struct LoadAudit: Codable, Sendable {
     /// Audits `dataset` against the reports a fleet had accepted.
     public static func run(store: any SQLStorage, dataset: String, unitCost: Double, accepted: [String: String],
                            expectComplete: Bool = true) async throws -> LoadAudit {
-        try await store.transaction { tx in
+        try await store.read { tx in
             let counts = try await tx.ledgerAudit(dataset: dataset)
             let (units, validated, errors) = (counts.units, counts.validated, counts.errors)
             let states = counts.replicaStates.mapValues(\.rawValue)
