@@ -1,6 +1,7 @@
 import Foundation
 import PulsarSearch
 import WorkUnits
+import XunxingClient
 import XunxingHTTPClient
 import XunxingProtocol
 import XunxingSupport
@@ -50,12 +51,12 @@ public final class SimulatedFleet: Sendable {
     }
 
     /// The result of searching `assignment`'s payload, searching it on first sight.
-    private func result(for assignment: Assignment, key: String, http: ProtocolSession) throws -> WorkUnitResult {
+    private func result(for assignment: Assignment, session: TimedSession) throws -> WorkUnitResult {
         var result: WorkUnitResult
         if let known = searched.with({ $0[assignment.payloadSHA256] }) {
             result = known
         } else {
-            let data = try http.download(assignment.payloadURL, key: key)
+            let data = try session.payload(assignment)
             let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("loadgen-\(UUID().uuidString).payload")
             try data.write(to: URL(fileURLWithPath: path))
             defer { unlink(path) }
@@ -66,6 +67,11 @@ public final class SimulatedFleet: Sendable {
         result.cpuSeconds = assignment.estimatedCost
         result.elapsedSeconds = assignment.estimatedCost
         return result
+    }
+
+    /// A session of this thread's own over a kept-alive, timed connection.
+    private func session() -> TimedSession {
+        TimedSession(baseURL: configuration.coordinator, http: TimedConnection(timeout: configuration.httpTimeout))
     }
 
     /// Signs up one volunteer per host and registers the hosts, `connections` at a time.
@@ -80,15 +86,12 @@ public final class SimulatedFleet: Sendable {
         let failure = Locked<(any Error)?>(nil)
         let run = String(UUID().uuidString.prefix(8)).lowercased()
         concurrentThreads(threads) { [self] t in
-            let http = ProtocolSession(base: configuration.coordinator, timeout: configuration.httpTimeout)
+            let session = self.session()
             for i in stride(from: t, to: count, by: threads) {
                 do {
-                    let account: SignupResponse = try http.call(
-                        "POST", "/volunteers", body: SignupRequest(email: "\(namePrefix)-\(run)-\(i)@load.invalid", name: "\(namePrefix) \(i)"),
-                        endpoint: "signup")
-                    let host: HostRegistrationResponse = try http.call(
-                        "POST", "/hosts", key: account.accountKey,
-                        body: HostRegistration(name: "\(namePrefix)-host-\(i)", cores: 1, memoryMB: 2048, os: "Linux"), endpoint: "register")
+                    let account = try session.signup(email: "\(namePrefix)-\(run)-\(i)@load.invalid", name: "\(namePrefix) \(i)")
+                    let host = try session.with(secret: account.accountKey).registerHost(
+                        HostRegistration(name: "\(namePrefix)-host-\(i)", cores: 1, memoryMB: 2048, os: "Linux"))
                     results.with { $0[i] = SimulatedHost(hostID: host.hostID, hostKey: host.hostKey, accountID: account.accountID) }
                 } catch {
                     failure.with { $0 = $0 ?? error }
@@ -109,7 +112,7 @@ public final class SimulatedFleet: Sendable {
         let outcomes = Locked([ThreadOutcome]())
         concurrentThreads(threads) { [self] t in
             var mine = ThreadOutcome()
-            let http = ProtocolSession(base: configuration.coordinator, timeout: configuration.httpTimeout)
+            let session = self.session()
             var active = Array(stride(from: t, to: hosts.count, by: threads))
             var next = 0
             while !active.isEmpty, Date() < stop {
@@ -119,7 +122,7 @@ public final class SimulatedFleet: Sendable {
                 }
                 next %= active.count
                 let host = hosts[active[next]]
-                switch cycle(host, http: http, outcome: &mine) {
+                switch cycle(session.with(secret: host.hostKey), outcome: &mine) {
                 case .worked:
                     progress.with { $0 = Date() }
                     next += 1
@@ -130,9 +133,9 @@ public final class SimulatedFleet: Sendable {
                     active.remove(at: next)
                 }
             }
-            mine.latencies.merge(http.latencies)
-            mine.transportErrors += http.transportErrors
-            mine.throttled += http.throttled
+            mine.latencies.merge(session.http.latencies)
+            mine.transportErrors += session.http.transportErrors
+            mine.throttled += session.http.throttled
             outcomes.with { $0.append(mine) }
         }
         return FleetReport(hosts: hosts.count, connections: threads, wallSeconds: Date().timeIntervalSince(start),
@@ -148,9 +151,9 @@ public final class SimulatedFleet: Sendable {
         let merged = Locked(LatencyRecorder())
         let started = Date()
         concurrentThreads(threads) { [self] _ in
-            let http = ProtocolSession(base: configuration.coordinator, timeout: configuration.httpTimeout)
-            while Date() < stop { try? http.callNoContent("GET", "/health", endpoint: "health") }
-            merged.with { $0.merge(http.latencies) }
+            let session = self.session()
+            while Date() < stop { try? session.health() }
+            merged.with { $0.merge(session.http.latencies) }
         }
         let summary = merged.with { $0.summary() }["health"] ?? LatencySummary([])
         return (Double(summary.count) / Date().timeIntervalSince(started), summary)
@@ -163,30 +166,29 @@ public final class SimulatedFleet: Sendable {
     }
 
     /// One scheduler round trip for one host: ask, then acknowledge and report what came back.
-    private func cycle(_ host: SimulatedHost, http: ProtocolSession, outcome: inout ThreadOutcome) -> CycleResult {
+    private func cycle(_ host: TimedSession, outcome: inout ThreadOutcome) -> CycleResult {
         let request = WorkRequest(cores: 1, memoryMB: 2048, speed: 1, seconds: configuration.secondsPerRequest)
-        guard let work: WorkResponse = try? http.call("POST", "/work/request", key: host.hostKey, body: request, endpoint: "request")
-        else { return .noWork(wait: configuration.idleWait) }
+        guard let work = try? host.requestWork(request) else { return .noWork(wait: configuration.idleWait) }
         if work.assignments.isEmpty {
             return work.projectIdle ? .idle : .noWork(wait: min(configuration.idleWait, work.retryAfterSeconds))
         }
         for assignment in work.assignments {
             outcome.assigned.append(assignment.replicaID)
             // Acknowledge and report until the coordinator gives a definite answer.
-            guard retrying({ try http.callNoContent("POST", "/replicas/\(assignment.replicaID)/ack", key: host.hostKey, endpoint: "ack") })
+            guard retrying({ try host.acknowledge(replica: assignment.replicaID) })
             else {
                 outcome.refused[assignment.replicaID] = "ack refused"
                 continue
             }
             var searched: WorkUnitResult?
-            _ = retrying { searched = try self.result(for: assignment, key: host.hostKey, http: http) }
+            _ = retrying { searched = try self.result(for: assignment, session: host) }
             guard let result = searched else {
                 outcome.refused[assignment.replicaID] = "payload could not be downloaded or searched"
                 continue
             }
             var response: ReportResponse?
             let definite = retrying {
-                response = try http.call("POST", "/replicas/\(assignment.replicaID)/result", key: host.hostKey, body: result, endpoint: "report")
+                response = try host.report(replica: assignment.replicaID, result: result)
             }
             if let response {
                 outcome.accepted[assignment.replicaID] = response.outcome
@@ -208,8 +210,8 @@ public final class SimulatedFleet: Sendable {
             do {
                 try body()
                 return true
-            } catch ProtocolSession.Failure.refused(let status, _) {
-                return status == 409
+            } catch let error as CoordinatorClientError where error.isDefinite {
+                return error.status == 409
             } catch {
                 Thread.sleep(forTimeInterval: 0.05)
             }

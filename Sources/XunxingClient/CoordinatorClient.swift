@@ -3,48 +3,34 @@ import PulsarSearch
 import XunxingHTTPClient
 import XunxingProtocol
 
-/// A failed API call: what the coordinator answered, or why it could not be reached.
-public enum CoordinatorClientError: Error, CustomStringConvertible, Sendable {
-    /// The coordinator answered with an error status and body.
-    case api(status: Int, code: String, message: String)
-    /// The coordinator could not be reached (or the transfer broke).
-    case unreachable(String)
-    /// The answer was not what the API promises.
-    case protocolError(String)
-    /// The client will not do what the coordinator asked (a URL off its origin, a payload larger
-    /// than announced or allowed): not worth retrying.
-    case refused(String)
+/// Typed calls to a coordinator's /api/v1 over libcurl, through a fresh transfer per call: the
+/// client of the command line and the worker. Blocking; use from a thread that may block.
+public typealias CoordinatorClient = CoordinatorSession<HTTPClient>
 
-    public var description: String {
-        switch self {
-        case .api(let status, let code, let message): return "coordinator answered \(status) \(code): \(message)"
-        case .unreachable(let message): return "coordinator unreachable: \(message)"
-        case .protocolError(let message): return "unexpected answer from the coordinator: \(message)"
-        case .refused(let message): return "refused what the coordinator sent: \(message)"
-        }
-    }
-
-    /// The HTTP status, when the coordinator answered.
-    public var status: Int? {
-        if case .api(let status, _, _) = self { return status }
-        return nil
-    }
-}
-
-/// Typed calls to a coordinator's /api/v1, over libcurl. Blocking calls; use from a thread that
-/// may block (the command line, the worker's own threads).
-public struct CoordinatorClient: Sendable {
+/// Typed calls to a coordinator's /api/v1 over any ``HTTPTransport``: the one protocol client,
+/// whether each call is its own transfer (``CoordinatorClient``) or many calls share one kept-alive
+/// connection (the load generator's hosts). Blocking calls; use from a thread that may block.
+public struct CoordinatorSession<Transport: HTTPTransport> {
     public let baseURL: String
     /// The bearer secret sent with every call (API token, account key or host key).
     public var secret: String?
-    public let http: HTTPClient
+    /// What carries the requests.
+    public let http: Transport
 
-    public init(baseURL: String, secret: String? = nil, http: HTTPClient = HTTPClient()) {
+    /// A session with `baseURL` (trailing slashes dropped) sending `secret`, over `http`.
+    public init(baseURL: String, secret: String? = nil, http: Transport) {
         var url = baseURL
         while url.hasSuffix("/") { url.removeLast() }
         self.baseURL = url
         self.secret = secret
         self.http = http
+    }
+
+    /// The same session carrying another secret (a different host's key on a shared connection).
+    public func with(secret: String?) -> Self {
+        var copy = self
+        copy.secret = secret
+        return copy
     }
 
     var authorization: [String: String] {
@@ -96,7 +82,7 @@ public struct CoordinatorClient: Sendable {
         let data = try body.map { try WireCoding.encoder().encode($0) }
         var headers = authorization
         if data != nil { headers["Content-Type"] = "application/json" }
-        let response = try perform { try http.send(method, url: url(path), headers: headers, body: data) }
+        let response = try perform { try http.send(method, url: url(path), headers: headers, body: data, maxResponseBytes: 64 << 20) }
         return try Self.decode(response, as: Response.self)
     }
 
@@ -162,22 +148,6 @@ public struct CoordinatorClient: Sendable {
 
     // MARK: Datasets
 
-    /// Streams a filterbank to the coordinator (never holding it in memory) with its SHA-256.
-    public func submit(
-        file path: String, name: String, preset: String?, dmMax: Double?, accelMax: Double?, sha256: String?
-    ) throws -> DatasetStatus {
-        var query = ["name=\(Self.escape(name))"]
-        if let preset { query.append("preset=\(Self.escape(preset))") }
-        if let dmMax { query.append("dm_max=\(dmMax)") }
-        if let accelMax { query.append("accel_max=\(accelMax)") }
-        var headers = authorization
-        headers["Content-Type"] = "application/octet-stream"
-        if let sha256 { headers["X-Content-SHA256"] = sha256 }
-        let target = url("/datasets?" + query.joined(separator: "&"))
-        let response = try perform { try http.upload("POST", url: target, file: path, headers: headers) }
-        return try Self.decode(response, as: DatasetStatus.self)
-    }
-
     public func dataset(_ id: String) throws -> DatasetStatus {
         try call("GET", "/datasets/\(Self.escape(id))", as: DatasetStatus.self)
     }
@@ -187,7 +157,7 @@ public struct CoordinatorClient: Sendable {
         let body = try WireCoding.encoder().encode(AbandonRequest(reason: reason, kind: kind))
         var headers = authorization
         headers["Content-Type"] = "application/json"
-        try Self.check(try perform { try http.send("POST", url: url("/replicas/\(Self.escape(replica))/abandon"), headers: headers, body: body) })
+        try Self.check(try perform { try http.send("POST", url: url("/replicas/\(Self.escape(replica))/abandon"), headers: headers, body: body, maxResponseBytes: 1 << 20) })
     }
 
     /// Replaces this client's key with a new one of the same kind; the old key stops working.
@@ -197,7 +167,7 @@ public struct CoordinatorClient: Sendable {
 
     /// Revokes every key of one of your hosts.
     public func revokeHost(_ id: String) throws {
-        try Self.check(try perform { try http.send("POST", url: url("/hosts/\(Self.escape(id))/revoke"), headers: authorization, body: nil) })
+        try Self.check(try perform { try http.send("POST", url: url("/hosts/\(Self.escape(id))/revoke"), headers: authorization, body: nil, maxResponseBytes: 1 << 20) })
     }
 
     public func datasets() throws -> [DatasetStatus] {
@@ -221,9 +191,66 @@ public struct CoordinatorClient: Sendable {
 
     public func acknowledge(replica: String) throws {
         let response = try perform {
-            try http.send("POST", url: url("/replicas/\(Self.escape(replica))/ack"), headers: authorization)
+            try http.send("POST", url: url("/replicas/\(Self.escape(replica))/ack"), headers: authorization, body: nil, maxResponseBytes: 1 << 20)
         }
         try Self.check(response)
+    }
+
+    /// Downloads a payload into memory (small payloads, simulated hosts). The URL must be on the
+    /// coordinator's origin, and the body may not be larger than the assignment declares.
+    public func payload(_ assignment: Assignment) throws -> Data {
+        let target = try sameOrigin(assignment.payloadURL)
+        guard assignment.payloadSize > 0, assignment.payloadSize <= Int64(Int.max) else {
+            throw CoordinatorClientError.refused("a payload of \(assignment.payloadSize) bytes")
+        }
+        let response: HTTPResponse
+        do {
+            response = try http.send("GET", url: target, headers: authorization, body: nil, maxResponseBytes: Int(assignment.payloadSize))
+        } catch HTTPClientError.bodyTooLarge {
+            throw CoordinatorClientError.refused("the payload at \(target) is larger than the \(assignment.payloadSize) bytes announced")
+        } catch let error as HTTPClientError {
+            throw CoordinatorClientError.unreachable(error.description)
+        }
+        try Self.check(response)
+        return response.body
+    }
+
+    /// Whether the coordinator answers its health check.
+    public func health() throws {
+        try Self.check(try perform { try http.send("GET", url: url("/health"), headers: [:], body: nil, maxResponseBytes: 1 << 10) })
+    }
+
+    public func report(replica: String, result: WorkUnitResult) throws -> ReportResponse {
+        try call("POST", "/replicas/\(Self.escape(replica))/result", body: result, as: ReportResponse.self)
+    }
+
+    static func escape(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+/?#"))) ?? s
+    }
+}
+
+extension CoordinatorSession: Sendable where Transport: Sendable {}
+
+extension CoordinatorSession where Transport == HTTPClient {
+    /// A client of `baseURL` sending `secret`, each call its own transfer through `http`.
+    public init(baseURL: String, secret: String? = nil) {
+        self.init(baseURL: baseURL, secret: secret, http: HTTPClient())
+    }
+
+    /// Streams a filterbank to the coordinator (never holding it in memory) with its SHA-256.
+    public func submit(
+        file path: String, name: String, preset: String?, dmMax: Double?, accelMax: Double?, sha256: String?
+    ) throws -> DatasetStatus {
+        var query = ["name=\(Self.escape(name))"]
+        if let preset { query.append("preset=\(Self.escape(preset))") }
+        if let dmMax { query.append("dm_max=\(dmMax)") }
+        if let accelMax { query.append("accel_max=\(accelMax)") }
+        var headers = authorization
+        headers["Content-Type"] = "application/octet-stream"
+        if let sha256 { headers["X-Content-SHA256"] = sha256 }
+        let target = url("/datasets?" + query.joined(separator: "&"))
+        let response = try perform { try http.upload("POST", url: target, file: path, headers: headers) }
+        return try Self.decode(response, as: DatasetStatus.self)
     }
 
     /// Downloads a payload to `path`, resuming a partial file. The URL must be on the coordinator's
@@ -244,13 +271,5 @@ public struct CoordinatorClient: Sendable {
             throw CoordinatorClientError.unreachable(error.description)
         }
         guard response.status == 416 || (200..<300).contains(response.status) else { try Self.check(response); return }
-    }
-
-    public func report(replica: String, result: WorkUnitResult) throws -> ReportResponse {
-        try call("POST", "/replicas/\(Self.escape(replica))/result", body: result, as: ReportResponse.self)
-    }
-
-    static func escape(_ s: String) -> String {
-        s.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+/?#"))) ?? s
     }
 }

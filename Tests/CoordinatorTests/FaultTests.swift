@@ -76,6 +76,31 @@ struct FaultTests {
         #expect(report.accepted.count >= Self.units)
     }
 
+    @Test("a clean network: every request of the fleet is timed once, under its endpoint")
+    func cleanRunCountsEveryRequest() async throws {
+        let (directory, seeded) = try await seeded(units: 60)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = try startCoordinator(directory)
+        defer { server.kill() }
+        var configuration = SimulatedFleet.Configuration(coordinator: server.baseURL)
+        configuration.hosts = 6
+        configuration.connections = 2
+        let fleet = SimulatedFleet(configuration)
+        let hosts = try await onThread { try fleet.register() }
+        let report = try await onThread { fleet.run(hosts) }
+        #expect(!report.stalled && report.transportErrors == 0 && report.throttled == 0 && report.duplicateAssignments == 0)
+        // With nothing lost or refused, each assignment is acknowledged once and reported once.
+        #expect(report.refused.isEmpty, "\(report.refused)")
+        #expect(report.latency["ack"]?.count == report.replicasAssigned)
+        #expect(report.latency["report"]?.count == report.replicasAssigned)
+        #expect(report.latency["signup"]?.count == nil, "registration is timed in its own run, not the fleet's")
+        #expect((report.latency["request"]?.count ?? 0) >= report.replicasAssigned / max(1, configuration.hosts))
+        #expect(report.latency.keys.allSatisfy { !$0.hasSuffix("other") }, "\(report.latency.keys)")
+        let audit = try await audit(directory, seeded, report)
+        #expect(audit.passed, "\(audit.problems)")
+        #expect(audit.unitsValidated == 60)
+    }
+
     @Test("1,000 units through a proxy that resets and stalls connections")
     func hostileNetwork() async throws {
         let (directory, seeded) = try await seeded(units: Self.units)
