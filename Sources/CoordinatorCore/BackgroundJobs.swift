@@ -74,6 +74,8 @@ public struct BackgroundJobs: Service {
                     if !finished { throw JobTimeout(job: job.name, seconds: timeout) }
                 }
             }
+        } catch is CancellationError where Task.isCancelled {
+            coordinator.logger.debug("\(job.name) job stopped by the shutdown")
         } catch {
             coordinator.logger.error("\(job.name) job failed: \(error)")
         }

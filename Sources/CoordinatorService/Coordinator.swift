@@ -40,10 +40,10 @@ public final class Coordinator: Sendable {
     public init(core: CoordinatorCore) {
         self.core = core
         let configuration = core.configuration
-        self.rateLimiter = RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst)
+        self.rateLimiter = RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst, clock: core.clock)
         self.pageCache = PageCache(lifetime: configuration.pageCacheSeconds)
-        self.registrationLimiter = RateLimiter(rate: configuration.registrationRate, burst: configuration.registrationBurst)
-        self.addressLimiter = RateLimiter(rate: configuration.addressRate, burst: configuration.addressBurst)
+        self.registrationLimiter = RateLimiter(rate: configuration.registrationRate, burst: configuration.registrationBurst, clock: core.clock)
+        self.addressLimiter = RateLimiter(rate: configuration.addressRate, burst: configuration.addressBurst, clock: core.clock)
     }
 
     /// The HTTP application: the API under /api/v1, /metrics, and the background jobs as a service.

@@ -3,23 +3,27 @@ import Foundation
 
 /// Per-key token buckets: each key may make `rate` requests per second on average, in bursts of
 /// up to `burst`. A key over its budget is told how long to wait. Held in memory per coordinator
-/// process (several coordinators each enforce their own share).
+/// process (several coordinators each enforce their own share). Buckets refill by the
+/// coordinator's clock, so tests move time on instead of waiting for it.
 final class RateLimiter: @unchecked Sendable {
     let rate: Double
     let burst: Double
+    private let clock: any CoordinatorClock
     private let lock = NSLock()
     private var buckets: [String: (tokens: Double, updated: Double)] = [:]
     private let maxKeys = 200_000
 
     /// `rate` <= 0 turns limiting off.
-    init(rate: Double, burst: Double) {
+    init(rate: Double, burst: Double, clock: any CoordinatorClock) {
         self.rate = rate
         self.burst = max(1, burst)
+        self.clock = clock
     }
 
     /// Takes one token for `key`; nil when allowed, else the seconds until one is available.
-    func take(_ key: String, now: Double = Date().timeIntervalSince1970) -> Double? {
+    func take(_ key: String) -> Double? {
         guard rate > 0 else { return nil }
+        let now = clock.now()
         return lock.withLock {
             var bucket = buckets[key] ?? (burst, now)
             bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated) * rate)

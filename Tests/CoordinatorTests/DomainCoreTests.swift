@@ -19,7 +19,9 @@ struct DomainCoreTests {
         let clock: ManualClock
         let directory: URL
 
-        static func open(_ adjust: (inout CoordinatorConfiguration) -> Void = { _ in }) async throws -> Domain {
+        static func open(
+            start: Double = 1_800_000_000, _ adjust: (inout CoordinatorConfiguration) -> Void = { _ in }
+        ) async throws -> Domain {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("domain-\(UUID().uuidString)")
             var configuration = CoordinatorConfiguration(
                 dataDirectory: directory.path, presetsDirectory: CoordinatorFixture.packageRoot.appendingPathComponent("workunits").path)
@@ -27,15 +29,16 @@ struct DomainCoreTests {
             adjust(&configuration)
             var logger = Logger(label: "test.domain")
             logger.logLevel = .warning
-            let clock = ManualClock(1_800_000_000)
+            let clock = ManualClock(start)
             return Domain(core: try await CoordinatorCore.open(configuration, logger: logger, clock: clock), clock: clock, directory: directory)
         }
 
         /// Runs `body` on a fresh domain and always closes it.
         static func with(
-            _ adjust: (inout CoordinatorConfiguration) -> Void = { _ in }, _ body: (Domain) async throws -> Void
+            start: Double = 1_800_000_000, _ adjust: (inout CoordinatorConfiguration) -> Void = { _ in },
+            _ body: (Domain) async throws -> Void
         ) async throws {
-            let domain = try await open(adjust)
+            let domain = try await open(start: start, adjust)
             do {
                 try await body(domain)
             } catch {

@@ -34,6 +34,8 @@ final class ProfilePlatform: @unchecked Sendable {
     let applyThenFail: Set<Int>
     /// Seconds the platform waits before answering (a platform that hangs).
     var delay: Double = 0
+    /// The platform's clock, against which a batch's `sentAt` must be recent.
+    var now: @Sendable () -> Double = { Date().timeIntervalSince1970 }
 
     init(secret: String, refuse: Set<Int>, applyThenFail: Set<Int>) {
         self.secret = secret
@@ -53,7 +55,7 @@ final class ProfilePlatform: @unchecked Sendable {
         if refuse.contains(n) { return 503 }
         guard let batch = try? WireCoding.decoder().decode(SyncBatch.self, from: body) else { return 400 }
         // A captured batch replayed later, or one signed with a key this platform does not hold.
-        guard batch.keyID == "1", abs(Date().timeIntervalSince1970 - batch.sentAt) < 300 else {
+        guard batch.keyID == "1", abs(now() - batch.sentAt) < 300 else {
             staleOrUnknownKey += 1
             return 401
         }

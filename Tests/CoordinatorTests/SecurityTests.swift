@@ -203,30 +203,37 @@ struct SecurityTests {
         }
     }
 
-    @Test("a key over its rate limit gets 429 with Retry-After; other keys are not affected")
+    @Test("a key over its rate limit gets 429 with Retry-After; other keys are not affected; it refills by the clock")
     func rateLimit() async throws {
-        try await CoordinatorFixture.with({ $0.rateLimit = 2; $0.rateBurst = 10 }) { f in
+        let clock = ManualClock()
+        try await CoordinatorFixture.with(clock: clock, { $0.rateLimit = 2; $0.rateBurst = 10 }) { f in
             let api = f.baseURL + "/api/v1"
             let noisy = try await f.host(name: "noisy").client.secret!
             let quiet = try await f.host(name: "quiet").client.secret!
+            clock.advance(by: 10)  // both buckets full again after registration's calls
+            // With time standing still: exactly the burst, then 429s telling the wait for one token.
             var statuses: [Int] = []
-            var retryAfter: String?
-            let started = Date()
+            var retryAfter: Set<String> = []
             for _ in 0..<40 {
                 let r = try await call("GET", api + "/hosts/me", secret: noisy)
                 statuses.append(r.status)
-                if r.status == 429 { retryAfter = r.header("retry-after") }
+                if r.status == 429 { retryAfter.insert(r.header("retry-after") ?? "none") }
             }
-            let elapsed = Date().timeIntervalSince(started)
-            let allowed = statuses.filter { $0 == 200 }.count
-            #expect(statuses.prefix(10).allSatisfy { $0 == 200 }, "the burst is allowed: \(statuses)")
-            // No more than the burst plus what refilled meanwhile (2 per second), however slow the machine.
-            #expect(allowed <= 10 + Int(2 * elapsed) + 1, "\(allowed) allowed in \(elapsed) s: \(statuses)")
-            #expect(statuses.filter { $0 == 429 }.count + allowed == 40)
-            #expect(Int(retryAfter ?? "") ?? 0 >= 1)
+            #expect(statuses == Array(repeating: 200, count: 10) + Array(repeating: 429, count: 30), "\(statuses)")
+            #expect(retryAfter == ["1"], "one token at 2 per second is half a second away, rounded up: \(retryAfter)")
             #expect(try await call("GET", api + "/hosts/me", secret: quiet).status == 200)
-            try await Task.sleep(for: .milliseconds(1200))
+            // Half a second refills exactly one token at 2 per second; 4.9 more seconds refill nine.
+            clock.advance(by: 0.5)
             #expect(try await call("GET", api + "/hosts/me", secret: noisy).status == 200, "the budget refills")
+            #expect(try await call("GET", api + "/hosts/me", secret: noisy).status == 429)
+            clock.advance(by: 4.9)
+            var refilled = 0
+            while try await call("GET", api + "/hosts/me", secret: noisy).status == 200 { refilled += 1 }
+            #expect(refilled == 9, "9.8 tokens refilled, never more than the burst")
+            clock.advance(by: 3600)
+            refilled = 0
+            while try await call("GET", api + "/hosts/me", secret: noisy).status == 200 { refilled += 1 }
+            #expect(refilled == 10, "an hour refills only up to the burst")
             let metrics = String(decoding: try await call("GET", f.baseURL + "/metrics").body, as: UTF8.self)
             #expect(metrics.contains("xunxing_requests_rate_limited_total"))
         }
