@@ -32,12 +32,13 @@ let package = Package(
         // C libraries from Debian: libfftw3-dev (single precision) and libcurl4-openssl-dev.
         .systemLibrary(name: "CFFTW3", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CCFITSIO", pkgConfig: "cfitsio", providers: [.apt(["libcfitsio-dev"])]),
 
         // Vectorised hot loops of the search (AVX2 chosen at run time, scalar elsewhere).
         .target(name: "CSearchKernels", cSettings: [.unsafeFlags(["-O2"])]),
 
         // The science: formats, dedispersion, FFT search, sifting, folding, simulation.
-        .target(name: "PulsarSearch", dependencies: ["CFFTW3", "CSearchKernels"], swiftSettings: optimisedInDebug),
+        .target(name: "PulsarSearch", dependencies: ["CFFTW3", "CCFITSIO", "CSearchKernels"], swiftSettings: optimisedInDebug),
 
         // Wire types shared by coordinator, worker and command line, and the work-unit payload format.
         .target(name: "XunxingProtocol", dependencies: ["PulsarSearch"], swiftSettings: optimisedInDebug),

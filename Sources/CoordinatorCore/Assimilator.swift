@@ -53,7 +53,7 @@ public struct Assimilator: DomainService {
         let floor = configuration.minFoldSigma
         let planner = environment.planner
         let candidates = try await onThread { () throws -> [Candidate] in
-            let reader = try FilterbankReader(path: dataset.filePath)
+            let reader = try ObservationFile.open(dataset.filePath)
             let derived = stored ?? DatasetSearchPlan(reader: reader, preset: preset, dmMax: dataset.dmMax, accelMax: dataset.accelMax)
             // Hosts' reports are not trusted with indexing: a detection must name a trial of the
             // plan, and is folded at that trial's DM whatever DM it claims.

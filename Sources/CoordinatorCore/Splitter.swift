@@ -29,7 +29,7 @@ public struct Splitter: DomainService {
         let started = Date()
 
         let (units, derivedPlan, timings) = try await onThread { () throws -> ([WorkUnitRecord], DatasetSearchPlan, SplitTimings) in
-            let reader = try FilterbankReader(path: dataset.filePath)
+            let reader = try ObservationFile.open(dataset.filePath)
             let derived = DatasetSearchPlan(reader: reader, preset: preset, dmMax: dataset.dmMax, accelMax: dataset.accelMax)
             let planned = WorkUnitPlanner.plan(
                 dmPlan: derived.plan, spectra: reader.spectrumCount, sampleTime: reader.header.tsamp,

@@ -78,9 +78,11 @@ public struct Submission: DomainService {
         try handle.close()
         if !headerChecked { try checkHeader(at: temporary, name: name) }
         let duration: Double
+        let format: ObservationFile.Format
         do {
-            let reader = try FilterbankReader(path: temporary)
+            let reader = try ObservationFile.open(temporary)
             duration = Double(reader.spectrumCount) * reader.header.tsamp
+            format = try ObservationFile.format(of: temporary)
         } catch let error as FormatError {
             throw DomainError.invalid(error.description.replacingOccurrences(of: temporary, with: name))
         }
@@ -89,7 +91,7 @@ public struct Submission: DomainService {
             throw DomainError.invalid("checksum mismatch: X-Content-SHA256 says \(expectedSHA), received data hashes to \(sha)")
         }
 
-        let path = (configuration.datasetsDirectory as NSString).appendingPathComponent("\(id).fil")
+        let path = (configuration.datasetsDirectory as NSString).appendingPathComponent("\(id).\(format == .psrfits ? "fits" : "fil")")
         // Durable under its final name before the row that names it is committed.
         try DurableFiles.publish(temporary, as: path)
         keep = true
@@ -110,7 +112,7 @@ public struct Submission: DomainService {
 
     private func checkHeader(at path: String, name: String) throws {
         do {
-            _ = try SigprocHeader.decode(path: path)
+            try ObservationFile.checkHeader(path)
         } catch let error as FormatError {
             throw DomainError.invalid(error.description.replacingOccurrences(of: path, with: name))
         }

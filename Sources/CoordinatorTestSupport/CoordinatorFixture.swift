@@ -163,7 +163,7 @@ public final class CoordinatorFixture: @unchecked Sendable {
     }
 
     /// Writes a small simulated observation (with a pulsar) and returns its path.
-    public func simulatedObservation(samples: Int = 1 << 15, seed: UInt64 = 1) throws -> String {
+    public func simulatedObservation(samples: Int = 1 << 15, seed: UInt64 = 1, psrfits: Bool = false) throws -> String {
         var o = SimulatedObservation()
         o.channels = 32
         o.foff = -4
@@ -172,8 +172,12 @@ public final class CoordinatorFixture: @unchecked Sendable {
         o.seed = seed
         o.pulsars = [InjectedPulsar(period: 0.1234, dm: 20, dutyCycle: 0.05, snr: 30)]
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let path = directory.appendingPathComponent("sim-\(seed).fil").path
-        try Simulator.writeFilterbank(o, to: path)
+        let path = directory.appendingPathComponent("sim-\(seed).\(psrfits ? "fits" : "fil")").path
+        if psrfits {
+            try Simulator.writePSRFITS(o, to: path, samplesPerRow: 4096)
+        } else {
+            try Simulator.writeFilterbank(o, to: path)
+        }
         return path
     }
 

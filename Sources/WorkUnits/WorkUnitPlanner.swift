@@ -36,7 +36,7 @@ public struct DatasetSearchPlan: Sendable, Codable, Equatable {
         self.duration = duration
     }
 
-    public init(reader: FilterbankReader, preset: WorkUnitPreset, dmMax: Double? = nil, accelMax: Double? = nil) {
+    public init(reader: any ObservationSource, preset: WorkUnitPreset, dmMax: Double? = nil, accelMax: Double? = nil) {
         let geometry = reader.geometry
         duration = Double(reader.spectrumCount) * reader.header.tsamp
         let top = dmMax ?? preset.dmMax ?? DMPlan.defaultMaximum(geometry: geometry, duration: duration)

@@ -30,7 +30,7 @@ struct SubmitCommand: ParsableCommand {
 
     func run() throws {
         let client = try options.client()
-        _ = try FilterbankReader(path: file)  // refuse a bad file before sending anything
+        _ = try ObservationFile.open(file)  // refuse a bad file before sending anything
         let sha = try FileDigest.sha256(path: file)
         let status = try client.submit(
             file: file, name: name ?? (file as NSString).lastPathComponent, preset: preset, dmMax: dmMax,

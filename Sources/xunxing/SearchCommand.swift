@@ -11,8 +11,9 @@ struct SearchCommand: ParsableCommand {
         commandName: "search",
         abstract: "Search one observation for pulsars on this machine.",
         discussion: """
-            FILE is a SIGPROC filterbank (.fil), a SIGPROC time series (.tim), or a PRESTO time \
-            series given by its .dat or .inf path. Filterbanks are dedispersed over a DM plan like \
+            FILE is a SIGPROC filterbank (.fil), a PSRFITS search-mode file (1, 2, 4 or 8 bits, \
+            any SUBINT count, AA+BB, AABBCRCI or IQUV: total intensity is formed), a SIGPROC time \
+            series (.tim), or a PRESTO time series given by its .dat or .inf path. Filterbanks are dedispersed over a DM plan like \
             PRESTO's DDplan (DM step from the band, channel width and sample time, downsampling at \
             high DM); a time series is searched at the DM its header records.
 
@@ -125,12 +126,14 @@ struct SearchCommand: ParsableCommand {
         let progress = ProgressLine(enabled: !quiet && isatty(STDERR_FILENO) != 0)
         let started = Date()
         let report: SearchReport
+        var observation: ObservationInfo?
         do {
             let ext = (file as NSString).pathExtension.lowercased()
             if ["tim", "dat", "inf"].contains(ext) {
                 report = try pipeline.search(try TimeSeriesFile.read(path: file)) { progress.update($0) }
             } else {
-                let reader = try FilterbankReader(path: file)
+                let reader = try ObservationFile.open(file)
+                observation = reader.info
                 report = try pipeline.search(reader) { progress.update($0) }
             }
         } catch {
@@ -142,28 +145,30 @@ struct SearchCommand: ParsableCommand {
         let elapsed = Date().timeIntervalSince(started)
         switch format {
         case .json:
-            if !quiet { printError(summary(report, elapsed: elapsed)) }
+            if !quiet { printError(summary(report, observation: observation, elapsed: elapsed)) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(report.candidates), as: UTF8.self))
         case .table:
-            printTable(report, elapsed: elapsed)
+            printTable(report, observation: observation, elapsed: elapsed)
         }
     }
 
     /// One line on what was searched: DM and acceleration trials, series, time, masked channels.
-    private func summary(_ report: SearchReport, elapsed: Double) -> String {
+    private func summary(_ report: SearchReport, observation: ObservationInfo?, elapsed: Double) -> String {
         let plan = report.dmPlan.trials
         let acceleration = report.accelerationTrials > 1
             ? String(format: "%d acceleration trials (step %.3g m/s^2)", report.accelerationTrials, report.accelerationStep)
             : "1 acceleration trial"
-        return String(format: "%@: %.1f s observed; %d DM trials (%.2f to %.2f), %@, %d series searched in %.1f s; %d channel(s) masked",
+        let line = String(format: "%@: %.1f s observed; %d DM trials (%.2f to %.2f), %@, %d series searched in %.1f s; %d channel(s) masked",
             (file as NSString).lastPathComponent, report.duration, plan.count, plan.first?.dm ?? 0, plan.last?.dm ?? 0,
             acceleration, report.seriesSearched, elapsed, report.maskedChannels)
+        guard let observation else { return line }
+        return "\(line)\n\(observation.format == "psrfits" ? "PSRFITS" : "SIGPROC"): \(observation.summary)"
     }
 
-    private func printTable(_ report: SearchReport, elapsed: Double) {
-        print(summary(report, elapsed: elapsed))
+    private func printTable(_ report: SearchReport, observation: ObservationInfo?, elapsed: Double) {
+        print(summary(report, observation: observation, elapsed: elapsed))
         guard !report.candidates.isEmpty else {
             print("No candidates at or above sigma \(sigma).")
             return

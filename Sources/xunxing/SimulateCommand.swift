@@ -14,7 +14,9 @@ struct SimulateCommand: ParsableCommand {
             --format presto writes a dedispersed PRESTO time series instead (OUTPUT.dat and \
             OUTPUT.inf, float32, unit-variance white noise; the pulsars are added undispersed and \
             the .inf records the first --dm), which PRESTO, riptide and `xunxing search` all read; \
-            --format tim writes the same series as a SIGPROC .tim. Channel options are ignored.
+            --format tim writes the same series as a SIGPROC .tim. Channel options are ignored. \
+            --format psrfits writes the filterbank as a PSRFITS search-mode file instead (1, 2, 4 \
+            or 8 bits, rows of --samples-per-row samples).
 
             Real data are not white: --red-noise adds drifts common to all channels (1/f^a, \
             --red-index a), --mains 50 Hz interference with harmonics, --hot-channel persistent \
@@ -25,20 +27,24 @@ struct SimulateCommand: ParsableCommand {
               xunxing simulate noise.fil --samples 131072
               xunxing simulate psr.fil --period 0.25 --dm 30 --snr 20 --duty-cycle 0.05
               xunxing simulate binary.fil --period 0.0031 --dm 40 --accel 25 --tsamp 64e-6 --samples 4194304
+              xunxing simulate psr.fits --format psrfits --period 0.25 --dm 30 --snr 20
               xunxing simulate psr --format presto --period 0.5 --snr 15 --tsamp 64e-6 --samples 4194304
               xunxing simulate rfi.fil --period 0.25 --dm 30 --red-noise 5 --mains 0.3 --hot-channel 12 --impulse-rate 1
             """
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case filterbank, presto, tim
+        case filterbank, psrfits, presto, tim
     }
 
     @Argument(help: "Output path (for --format presto the base path: OUTPUT.dat and OUTPUT.inf).")
     var output: String
 
-    @Option(help: "Output: filterbank, presto (.dat + .inf time series) or tim (SIGPROC time series).")
+    @Option(help: "Output: filterbank (SIGPROC), psrfits (search mode), presto (.dat + .inf time series) or tim (SIGPROC time series).")
     var format: Format = .filterbank
+
+    @Option(help: "Samples per PSRFITS row (--format psrfits); must divide --samples.")
+    var samplesPerRow: Int = 1024
 
     @Option(help: "Pulsar period in seconds (repeat to inject several pulsars).")
     var period: [Double] = []
@@ -74,6 +80,12 @@ struct SimulateCommand: ParsableCommand {
             throw ValidationError("--channels, --samples, --tsamp and --fch1 must be positive and --foff non-zero")
         }
         if channels * nbits % 8 != 0 { throw ValidationError("--channels x --nbits must fill whole bytes") }
+        if format == .psrfits {
+            guard nbits <= 8 else { throw ValidationError("--format psrfits writes 1, 2, 4 or 8-bit samples, not --nbits \(nbits)") }
+            guard samplesPerRow >= 1, samples % samplesPerRow == 0 else {
+                throw ValidationError("--samples-per-row \(samplesPerRow) must divide --samples \(samples)")
+            }
+        }
         for (name, values) in [("--dm", dm), ("--snr", snr), ("--duty-cycle", dutyCycle), ("--accel", accel)]
         where values.count != 1 && values.count != period.count {
             throw ValidationError("\(name) takes one value or one per --period (\(period.count))")
@@ -110,6 +122,11 @@ struct SimulateCommand: ParsableCommand {
         func value(_ list: [Double], _ i: Int) -> Double { list.count == 1 ? list[0] : list[i] }
         o.pulsars = period.enumerated().map { i, p in
             InjectedPulsar(period: p, dm: value(dm, i), dutyCycle: value(dutyCycle, i), snr: value(snr, i), acceleration: value(accel, i))
+        }
+        if format == .psrfits {
+            try Simulator.writePSRFITS(o, to: output, samplesPerRow: samplesPerRow)
+            print("wrote \(output): PSRFITS, \(channels) channels x \(samples) samples, \(String(format: "%.1f", o.duration)) s, \(o.pulsars.count) pulsar(s)")
+            return
         }
         if format != .filterbank {
             var series = Simulator.timeSeries(

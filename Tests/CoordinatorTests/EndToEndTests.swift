@@ -83,6 +83,36 @@ struct EndToEndTests {
         await fixture.stop()
     }
 
+    @Test("a PSRFITS dataset is checked, stored, split, searched and merged like a SIGPROC one: the pulsar on top")
+    func psrfitsDataset() async throws {
+        try await CoordinatorFixture.with { f in
+            let astronomer = try await f.astronomer()
+            let dataset = try await f.submitAndSplit(try f.simulatedObservation(psrfits: true), astronomer: astronomer)
+            #expect(dataset.state == "searching" && dataset.units.total >= 1, "\(dataset)")
+            let stored = try #require(try await f.coordinator.store.read { try await $0.dataset(id: dataset.id) })
+            #expect(stored.filePath.hasSuffix(".fits") && abs(stored.duration - Double(1 << 15) * 512e-6) < 1e-9)
+            let a = try await f.host(name: "a"), b = try await f.host(name: "b")
+            async let ra = a.work()
+            async let rb = b.work()
+            _ = try await (ra, rb)
+            try await f.waitUntil(timeout: 60, "complete") { try await onThread { try astronomer.dataset(dataset.id).state } == "complete" }
+            let top = try #require(try await onThread { try astronomer.candidates(dataset.id) }.first)
+            #expect(abs(top.periodS - 0.1234) / 0.1234 < 1e-3 && abs(top.dm - 20) <= 5, "top: P=\(top.periodS) DM=\(top.dm)")
+            // A FITS file that is not PSRFITS is refused before anything is stored, naming the keyword.
+            let image = f.directory.appendingPathComponent("image.fits").path
+            var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: try f.simulatedObservation(seed: 2, psrfits: true))))
+            let card = Array("FITSTYPE= 'PSRFITS '".utf8)
+            let at = try #require((0..<(bytes.count - card.count)).first { Array(bytes[$0..<($0 + card.count)]) == card })
+            bytes.replaceSubrange(at..<(at + card.count), with: Array("FITSTYPE= 'IMAGE   '".utf8))
+            try Data(bytes).write(to: URL(fileURLWithPath: image))
+            let refused = await #expect(throws: CoordinatorClientError.self) {
+                try await onThread { try astronomer.submit(file: image, name: "image", preset: "tiny", dmMax: nil, accelMax: nil, sha256: nil) }
+            }
+            #expect(refused?.status == 400 && "\(refused!)".contains("FITSTYPE") && "\(refused!)".contains("image: "), "\(String(describing: refused))")
+            #expect(try await onThread { try astronomer.datasets() }.count == 1)
+        }
+    }
+
     @Test("a preset file changed after the split changes nothing for that dataset: its results are merged with the plan it was split with")
     func presetChangedAfterSplit() async throws {
         let presets = FileManager.default.temporaryDirectory.appendingPathComponent("presets-\(UUID())")

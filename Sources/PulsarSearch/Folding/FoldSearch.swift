@@ -128,6 +128,8 @@ private final class RotationSearch {
         let nf = grid.frequencyOffsets.count
         guard i >= 0, i < nf, k >= 0, k < grid.accelerationOffsets.count, !evaluated[k * nf + i] else { return }
         evaluated[k * nf + i] = true
+        // In a short observation a low frequency's grid reaches below zero: no signal is there.
+        guard cube.frequency + grid.frequencyOffsets[i] > 0 else { return }
         let shifts = FoldSearch.shifts(
             cube: cube, frequencyOffset: grid.frequencyOffsets[i], accelerationOffset: grid.accelerationOffsets[k])
         let nb = cube.bins

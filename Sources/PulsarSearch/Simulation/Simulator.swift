@@ -80,6 +80,35 @@ public enum Simulator {
         try writer.close()
     }
 
+    /// Writes `observation` as a PSRFITS search-mode file at `path` (total intensity, AA+BB), in
+    /// rows of `samplesPerRow` samples, which must divide the observation's samples; the bits per
+    /// sample must be 1, 2, 4 or 8. `ascending` writes the channels lowest frequency first.
+    public static func writePSRFITS(
+        _ observation: SimulatedObservation, to path: String, samplesPerRow: Int = 1024, ascending: Bool = false
+    ) throws {
+        guard samplesPerRow >= 1, observation.samples % samplesPerRow == 0 else {
+            throw FormatError.invalidValue(file: path, field: "NSBLK", value: "\(samplesPerRow)",
+                                           reason: "it must divide the \(observation.samples) samples simulated")
+        }
+        let nch = observation.channels
+        var freqs = (0..<nch).map { observation.fch1 + Double($0) * observation.foff }
+        let flip = ascending == (observation.foff < 0)
+        if flip { freqs.reverse() }
+        let info = ObservationInfo(format: "psrfits", telescope: "Fake", source: observation.sourceName, mjd: observation.header.tstart,
+                                   raDegrees: nil, decDegrees: nil)
+        let writer = try PSRFITSWriter(path: path, info: info, frequencies: freqs, sampleTime: observation.tsamp,
+                                       bitsPerSample: observation.nbits, samplesPerRow: samplesPerRow)
+        let ones = [Float](repeating: 1, count: nch), zeros = [Float](repeating: 0, count: nch)
+        try generate(observation, quantise: true, blockLength: samplesPerRow) { block in
+            var row = [UInt8](repeating: 0, count: block.count)
+            for s in 0..<(block.count / nch) {
+                for c in 0..<nch { row[s * nch + c] = UInt8(block[s * nch + (flip ? nch - 1 - c : c)]) }
+            }
+            try writer.appendRow(samples: row, scale: ones, offset: zeros, weight: ones)
+        }
+        try writer.close()
+    }
+
     /// The observation held in memory, for tests.
     public static func spectra(_ observation: SimulatedObservation) -> InMemorySpectra {
         var data: [Float] = []
