@@ -34,6 +34,9 @@ struct SearchCommand: ParsableCommand {
     @Argument(help: "The observation: .fil, .tim, .dat or .inf.")
     var file: String
 
+    @OptionGroup(title: "Interference")
+    var rfi: RFIArguments
+
     @Option(help: "Lowest DM to search (pc cm^-3).")
     var dmMin: Double = 0
 
@@ -121,6 +124,7 @@ struct SearchCommand: ParsableCommand {
         config.spectral.birdies = birdies.compactMap(Birdie.init(argument:))
         config.foldCount = fold
         config.maxCandidates = maxCandidates
+        config.rfi = rfi.options
         let planner = FFTPlanner(rigor: fftRigor, wisdomPath: wisdom ?? defaultWisdomPath())
         let pipeline = SearchPipeline(configuration: config, planner: planner)
         let progress = ProgressLine(enabled: !quiet && isatty(STDERR_FILENO) != 0)
@@ -134,7 +138,9 @@ struct SearchCommand: ParsableCommand {
             } else {
                 let reader = try ObservationFile.open(file)
                 observation = reader.info
-                report = try pipeline.search(reader) { progress.update($0) }
+                let mask = try rfi.mask.map { try RFIMask.read(from: $0) }
+                if let mask, let path = rfi.mask { try mask.check(matches: reader, file: path) }
+                report = try pipeline.search(reader, mask: mask) { progress.update($0) }
             }
         } catch {
             progress.finish()
@@ -163,8 +169,10 @@ struct SearchCommand: ParsableCommand {
         let line = String(format: "%@: %.1f s observed; %d DM trials (%.2f to %.2f), %@, %d series searched in %.1f s; %d channel(s) masked",
             (file as NSString).lastPathComponent, report.duration, plan.count, plan.first?.dm ?? 0, plan.last?.dm ?? 0,
             acceleration, report.seriesSearched, elapsed, report.maskedChannels)
-        guard let observation else { return line }
-        return "\(line)\n\(observation.format == "psrfits" ? "PSRFITS" : "SIGPROC"): \(observation.summary)"
+        var lines = [line]
+        if let observation { lines.append("\(observation.format == "psrfits" ? "PSRFITS" : "SIGPROC"): \(observation.summary)") }
+        if let rfi = report.rfi { lines.append(rfi.summary) }
+        return lines.joined(separator: "\n")
     }
 
     private func printTable(_ report: SearchReport, observation: ObservationInfo?, elapsed: Double) {

@@ -29,6 +29,9 @@ public struct SearchConfiguration: Sendable, Equatable {
     public var subbands: Int? = nil
     /// Bytes of dedispersed series held at once; DM trials are processed in batches within it.
     public var memoryBudget: Int = 1 << 30
+    /// Interference excision before dedispersion (off unless asked for: the command line and the
+    /// presets ask for `auto`).
+    public var rfi: RFIOptions = .off
 
     public init() {}
 
@@ -80,4 +83,6 @@ public struct SearchReport: Sendable {
     public var maskedChannels: Int
     /// Observation length, s.
     public var duration: Double
+    /// What interference excision did, when it ran.
+    public var rfi: RFIReport? = nil
 }

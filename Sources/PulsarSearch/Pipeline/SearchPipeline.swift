@@ -17,8 +17,12 @@ public final class SearchPipeline: @unchecked Sendable {
 
     /// Searches filterbank spectra.
     public func search(
-        _ source: SpectrumSource, progress: @escaping @Sendable (SearchProgress) -> Void = { _ in }
+        _ raw: SpectrumSource, mask given: RFIMask? = nil, progress: @escaping @Sendable (SearchProgress) -> Void = { _ in }
     ) throws -> SearchReport {
+        progress(SearchProgress(phase: .measuring, completed: 0, total: 1))
+        let cleaned = try Self.clean(raw, options: configuration.rfi, mask: given, planner: planner)
+        let source: SpectrumSource = cleaned ?? raw
+        let rfi = try cleaned?.report()
         let geometry = source.geometry
         let duration = Double(source.spectrumCount) * source.sampleTime
         let dmMax = configuration.dmMax ?? DMPlan.defaultMaximum(geometry: geometry, duration: duration)
@@ -67,7 +71,20 @@ public final class SearchPipeline: @unchecked Sendable {
             candidates: folded, dmPlan: plan,
             accelerationTrials: accelerations.trials.count, accelerationStep: accelerations.step,
             seriesSearched: seriesSearched, rawCandidates: found.count, maskedChannels: weights.maskedCount,
-            duration: duration)
+            duration: duration, rfi: rfi)
+    }
+
+    /// `source` cleaned of interference with `mask` (checked against it), or with a mask measured
+    /// from it when `options` say `auto`; nil when there is nothing to do.
+    public static func clean(
+        _ source: SpectrumSource, options: RFIOptions, mask: RFIMask?, planner: FFTPlanner
+    ) throws -> CleanedSpectra? {
+        if let mask {
+            try mask.check(matches: source, file: "mask")
+            return CleanedSpectra(source: source, mask: mask)
+        }
+        guard options.mode == .auto else { return nil }
+        return CleanedSpectra(source: source, mask: try RFIMasker(options: options, planner: planner).measure(source))
     }
 
     /// Searches one dedispersed time series at its recorded DM.

@@ -23,12 +23,34 @@ public struct SimulatedInterference: Sendable, Codable, Equatable {
     public var mainsAmplitude: Double = 0
     public var mainsFrequency: Double = 50
     public var mainsHarmonics: Int = 5
+    /// A carrier (a transmitter's tone) drifting through the band: it adds `amplitude` to one
+    /// channel at a time, moving linearly from `startChannel` to `endChannel` over the observation.
+    public var carrier: DriftingCarrier? = nil
 
     public init() {}
 
     /// True when nothing is added.
     public var isEmpty: Bool {
-        redNoiseSigma == 0 && narrowbandChannels.isEmpty && impulseRate == 0 && mainsAmplitude == 0
+        redNoiseSigma == 0 && narrowbandChannels.isEmpty && impulseRate == 0 && mainsAmplitude == 0 && carrier == nil
+    }
+}
+
+/// A narrowband carrier drifting linearly across channels.
+public struct DriftingCarrier: Sendable, Codable, Equatable {
+    public var startChannel: Int
+    public var endChannel: Int
+    /// Added to the carrier's channel, in units of the noise sigma.
+    public var amplitude: Double
+
+    public init(startChannel: Int, endChannel: Int, amplitude: Double) {
+        self.startChannel = startChannel
+        self.endChannel = endChannel
+        self.amplitude = amplitude
+    }
+
+    /// The carrier's channel at fraction `f` (0...1) of the observation.
+    public func channel(at f: Double) -> Int {
+        Int((Double(startChannel) + (Double(endChannel - startChannel)) * f).rounded())
     }
 }
 
@@ -48,6 +70,7 @@ struct InterferenceGenerator {
     private var mainsPhases: [Double] = []
     private var impulseLeft = 0
     private let impulseSamples: Int
+    private let samples: Int
 
     init(_ settings: SimulatedInterference, channels: Int, tsamp: Double, duration: Double, seed: UInt64) {
         self.settings = settings
@@ -56,6 +79,7 @@ struct InterferenceGenerator {
         narrowband = [Bool](repeating: false, count: channels)
         for c in settings.narrowbandChannels where c >= 0 && c < channels { narrowband[c] = true }
         impulseSamples = max(1, Int((settings.impulseWidth / tsamp).rounded()))
+        samples = max(1, Int((duration / tsamp).rounded()))
         if settings.redNoiseSigma > 0 {
             let shortest = 2 * tsamp / Double.pi, longest = duration
             let count = max(1, Int((3 * log10(longest / shortest)).rounded(.up)))
@@ -102,6 +126,10 @@ struct InterferenceGenerator {
         for ch in 0..<row.count {
             row[ch] += c
             if narrowband[ch] { row[ch] += Float(settings.narrowbandSigma * rng.gaussian()) }
+        }
+        if let carrier = settings.carrier {
+            let ch = carrier.channel(at: Double(index) / Double(samples))
+            if ch >= 0 && ch < row.count { row[ch] += Float(carrier.amplitude) }
         }
     }
 }

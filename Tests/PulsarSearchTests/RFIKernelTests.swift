@@ -1,0 +1,116 @@
+import Foundation
+@testable import PulsarSearch
+import Testing
+
+/// The interference statistics against brute force, on random unequal data.
+@Suite("RFI: statistics, thresholds and the mask file")
+struct RFIKernelTests {
+    @Test("the median and quickselect equal sorting, on random arrays of every small length, ties included")
+    func medians() {
+        var rng = SeededGenerator(seed: 7)
+        for n in 1...200 {
+            let values = (0..<n).map { _ in Float(Int(rng.uniform() * 20)) + Float(rng.uniform() < 0.5 ? 0 : 0.25) }
+            let sorted = values.sorted()
+            let expected = n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
+            #expect(Robust.median(values) == expected, "n = \(n)")
+            var copy = values
+            let k = Int(rng.uniform() * Double(n))
+            copy.withUnsafeMutableBufferPointer { Robust.quickselect($0, k) }
+            #expect(copy[k] == sorted[k] && copy[..<k].allSatisfy { $0 <= sorted[k] } && copy[(k + 1)...].allSatisfy { $0 >= sorted[k] })
+        }
+    }
+
+    @Test("block means, deviations and whitened peak powers equal a brute-force DFT, per channel and block, on unequal random data")
+    func blockStatistics() throws {
+        var rng = SeededGenerator(seed: 11)
+        let nch = 24, length = 512, blocks = 3, total = length * blocks + 37  // the last block is longer
+        var data = [Float](repeating: 0, count: total * nch)
+        for t in 0..<total {
+            for c in 0..<nch {
+                // Unequal levels, scales and tones per channel, and a common-mode wobble.
+                data[t * nch + c] = Float(10 * c) + Float(c + 1) * Float(rng.gaussian())
+                    + Float(c == 2 ? 6 * sin(2 * Double.pi * 37 * Double(t) / Double(length)) : 0)
+                    // Broadband interference passes through each channel's gain, as the noise does.
+                    + Float(c + 1) * Float(2 * sin(2 * Double.pi * 11 * Double(t) / Double(length)))
+            }
+        }
+        let source = InMemorySpectra(data: data, channelFrequencies: (0..<nch).map { 1400 - Double($0) }, sampleTime: 1e-3)
+        let stats = try BlockStatistics.measure(source, blockSamples: length, blocks: blocks, planner: FFTPlanner(rigor: .estimate))
+        for b in 0..<blocks {
+            let count = b == blocks - 1 ? total - b * length : length
+            let rows = (b * length)..<(b * length + count)
+            var common = [Double](repeating: 0, count: length)
+            var means = [Double](), sds = [Double]()
+            for c in 0..<nch {
+                let x = rows.map { Double(data[$0 * nch + c]) }
+                let m = x.reduce(0, +) / Double(count)
+                means.append(m)
+                sds.append((x.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(count)).squareRoot())
+                #expect(abs(Double(stats.mean[b * nch + c]) - m) < 1e-4 * max(1, abs(m)))
+                #expect(abs(Double(stats.std[b * nch + c]) - sds[c]) < 1e-4 * sds[c])
+            }
+            for t in 0..<length {
+                common[t] = (0..<nch).map { (Double(data[(b * length + t) * nch + $0]) - means[$0]) / sds[$0] }.reduce(0, +) / Double(nch)
+            }
+            for c in 0..<nch {
+                let x = (0..<length).map { Double(data[(b * length + $0) * nch + c]) - means[c] - common[$0] * sds[c] }
+                var powers = [Float](repeating: 0, count: length / 2 + 1)
+                for k in 1...(length / 2) {
+                    var re = 0.0, im = 0.0
+                    for (t, v) in x.enumerated() {
+                        re += v * cos(2 * Double.pi * Double(k * t) / Double(length))
+                        im -= v * sin(2 * Double.pi * Double(k * t) / Double(length))
+                    }
+                    powers[k] = Float(re * re + im * im)
+                }
+                var scratch = [Float](repeating: 0, count: BlockStatistics.chunk)
+                let expected = BlockStatistics.whitenedPeak(&powers, bins: length / 2, scratch: &scratch)
+                let got = stats.peakPower[b * nch + c]
+                #expect(abs(got - expected) < 2e-3 * expected, "block \(b) channel \(c): \(got) vs \(expected)")
+                // The tone in channel 2 stands out; the common wobble is gone from every channel.
+                #expect(c == 2 ? got > 100 : got < 40, "block \(b) channel \(c): \(got)")
+            }
+        }
+    }
+
+    @Test("on noise, the strongest whitened power of a cell exceeds the threshold about as often as the Gaussian tail says (binomial bounds, 12,000 cells)")
+    func falseAlarmRate() throws {
+        // A looser sigma than the default so that the rate is measurable: p(2.5 sigma) = 0.0062.
+        let sigma = 2.5, length = 512, nch = 40, blocks = 300
+        var rng = SeededGenerator(seed: 3)
+        let data = (0..<(length * blocks * nch)).map { _ in Float(rng.gaussian()) }
+        let source = InMemorySpectra(data: data, channelFrequencies: (0..<nch).map { 1400 - Double($0) }, sampleTime: 1e-3)
+        let stats = try BlockStatistics.measure(source, blockSamples: length, blocks: blocks, planner: FFTPlanner(rigor: .estimate))
+        let threshold = Float(RFIMasker.powerThreshold(sigma: sigma, bins: stats.searchedBins))
+        let hits = stats.peakPower.filter { $0 > threshold }.count
+        let n = Double(stats.peakPower.count), p = 0.5 * erfc(sigma / 2.0.squareRoot())
+        let sd = (n * p * (1 - p)).squareRoot()
+        #expect(Double(hits) > n * p - 4 * sd && Double(hits) < n * p + 4 * sd, "\(hits) of \(Int(n)) cells, expected \(n * p) ± \(sd)")
+    }
+
+    @Test("a mask file reads back equal; a corrupt one is refused naming the file and what is wrong")
+    func maskFile() throws {
+        let directory = try FormatsFixtures.temporaryDirectory()
+        defer { FormatsFixtures.remove(directory) }
+        var rng = SeededGenerator(seed: 5)
+        let header = RFIMask.Header(channels: 13, blocks: 7, blockSamples: 300, spectra: 2150, sampleTime: 64e-6, options: RFIOptions(),
+                                    channelLevel: (0..<13).map { _ in Float(rng.gaussian()) }, channelScale: (0..<13).map { _ in Float(rng.uniform()) })
+        let mask = RFIMask(header: header, masked: (0..<91).map { _ in rng.uniform() < 0.3 })
+        let path = directory.appendingPathComponent("m.mask").path
+        try mask.write(to: path)
+        #expect(try RFIMask.read(from: path) == mask)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes.removeLast()
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect(throws: FormatError.partialSample(file: path, field: "bitmap", value: "11 bytes", reason: "13 channels x 7 blocks need 12")) {
+            try RFIMask.read(from: path)
+        }
+        try Data("SIMPLE  = T".utf8).write(to: URL(fileURLWithPath: path))
+        let error = #expect(throws: FormatError.self) { try RFIMask.read(from: path) }
+        #expect("\(error!)".hasPrefix("\(path): field 'magic'"))
+        // A mask of another file is refused before it is used.
+        let other = InMemorySpectra(data: [Float](repeating: 0, count: 13 * 100), channelFrequencies: (0..<13).map { Double(1400 - $0) },
+                                    sampleTime: 64e-6)
+        #expect(throws: FormatError.self) { try mask.check(matches: other, file: path) }
+    }
+}
