@@ -71,8 +71,12 @@ public struct Assimilator: DomainService {
             configuration.maxCandidates = foldCount
             let sifted = CandidateSifter(parameters: configuration.sift)
                 .sift(detections, duration: derived.duration, dmTrialCount: derived.plan.trials.count)
+            // Folded from the data as they were split: cleaned the same way (the mask is measured
+            // again; it is a deterministic function of the data and the preset).
+            let cleaned: CleanedSpectra? = try SearchPipeline.clean(reader, options: preset.rfiOptions, mask: nil, planner: planner)
+            let source: any SpectrumSource = cleaned ?? reader
             return try SearchPipeline(configuration: configuration, planner: planner)
-                .confirm(sifted, source: reader, plan: derived.plan)
+                .confirm(sifted, source: source, plan: derived.plan)
                 .filter { ($0.foldSigma ?? 0) >= floor }
         }
         let encoder = WireCoding.encoder()

@@ -28,8 +28,13 @@ public struct Splitter: DomainService {
         let budget = configuration.splitMemoryBudget
         let started = Date()
 
-        let (units, derivedPlan, timings) = try await onThread { () throws -> ([WorkUnitRecord], DatasetSearchPlan, SplitTimings) in
+        let planner = environment.planner
+        let (units, derivedPlan, rfi, timings) = try await onThread {
+            () throws -> ([WorkUnitRecord], DatasetSearchPlan, RFIReport?, SplitTimings) in
             let reader = try ObservationFile.open(dataset.filePath)
+            // Interference out first: the mask, clipping and zero-DM the preset asks for.
+            let cleaned = try SearchPipeline.clean(reader, options: preset.rfiOptions, mask: nil, planner: planner)
+            let source: any SpectrumSource = cleaned ?? reader
             let derived = DatasetSearchPlan(reader: reader, preset: preset, dmMax: dataset.dmMax, accelMax: dataset.accelMax)
             let planned = WorkUnitPlanner.plan(
                 dmPlan: derived.plan, spectra: reader.spectrumCount, sampleTime: reader.header.tsamp,
@@ -40,7 +45,7 @@ public struct Splitter: DomainService {
             splitter.memoryBudget = budget
             var timings = SplitTimings()
             let payloads = try splitter.write(
-                source: reader, weights: try ChannelWeights.measure(reader), directory: directory,
+                source: source, weights: try ChannelWeights.measure(source), directory: directory,
                 makeID: Secrets.identifier, timings: &timings)
             let records = try payloads.map { payload in
                 let unit = payload.unit
@@ -61,14 +66,14 @@ public struct Splitter: DomainService {
             // payloads directory) now, once, before the rows that name them are committed.
             try DurableFiles.syncDirectory(directory)
             try DurableFiles.syncDirectory(DurableFiles.directory(of: directory))
-            return (records, derived, timings)
+            return (records, derived, try cleaned?.report(), timings)
         }
 
         // Stopped meanwhile (a shutdown): nothing is committed, and the next start splits it again.
         try Task.checkCancellation()
         let trials = derivedPlan.plan.trials.count
         // What the units were made from, kept for merging their results (not the preset file).
-        let splitPlan = String(decoding: try WireCoding.encoder().encode(DatasetSplitPlan(preset: preset, search: derivedPlan)), as: UTF8.self)
+        let splitPlan = String(decoding: try WireCoding.encoder().encode(DatasetSplitPlan(preset: preset, search: derivedPlan, rfi: rfi)), as: UTF8.self)
         try await store.transaction { tx in
             for unit in units {
                 try await tx.insertWorkUnit(unit)

@@ -51,10 +51,13 @@ public struct DatasetSearchPlan: Sendable, Codable, Equatable {
 public struct DatasetSplitPlan: Sendable, Codable, Equatable {
     public var preset: WorkUnitPreset
     public var search: DatasetSearchPlan
+    /// What interference excision masked, clipped and filtered before the split (nil: none ran).
+    public var rfi: RFIReport?
 
-    public init(preset: WorkUnitPreset, search: DatasetSearchPlan) {
+    public init(preset: WorkUnitPreset, search: DatasetSearchPlan, rfi: RFIReport? = nil) {
         self.preset = preset
         self.search = search
+        self.rfi = rfi
     }
 }
 

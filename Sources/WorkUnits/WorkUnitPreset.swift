@@ -36,6 +36,14 @@ public struct WorkUnitPreset: Codable, Sendable, Equatable {
     public var dmMax: Double?
     /// Bits per stored sample in payloads: 8 or 16.
     public var bits: Int
+    /// Interference excision before dedispersion (absent: `auto` with rfifind's defaults).
+    public var rfi: RFIOptions?
+    /// Known periodic interference of the site (mains and its harmonics, local oscillators),
+    /// zapped from every series of every unit.
+    public var birdies: [Birdie]?
+
+    /// The cleaning the splitter applies.
+    public var rfiOptions: RFIOptions { rfi ?? RFIOptions() }
 
     public init(
         name: String, summary: String, targetCost: Double, replication: Int = 2, maxReplicas: Int = 5,
@@ -66,6 +74,7 @@ public struct WorkUnitPreset: Codable, Sendable, Equatable {
         p.minFrequency = minFrequency
         p.maxCandidates = maxCandidatesPerSeries
         p.toplistSize = toplistSize
+        p.birdies = birdies ?? []
         return p
     }
 
@@ -92,6 +101,12 @@ public struct WorkUnitPreset: Codable, Sendable, Equatable {
         guard accelMax.isFinite && accelMax >= 0 else { throw bad("accelMax", accelMax, "must be at least 0 m/s^2") }
         if let dmMax, !(dmMax.isFinite && dmMax >= 0) { throw bad("dmMax", dmMax, "must be at least 0 or null") }
         guard bits == 8 || bits == 16 else { throw bad("bits", bits, "must be 8 or 16") }
+        if let problem = rfi?.problem { throw bad("rfi.\(problem.field)", problem.value, problem.reason) }
+        for (i, b) in (birdies ?? []).enumerated() {
+            guard b.frequency.isFinite, b.frequency > 0 else { throw bad("birdies[\(i)].frequency", b.frequency, "must be a positive number of Hz") }
+            guard b.width.isFinite, b.width >= 0 else { throw bad("birdies[\(i)].width", b.width, "must be at least 0 Hz") }
+            guard b.harmonics >= 1 else { throw bad("birdies[\(i)].harmonics", b.harmonics, "must be at least 1") }
+        }
     }
 }
 

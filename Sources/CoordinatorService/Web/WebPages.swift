@@ -3,6 +3,7 @@ import CoordinatorStore
 import Foundation
 import Hummingbird
 import PulsarSearch
+import WorkUnits
 import XunxingProtocol
 
 extension Coordinator {
@@ -47,6 +48,9 @@ extension Coordinator {
             var body = "<h1>\(HTML.escape(d.name))</h1><p>State <b>\(HTML.escape(d.state.rawValue))</b> · preset \(HTML.escape(d.preset)) · \(d.dmTrials) DM trials · \(HTML.number(d.duration, 1)) s of data</p>"
             body += HTML.progress(counts.validated, of: counts.total)
             body += "<p>\(counts.validated) of \(counts.total) work units validated, \(counts.active) in progress, \(counts.error) in error.</p>"
+            if let json = d.splitPlan, let plan = try? WireCoding.decoder().decode(DatasetSplitPlan.self, from: Data(json.utf8)) {
+                body += Self.interferenceSection(plan)
+            }
             body += "<h2>Candidates</h2>"
             let rows = candidates.enumerated().map { rank, c in
                 [HTML.link("/datasets/\(id)/candidates/\(rank)", "#\(rank + 1)"), HTML.number(c.periodS * 1000, 4), HTML.number(c.dm),
@@ -112,6 +116,26 @@ extension Coordinator {
         return try await store.read { try await $0.candidateBodies(dataset: dataset) }.map {
             try decoder.decode(Candidate.self, from: Data($0.utf8))
         }
+    }
+
+    /// What was taken out before the split: the mask per channel and over time, clipping,
+    /// zero-DM and the birdies zapped from every unit.
+    static func interferenceSection(_ plan: DatasetSplitPlan) -> String {
+        var body = "<h2>Interference</h2>"
+        guard let rfi = plan.rfi else { return body + "<p class=\"muted\">No excision (the preset turns it off).</p>" }
+        body += "<p id=\"rfi-summary\">\(HTML.escape(rfi.summary))</p>"
+        let channels = rfi.channelFractions.enumerated().map { (Double($0.offset), 100 * $0.element) }
+        body += "<figure id=\"rfi-channels\">" + SVGChart.line(channels, xLabel: "channel (file order)", yLabel: "masked (%)", title: "Masked per channel", bars: true)
+        body += "<figcaption>Fraction of each channel masked\(rfi.maskedChannels.isEmpty ? "" : "; masked whole: \(rfi.maskedChannels.count) channel(s)").</figcaption></figure>"
+        let blocks = rfi.blockFractions.enumerated().map { (Double($0.offset) * rfi.blockSeconds, 100 * $0.element) }
+        body += "<figure id=\"rfi-time\">" + SVGChart.line(blocks, xLabel: "time (s)", yLabel: "masked (%)", title: "Masked over time", bars: true)
+        body += "<figcaption>Fraction of the band masked in each block of \(HTML.number(rfi.blockSeconds, 2)) s.</figcaption></figure>"
+        let birdies = plan.preset.birdies ?? []
+        body += birdies.isEmpty ? "<p class=\"muted\">No birdies zapped.</p>"
+            : "<p>Birdies zapped in every unit: " + birdies.map {
+                HTML.escape("\(HTML.number($0.frequency, 3)) Hz ± \(HTML.number($0.width / 2, 3)) × \($0.harmonics) harmonic(s)")
+            }.joined(separator: "; ") + "</p>"
+        return body
     }
 
     static func candidatePage(_ c: Candidate, rank: Int, dataset: DatasetRecord) -> String {
