@@ -4,7 +4,9 @@ import Foundation
 /// deviation, and the strongest locally whitened Fourier power of the block's first
 /// `blockSamples` samples once what all channels share at each instant is taken out (broadband
 /// periodic interference such as mains is for zero-DM filtering and birdie lists, not for the
-/// mask: masking it would mask everything).
+/// mask: masking it would mask everything). Spectra that the cleaning clips (their channel
+/// average stands out by `clipSigma` robust sigmas from the block's) are left out of all three, so
+/// that a few impulses do not mask the block they fall in.
 struct BlockStatistics {
     var mean: [Float]
     var std: [Float]
@@ -12,10 +14,14 @@ struct BlockStatistics {
     /// Fourier bins each peak power was the largest of.
     var searchedBins: Int
 
-    /// Bins per chunk whose median whitens the powers.
+    /// Bins per chunk whose clipped mean whitens the powers.
     static let chunk = 256
+    /// Channels transposed and transformed together: their samples of one spectrum share cache lines.
+    static let group = 16
 
-    static func measure(_ source: any SpectrumSource, blockSamples length: Int, blocks: Int, planner: FFTPlanner) throws -> BlockStatistics {
+    static func measure(
+        _ source: any SpectrumSource, blockSamples length: Int, blocks: Int, clipSigma: Double = 0, planner: FFTPlanner
+    ) throws -> BlockStatistics {
         let nch = source.channelCount, total = source.spectrumCount
         try source.seek(toSpectrum: 0)
         var stats = BlockStatistics(
@@ -24,13 +30,18 @@ struct BlockStatistics {
         let longest = total - (blocks - 1) * length
         let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: longest * nch)
         defer { buffer.deallocate() }
-        var sum = [Double](repeating: 0, count: nch), sumSq = [Double](repeating: 0, count: nch)
+        // Sums are of samples less the block's first spectrum (Float keeps the variance exact enough).
+        let sum = UnsafeMutableBufferPointer<Float>.allocate(capacity: nch), sumSq = UnsafeMutableBufferPointer<Float>.allocate(capacity: nch)
+        let shift = UnsafeMutableBufferPointer<Float>.allocate(capacity: nch), inverse = UnsafeMutableBufferPointer<Float>.allocate(capacity: nch)
+        defer { [sum, sumSq, shift, inverse].forEach { $0.deallocate() } }
         let fftSize = length >= 16 ? length : 0
         let plan = fftSize > 0 ? planner.plan(size: fftSize) : nil
-        let workspace = FFTWorkspace(size: max(2, fftSize))
+        let workspaces = (0..<group).map { _ in FFTWorkspace(size: max(2, fftSize)) }
+        let inputs = workspaces.map(\.real)
         var powers = [Float](repeating: 0, count: fftSize / 2 + 1)
-        var scratch = [Float](repeating: 0, count: chunk)
-        var common = [Float](repeating: 0, count: max(1, fftSize))
+        let common = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, longest))
+        var clipped = [Bool](repeating: false, count: longest)
+        defer { common.deallocate() }
         for b in 0..<blocks {
             let count = b == blocks - 1 ? total - b * length : length
             var got = 0
@@ -40,82 +51,135 @@ struct BlockStatistics {
                 got += n
             }
             guard got > 0 else { continue }
-            for c in 0..<nch { sum[c] = 0; sumSq[c] = 0 }
-            sum.withUnsafeMutableBufferPointer { s in
-                sumSq.withUnsafeMutableBufferPointer { q in
-                    for t in 0..<got {
-                        let row = buffer.baseAddress! + t * nch
-                        for c in 0..<nch {
-                            let v = Double(row[c])
-                            s[c] += v
-                            q[c] += v * v
+            let x = buffer.baseAddress!
+            let s = sum.baseAddress!, q = sumSq.baseAddress!, r = shift.baseAddress!
+            r.update(from: x, count: nch)
+            s.update(repeating: 0, count: nch)
+            q.update(repeating: 0, count: nch)
+            for t in 0..<got {
+                let row = x + t * nch
+                for c in 0..<nch {
+                    let v = row[c] - r[c]
+                    s[c] += v
+                    q[c] += v * v
+                }
+            }
+            var kept = got
+            func settle() {
+                for c in 0..<nch {
+                    let m = Double(s[c]) / Double(max(1, kept))
+                    let sd = max(0, Double(q[c]) / Double(max(1, kept)) - m * m).squareRoot()
+                    stats.mean[b * nch + c] = Float(m) + r[c]
+                    stats.std[b * nch + c] = Float(sd)
+                    inverse[c] = sd > 0 ? Float(1 / sd) : 0
+                }
+            }
+            settle()
+            let live = Float((0..<nch).filter { inverse[$0] > 0 }.count)
+            guard live > 0 else { continue }
+            // The common mode: each instant's mean over channels of the normalised samples.
+            stats.mean.withUnsafeBufferPointer { means in
+                let m = means.baseAddress! + b * nch, w = inverse.baseAddress!
+                for t in 0..<got {
+                    let row = x + t * nch
+                    var acc: Float = 0
+                    for c in 0..<nch { acc += (row[c] - m[c]) * w[c] }
+                    common[t] = acc / live
+                }
+            }
+            // The spectra the cleaning will clip leave the statistics (and become 0 below).
+            for t in 0..<got { clipped[t] = false }
+            if clipSigma > 0, got > 1 {
+                let z = UnsafeBufferPointer(rebasing: common[0..<got])
+                let centre = Robust.median(z)
+                let limit = Float(clipSigma) * max(Robust.sigma(z, centre: centre), 1e-6)
+                for t in 0..<got where abs(common[t] - centre) > limit {
+                    clipped[t] = true
+                    kept -= 1
+                    let row = x + t * nch
+                    for c in 0..<nch {
+                        let v = row[c] - r[c]
+                        s[c] -= v
+                        q[c] -= v * v
+                    }
+                }
+                if kept < got && kept > 1 { settle() }
+            }
+            guard let plan, got >= fftSize else { continue }
+            // Channels `group` at a time: gathered from the spectra (each spectrum's samples of the
+            // group are neighbours in memory), the common mode taken out, transformed, searched.
+            var first = 0
+            while first < nch {
+                let width = min(group, nch - first)
+                stats.mean.withUnsafeBufferPointer { means in
+                    stats.std.withUnsafeBufferPointer { stds in
+                        for t in 0..<fftSize {
+                            let row = x + t * nch + first
+                            let ct = common[t]
+                            if clipped[t] {
+                                for k in 0..<width { inputs[k][t] = 0 }
+                                continue
+                            }
+                            for k in 0..<width {
+                                let c = b * nch + first + k
+                                inputs[k][t] = row[k] - means[c] - ct * stds[c]
+                            }
                         }
                     }
                 }
-            }
-            for c in 0..<nch {
-                let m = sum[c] / Double(got)
-                stats.mean[b * nch + c] = Float(m)
-                stats.std[b * nch + c] = Float(max(0, sumSq[c] / Double(got) - m * m).squareRoot())
-            }
-            guard let plan, got >= fftSize else { continue }
-            // The common mode: each instant's mean over channels of the normalised samples.
-            for t in 0..<fftSize {
-                let row = buffer.baseAddress! + t * nch
-                var s: Float = 0
-                var n = 0
-                for c in 0..<nch where stats.std[b * nch + c] > 0 {
-                    s += (row[c] - stats.mean[b * nch + c]) / stats.std[b * nch + c]
-                    n += 1
-                }
-                common[t] = n > 0 ? s / Float(n) : 0
-            }
-            for c in 0..<nch {
-                let variance = Double(stats.std[b * nch + c]) * Double(stats.std[b * nch + c])
-                guard variance > 0 else { continue }
-                let m = stats.mean[b * nch + c], sd = stats.std[b * nch + c]
-                let input = workspace.real
-                var p = buffer.baseAddress! + c
-                for t in 0..<fftSize {
-                    input[t] = p.pointee - m - common[t] * sd
-                    p += nch
-                }
-                plan.execute(input: input, output: workspace.complex)
-                let out = workspace.complex
-                powers.withUnsafeMutableBufferPointer { pw in
-                    for k in 1...(fftSize / 2) {
-                        let re = out[2 * k], im = out[2 * k + 1]
-                        pw[k] = re * re + im * im
+                for k in 0..<width where stats.std[b * nch + first + k] > 0 {
+                    plan.execute(input: inputs[k], output: workspaces[k].complex)
+                    let out = workspaces[k].complex
+                    powers.withUnsafeMutableBufferPointer { pw in
+                        for i in 1...(fftSize / 2) {
+                            let re = out[2 * i], im = out[2 * i + 1]
+                            pw[i] = re * re + im * im
+                        }
                     }
+                    stats.peakPower[b * nch + first + k] = whitenedPeak(powers, bins: fftSize / 2)
                 }
-                stats.peakPower[b * nch + c] = whitenedPeak(&powers, bins: fftSize / 2, scratch: &scratch)
+                first += width
             }
         }
         try source.seek(toSpectrum: 0)
         return stats
     }
 
-    /// The largest of powers[1..<bins] divided by the median of its chunk of ``chunk`` bins over
-    /// ln 2 (an exponential's median), so that noise powers have mean 1 whatever the spectrum's
-    /// slope.
-    static func whitenedPeak(_ powers: inout [Float], bins: Int, scratch: inout [Float]) -> Float {
-        var best: Float = 0
-        var start = 1
-        while start < bins {
-            let end = min(bins, start + chunk)
-            let n = end - start
-            for i in 0..<n { scratch[i] = powers[start + i] }
-            let med = scratch.withUnsafeMutableBufferPointer { s -> Float in
-                let part = UnsafeMutableBufferPointer(rebasing: s[0..<n])
-                Robust.quickselect(part, n / 2)
-                return part[n / 2]
+    /// Above this many times its chunk's mean a power is left out of the mean's second pass.
+    static let clip: Float = 5
+    /// The mean of an exponential clipped at `clip` times its mean, over its mean: what the
+    /// second pass's mean underestimates by (1 - c e^-c / (1 - e^-c), 0.966 at c = 5).
+    static let clippedMeanFactor: Float = {
+        let c = Double(clip)
+        return Float(1 - c * exp(-c) / (1 - exp(-c)))
+    }()
+
+    /// The largest of powers[1..<bins] over its chunk's mean power, the mean taken twice (the
+    /// second time without powers over ``clip`` times the first, so that a strong tone does not
+    /// hide itself) and corrected for the clipping: noise powers then have mean 1 whatever the
+    /// spectrum's slope.
+    static func whitenedPeak(_ powers: [Float], bins: Int) -> Float {
+        powers.withUnsafeBufferPointer { p in
+            var best: Float = 0
+            var start = 1
+            while start < bins {
+                let end = min(bins, start + chunk)
+                var total: Float = 0, peak: Float = 0
+                for i in start..<end {
+                    total += p[i]
+                    peak = max(peak, p[i])
+                }
+                let limit = clip * total / Float(end - start)
+                var kept: Float = 0, n: Float = 0
+                for i in start..<end where p[i] <= limit {
+                    kept += p[i]
+                    n += 1
+                }
+                let mean = n > 0 ? kept / n / clippedMeanFactor : 0
+                if mean > 0 { best = max(best, peak / mean) }
+                start = end
             }
-            if med > 0 {
-                let norm = Float(M_LN2) / med
-                for i in start..<end { best = max(best, powers[i] * norm) }
-            }
-            start = end
+            return best
         }
-        return best
     }
 }

@@ -23,10 +23,12 @@ public struct RFIMasker {
         self.planner = planner
     }
 
-    /// Spectra per block for data sampled every `sampleTime` seconds: `blockSeconds`, at least 256,
-    /// at most all of them.
+    /// Spectra per block for data sampled every `sampleTime` seconds: the power of two nearest
+    /// `blockSeconds` (a fast Fourier transform length), at least 256, at most all of them.
     public func blockSamples(sampleTime: Double, spectra: Int) -> Int {
-        min(max(1, spectra), max(256, Int((options.blockSeconds / sampleTime).rounded())))
+        let wanted = max(256, options.blockSeconds / sampleTime)
+        let power = 1 << Int(log2(wanted).rounded())
+        return min(max(1, spectra), power)
     }
 
     /// Reads `source` once from the start and returns its mask; leaves it at spectrum 0.
@@ -34,7 +36,7 @@ public struct RFIMasker {
         let nch = source.channelCount, total = source.spectrumCount
         let length = blockSamples(sampleTime: source.sampleTime, spectra: total)
         let blocks = max(1, total / length)
-        let stats = try BlockStatistics.measure(source, blockSamples: length, blocks: blocks, planner: planner)
+        let stats = try BlockStatistics.measure(source, blockSamples: length, blocks: blocks, clipSigma: options.clipSigma, planner: planner)
         var masked = [Bool](repeating: false, count: blocks * nch)
         func mask(_ b: Int, _ c: Int) { masked[b * nch + c] = true }
 
@@ -117,15 +119,15 @@ public struct RFIMasker {
 
     /// The whitened power above which a cell's strongest of `bins` powers is as unlikely in noise
     /// as a Gaussian deviate above `sigma`. Noise powers are exponential with mean 1, so the
-    /// largest of n exceeds x with probability 1 - (1 - q)^n, q = e^-x per bin, were the median
+    /// largest of n exceeds x with probability 1 - (1 - q)^n, q = e^-x per bin, were the mean
     /// that whitens them known; estimated from a chunk of m powers it is off by a relative
-    /// e ~ N(0, s^2), s = 1 / (sqrt(m) ln 2), and averaging e^-x(1+e) over that gives
+    /// e ~ N(0, s^2), s = 1 / sqrt(m), and averaging e^-x(1+e) over that gives
     /// q = e^(-x + x^2 s^2 / 2) (valid while x s^2 < 1).
     static func powerThreshold(sigma: Double, bins: Int) -> Double {
         let p = 0.5 * erfc(sigma / 2.0.squareRoot())
         let single = -expm1(log1p(-p) / Double(max(1, bins)))  // 1 - (1 - p)^(1/n)
         let m = Double(min(BlockStatistics.chunk, max(1, bins)))
-        let s2 = 1 / (m * M_LN2 * M_LN2)
+        let s2 = 1 / m
         // Solve -x + x^2 s^2 / 2 = ln(single) for the smaller root.
         let target = -log(single)
         let disc = 1 - 2 * s2 * target

@@ -10,8 +10,8 @@ public struct RFIOptions: Sendable, Codable, Equatable {
     }
 
     public var mode: Mode = .auto
-    /// Seconds per block of the mask (each channel x block cell is judged on its own); at least
-    /// 256 samples.
+    /// Seconds per block of the mask (each channel x block cell is judged on its own), rounded to
+    /// the nearest power of two of samples, at least 256.
     public var blockSeconds: Double = 1
     /// Cells whose mean or standard deviation lies this many robust sigmas from what the rest of
     /// the data lead one to expect are masked (rfifind's `-timesig`).
