@@ -39,13 +39,25 @@ public struct Splitter: DomainService {
             let planned = WorkUnitPlanner.plan(
                 dmPlan: derived.plan, spectra: reader.spectrumCount, sampleTime: reader.header.tsamp,
                 accelMax: derived.accelMax, preset: preset)
+            let weights = try ChannelWeights.measure(source)
+            var search = preset.searchParameters
+            var report = try cleaned?.report()
+            if cleaned != nil, preset.rfiOptions.birdieSigma > 0 {
+                // Periodic interference at DM 0 goes into every unit's zap list with the preset's.
+                var finder = BirdieFinder(planner: planner)
+                finder.sigma = preset.rfiOptions.birdieSigma
+                finder.lowDM = SiftParameters().minDM
+                finder.minFrequency = preset.minFrequency
+                let found = try finder.find(in: source, weights: weights, dms: derived.plan.trials.map(\.dm))
+                search.birdies += found
+                report?.birdies = found
+            }
             var splitter = PayloadSplitter(
-                datasetID: dataset.id, dmPlan: derived.plan, units: planned, preset: preset,
-                search: preset.searchParameters)
+                datasetID: dataset.id, dmPlan: derived.plan, units: planned, preset: preset, search: search)
             splitter.memoryBudget = budget
             var timings = SplitTimings()
             let payloads = try splitter.write(
-                source: source, weights: try ChannelWeights.measure(source), directory: directory,
+                source: source, weights: weights, directory: directory,
                 makeID: Secrets.identifier, timings: &timings)
             let records = try payloads.map { payload in
                 let unit = payload.unit
@@ -66,7 +78,7 @@ public struct Splitter: DomainService {
             // payloads directory) now, once, before the rows that name them are committed.
             try DurableFiles.syncDirectory(directory)
             try DurableFiles.syncDirectory(DurableFiles.directory(of: directory))
-            return (records, derived, try cleaned?.report(), timings)
+            return (records, derived, report, timings)
         }
 
         // Stopped meanwhile (a shutdown): nothing is committed, and the next start splits it again.

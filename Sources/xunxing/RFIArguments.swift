@@ -30,6 +30,9 @@ struct RFIArguments: ParsableArguments {
     @Option(help: "Replace spectra whose channel average is this many robust sigmas from their block's (rfifind's -clip); 0: no clipping.")
     var clipSigma: Double = RFIOptions().clipSigma
 
+    @Option(help: "Zap periodic interference standing out at DM 0 by this many sigmas whose harmonics are strongest below the low-DM cutoff (automatic birdies); 0: off.")
+    var birdieSigma: Double = RFIOptions().birdieSigma
+
     @Flag(help: "Subtract each spectrum's channel average (zero-DM filter): removes broadband interference, weakens pulsars at DMs near 0.")
     var zeroDm = false
 
@@ -44,6 +47,7 @@ struct RFIArguments: ParsableArguments {
         o.zapChannels = zapChannel
         o.clipSigma = clipSigma
         o.zeroDM = zeroDm
+        o.birdieSigma = birdieSigma
         return o
     }
 

@@ -15,7 +15,7 @@ import XunxingSupport
 /// shows it.
 @Suite("Coordinator: interference excision at the split")
 struct InterferenceTests {
-    @Test("hot channels are masked at the split, recorded with the dataset and plotted on its page; a preset's birdies reach every unit")
+    @Test("hot channels are masked at the split, recorded with the dataset and plotted on its page; the preset's birdies and the mains found at DM 0 reach every unit")
     func maskedAtSplit() async throws {
         let presets = FileManager.default.temporaryDirectory.appendingPathComponent("presets-\(UUID())")
         try FileManager.default.copyItem(at: CoordinatorFixture.packageRoot.appendingPathComponent("workunits"), to: presets)
@@ -34,6 +34,7 @@ struct InterferenceTests {
             o.samples = 1 << 15
             o.pulsars = [InjectedPulsar(period: 0.1234, dm: 20, dutyCycle: 0.05, snr: 30)]
             o.interference.narrowbandChannels = [3, 20]
+            o.interference.mainsAmplitude = 0.3
             let path = f.directory.appendingPathComponent("hot.fil").path
             try FileManager.default.createDirectory(at: f.directory, withIntermediateDirectories: true)
             try Simulator.writeFilterbank(o, to: path)
@@ -47,12 +48,15 @@ struct InterferenceTests {
             #expect(rfi.maskedChannels == [3, 20] && rfi.channelFractions.count == 32, "\(rfi.summary)")
             #expect(plan.preset.birdies == [Birdie(frequency: 50, width: 0.1, harmonics: 4)])
 
-            // Every unit's search zaps the site's birdies.
+            // The mains in the data is found at DM 0 with its harmonics, and recorded.
+            let found = rfi.birdies
+            #expect(found.count == 1 && abs(found[0].frequency - 50) < 0.05 && found[0].harmonics >= 4, "\(found)")
+            // Every unit's search zaps the site's birdies and those found.
             let units = try await f.coordinator.store.read { try await $0.workUnits(dataset: dataset.id) }
             #expect(!units.isEmpty)
             for unit in units {
                 let payload = try WorkUnitPayload.read(path: unit.payloadPath)
-                #expect(payload.header.search.birdies == [Birdie(frequency: 50, width: 0.1, harmonics: 4)], "unit \(unit.seq)")
+                #expect(payload.header.search.birdies == [Birdie(frequency: 50, width: 0.1, harmonics: 4)] + found, "unit \(unit.seq)")
             }
 
             // The page shows the summary and a bar per channel, two of them full.

@@ -122,11 +122,42 @@ struct RFIExcisionTests {
         #expect(report.rfi!.fractionMasked < 0.02, "\(report.rfi!.summary)")
         #expect(sigma != nil && abs(sigma! - cleanHighDM) <= 0.1 * cleanHighDM, "mains, zero-DM: \(String(describing: sigma)) vs \(cleanHighDM)")
         #expect(!report.candidates.contains { c in (1...5).contains { abs(c.frequencyHz - 50 * Double($0)) < 0.5 } })
-        // Without it, mains (and the sub-harmonics its harmonics sum into) outranks the pulsar.
-        let masked = try Self.search(Self.observation(i, dm: 300), rfi: RFIOptions())
+        // Without it (and without automatic birdies), mains and the sub-harmonics its harmonics
+        // sum into outrank the pulsar.
+        var maskOnly = RFIOptions()
+        maskOnly.birdieSigma = 0
+        let masked = try Self.search(Self.observation(i, dm: 300), rfi: maskOnly)
         #expect(masked.sigma == nil, "mains left in: the pulsar should not be on top")
         // The measurement behind the default: at DM 60 (a 21 ms sweep) zero-DM costs a third of the sigma.
         let lowDM = try #require(try Self.search(Self.observation(), rfi: zeroDM).sigma)
         #expect(lowDM < 0.8 * Self.clean, "zero-DM at DM 60: \(lowDM) vs \(Self.clean)")
+    }
+
+    @Test("mains is found in the DM 0 spectrum and zapped with its harmonics (automatic birdies); a bright pulsar at low DM is not")
+    func automaticBirdies() throws {
+        var i = SimulatedInterference()
+        i.mainsAmplitude = 0.5
+        i.mainsFrequency = 50
+        i.mainsHarmonics = 5
+        let (sigma, report) = try Self.search(Self.observation(i), rfi: RFIOptions())
+        let birdies = try #require(report.rfi).birdies
+        let mains = birdies.filter { abs($0.frequency - 50) < 0.2 }
+        #expect(mains.count == 1 && mains[0].harmonics >= 5, "\(birdies)")
+        // Nothing near the pulsar's frequency or its harmonics is zapped.
+        #expect(!birdies.contains { b in (1...16).contains { h in abs(b.frequency - Double(h) / Self.period) < 0.05 } }, "\(birdies)")
+        Self.within10Percent(sigma, "mains, automatic birdies")
+        // The same with them off: mains (and the sub-harmonics its harmonics sum into) outranks the pulsar.
+        var off = RFIOptions()
+        off.birdieSigma = 0
+        #expect(try Self.search(Self.observation(i), rfi: off).sigma == nil)
+
+        // A bright pulsar at DM 20 (its sweep, 6 ms, is shorter than its 123 ms period, so it is
+        // strong at DM 0 too): its harmonic family is strongest at DM 20, so it is not zapped.
+        var bright = Self.observation(dm: 20)
+        bright.pulsars[0].snr = 60
+        let found = try Self.search(bright, rfi: RFIOptions())
+        #expect(found.report.rfi!.birdies.allSatisfy { b in !(1...16).contains { h in abs(b.frequency - Double(h) / Self.period) < 0.05 } },
+                "\(found.report.rfi!.birdies)")
+        #expect(found.sigma != nil)
     }
 }

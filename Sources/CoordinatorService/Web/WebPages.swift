@@ -130,9 +130,9 @@ extension Coordinator {
         let blocks = rfi.blockFractions.enumerated().map { (Double($0.offset) * rfi.blockSeconds, 100 * $0.element) }
         body += "<figure id=\"rfi-time\">" + SVGChart.line(blocks, xLabel: "time (s)", yLabel: "masked (%)", title: "Masked over time", bars: true)
         body += "<figcaption>Fraction of the band masked in each block of \(HTML.number(rfi.blockSeconds, 2)) s.</figcaption></figure>"
-        let birdies = plan.preset.birdies ?? []
+        let birdies = (plan.preset.birdies ?? []) + rfi.birdies
         body += birdies.isEmpty ? "<p class=\"muted\">No birdies zapped.</p>"
-            : "<p>Birdies zapped in every unit: " + birdies.map {
+            : "<p>Birdies zapped in every unit (the preset's, then those found at DM 0): " + birdies.map {
                 HTML.escape("\(HTML.number($0.frequency, 3)) Hz ± \(HTML.number($0.width / 2, 3)) × \($0.harmonics) harmonic(s)")
             }.joined(separator: "; ") + "</p>"
         return body

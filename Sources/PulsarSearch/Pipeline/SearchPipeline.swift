@@ -31,6 +31,30 @@ public final class SearchPipeline: @unchecked Sendable {
             maxDownsample: configuration.maxDownsample)
         progress(SearchProgress(phase: .measuring, completed: 0, total: 1))
         let weights = try ChannelWeights.measure(source)
+        var report = rfi
+        if cleaned != nil, configuration.rfi.birdieSigma > 0 {
+            // Periodic interference of the DM 0 spectrum, zapped from every trial with its harmonics.
+            var finder = BirdieFinder(planner: planner)
+            finder.sigma = configuration.rfi.birdieSigma
+            finder.lowDM = configuration.sift.minDM
+            finder.minFrequency = configuration.spectral.minFrequency
+            let birdies = try finder.find(in: source, weights: weights, dms: plan.trials.map(\.dm))
+            report?.birdies = birdies
+            if !birdies.isEmpty {
+                var adjusted = configuration
+                adjusted.spectral.birdies += birdies
+                return try SearchPipeline(configuration: adjusted, planner: planner)
+                    .searchPrepared(source, plan: plan, weights: weights, rfi: report, duration: duration, progress: progress)
+            }
+        }
+        return try searchPrepared(source, plan: plan, weights: weights, rfi: report, duration: duration, progress: progress)
+    }
+
+    /// The search once the data are cleaned, planned and weighted.
+    private func searchPrepared(
+        _ source: SpectrumSource, plan: DMPlan, weights: ChannelWeights, rfi: RFIReport?, duration: Double,
+        progress: @escaping @Sendable (SearchProgress) -> Void
+    ) throws -> SearchReport {
         let dedisperser = SubbandDedisperser(source: source, weights: weights, subbands: configuration.subbands)
 
         var found: [SeriesCandidate] = []

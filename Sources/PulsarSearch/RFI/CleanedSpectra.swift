@@ -15,6 +15,8 @@ public struct RFIReport: Sendable, Codable, Equatable {
     public var clippedSpectra: Int
     public var clippedFraction: Double
     public var zeroDM: Bool
+    /// Periodic interference found at DM 0 and zapped from every trial (automatic birdies).
+    public var birdies: [Birdie] = []
 
     public init(mask: RFIMask, clippedSpectra: Int) {
         fractionMasked = mask.fractionMasked
@@ -29,8 +31,9 @@ public struct RFIReport: Sendable, Codable, Equatable {
 
     /// One line for people.
     public var summary: String {
-        String(format: "RFI: %.1f%% of the data masked (%d whole channel(s)), %d spectra clipped (%.2f%%)%@",
-               100 * fractionMasked, maskedChannels.count, clippedSpectra, 100 * clippedFraction, zeroDM ? ", zero-DM filtered" : "")
+        String(format: "RFI: %.1f%% of the data masked (%d whole channel(s)), %d spectra clipped (%.2f%%)%@; %d birdie(s) zapped%@",
+               100 * fractionMasked, maskedChannels.count, clippedSpectra, 100 * clippedFraction, zeroDM ? ", zero-DM filtered" : "",
+               birdies.count, birdies.isEmpty ? "" : ": " + birdies.prefix(6).map { String(format: "%.4g Hz x%d", $0.frequency, $0.harmonics) }.joined(separator: ", "))
     }
 }
 

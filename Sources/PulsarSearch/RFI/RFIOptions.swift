@@ -31,6 +31,10 @@ public struct RFIOptions: Sendable, Codable, Equatable {
     /// Subtract from each spectrum its mean over the channels (zero-DM filtering): removes
     /// undispersed broadband interference and also weakens pulsars at DMs near 0.
     public var zeroDM: Bool = false
+    /// Periodic interference standing out at DM 0 by this many sigmas (one bin, trial-corrected),
+    /// whose harmonic family is strongest below the low-DM cutoff, is zapped from every trial with
+    /// its harmonics (automatic birdies). 0 turns it off.
+    public var birdieSigma: Double = 6
 
     public init() {}
 
@@ -42,7 +46,7 @@ public struct RFIOptions: Sendable, Codable, Equatable {
     }()
 
     private enum CodingKeys: String, CodingKey {
-        case mode, blockSeconds, timeSigma, freqSigma, channelFraction, blockFraction, zapChannels, clipSigma, zeroDM
+        case mode, blockSeconds, timeSigma, freqSigma, channelFraction, blockFraction, zapChannels, clipSigma, zeroDM, birdieSigma
     }
 
     /// Decodes with every field optional (a preset may give only what it changes).
@@ -58,6 +62,7 @@ public struct RFIOptions: Sendable, Codable, Equatable {
         zapChannels = try c.decodeIfPresent([Int].self, forKey: .zapChannels) ?? d.zapChannels
         clipSigma = try c.decodeIfPresent(Double.self, forKey: .clipSigma) ?? d.clipSigma
         zeroDM = try c.decodeIfPresent(Bool.self, forKey: .zeroDM) ?? d.zeroDM
+        birdieSigma = try c.decodeIfPresent(Double.self, forKey: .birdieSigma) ?? d.birdieSigma
     }
 
     /// The first setting out of range, as (field, value, reason); nil when all are usable.
@@ -67,6 +72,7 @@ public struct RFIOptions: Sendable, Codable, Equatable {
         if !(freqSigma > 0) { return ("freqSigma", "\(freqSigma)", "must be > 0") }
         if !(0...1).contains(channelFraction) { return ("channelFraction", "\(channelFraction)", "must be in 0...1") }
         if !(0...1).contains(blockFraction) { return ("blockFraction", "\(blockFraction)", "must be in 0...1") }
+        if !(birdieSigma >= 0) { return ("birdieSigma", "\(birdieSigma)", "must be >= 0 (0: no automatic birdies)") }
         if !(clipSigma >= 0) { return ("clipSigma", "\(clipSigma)", "must be >= 0 (0: no clipping)") }
         if let bad = zapChannels.first(where: { $0 < 0 }) { return ("zapChannels", "\(bad)", "channels are numbered from 0") }
         return nil
