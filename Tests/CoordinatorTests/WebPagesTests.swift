@@ -47,7 +47,8 @@ struct WebPagesTests {
             let pages: [(path: String, mustContain: [String])] = [
                 ("/", ["Searching the sky for pulsars", "charity hours", "active hosts"]),
                 ("/datasets", ["Datasets", "sim"]),
-                ("/datasets/\(dataset.id)", ["Candidates", "work units validated"]),
+                ("/datasets/\(dataset.id)", ["Candidates", "work units validated", "Interference", "id=\"rfi-channels\"", "Masked per channel",
+                                               "Masked over time"]),
                 ("/datasets/\(dataset.id)/candidates/0", ["<svg", "Folded profile", "Power spectrum", "Sigma against DM"]),
                 ("/volunteers/\(volunteer)", ["charity hours", "Hosts", "&lt;script&gt;"]),
                 ("/leaderboard", ["Leaderboard", "Bob"]),
@@ -64,6 +65,11 @@ struct WebPagesTests {
             let svgCount = try await onThread { try renderInBrowser(f.baseURL + "/datasets/\(dataset.id)/candidates/0").dom }
                 .components(separatedBy: "<svg").count - 1
             #expect(svgCount == 3)
+            // The dataset's page: the mask per channel (32 bars) and over time, drawn by the browser.
+            let datasetPage = try await onThread { try renderInBrowser(f.baseURL + "/datasets/\(dataset.id)").dom }
+            #expect(datasetPage.components(separatedBy: "<svg").count - 1 == 2)
+            let channelFigure = datasetPage.components(separatedBy: "id=\"rfi-channels\"").dropFirst().first?.components(separatedBy: "</figure>").first ?? ""
+            #expect(channelFigure.components(separatedBy: "<rect").count - 1 == 32 + 1, "a bar per channel and the frame")
             if let shot = ProcessInfo.processInfo.environment["XUNXING_SCREENSHOT"] {
                 _ = try await onThread { try renderInBrowser(f.baseURL + "/datasets/\(dataset.id)/candidates/0", screenshot: shot) }
             }
