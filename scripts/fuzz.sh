@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Fuzzes the parsers of untrusted bytes with libFuzzer (issue 7): the SIGPROC filterbank and .tim
+# Fuzzes the parsers of untrusted bytes with libFuzzer (issue 7): the SIGPROC filterbank, PSRFITS (through CFITSIO) and .tim
 # readers, the PRESTO .inf/.dat reader, the work-unit payload reader ("XXWUNIT1") and the
 # coordinator's JSON request bodies (signup, host registration, work request, result report with
 # what the validator and assimilator do with its candidates, platform link).
 #
 #   bash scripts/fuzz.sh [--runs N] [TARGET ...]     # default: 1000000 runs of every target
 #
-# TARGET is filterbank, tim, inf, payload or api-bodies. Each target's contract (Sources/FuzzTargets):
+# TARGET is filterbank, psrfits, tim, inf, payload or api-bodies. Each target's contract (Sources/FuzzTargets):
 # an input is either accepted with sane output or refused with a typed error (FormatError,
 # PayloadError, RequestBodyError) whose message names the file and the field; anything else (a
 # trap, an untyped or unclear error, an accepted input with impossible output) aborts, and
@@ -46,9 +46,10 @@ done
 swiftc -O -sanitize=fuzzer -parse-as-library -module-name XunxingLibFuzzer \
     -I "$bin/Modules" \
     -Xcc -fmodule-map-file=Sources/CFFTW3/module.modulemap \
+    -Xcc -fmodule-map-file=Sources/CCFITSIO/module.modulemap \
     -Xcc -fmodule-map-file="$bin/CSearchKernels.build/module.modulemap" \
     -Xcc -I -Xcc Sources/CSearchKernels/include \
-    scripts/fuzz/LibFuzzerMain.swift "${objects[@]}" -lfftw3f -lm \
+    scripts/fuzz/LibFuzzerMain.swift "${objects[@]}" -lfftw3f -lcfitsio -lm \
     -o "$scratch/xunxing-libfuzzer"
 
 summary=()

@@ -8,6 +8,8 @@ import Darwin
 public enum FuzzTarget: String, CaseIterable, Sendable {
     /// A SIGPROC filterbank read with `FilterbankReader`, every spectrum unpacked.
     case filterbank
+    /// A PSRFITS search-mode file read through CFITSIO with `PSRFITSReader`, every spectrum decoded.
+    case psrfits
     /// A SIGPROC `.tim` time series read with `TimeSeriesFile.read`.
     case tim
     /// A PRESTO `.inf` file and its `.dat`: the input is the `.inf` text, a NUL byte, then the
@@ -89,6 +91,7 @@ public final class FuzzHarness {
     public func run(_ target: FuzzTarget, _ data: [UInt8]) throws(ContractViolation) -> FuzzOutcome {
         switch target {
         case .filterbank: return try filterbank(data)
+        case .psrfits: return try psrfits(data)
         case .tim: return try tim(data)
         case .inf: return try inf(data)
         case .payload: return try payload(data)

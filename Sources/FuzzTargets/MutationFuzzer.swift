@@ -136,6 +136,14 @@ public struct MutationFuzzer {
                 "source_name", "FREQUENCY_START", "fchannel", "FREQUENCY_END", "npuls", "nsamples", "data_type",
             ]
             return keywords.map(sigproc) + [[0xff, 0xff, 0xff, 0x7f], [0, 0, 0, 0x80], [0, 0, 0, 0]]
+        case .psrfits:
+            text = [
+                "SIMPLE  =                    T", "XTENSION= 'BINTABLE'", "EXTNAME = 'SUBINT  '", "FITSTYPE= 'PSRFITS '",
+                "NBITS   =                    ", "NCHAN   =                    ", "NPOL    =                    ",
+                "NSBLK   =                    ", "NAXIS1  =                    ", "NAXIS2  =                    ",
+                "TFORM7  = '", "POL_TYPE= 'IQUV    '", "TBIN    =  ", "END" + String(repeating: " ", count: 77), "0", "-1",
+                "99999999999", "1E+300", "NaN", "'", "3", "16",
+            ]
         case .inf:
             text = [
                 " Number of bins in the time series   =  ", " Width of each time series bin (sec)   =  ",

@@ -60,6 +60,40 @@ extension FuzzHarness {
         throw fail("seek past the end was accepted")
     }
 
+    /// Reads `data` as a PSRFITS search-mode file and decodes every spectrum.
+    ///
+    /// Accepted: at least one spectrum of at least one channel, a finite positive sample time,
+    /// finite positive channel frequencies, and every decoded value finite. Refused: a
+    /// ``FormatError`` naming the file.
+    @discardableResult
+    public func psrfits(_ data: [UInt8]) throws(ContractViolation) -> FuzzOutcome {
+        let file = try write(data[...], to: "input.fits", target: .psrfits)
+        func fail(_ message: String) -> ContractViolation { ContractViolation(target: .psrfits, message: message) }
+        do {
+            let reader = try PSRFITSReader(path: file)
+            guard reader.spectrumCount >= 1, reader.channelCount >= 1, reader.sampleTime.isFinite, reader.sampleTime > 0,
+                  reader.frequencies.allSatisfy({ $0.isFinite && $0 > 0 })
+            else { throw fail("accepted an unusable file: \(reader.spectrumCount) spectra, \(reader.channelCount) channels") }
+            guard reader.spectrumCount * reader.channelCount <= 64 * data.count else {
+                throw fail("\(reader.spectrumCount) spectra of \(reader.channelCount) channels from \(data.count) bytes")
+            }
+            var buffer = [Float](repeating: 0, count: 64 * reader.channelCount)
+            var total = 0
+            while true {
+                let got = try buffer.withUnsafeMutableBufferPointer { try reader.read(into: $0, count: 64) }
+                if got == 0 { break }
+                guard buffer[0..<(got * reader.channelCount)].allSatisfy(\.isFinite) else { throw fail("a decoded value is not finite") }
+                total += got
+            }
+            guard total == reader.spectrumCount else { throw fail("read \(total) of \(reader.spectrumCount) spectra") }
+            return .accepted
+        } catch let violation as ContractViolation {
+            throw violation
+        } catch {
+            return try Contract.refusal(error, target: .psrfits, files: [file])
+        }
+    }
+
     /// Reads `data` as a SIGPROC `.tim` time series.
     ///
     /// Accepted: at least one sample, a finite positive `tsamp`, a finite DM and, when present, a

@@ -9,6 +9,7 @@ public enum SeedCorpus {
     public static func seeds(for target: FuzzTarget, scratch: FuzzHarness) throws -> [[UInt8]] {
         switch target {
         case .filterbank: return try filterbanks(scratch)
+        case .psrfits: return try psrfitsFiles(scratch)
         case .tim: return try timeSeries(scratch)
         case .inf: return try presto(scratch)
         case .payload: return try payloads(scratch)
@@ -44,6 +45,31 @@ public enum SeedCorpus {
             let levels = s.nbits == 32 ? 1000 : min(1 << s.nbits, 200)
             let data = values(16 * s.nchans * s.nifs, levels: levels)
             try data.withUnsafeBufferPointer { try writer.write($0) }
+            try writer.close()
+            seeds.append(try readBack(path))
+        }
+        return seeds
+    }
+
+    /// PSRFITS files at every bit width and polarisation type, both channel orders, two rows each.
+    static func psrfitsFiles(_ scratch: FuzzHarness) throws -> [[UInt8]] {
+        var seeds: [[UInt8]] = []
+        let shapes: [(bits: Int, pol: String, npol: Int, ascending: Bool)] = [
+            (1, "AA+BB", 1, false), (2, "AABB", 2, true), (4, "IQUV", 4, false), (8, "AABBCRCI", 4, true), (8, "AA+BB", 1, false),
+        ]
+        for (i, s) in shapes.enumerated() {
+            let nch = 8, nsblk = 8
+            let freqs = (0..<nch).map { s.ascending ? 1300 + Double($0) : 1400 - Double($0) }
+            let path = scratch.path("seed.fits")
+            let info = ObservationInfo(format: "psrfits", telescope: "Parkes", source: "seed\(i)", mjd: 60000.5,
+                                       raDegrees: 10, decDegrees: -20)
+            let writer = try PSRFITSWriter(path: path, info: info, frequencies: freqs, sampleTime: 64e-6, bitsPerSample: s.bits,
+                                           samplesPerRow: nsblk, polType: s.pol)
+            for _ in 0..<2 {
+                let samples = values(nsblk * s.npol * nch, levels: 1 << s.bits).map { UInt8($0) }
+                let scales = (0..<(nch * s.npol)).map { Float(1 + $0 % 3) }
+                try writer.appendRow(samples: samples, scale: scales, offset: scales.map { $0 - 2 }, weight: [Float](repeating: 1, count: nch))
+            }
             try writer.close()
             seeds.append(try readBack(path))
         }

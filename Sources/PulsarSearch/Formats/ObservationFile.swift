@@ -81,8 +81,9 @@ public enum ObservationFile {
                 throw FormatError.missingField(file: path, field: "primary HDU, FITSTYPE")
             }
             guard card.contains("'PSRFITS") else {
-                throw FormatError.invalidValue(file: path, field: "primary HDU, FITSTYPE", value: card.dropFirst(10).prefix(20)
-                    .trimmingCharacters(in: .whitespaces), reason: "not a PSRFITS file")
+                throw FormatError.invalidValue(file: path, field: "primary HDU, FITSTYPE",
+                                               value: "'" + card.dropFirst(10).prefix(20).trimmingCharacters(in: .whitespaces) + "'",
+                                               reason: "not a PSRFITS file")
             }
         }
     }

@@ -47,11 +47,11 @@ public final class PSRFITSReader: ObservationSource {
         self.file = file
         let fitsType = try file.string("FITSTYPE")
         guard fitsType?.uppercased() == "PSRFITS" else {
-            throw FormatError.invalidValue(file: path, field: "primary HDU, FITSTYPE", value: fitsType ?? "(absent)",
+            throw FormatError.invalidValue(file: path, field: "primary HDU, FITSTYPE", value: fitsType.map { "'\($0)'" } ?? "(absent)",
                                            reason: "not a PSRFITS file")
         }
         if let mode = try file.string("OBS_MODE"), mode.uppercased() != "SEARCH" {
-            throw FormatError.invalidValue(file: path, field: "primary HDU, OBS_MODE", value: mode,
+            throw FormatError.invalidValue(file: path, field: "primary HDU, OBS_MODE", value: "'\(mode)'",
                                            reason: "only search-mode PSRFITS can be searched (this is folded or calibration data)")
         }
         let source = try file.string("SRC_NAME") ?? ""
@@ -146,7 +146,7 @@ public final class PSRFITSReader: ObservationSource {
         case ("AABBCRCI", 4), ("AABB", 2): return [0, 1]
         case ("IQUV", 4): return [0]
         default:
-            throw FormatError.invalidValue(file: file, field: "SUBINT HDU, POL_TYPE", value: "\(polType) with NPOL \(npol)",
+            throw FormatError.invalidValue(file: file, field: "SUBINT HDU, POL_TYPE", value: "'\(polType)' with NPOL \(npol)",
                                            reason: "total intensity is formed from AABB, AABBCRCI, IQUV, AA+BB or INTEN data")
         }
     }
@@ -195,6 +195,15 @@ public final class PSRFITSReader: ObservationSource {
                 a[k * nch + c] = s * w
                 b[k * nch + c] = ((storedZero - zeroOffset) * s + offset[(p * nch + c) % offsetCount]) * w
             }
+        }
+        // Scales, offsets and weights that take a sample beyond 1e30 would overflow Float sums.
+        let largest = Float((1 << bits) - 1)
+        for i in a.indices where !(abs(a[i]) * largest + abs(b[i]) <= 1e30) {
+            let c = i % nch, p = summed[i / nch]
+            throw FormatError.invalidValue(
+                file: path, field: "SUBINT HDU, columns DAT_SCL, DAT_OFFS and DAT_WTS (and ZERO_OFF), row \(row + 1), channel \(c)",
+                value: "scale \(scale[(p * nch + c) % scaleCount]), offset \(offset[(p * nch + c) % offsetCount]), weight \(weight[c])",
+                reason: "they put samples beyond ±1e30")
         }
         let valuesPerByte = 8 / bits, mask = UInt8((1 << bits) - 1)
         raw.withUnsafeBufferPointer { input in
