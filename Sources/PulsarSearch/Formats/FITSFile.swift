@@ -162,39 +162,38 @@ final class FITSFile {
 
     /// Reads `count` bytes of `column` in `row` (1-based) into `buffer`.
     func readBytes(column: Int32, row: Int, count: Int, into buffer: UnsafeMutablePointer<UInt8>, name: String) throws {
-        var status: Int32 = 0
-        var anyNull: Int32 = 0
-        ffgcvb(handle, column, Int64(row), 1, Int64(count), 0, buffer, &anyNull, &status)
-        guard status == 0 else {
-            throw FormatError.partialSample(file: path, field: "\(hdu) HDU, column \(name), row \(row)", value: "\(count) bytes",
-                                            reason: Self.message(status))
+        try read(name, row: row, count: count, unit: "bytes") { status, anyNull in
+            ffgcvb(handle, column, Int64(row), 1, Int64(count), 0, buffer, &anyNull, &status)
         }
     }
 
     /// Reads `count` values of a numeric column in `row` (1-based) as floats.
     func readFloats(column: Int32, row: Int, count: Int, name: String) throws -> [Float] {
-        var status: Int32 = 0
-        var anyNull: Int32 = 0
         var values = [Float](repeating: 0, count: count)
-        ffgcve(handle, column, Int64(row), 1, Int64(count), .nan, &values, &anyNull, &status)
-        guard status == 0 else {
-            throw FormatError.partialSample(file: path, field: "\(hdu) HDU, column \(name), row \(row)", value: "\(count) values",
-                                            reason: Self.message(status))
+        try read(name, row: row, count: count, unit: "values") { status, anyNull in
+            ffgcve(handle, column, Int64(row), 1, Int64(count), .nan, &values, &anyNull, &status)
         }
         return values
     }
 
     /// Reads `count` values of a numeric column in `row` (1-based) as doubles.
     func readDoubles(column: Int32, row: Int, count: Int, name: String) throws -> [Double] {
-        var status: Int32 = 0
-        var anyNull: Int32 = 0
         var values = [Double](repeating: 0, count: count)
-        ffgcvd(handle, column, Int64(row), 1, Int64(count), .nan, &values, &anyNull, &status)
-        guard status == 0 else {
-            throw FormatError.partialSample(file: path, field: "\(hdu) HDU, column \(name), row \(row)", value: "\(count) values",
-                                            reason: Self.message(status))
+        try read(name, row: row, count: count, unit: "values") { status, anyNull in
+            ffgcvd(handle, column, Int64(row), 1, Int64(count), .nan, &values, &anyNull, &status)
         }
         return values
+    }
+
+    /// Runs one CFITSIO column read, turning its status into an error naming the cell.
+    private func read(_ name: String, row: Int, count: Int, unit: String, _ call: (inout Int32, inout Int32) -> Void) throws {
+        var status: Int32 = 0
+        var anyNull: Int32 = 0
+        call(&status, &anyNull)
+        guard status == 0 else {
+            throw FormatError.partialSample(file: path, field: "\(hdu) HDU, column \(name), row \(row)", value: "\(count) \(unit)",
+                                            reason: Self.message(status))
+        }
     }
 
     // MARK: Writing
