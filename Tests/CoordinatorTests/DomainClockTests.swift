@@ -54,6 +54,18 @@ struct DomainClockTests {
         }
     }
 
+    @Test("the sync backoff: full jitter that doubles its reach with each failure up to the cap, never under half the base")
+    func backoffGrowth() {
+        let base = 60.0, cap = 600.0
+        for failures in 1...6 {
+            let delays = (0..<400).map { _ in ProfileSync.backoff(failures: failures, base: base, cap: cap) }
+            let reach = min(cap, base * pow(2, Double(failures - 1)))
+            #expect(delays.allSatisfy { $0 >= base / 2 && $0 <= reach }, "failure \(failures)")
+            // Spread over the whole range: the largest of 400 draws is within 3% of the reach.
+            #expect(delays.max()! > 0.97 * reach, "failure \(failures): max \(delays.max()!) of \(reach)")
+        }
+    }
+
     @Test("a failed profile sync is not retried before its backoff has passed, is retried after it, and delivers once")
     func syncBackoffByTheClock() async throws {
         let platform = ProfilePlatform(secret: "s3cret", refuse: [1, 2, 3], applyThenFail: [])

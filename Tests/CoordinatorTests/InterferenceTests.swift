@@ -20,10 +20,10 @@ struct InterferenceTests {
         let presets = FileManager.default.temporaryDirectory.appendingPathComponent("presets-\(UUID())")
         try FileManager.default.copyItem(at: CoordinatorFixture.packageRoot.appendingPathComponent("workunits"), to: presets)
         defer { try? FileManager.default.removeItem(at: presets) }
-        // The site's mains: 50 Hz and its first 4 harmonics, 0.1 Hz wide.
+        // The site's known tone: 60 Hz and its first 4 harmonics, 0.1 Hz wide (the data's mains, at 50 Hz, is to be found).
         let file = presets.appendingPathComponent("tiny.json")
         var preset = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as! [String: Any]
-        preset["birdies"] = [["frequency": 50, "width": 0.1, "harmonics": 4]]
+        preset["birdies"] = [["frequency": 60, "width": 0.1, "harmonics": 4]]
         try JSONSerialization.data(withJSONObject: preset).write(to: file)
 
         try await CoordinatorFixture.with({ $0.presetsDirectory = presets.path }) { f in
@@ -46,7 +46,7 @@ struct InterferenceTests {
             let plan = try WireCoding.decoder().decode(DatasetSplitPlan.self, from: Data(try #require(record.splitPlan).utf8))
             let rfi = try #require(plan.rfi)
             #expect(rfi.maskedChannels == [3, 20] && rfi.channelFractions.count == 32, "\(rfi.summary)")
-            #expect(plan.preset.birdies == [Birdie(frequency: 50, width: 0.1, harmonics: 4)])
+            #expect(plan.preset.birdies == [Birdie(frequency: 60, width: 0.1, harmonics: 4)])
 
             // The mains in the data is found at DM 0 with its harmonics, and recorded.
             let found = rfi.birdies
@@ -56,7 +56,7 @@ struct InterferenceTests {
             #expect(!units.isEmpty)
             for unit in units {
                 let payload = try WorkUnitPayload.read(path: unit.payloadPath)
-                #expect(payload.header.search.birdies == [Birdie(frequency: 50, width: 0.1, harmonics: 4)] + found, "unit \(unit.seq)")
+                #expect(payload.header.search.birdies == [Birdie(frequency: 60, width: 0.1, harmonics: 4)] + found, "unit \(unit.seq)")
             }
 
             // The page shows the summary and a bar per channel, two of them full.
@@ -65,7 +65,7 @@ struct InterferenceTests {
             #expect(page.contains("id=\"rfi-summary\"") && page.contains(HTML_escaped(rfi.summary)), "\(page)")
             let figure = try #require(page.components(separatedBy: "id=\"rfi-channels\"").dropFirst().first?.components(separatedBy: "</figure>").first)
             #expect(figure.components(separatedBy: "<rect x=").count - 1 == 32 + 1, "32 bars and the plot frame")
-            #expect(page.contains("50.000 Hz"))
+            #expect(page.contains("60.000 Hz") && page.contains(HTML_escaped("\(String(format: "%.3f", found[0].frequency)) Hz")), "\(page)")
         }
     }
 

@@ -228,11 +228,11 @@ struct SecurityTests {
             #expect(try await call("GET", api + "/hosts/me", secret: noisy).status == 429)
             clock.advance(by: 4.9)
             var refilled = 0
-            while try await call("GET", api + "/hosts/me", secret: noisy).status == 200 { refilled += 1 }
-            #expect(refilled == 9, "9.8 tokens refilled, never more than the burst")
+            for _ in 0..<20 where try await call("GET", api + "/hosts/me", secret: noisy).status == 200 { refilled += 1 }
+            #expect(refilled == 9, "9.8 tokens refilled")
             clock.advance(by: 3600)
             refilled = 0
-            while try await call("GET", api + "/hosts/me", secret: noisy).status == 200 { refilled += 1 }
+            for _ in 0..<20 where try await call("GET", api + "/hosts/me", secret: noisy).status == 200 { refilled += 1 }
             #expect(refilled == 10, "an hour refills only up to the burst")
             let metrics = String(decoding: try await call("GET", f.baseURL + "/metrics").body, as: UTF8.self)
             #expect(metrics.contains("xunxing_requests_rate_limited_total"))

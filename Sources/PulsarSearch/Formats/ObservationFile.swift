@@ -80,7 +80,7 @@ public enum ObservationFile {
             guard let card = cards.first(where: { $0.hasPrefix("FITSTYPE=") }) else {
                 throw FormatError.missingField(file: path, field: "primary HDU, FITSTYPE")
             }
-            guard card.contains("'PSRFITS") else {
+            guard card.uppercased().contains("'PSRFITS") else {
                 throw FormatError.invalidValue(file: path, field: "primary HDU, FITSTYPE",
                                                value: "'" + card.dropFirst(10).prefix(20).trimmingCharacters(in: .whitespaces) + "'",
                                                reason: "not a PSRFITS file")

@@ -77,12 +77,10 @@ public final class PSRFITSWriter {
     /// `hh:mm:ss.ssss` or `[-]dd:mm:ss.ssss` of a value in hours or degrees.
     static func sexagesimal(_ value: Double) -> String {
         let sign = value < 0 ? "-" : ""
-        var v = abs(value)
-        let whole = Int(v)
-        v = (v - Double(whole)) * 60
-        let minutes = Int(v)
-        let seconds = (v - Double(minutes)) * 60
-        return sign + String(format: "%02d:%02d:%07.4f", whole, minutes, seconds)
+        // In units of 1e-4 s of arc or time, rounded once, so that 59.99996 s carries into the minute.
+        let ticks = Int((abs(value) * 3600 * 10_000).rounded())
+        let whole = ticks / (3600 * 10_000), minutes = ticks / (60 * 10_000) % 60, rest = ticks % (60 * 10_000)
+        return sign + String(format: "%02d:%02d:%02d.%04d", whole, minutes, rest / 10_000, rest % 10_000)
     }
 
     /// Appends one row. `samples[(s * polarisations + p) * nchan + c]` are unpacked values below

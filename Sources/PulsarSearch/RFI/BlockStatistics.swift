@@ -103,7 +103,19 @@ struct BlockStatistics {
                         q[c] -= v * v
                     }
                 }
-                if kept < got && kept > 1 { settle() }
+                if kept < got && kept > 1 {
+                    settle()
+                    // The common mode again, with the statistics of the spectra kept.
+                    stats.mean.withUnsafeBufferPointer { means in
+                        let m = means.baseAddress! + b * nch, w = inverse.baseAddress!
+                        for t in 0..<got where !clipped[t] {
+                            let row = x + t * nch
+                            var acc: Float = 0
+                            for c in 0..<nch { acc += (row[c] - m[c]) * w[c] }
+                            common[t] = acc / live
+                        }
+                    }
+                }
             }
             guard let plan, got >= fftSize else { continue }
             // Channels `group` at a time: gathered from the spectra (each spectrum's samples of the
