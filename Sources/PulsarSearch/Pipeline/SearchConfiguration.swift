@@ -62,6 +62,12 @@ public struct SearchProgress: Sendable {
     public var completed: Int
     public var total: Int
 
+    public init(phase: Phase, completed: Int, total: Int) {
+        self.phase = phase
+        self.completed = completed
+        self.total = total
+    }
+
     public var fraction: Double { total > 0 ? Double(completed) / Double(total) : 0 }
 }
 

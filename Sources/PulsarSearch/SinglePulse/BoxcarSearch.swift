@@ -1,0 +1,113 @@
+import Foundation
+
+/// One boxcar detection in one dedispersed series, before clustering.
+public struct SinglePulseHit: Sendable, Equatable, Codable {
+    /// Index of the DM trial and its DM.
+    public var dmIndex: Int
+    public var dm: Double
+    /// First sample of the boxcar and its width, in samples of the series.
+    public var start: Int
+    public var width: Int
+    /// Sample time of the series (the trial's downsampled time), seconds.
+    public var sampleTime: Double
+    /// Matched-filter S/N: the boxcar sum of the normalised series over sqrt(width).
+    public var snr: Float
+
+    /// Centre of the boxcar in seconds from the start of the series (arrival at the top of the band).
+    public var time: Double { (Double(start) + 0.5 * Double(width)) * sampleTime }
+    public var widthSeconds: Double { Double(width) * sampleTime }
+}
+
+/// Matched filtering of a dedispersed series with boxcars, as PRESTO's single_pulse_search.py and
+/// Heimdall do: the series is normalised block by block with its median and median absolute
+/// deviation (so red noise and steps do not make false events), then every boxcar width is slid
+/// over it through prefix sums, and each run of samples above the threshold gives one hit, at its
+/// strongest sample.
+public struct BoxcarSearch: Sendable {
+    /// Boxcar widths in samples.
+    public var widths: [Int]
+    /// Lowest S/N reported.
+    public var threshold: Float
+    /// Samples per normalisation block (at least 16 times the widest boxcar).
+    public var normalisationBlock: Int
+    /// Most hits kept per series (the strongest): a series full of interference cannot flood the clustering.
+    public var maxHits: Int = 20_000
+
+    public init(widths: [Int], threshold: Float, normalisationBlock: Int) {
+        self.widths = widths
+        self.threshold = threshold
+        self.normalisationBlock = max(normalisationBlock, 16 * (widths.max() ?? 1))
+    }
+
+    /// Log-spaced widths from one sample to `maxSeconds` (about 1.5x apart, as PRESTO's list).
+    public static func widths(maxSeconds: Double, sampleTime: Double) -> [Int] {
+        let top = max(1, Int(maxSeconds / sampleTime))
+        var list: [Int] = []
+        var w = 1.0
+        while Int(w.rounded()) <= top {
+            let n = Int(w.rounded())
+            if list.last != n { list.append(n) }
+            w = max(w + 1, w * 1.5)
+        }
+        return list
+    }
+
+    /// Writes `series` normalised block by block into `output`: (x - median) / (1.4826 MAD). A
+    /// block of constant data (MAD 0) becomes 0.
+    public func normalise(_ series: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
+        let n = series.count
+        var start = 0
+        var scratch = [Float](repeating: 0, count: min(n, 2 * normalisationBlock))
+        while start < n {
+            // The last block takes the remainder rather than leave a short one.
+            let end = n - start < 2 * normalisationBlock ? n : start + normalisationBlock
+            let count = end - start
+            let (median, sigma) = scratch.withUnsafeMutableBufferPointer { s -> (Float, Float) in
+                let part = UnsafeMutableBufferPointer(rebasing: s[0..<count])
+                for i in 0..<count { part[i] = series[start + i] }
+                Robust.quickselect(part, count / 2)
+                let median = part[count / 2]
+                for i in 0..<count { part[i] = abs(series[start + i] - median) }
+                Robust.quickselect(part, count / 2)
+                return (median, 1.4826 * part[count / 2])
+            }
+            let scale: Float = sigma > 0 ? 1 / sigma : 0
+            for i in start..<end { output[i] = (series[i] - median) * scale }
+            start = end
+        }
+    }
+
+    /// The hits of one dedispersed series.
+    public func search(_ series: UnsafeBufferPointer<Float>, sampleTime: Double, dm: Double, dmIndex: Int) -> [SinglePulseHit] {
+        let n = series.count
+        guard n > 0 else { return [] }
+        let normalised = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
+        defer { normalised.deallocate() }
+        normalise(series, into: normalised)
+        // Prefix sums in Double: sums of up to millions of unit-variance samples stay exact enough.
+        let prefix = UnsafeMutableBufferPointer<Double>.allocate(capacity: n + 1)
+        defer { prefix.deallocate() }
+        prefix[0] = 0
+        for i in 0..<n { prefix[i + 1] = prefix[i] + Double(normalised[i]) }
+        var hits: [SinglePulseHit] = []
+        for w in widths where w <= n {
+            let norm = 1 / Double(w).squareRoot()
+            let cut = Double(threshold)
+            var best: (start: Int, snr: Double)? = nil
+            for t in 0...(n - w) {
+                let snr = (prefix[t + w] - prefix[t]) * norm
+                if snr >= cut {
+                    if best == nil || snr > best!.snr { best = (t, snr) }
+                } else if let b = best {
+                    hits.append(SinglePulseHit(dmIndex: dmIndex, dm: dm, start: b.start, width: w, sampleTime: sampleTime, snr: Float(b.snr)))
+                    best = nil
+                }
+            }
+            if let b = best {
+                hits.append(SinglePulseHit(dmIndex: dmIndex, dm: dm, start: b.start, width: w, sampleTime: sampleTime, snr: Float(b.snr)))
+            }
+        }
+        if hits.count > maxHits { hits = Array(hits.sorted { $0.snr > $1.snr }.prefix(maxHits)) }
+        return hits
+    }
+}
