@@ -40,6 +40,8 @@ public struct SimulatedObservation: Sendable, Codable, Equatable {
     public var nbits: Int = 8
     public var seed: UInt64 = 1
     public var pulsars: [InjectedPulsar] = []
+    /// Single dispersed pulses.
+    public var bursts: [InjectedBurst] = []
     /// Red noise and interference (none by default).
     public var interference = SimulatedInterference()
     public var sourceName: String = "simulated"
@@ -173,6 +175,9 @@ public enum Simulator {
             return Injection(frequency: 1 / p.period, phase: p.phase, acceleration: p.acceleration, delayTurns: delays, tables: tables)
         }
 
+        let bursts = o.bursts.map {
+            BurstInjection($0, frequencies: freqs, tsamp: o.tsamp, channelWidth: abs(o.foff), efficiency: efficiency)
+        }
         var rng = SeededGenerator(seed: o.seed)
         var block = [Float](repeating: 0, count: blockLength * nch)
         var t = 0
@@ -185,6 +190,9 @@ public enum Simulator {
                 for ch in 0..<nch { block[row + ch] = Float(rng.gaussian()) }
                 block.withUnsafeMutableBufferPointer {
                     interference.add(sample: t + s, to: UnsafeMutableBufferPointer(rebasing: $0[row..<(row + nch)]))
+                }
+                block.withUnsafeMutableBufferPointer { b in
+                    for burst in bursts { burst.add(at: time, to: UnsafeMutableBufferPointer(rebasing: b[row..<(row + nch)])) }
                 }
                 for inj in injections {
                     let offset = time - duration / 2

@@ -22,7 +22,10 @@ public struct SinglePulseHit: Sendable, Equatable, Codable {
 /// Heimdall do: the series is normalised block by block with its median and median absolute
 /// deviation (so red noise and steps do not make false events), then every boxcar width is slid
 /// over it through prefix sums, and each run of samples above the threshold gives one hit, at its
-/// strongest sample.
+/// strongest sample. Before the normalisation a running mean over ``detrendWindow`` samples (8
+/// times the widest boxcar) is subtracted: slow baseline wander (gain drifts, red noise common to
+/// the channels, which adds coherently in the dedispersed series) would otherwise fire the wide
+/// boxcars.
 public struct BoxcarSearch: Sendable {
     /// Boxcar widths in samples.
     public var widths: [Int]
@@ -30,6 +33,8 @@ public struct BoxcarSearch: Sendable {
     public var threshold: Float
     /// Samples per normalisation block (at least 16 times the widest boxcar).
     public var normalisationBlock: Int
+    /// Samples of the running mean subtracted first (8 times the widest boxcar, at least 64).
+    public var detrendWindow: Int
     /// Most hits kept per series (the strongest): a series full of interference cannot flood the clustering.
     public var maxHits: Int = 20_000
 
@@ -37,6 +42,18 @@ public struct BoxcarSearch: Sendable {
         self.widths = widths
         self.threshold = threshold
         self.normalisationBlock = max(normalisationBlock, 16 * (widths.max() ?? 1))
+        self.detrendWindow = max(64, 8 * (widths.max() ?? 1))
+    }
+
+    /// `series` less its running mean over ``detrendWindow`` samples (centred; shorter at the ends).
+    public func detrend(_ series: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
+        let n = series.count, half = detrendWindow / 2
+        var prefix = [Double](repeating: 0, count: n + 1)
+        for i in 0..<n { prefix[i + 1] = prefix[i] + Double(series[i]) }
+        for i in 0..<n {
+            let lo = max(0, i - half), hi = min(n, i + half + 1)
+            output[i] = series[i] - Float((prefix[hi] - prefix[lo]) / Double(hi - lo))
+        }
     }
 
     /// Log-spaced widths from one sample to `maxSeconds` (about 1.5x apart, as PRESTO's list).
@@ -82,20 +99,35 @@ public struct BoxcarSearch: Sendable {
         let n = series.count
         guard n > 0 else { return [] }
         let normalised = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
-        defer { normalised.deallocate() }
-        normalise(series, into: normalised)
+        let detrended = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
+        defer { normalised.deallocate(); detrended.deallocate() }
+        detrend(series, into: detrended)
+        normalise(UnsafeBufferPointer(detrended), into: normalised)
         // Prefix sums in Double: sums of up to millions of unit-variance samples stay exact enough.
         let prefix = UnsafeMutableBufferPointer<Double>.allocate(capacity: n + 1)
         defer { prefix.deallocate() }
         prefix[0] = 0
         for i in 0..<n { prefix[i + 1] = prefix[i] + Double(normalised[i]) }
         var hits: [SinglePulseHit] = []
+        var filtered = [Float](repeating: 0, count: n)
         for w in widths where w <= n {
-            let norm = 1 / Double(w).squareRoot()
+            // Each width's output is normalised by its own median and MAD, as Heimdall does: noise
+            // that is not white (what the detrending leaves) then gives unit-variance S/N at every width.
+            let count = n - w + 1
+            for t in 0..<count { filtered[t] = Float(prefix[t + w] - prefix[t]) }
+            let (centre, spread) = filtered.withUnsafeMutableBufferPointer { f -> (Double, Double) in
+                var copy = Array(f[0..<count])
+                let m = copy.withUnsafeMutableBufferPointer { c -> Float in Robust.quickselect(c, count / 2); return c[count / 2] }
+                for i in 0..<count { copy[i] = abs(f[i] - m) }
+                let mad = copy.withUnsafeMutableBufferPointer { c -> Float in Robust.quickselect(c, count / 2); return c[count / 2] }
+                return (Double(m), 1.4826 * Double(mad))
+            }
+            guard spread > 0 else { continue }
+            let norm = 1 / spread
             let cut = Double(threshold)
             var best: (start: Int, snr: Double)? = nil
             for t in 0...(n - w) {
-                let snr = (prefix[t + w] - prefix[t]) * norm
+                let snr = (Double(filtered[t]) - centre) * norm
                 if snr >= cut {
                     if best == nil || snr > best!.snr { best = (t, snr) }
                 } else if let b = best {
