@@ -50,6 +50,9 @@ let package = Package(
         // the concurrency pool, SHA-256 of a file, backoff with jitter.
         .target(name: "XunxingSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
 
+        // Text escaped for HTML and XML, and SVG charts: the pages', the exports' and the plots' one copy.
+        .target(name: "XunxingMarkup"),
+
         // HTTP over libcurl: JSON requests, streamed uploads, resumable downloads.
         .target(
             name: "XunxingHTTPClient",
@@ -79,7 +82,7 @@ let package = Package(
         .target(
             name: "CoordinatorCore",
             dependencies: [
-                "CoordinatorStore", "WorkUnits", "XunxingProtocol", "PulsarSearch", "XunxingHTTPClient", "XunxingSupport",
+                "CoordinatorStore", "WorkUnits", "XunxingProtocol", "PulsarSearch", "XunxingHTTPClient", "XunxingSupport", "XunxingMarkup",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -92,7 +95,7 @@ let package = Package(
         .target(
             name: "CoordinatorService",
             dependencies: [
-                "CoordinatorCore", "CoordinatorStore", "WorkUnits", "XunxingProtocol", "PulsarSearch", "XunxingSupport",
+                "CoordinatorCore", "CoordinatorStore", "WorkUnits", "XunxingProtocol", "PulsarSearch", "XunxingSupport", "XunxingMarkup",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -104,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "xunxing",
             dependencies: [
-                "PulsarSearch", "XunxingProtocol", "XunxingHTTPClient", "XunxingClient", "WorkUnits", "XunxingSupport",
+                "PulsarSearch", "XunxingProtocol", "XunxingHTTPClient", "XunxingClient", "WorkUnits", "XunxingSupport", "XunxingMarkup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

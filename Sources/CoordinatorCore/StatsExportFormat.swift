@@ -1,5 +1,6 @@
 import CoordinatorStore
 import Foundation
+import XunxingMarkup
 
 /// The stats exports' content, in the fields BOINC stats sites read: total credit (our charity
 /// hours), recent average credit (hours a day, decaying with a one-week half-life, as BOINC's

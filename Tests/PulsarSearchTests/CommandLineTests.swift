@@ -107,4 +107,27 @@ struct CommandLineTests {
         let top = try CommandLine.run(["--help"])
         #expect(top.stdout.contains("Examples"))
     }
+
+    @Test("single-pulse: FRB 121102 found and plotted (profile, waterfall, S/N against DM, DM-time scatter); JSON with the documented fields")
+    func singlePulse() throws {
+        let directory = try FormatsFixtures.temporaryDirectory()
+        defer { FormatsFixtures.remove(directory) }
+        let file = FormatsFixtures.dataPath("frb121102.fil")
+        let run = try CommandLine.run(["single-pulse", file, "--dm-min", "500", "--dm-max", "620", "--format", "json",
+                                       "--plot", directory.path, "--plot-count", "1"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let events = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
+        let top = try #require(events.first)
+        for key in ["time_s", "mjd", "dm", "width_s", "snr", "members", "dm_min", "dm_max", "time_min_s", "time_max_s"] {
+            #expect(top[key] != nil, "\(key) missing")
+        }
+        #expect(abs((top["dm"] as? Double ?? 0) - 565) < 20 && abs((top["time_s"] as? Double ?? 0) - 2.0) < 0.1, "\(top)")
+        #expect(abs((top["mjd"] as? Double ?? 0) - 57645.41108) < 1e-4, "MJD of the first sample plus the arrival time")
+        for name in ["dm-time.svg", "event-1-profile.svg", "event-1-waterfall.svg", "event-1-dm.svg"] {
+            let svg = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+            #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>"), "\(name)")
+        }
+        let waterfall = try String(contentsOf: directory.appendingPathComponent("event-1-waterfall.svg"), encoding: .utf8)
+        #expect(waterfall.components(separatedBy: "<rect").count - 1 == 1 + 16 * 64, "the frame and 16 subbands x 64 bins")
+    }
 }

@@ -184,4 +184,30 @@ struct SinglePulseTests {
         let report = try Self.search(Self.observation(bursts: [], interference: rfi, seed: 9))
         #expect(report.events.isEmpty, "\(report.events.prefix(3))")
     }
+
+    @Test("a burst's diagnostics from the data: the profile peaks at its time, every subband of the waterfall at the same bin, S/N against DM at its DM")
+    func diagnostics() throws {
+        let burst = InjectedBurst(time: 5.0, dm: 200, width: 3e-3, snr: 30)
+        let o = Self.observation(bursts: [burst])
+        let source = Simulator.spectra(o)
+        let weights = try ChannelWeights.measure(source)
+        let event = SinglePulseEvent(timeSeconds: 5.0, mjd: 0, dm: 195, widthSeconds: 3e-3, snr: 30, members: 1, dmMin: 190, dmMax: 210,
+                                     timeMinSeconds: 5, timeMaxSeconds: 5, rfi: nil)
+        let d = try BurstDiagnostics.measure(source, weights: weights, event: event)
+        #expect(d.times.count == 64 && d.profile.count == 64 && d.waterfall.count == 16 && d.frequencies.count == 16)
+        #expect(d.frequencies == d.frequencies.sorted(by: >))
+        let peak = d.profile.indices.max { d.profile[$0] < d.profile[$1] }!
+        #expect(abs(d.times[peak] - 5.0) < 2e-3 && d.profile[peak] > 8, "profile peaks at \(d.times[peak]) s, S/N \(d.profile[peak])")
+        // Dispersion removed at DM 195 (5 off): every subband's brightest bin within one of the profile's.
+        for (s, row) in d.waterfall.enumerated() {
+            let brightest = row.indices.max { row[$0] < row[$1] }!
+            #expect(abs(brightest - peak) <= 1, "subband \(s) peaks at bin \(brightest), the profile at \(peak)")
+        }
+        // S/N against DM peaks at the injected DM (not the event's 195), within the curve's step.
+        let best = d.dmCurve.max { $0.snr < $1.snr }!
+        let step = d.dmCurve[1].dm - d.dmCurve[0].dm
+        #expect(abs(best.dm - 200) <= step, "S/N peaks at DM \(best.dm)")
+        // and falls off on both sides (at 20 and 15 pc cm^-3 off the delay across the band is 7 and 5 ms, twice the width).
+        #expect(d.dmCurve.first!.snr < 0.5 * best.snr && d.dmCurve.last!.snr < 0.7 * best.snr, "\(d.dmCurve.first!) \(d.dmCurve.last!) \(best)")
+    }
 }

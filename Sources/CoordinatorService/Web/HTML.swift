@@ -1,6 +1,7 @@
 import CoordinatorCore
 import Foundation
 import Hummingbird
+import XunxingMarkup
 
 /// Server-rendered HTML with no external assets: one stylesheet inline, plots as inline SVG.
 enum HTML {

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import PulsarSearch
 import WorkUnits
+import XunxingMarkup
 import XunxingProtocol
 
 extension Coordinator {

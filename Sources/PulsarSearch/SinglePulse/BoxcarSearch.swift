@@ -94,52 +94,68 @@ public struct BoxcarSearch: Sendable {
         }
     }
 
-    /// The hits of one dedispersed series.
-    public func search(_ series: UnsafeBufferPointer<Float>, sampleTime: Double, dm: Double, dmIndex: Int) -> [SinglePulseHit] {
+    /// The series detrended and normalised, and its prefix sums (index t: the sum of the first t).
+    func prepared(_ series: UnsafeBufferPointer<Float>) -> [Double] {
         let n = series.count
-        guard n > 0 else { return [] }
         let normalised = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
         let detrended = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
         defer { normalised.deallocate(); detrended.deallocate() }
         detrend(series, into: detrended)
         normalise(UnsafeBufferPointer(detrended), into: normalised)
         // Prefix sums in Double: sums of up to millions of unit-variance samples stay exact enough.
-        let prefix = UnsafeMutableBufferPointer<Double>.allocate(capacity: n + 1)
-        defer { prefix.deallocate() }
-        prefix[0] = 0
+        var prefix = [Double](repeating: 0, count: n + 1)
         for i in 0..<n { prefix[i + 1] = prefix[i] + Double(normalised[i]) }
+        return prefix
+    }
+
+    /// S/N of the boxcar of `w` samples starting at each sample (n - w + 1 of them), normalised by
+    /// the median and MAD of all of them, as Heimdall does: noise that is not white (what the
+    /// detrending leaves) then gives unit-variance S/N at every width. Empty when flat.
+    func snrs(prefix: [Double], width w: Int) -> [Float] {
+        let count = prefix.count - w
+        guard count > 0 else { return [] }
+        var filtered = [Float](repeating: 0, count: count)
+        for t in 0..<count { filtered[t] = Float(prefix[t + w] - prefix[t]) }
+        var copy = filtered
+        let m = copy.withUnsafeMutableBufferPointer { c -> Float in Robust.quickselect(c, count / 2); return c[count / 2] }
+        for i in 0..<count { copy[i] = abs(filtered[i] - m) }
+        let mad = copy.withUnsafeMutableBufferPointer { c -> Float in Robust.quickselect(c, count / 2); return c[count / 2] }
+        guard mad > 0 else { return [] }
+        let norm = 1 / (1.4826 * mad)
+        for t in 0..<count { filtered[t] = (filtered[t] - m) * norm }
+        return filtered
+    }
+
+    /// The hits of one dedispersed series.
+    public func search(_ series: UnsafeBufferPointer<Float>, sampleTime: Double, dm: Double, dmIndex: Int) -> [SinglePulseHit] {
+        guard series.count > 0 else { return [] }
+        let prefix = prepared(series)
         var hits: [SinglePulseHit] = []
-        var filtered = [Float](repeating: 0, count: n)
-        for w in widths where w <= n {
-            // Each width's output is normalised by its own median and MAD, as Heimdall does: noise
-            // that is not white (what the detrending leaves) then gives unit-variance S/N at every width.
-            let count = n - w + 1
-            for t in 0..<count { filtered[t] = Float(prefix[t + w] - prefix[t]) }
-            let (centre, spread) = filtered.withUnsafeMutableBufferPointer { f -> (Double, Double) in
-                var copy = Array(f[0..<count])
-                let m = copy.withUnsafeMutableBufferPointer { c -> Float in Robust.quickselect(c, count / 2); return c[count / 2] }
-                for i in 0..<count { copy[i] = abs(f[i] - m) }
-                let mad = copy.withUnsafeMutableBufferPointer { c -> Float in Robust.quickselect(c, count / 2); return c[count / 2] }
-                return (Double(m), 1.4826 * Double(mad))
-            }
-            guard spread > 0 else { continue }
-            let norm = 1 / spread
-            let cut = Double(threshold)
-            var best: (start: Int, snr: Double)? = nil
-            for t in 0...(n - w) {
-                let snr = (Double(filtered[t]) - centre) * norm
-                if snr >= cut {
-                    if best == nil || snr > best!.snr { best = (t, snr) }
+        for w in widths where w <= series.count {
+            let snr = snrs(prefix: prefix, width: w)
+            var best: (start: Int, snr: Float)? = nil
+            for t in snr.indices {
+                if snr[t] >= threshold {
+                    if best == nil || snr[t] > best!.snr { best = (t, snr[t]) }
                 } else if let b = best {
-                    hits.append(SinglePulseHit(dmIndex: dmIndex, dm: dm, start: b.start, width: w, sampleTime: sampleTime, snr: Float(b.snr)))
+                    hits.append(SinglePulseHit(dmIndex: dmIndex, dm: dm, start: b.start, width: w, sampleTime: sampleTime, snr: b.snr))
                     best = nil
                 }
             }
             if let b = best {
-                hits.append(SinglePulseHit(dmIndex: dmIndex, dm: dm, start: b.start, width: w, sampleTime: sampleTime, snr: Float(b.snr)))
+                hits.append(SinglePulseHit(dmIndex: dmIndex, dm: dm, start: b.start, width: w, sampleTime: sampleTime, snr: b.snr))
             }
         }
         if hits.count > maxHits { hits = Array(hits.sorted { $0.snr > $1.snr }.prefix(maxHits)) }
         return hits
+    }
+
+    /// The strongest S/N of a boxcar of `width` samples centred within `window` samples of sample
+    /// `centre` (0 when the series is flat).
+    public func peakSNR(_ series: UnsafeBufferPointer<Float>, width: Int, centre: Int, window: Int) -> Float {
+        let snr = snrs(prefix: prepared(series), width: width)
+        let lo = max(0, centre - width / 2 - window), hi = min(snr.count, centre - width / 2 + window + 1)
+        guard lo < hi else { return 0 }
+        return snr[lo..<hi].max() ?? 0
     }
 }
