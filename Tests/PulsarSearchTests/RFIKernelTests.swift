@@ -35,7 +35,7 @@ struct RFIKernelTests {
             }
         }
         let source = InMemorySpectra(data: data, channelFrequencies: (0..<nch).map { 1400 - Double($0) }, sampleTime: 1e-3)
-        let stats = try BlockStatistics.measure(source, blockSamples: length, blocks: blocks, planner: FFTPlanner(rigor: .estimate))
+        let stats = try BlockStatistics.measure(source, blockSamples: length, blocks: blocks, planner: FFTPlanner(rigor: .estimate), threads: 3)
         for b in 0..<blocks {
             let count = b == blocks - 1 ? total - b * length : length
             let rows = (b * length)..<(b * length + count)

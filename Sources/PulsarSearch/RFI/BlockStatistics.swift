@@ -20,7 +20,8 @@ struct BlockStatistics {
     static let group = 16
 
     static func measure(
-        _ source: any SpectrumSource, blockSamples length: Int, blocks: Int, clipSigma: Double = 0, planner: FFTPlanner
+        _ source: any SpectrumSource, blockSamples length: Int, blocks: Int, clipSigma: Double = 0, planner: FFTPlanner,
+        threads: Int = 1
     ) throws -> BlockStatistics {
         let nch = source.channelCount, total = source.spectrumCount
         try source.seek(toSpectrum: 0)
@@ -36,9 +37,11 @@ struct BlockStatistics {
         defer { [sum, sumSq, shift, inverse].forEach { $0.deallocate() } }
         let fftSize = length >= 16 ? length : 0
         let plan = fftSize > 0 ? planner.plan(size: fftSize) : nil
-        let workspaces = (0..<group).map { _ in FFTWorkspace(size: max(2, fftSize)) }
-        let inputs = workspaces.map(\.real)
-        var powers = [Float](repeating: 0, count: fftSize / 2 + 1)
+        // Per thread: a group's transform buffers and a power spectrum.
+        let workers = max(1, threads)
+        let workspaces = (0..<workers).map { _ in (0..<group).map { _ in FFTWorkspace(size: max(2, fftSize)) } }
+        let powerBuffers = (0..<workers).map { _ in UnsafeMutableBufferPointer<Float>.allocate(capacity: fftSize / 2 + 1) }
+        defer { powerBuffers.forEach { $0.deallocate() } }
         let common = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, longest))
         var clipped = [Bool](repeating: false, count: longest)
         defer { common.deallocate() }
@@ -118,39 +121,45 @@ struct BlockStatistics {
                 }
             }
             guard let plan, got >= fftSize else { continue }
-            // Channels `group` at a time: gathered from the spectra (each spectrum's samples of the
-            // group are neighbours in memory), the common mode taken out, transformed, searched.
-            var first = 0
-            while first < nch {
-                let width = min(group, nch - first)
-                stats.mean.withUnsafeBufferPointer { means in
-                    stats.std.withUnsafeBufferPointer { stds in
-                        for t in 0..<fftSize {
-                            let row = x + t * nch + first
-                            let ct = common[t]
-                            if clipped[t] {
-                                for k in 0..<width { inputs[k][t] = 0 }
-                                continue
-                            }
-                            for k in 0..<width {
-                                let c = b * nch + first + k
-                                inputs[k][t] = row[k] - means[c] - ct * stds[c]
+            // Channels `group` at a time, the groups shared among the threads: gathered from the
+            // spectra (each spectrum's samples of the group are neighbours in memory), the common
+            // mode taken out, transformed, searched.
+            let groups = (nch + group - 1) / group
+            stats.mean.withUnsafeBufferPointer { meanBuffer in
+                stats.std.withUnsafeBufferPointer { stdBuffer in
+                    stats.peakPower.withUnsafeMutableBufferPointer { peakBuffer in
+                        clipped.withUnsafeBufferPointer { clippedBuffer in
+                            nonisolated(unsafe) let means = meanBuffer, stds = stdBuffer, peaks = peakBuffer, cut = clippedBuffer
+                            nonisolated(unsafe) let x = x, common = common
+                            parallelFor(count: groups, threads: workers) { g, worker in
+                                let first = g * group, width = min(group, nch - first)
+                                let inputs = workspaces[worker]
+                                for t in 0..<fftSize {
+                                    let row = x + t * nch + first
+                                    if cut[t] {
+                                        for k in 0..<width { inputs[k].real[t] = 0 }
+                                        continue
+                                    }
+                                    let ct = common[t]
+                                    for k in 0..<width {
+                                        let c = b * nch + first + k
+                                        inputs[k].real[t] = row[k] - means[c] - ct * stds[c]
+                                    }
+                                }
+                                let pw = powerBuffers[worker]
+                                for k in 0..<width where stds[b * nch + first + k] > 0 {
+                                    plan.execute(input: inputs[k].real, output: inputs[k].complex)
+                                    let out = inputs[k].complex
+                                    for i in 1...(fftSize / 2) {
+                                        let re = out[2 * i], im = out[2 * i + 1]
+                                        pw[i] = re * re + im * im
+                                    }
+                                    peaks[b * nch + first + k] = whitenedPeak(UnsafeBufferPointer(pw), bins: fftSize / 2)
+                                }
                             }
                         }
                     }
                 }
-                for k in 0..<width where stats.std[b * nch + first + k] > 0 {
-                    plan.execute(input: inputs[k], output: workspaces[k].complex)
-                    let out = workspaces[k].complex
-                    powers.withUnsafeMutableBufferPointer { pw in
-                        for i in 1...(fftSize / 2) {
-                            let re = out[2 * i], im = out[2 * i + 1]
-                            pw[i] = re * re + im * im
-                        }
-                    }
-                    stats.peakPower[b * nch + first + k] = whitenedPeak(powers, bins: fftSize / 2)
-                }
-                first += width
             }
         }
         try source.seek(toSpectrum: 0)
@@ -171,27 +180,29 @@ struct BlockStatistics {
     /// hide itself) and corrected for the clipping: noise powers then have mean 1 whatever the
     /// spectrum's slope.
     static func whitenedPeak(_ powers: [Float], bins: Int) -> Float {
-        powers.withUnsafeBufferPointer { p in
-            var best: Float = 0
-            var start = 1
-            while start < bins {
-                let end = min(bins, start + chunk)
-                var total: Float = 0, peak: Float = 0
-                for i in start..<end {
-                    total += p[i]
-                    peak = max(peak, p[i])
-                }
-                let limit = clip * total / Float(end - start)
-                var kept: Float = 0, n: Float = 0
-                for i in start..<end where p[i] <= limit {
-                    kept += p[i]
-                    n += 1
-                }
-                let mean = n > 0 ? kept / n / clippedMeanFactor : 0
-                if mean > 0 { best = max(best, peak / mean) }
-                start = end
+        powers.withUnsafeBufferPointer { whitenedPeak($0, bins: bins) }
+    }
+
+    static func whitenedPeak(_ p: UnsafeBufferPointer<Float>, bins: Int) -> Float {
+        var best: Float = 0
+        var start = 1
+        while start < bins {
+            let end = min(bins, start + chunk)
+            var total: Float = 0, peak: Float = 0
+            for i in start..<end {
+                total += p[i]
+                peak = max(peak, p[i])
             }
-            return best
+            let limit = clip * total / Float(end - start)
+            var kept: Float = 0, n: Float = 0
+            for i in start..<end where p[i] <= limit {
+                kept += p[i]
+                n += 1
+            }
+            let mean = n > 0 ? kept / n / clippedMeanFactor : 0
+            if mean > 0 { best = max(best, peak / mean) }
+            start = end
         }
+        return best
     }
 }

@@ -17,6 +17,8 @@ import Foundation
 public struct RFIMasker {
     public let options: RFIOptions
     public let planner: FFTPlanner
+    /// Threads the per-cell transforms are shared among (the statistics pass itself reads in order).
+    public var threads = min(4, ProcessInfo.processInfo.activeProcessorCount)
 
     public init(options: RFIOptions, planner: FFTPlanner) {
         self.options = options
@@ -36,7 +38,7 @@ public struct RFIMasker {
         let nch = source.channelCount, total = source.spectrumCount
         let length = blockSamples(sampleTime: source.sampleTime, spectra: total)
         let blocks = max(1, total / length)
-        let stats = try BlockStatistics.measure(source, blockSamples: length, blocks: blocks, clipSigma: options.clipSigma, planner: planner)
+        let stats = try BlockStatistics.measure(source, blockSamples: length, blocks: blocks, clipSigma: options.clipSigma, planner: planner, threads: threads)
         var masked = [Bool](repeating: false, count: blocks * nch)
         func mask(_ b: Int, _ c: Int) { masked[b * nch + c] = true }
 
