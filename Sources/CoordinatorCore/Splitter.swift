@@ -40,18 +40,12 @@ public struct Splitter: DomainService {
                 dmPlan: derived.plan, spectra: reader.spectrumCount, sampleTime: reader.header.tsamp,
                 accelMax: derived.accelMax, preset: preset)
             let weights = try ChannelWeights.measure(source)
+            // Periodic interference at DM 0 goes into every unit's zap list with the preset's.
+            let found = try SearchPipeline.birdies(
+                of: cleaned, options: preset.rfiOptions, weights: weights, dms: derived.plan.trials.map(\.dm),
+                lowDM: SiftParameters().minDM, minFrequency: preset.minFrequency, planner: planner)
             var search = preset.searchParameters
-            var report = try cleaned?.report()
-            if cleaned != nil, preset.rfiOptions.birdieSigma > 0 {
-                // Periodic interference at DM 0 goes into every unit's zap list with the preset's.
-                var finder = BirdieFinder(planner: planner)
-                finder.sigma = preset.rfiOptions.birdieSigma
-                finder.lowDM = SiftParameters().minDM
-                finder.minFrequency = preset.minFrequency
-                let found = try finder.find(in: source, weights: weights, dms: derived.plan.trials.map(\.dm))
-                search.birdies += found
-                report?.birdies = found
-            }
+            search.birdies += found
             var splitter = PayloadSplitter(
                 datasetID: dataset.id, dmPlan: derived.plan, units: planned, preset: preset, search: search)
             splitter.memoryBudget = budget
@@ -78,6 +72,9 @@ public struct Splitter: DomainService {
             // payloads directory) now, once, before the rows that name them are committed.
             try DurableFiles.syncDirectory(directory)
             try DurableFiles.syncDirectory(DurableFiles.directory(of: directory))
+            // The split has read (and so cleaned) every block: the cleaning's report costs no pass of its own.
+            var report = try cleaned?.report()
+            report?.birdies = found
             return (records, derived, report, timings)
         }
 

@@ -22,37 +22,30 @@ public final class SearchPipeline: @unchecked Sendable {
         progress(SearchProgress(phase: .measuring, completed: 0, total: 1))
         let cleaned = try Self.clean(raw, options: configuration.rfi, mask: given, planner: planner)
         let source: SpectrumSource = cleaned ?? raw
-        let rfi = try cleaned?.report()
         let geometry = source.geometry
         let duration = Double(source.spectrumCount) * source.sampleTime
         let dmMax = configuration.dmMax ?? DMPlan.defaultMaximum(geometry: geometry, duration: duration)
         let plan = DMPlan(
             geometry: geometry, dmMin: configuration.dmMin, dmMax: max(configuration.dmMin, dmMax),
             maxDownsample: configuration.maxDownsample)
-        progress(SearchProgress(phase: .measuring, completed: 0, total: 1))
         let weights = try ChannelWeights.measure(source)
-        var report = rfi
-        if cleaned != nil, configuration.rfi.birdieSigma > 0 {
-            // Periodic interference of the DM 0 spectrum, zapped from every trial with its harmonics.
-            var finder = BirdieFinder(planner: planner)
-            finder.sigma = configuration.rfi.birdieSigma
-            finder.lowDM = configuration.sift.minDM
-            finder.minFrequency = configuration.spectral.minFrequency
-            let birdies = try finder.find(in: source, weights: weights, dms: plan.trials.map(\.dm))
-            report?.birdies = birdies
-            if !birdies.isEmpty {
-                var adjusted = configuration
-                adjusted.spectral.birdies += birdies
-                return try SearchPipeline(configuration: adjusted, planner: planner)
-                    .searchPrepared(source, plan: plan, weights: weights, rfi: report, duration: duration, progress: progress)
-            }
-        }
-        return try searchPrepared(source, plan: plan, weights: weights, rfi: report, duration: duration, progress: progress)
+        // Periodic interference of the DM 0 spectrum, zapped from every trial with its harmonics.
+        let birdies = try Self.birdies(
+            of: cleaned, options: configuration.rfi, weights: weights, dms: plan.trials.map(\.dm), lowDM: configuration.sift.minDM,
+            minFrequency: configuration.spectral.minFrequency, planner: planner)
+        var adjusted = configuration
+        adjusted.spectral.birdies += birdies
+        let pipeline = birdies.isEmpty ? self : SearchPipeline(configuration: adjusted, planner: planner)
+        var report = try pipeline.searchPrepared(source, plan: plan, weights: weights, duration: duration, progress: progress)
+        // The search has read (and so cleaned) every block: the cleaning's report costs no pass of its own.
+        report.rfi = try cleaned?.report()
+        report.rfi?.birdies = birdies
+        return report
     }
 
     /// The search once the data are cleaned, planned and weighted.
     private func searchPrepared(
-        _ source: SpectrumSource, plan: DMPlan, weights: ChannelWeights, rfi: RFIReport?, duration: Double,
+        _ source: SpectrumSource, plan: DMPlan, weights: ChannelWeights, duration: Double,
         progress: @escaping @Sendable (SearchProgress) -> Void
     ) throws -> SearchReport {
         let dedisperser = SubbandDedisperser(source: source, weights: weights, subbands: configuration.subbands)
@@ -95,7 +88,7 @@ public final class SearchPipeline: @unchecked Sendable {
             candidates: folded, dmPlan: plan,
             accelerationTrials: accelerations.trials.count, accelerationStep: accelerations.step,
             seriesSearched: seriesSearched, rawCandidates: found.count, maskedChannels: weights.maskedCount,
-            duration: duration, rfi: rfi)
+            duration: duration)
     }
 
     /// `source` cleaned of interference with `mask` (checked against it), or with a mask measured
@@ -109,6 +102,20 @@ public final class SearchPipeline: @unchecked Sendable {
         }
         guard options.mode == .auto else { return nil }
         return CleanedSpectra(source: source, mask: try RFIMasker(options: options, planner: planner).measure(source))
+    }
+
+    /// The automatic birdies of `cleaned` data (``BirdieFinder``, at `options.birdieSigma`): none when
+    /// the data were not cleaned or the options turn them off.
+    public static func birdies(
+        of cleaned: CleanedSpectra?, options: RFIOptions, weights: ChannelWeights, dms: [Double], lowDM: Double,
+        minFrequency: Double, planner: FFTPlanner
+    ) throws -> [Birdie] {
+        guard let cleaned, options.birdieSigma > 0 else { return [] }
+        var finder = BirdieFinder(planner: planner)
+        finder.sigma = options.birdieSigma
+        finder.lowDM = lowDM
+        finder.minFrequency = minFrequency
+        return try finder.find(in: cleaned, weights: weights, dms: dms)
     }
 
     /// Searches one dedispersed time series at its recorded DM.

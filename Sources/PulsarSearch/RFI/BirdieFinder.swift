@@ -140,18 +140,18 @@ public struct BirdieFinder {
         return series
     }
 
-    /// Each bin's noise level: the clipped mean of its chunk of ``BlockStatistics/chunk`` bins.
+    /// Each bin's noise level: the clipped mean of its chunk of ``BlockStatistics/chunk`` bins
+    /// (``BlockStatistics/chunkLevel(_:_:)``, as the mask whitens a cell's spectrum).
     static func localMeans(_ powers: [Float], bins: Int) -> [Float] {
         var level = [Float](repeating: 0, count: bins + 1)
-        var start = 1
-        while start <= bins {
-            let end = min(bins + 1, start + BlockStatistics.chunk)
-            let slice = powers[start..<end]
-            let limit = BlockStatistics.clip * slice.reduce(0, +) / Float(slice.count)
-            let kept = slice.filter { $0 <= limit }
-            let mean = kept.isEmpty ? 0 : kept.reduce(0, +) / Float(kept.count) / BlockStatistics.clippedMeanFactor
-            for k in start..<end { level[k] = mean }
-            start = end
+        powers.withUnsafeBufferPointer { p in
+            var start = 1
+            while start <= bins {
+                let end = min(bins + 1, start + BlockStatistics.chunk)
+                let mean = BlockStatistics.chunkLevel(p, start..<end).mean
+                for k in start..<end { level[k] = mean }
+                start = end
+            }
         }
         return level
     }

@@ -175,10 +175,8 @@ struct BlockStatistics {
         return Float(1 - c * exp(-c) / (1 - exp(-c)))
     }()
 
-    /// The largest of powers[1..<bins] over its chunk's mean power, the mean taken twice (the
-    /// second time without powers over ``clip`` times the first, so that a strong tone does not
-    /// hide itself) and corrected for the clipping: noise powers then have mean 1 whatever the
-    /// spectrum's slope.
+    /// The largest of powers[1..<bins] over its chunk's mean power (``chunkLevel(_:_:)``): noise
+    /// powers then have mean 1 whatever the spectrum's slope.
     static func whitenedPeak(_ powers: [Float], bins: Int) -> Float {
         powers.withUnsafeBufferPointer { whitenedPeak($0, bins: bins) }
     }
@@ -188,21 +186,28 @@ struct BlockStatistics {
         var start = 1
         while start < bins {
             let end = min(bins, start + chunk)
-            var total: Float = 0, peak: Float = 0
-            for i in start..<end {
-                total += p[i]
-                peak = max(peak, p[i])
-            }
-            let limit = clip * total / Float(end - start)
-            var kept: Float = 0, n: Float = 0
-            for i in start..<end where p[i] <= limit {
-                kept += p[i]
-                n += 1
-            }
-            let mean = n > 0 ? kept / n / clippedMeanFactor : 0
+            let (mean, peak) = chunkLevel(p, start..<end)
             if mean > 0 { best = max(best, peak / mean) }
             start = end
         }
         return best
+    }
+
+    /// The mean of `p[range]` taken twice, the second time without powers over ``clip`` times the
+    /// first (so that a strong tone does not hide itself), corrected for the clipping; and the
+    /// largest power. The noise level that whitens a chunk of a power spectrum.
+    static func chunkLevel(_ p: UnsafeBufferPointer<Float>, _ range: Range<Int>) -> (mean: Float, peak: Float) {
+        var total: Float = 0, peak: Float = 0
+        for i in range {
+            total += p[i]
+            peak = max(peak, p[i])
+        }
+        let limit = clip * total / Float(range.count)
+        var kept: Float = 0, n: Float = 0
+        for i in range where p[i] <= limit {
+            kept += p[i]
+            n += 1
+        }
+        return (n > 0 ? kept / n / clippedMeanFactor : 0, peak)
     }
 }
