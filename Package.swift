@@ -179,6 +179,7 @@ let package = Package(
             dependencies: [
                 "XunxingHTTPClient", "XunxingSupport", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

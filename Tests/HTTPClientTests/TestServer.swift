@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// What the test servers observed, shared between route handlers and test assertions.
 final class ServerLog: @unchecked Sendable {
@@ -114,10 +115,11 @@ func makeRouter(log: ServerLog) -> Router<BasicRequestContext> {
         Response(status: .ok, body: .init(byteBuffer: ByteBuffer(bytes: Fixture.big)))
     }
 
-    // Answers after a pause given in milliseconds (`/slow?ms=300`, 3 s by default).
+    // Answers after a pause given in milliseconds (`/slow?ms=300`, 3 s by default), or at once when
+    // the server shuts down, so a test that abandons a slow request does not wait for it.
     router.get("slow") { request, _ -> String in
         let ms = request.uri.queryParameters["ms"].flatMap { Int($0) } ?? 3000
-        try await Task.sleep(for: .milliseconds(ms))
+        _ = try? await cancelOnGracefulShutdown { try await Task.sleep(for: .milliseconds(ms)) }
         return "late"
     }
 
@@ -134,7 +136,7 @@ func makeRouter(log: ServerLog) -> Router<BasicRequestContext> {
     return router
 }
 
-/// Test servers are stopped by cancellation, which Hummingbird reports as errors: keep them quiet.
+/// Test servers log at critical only: the tests provoke aborted transfers on purpose.
 let quietLogger: Logger = {
     var logger = Logger(label: "http-client-tests")
     logger.logLevel = .critical
@@ -142,8 +144,14 @@ let quietLogger: Logger = {
 }()
 
 /// Runs a Hummingbird application on 127.0.0.1 with an ephemeral port for the duration of `body`.
+///
+/// The server is stopped by a graceful shutdown of its service group, not by cancelling its task:
+/// cancelling drops response writers that are still open, which swift-nio treats as a fatal error
+/// (`Deinited NIOAsyncWriter without calling finish()`). Only a server that has not drained after
+/// `drainTimeout` is cancelled.
 func withServer<Responder: HTTPResponder, T>(
     _ responder: Responder,
+    drainTimeout: Duration = .seconds(10),
     _ body: (Int) async throws -> T
 ) async throws -> T where Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
     let (ports, portContinuation) = AsyncStream<Int>.makeStream()
@@ -156,18 +164,28 @@ func withServer<Responder: HTTPResponder, T>(
         },
         logger: quietLogger
     )
-    let serverTask = Task { try await app.runService(gracefulShutdownSignals: []) }
+    let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: quietLogger))
+    let serverTask = Task { try await group.run() }
+    @Sendable func stop() async {
+        await group.triggerGracefulShutdown()
+        let watchdog = Task {
+            try await Task.sleep(for: drainTimeout)
+            serverTask.cancel()
+        }
+        _ = try? await serverTask.value
+        watchdog.cancel()
+    }
     var iterator = ports.makeAsyncIterator()
     guard let port = await iterator.next(), port > 0 else {
-        serverTask.cancel()
+        await stop()
         throw CancellationError()
     }
     do {
         let result = try await body(port)
-        serverTask.cancel()
+        await stop()
         return result
     } catch {
-        serverTask.cancel()
+        await stop()
         throw error
     }
 }
