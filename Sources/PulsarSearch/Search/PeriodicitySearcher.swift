@@ -65,6 +65,12 @@ public struct SeriesCandidate: Sendable, Codable, Equatable {
     public var dm: Double
     /// Index of the DM trial in its plan (for sifting across neighbouring DMs).
     public var dmIndex: Int
+    /// Duty cycle of the best boxcar of an FFA detection (``FFASearch``); nil for a Fourier
+    /// detection. For an FFA detection `power` is the boxcar S/N of its fold.
+    public var dutyCycle: Double? = nil
+
+    /// How the detection was made.
+    public var method: DetectionMethod { dutyCycle == nil ? .fft : .ffa }
 
     public init(frequency: Double, harmonics: Int, power: Double, sigma: Double, acceleration: Double, dm: Double, dmIndex: Int) {
         self.frequency = frequency
@@ -75,6 +81,14 @@ public struct SeriesCandidate: Sendable, Codable, Equatable {
         self.dm = dm
         self.dmIndex = dmIndex
     }
+}
+
+/// The search that made a periodicity detection.
+public enum DetectionMethod: String, Sendable, Codable, CaseIterable {
+    /// The Fourier search with harmonic summing (``PeriodicitySearcher``).
+    case fft
+    /// The Fast Folding Algorithm (``FFASearch``).
+    case ffa
 }
 
 extension SeriesCandidate {
