@@ -2,7 +2,8 @@
 """Times riptide's FFA search of one PRESTO time series in this process, for scripts/bench-search.sh.
 
 The search is exactly rseek's (riptide/apps/rseek.py): ffa_search with the same options (fpmin=1,
-ducy_max=0.3), find_peaks, and clustering of the peaks by frequency. Reading the file and importing
+ducy_max=0.3 unless --fpmin and --ducy_max say otherwise), find_peaks, and clustering of the peaks
+by frequency. Reading the file and importing
 riptide are outside the timed part. Prints one JSON object:
   {"seconds": median search time, "peaks": [{"period": s, "snr": S/N, "ducy": fraction}, ...]}
 strongest first. riptide's S/N is the boxcar matched-filter S/N of the folded profile at the best
@@ -32,6 +33,8 @@ def main():
     ap.add_argument("--rmed_width", type=float, default=4.0)
     ap.add_argument("--rmed_minpts", type=float, default=101)
     ap.add_argument("--clrad", type=float, default=0.2)
+    ap.add_argument("--fpmin", type=int, default=1)
+    ap.add_argument("--ducy_max", type=float, default=0.3)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall")
     args = ap.parse_args()
@@ -44,7 +47,7 @@ def main():
         start = clock()
         __, pgram = ffa_search(
             ts, period_min=args.Pmin, period_max=args.Pmax, bins_min=args.bmin, bins_max=args.bmax,
-            rmed_width=args.rmed_width, rmed_minpts=args.rmed_minpts, wtsp=args.wtsp, fpmin=1, ducy_max=0.3)
+            rmed_width=args.rmed_width, rmed_minpts=args.rmed_minpts, wtsp=args.wtsp, fpmin=args.fpmin, ducy_max=args.ducy_max)
         peaks, __ = find_peaks(pgram, smin=args.smin, clrad=args.clrad)
         if peaks:
             freqs = np.asarray([p.freq for p in peaks])

@@ -111,9 +111,9 @@ struct FFAKernelTests {
             let profile = (0..<bins).map { _ in Float(random.gaussian() * (1 + random.uniform())) }
             let widths = FFAOptions().widths(bins: bins)
             let noise = Float(0.5 + random.uniform())
-            var prefix = [Float](repeating: 0, count: bins + widths.last! + 1)
+            var prefix = [Float](repeating: 0, count: bins + widths.last! + BoxcarMatch.lanes + 1)
             let (snr, width) = profile.withUnsafeBufferPointer { p in
-                prefix.withUnsafeMutableBufferPointer { BoxcarMatch.best(p.baseAddress!, bins: bins, widths: widths, noise: noise, prefix: $0.baseAddress!) }
+                prefix.withUnsafeMutableBufferPointer { BoxcarMatch.best(p.baseAddress!, bins: bins, widths: widths.map { Int32($0) }, noise: noise, prefix: $0.baseAddress!) }
             }
             var best = -Double.infinity, bestWidth = 0
             for w in widths where w < bins {

@@ -72,4 +72,17 @@ void xx_decimate(const float *x, size_t n, size_t factor, float *out);
 /* 1 if the AVX2 kernels are in use on this CPU. */
 int xx_kernels_use_avx2(void);
 
+/* FFA kernels (ffa_kernels.c). */
+
+/* For each of the `nw` boxcar widths: out[i] = max over j in [0, placements) of
+ * prefix[j + widths[i]] - prefix[j], the largest sum of widths[i] consecutive bins of a profile
+ * whose (circular) prefix sums are `prefix`. `placements` is a positive multiple of 8 and `prefix`
+ * must be readable to index placements + max(widths) - 1. */
+void xx_boxcar_maxima(const float *prefix, size_t placements, const int32_t *widths, size_t nw, float *out);
+void xx_boxcar_maxima_scalar(const float *prefix, size_t placements, const int32_t *widths, size_t nw,
+                             float *out);
+
+/* One row of an FFA merge: out[j] = a[j] + b[(j + turn) mod bins], 0 <= turn < bins. */
+void xx_add_turned(const float *a, const float *b, size_t turn, size_t bins, float *out);
+
 #endif

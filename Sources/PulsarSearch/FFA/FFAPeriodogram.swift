@@ -1,3 +1,4 @@
+import CSearchKernels
 import Foundation
 
 /// The S/N of every FFA period trial of one series, at its best boxcar width.
@@ -12,8 +13,8 @@ import Foundation
 /// of `b` is the profile correlated with a zero-mean, unit-norm boxcar template,
 /// `(max sum of w bins - w mean) sqrt(b / (w (b - w))) / sigma_bin`, where `sigma_bin` is the noise
 /// of one bin (`sqrt(rows x variance of a resampled sample)`). On white noise each placement of each
-/// boxcar is then a standard normal variate; a trial's S/N is the best of about `bins / w`
-/// independent placements of each width `w`.
+/// boxcar is then a standard normal variate, and a trial's S/N is the best of `bins` placements of
+/// each width.
 public struct FFAPeriodogram: Sendable {
     /// Trial periods, seconds (ascending within each fold; stages follow each other).
     public var periods: [Double] = []
@@ -24,11 +25,13 @@ public struct FFAPeriodogram: Sendable {
     public var foldBins: [UInt16] = []
     /// Boxcar widths tried on each fold.
     public var widthTrials: Int = 0
-    /// Independent boxcar placements per fold: the sum over widths `w` of `bins / w`.
+    /// Boxcar placements per fold: `binsMin` starts of each width.
     public var placements: Double = 1
 
-    /// Independent trials of the whole periodogram (periods x placements): what a trial-corrected
-    /// significance counts.
+    /// Trials of the whole periodogram (periods x placements): what a trial-corrected significance
+    /// counts. Overlapping placements and neighbouring periods are correlated, so this overcounts
+    /// the independent trials (by 2-4 times on white noise, ``FFASearchTests``): the significance is
+    /// conservative.
     public var trials: Double { Double(periods.count) * placements }
 
     /// Duty cycle (boxcar width over period) of trial `i`.
@@ -47,7 +50,8 @@ public struct FFAPeriodogram: Sendable {
         guard periodMax > periodMin, options.problem == nil else { return result }
         let widths = options.widths(bins: options.binsMin)
         result.widthTrials = widths.count
-        result.placements = widths.reduce(0) { $0 + Double(options.binsMin) / Double($1) }
+        let widths32 = widths.map { Int32($0) }
+        result.placements = Double(widths.count * options.binsMin)
         let firstFactor = periodMin / (sampleTime * Double(options.binsMin))
         let growth = Double(options.binsMax + 1) / Double(options.binsMin)
         let stages = Int(ceil(log(periodMax / periodMin) / log(growth)))
@@ -56,7 +60,8 @@ public struct FFAPeriodogram: Sendable {
         var resampled = [Float](repeating: 0, count: capacity)
         var folds = [Float](repeating: 0, count: capacity)
         var scratch = [Float](repeating: 0, count: capacity)
-        var prefix = [Float](repeating: 0, count: options.binsMax + (widths.last ?? 1) + 1)
+        var prefix = [Float](repeating: 0, count: options.binsMax + (widths.last ?? 1) + BoxcarMatch.lanes + 1)
+        let resampling = Resampling(series)
         resampled.withUnsafeMutableBufferPointer { resampled in
           folds.withUnsafeMutableBufferPointer { folds in
             scratch.withUnsafeMutableBufferPointer { scratch in
@@ -64,7 +69,7 @@ public struct FFAPeriodogram: Sendable {
                 for stage in 0..<max(0, stages) {
                     let factor = firstFactor * pow(growth, Double(stage))
                     let tau = factor * sampleTime
-                    let (n, variance) = Resampling.downsample(series, by: factor, into: resampled)
+                    let (n, variance) = resampling.downsample(by: factor, into: resampled)
                     let longest = periodMax / tau
                     for bins in options.binsMin...options.binsMax where Double(bins) <= longest {
                         let rows = n / bins
@@ -80,7 +85,7 @@ public struct FFAPeriodogram: Sendable {
                         let noise = Float((Double(rows) * variance).squareRoot())
                         for s in 0..<evaluated {
                             let (snr, width) = BoxcarMatch.best(
-                                UnsafePointer(folds.baseAddress! + s * bins), bins: bins, widths: widths,
+                                UnsafePointer(folds.baseAddress! + s * bins), bins: bins, widths: widths32,
                                 noise: noise, prefix: prefix.baseAddress!)
                             result.periods.append((Double(bins) + Double(s) / Double(rows - 1)) * tau)
                             result.snr.append(snr)
@@ -99,42 +104,67 @@ public struct FFAPeriodogram: Sendable {
 
 /// Boxcar matched filtering of one folded profile.
 enum BoxcarMatch {
+    /// Spare prefix sums beyond `bins + max(widths)`: the placements are compared 8 at a time, and
+    /// the few past the last bin repeat the first ones (the prefix sums go on around the turn).
+    static let lanes = 8
+
     /// The best S/N over `widths` of the `bins`-bin profile at `profile`, with its width; `prefix`
-    /// holds at least `bins + max(widths) + 1` floats of working space.
+    /// holds at least `bins + max(widths) + lanes` floats of working space.
     @inline(__always)
     static func best(
-        _ profile: UnsafePointer<Float>, bins: Int, widths: [Int], noise: Float, prefix: UnsafeMutablePointer<Float>
+        _ profile: UnsafePointer<Float>, bins: Int, widths: [Int32], noise: Float, prefix: UnsafeMutablePointer<Float>
     ) -> (snr: Float, width: Int) {
-        let widest = widths.last ?? 1
+        let widest = Int(widths.last ?? 1)
+        let placements = (bins + lanes - 1) / lanes * lanes
         // Circular prefix sums: prefix[j] = sum of profile[0..<j], continued around the turn.
         var sum: Float = 0
         prefix[0] = 0
         for j in 0..<bins { sum += profile[j]; prefix[j + 1] = sum }
         let total = sum
-        for j in 0..<widest { sum += profile[j]; prefix[bins + j + 1] = sum }
+        for j in 0..<(placements - bins + widest) { sum += profile[j % bins]; prefix[bins + j + 1] = sum }
         var best: Float = -.infinity, bestWidth = 1
-        for w in widths where w < bins {
-            var top: Float = -.infinity
-            for j in 0..<bins {
-                let v = prefix[j + w] - prefix[j]
-                if v > top { top = v }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: widths.count) { maxima in
+            widths.withUnsafeBufferPointer { w32 in
+                // widths are Int32 for the kernel (see ``FFAPeriodogram/compute``).
+                xx_boxcar_maxima(prefix, placements, w32.baseAddress!, widths.count, maxima.baseAddress!)
             }
-            let b = Float(bins), fw = Float(w)
-            let snr = (top - fw * total / b) * (b / (fw * (b - fw))).squareRoot() / noise
-            if snr > best { best = snr; bestWidth = w }
+            let b = Float(bins)
+            for (i, w) in widths.enumerated() where Int(w) < bins {
+                let fw = Float(w)
+                let snr = (maxima[i] - fw * total / b) * (b / (fw * (b - fw))).squareRoot() / noise
+                if snr > best { best = snr; bestWidth = Int(w) }
+            }
         }
         return (best, bestWidth)
     }
 }
 
 /// Resampling of a series to a coarser, not necessarily whole, sampling factor.
-enum Resampling {
-    /// Sums `series` over consecutive windows of `factor` samples (fractions of a sample at the
+struct Resampling {
+    /// Running sums of the series: `sums[i]` is the sum of its first `i` samples (in double
+    /// precision, so that a window's sum, a difference of two, keeps the precision of its samples).
+    private let sums: [Double]
+    private let series: UnsafeBufferPointer<Float>
+
+    init(_ series: UnsafeBufferPointer<Float>) {
+        self.series = series
+        var sums = [Double](repeating: 0, count: series.count + 1)
+        var total = 0.0
+        for i in 0..<series.count { total += Double(series[i]); sums[i + 1] = total }
+        self.sums = sums
+    }
+
+    /// The integral of the series (constant over each sample) from 0 to `x` samples.
+    @inline(__always)
+    private func integral(_ x: Double, _ sums: UnsafePointer<Double>) -> Double {
+        let i = min(series.count - 1, Int(x))
+        return sums[i] + (x - Double(i)) * Double(series[i])
+    }
+
+    /// Sums the series over consecutive windows of `factor` samples (fractions of a sample at the
     /// window edges weighted by their overlap) into `output`. Returns the samples written and their
     /// mean variance for unit-variance white input (the mean sum of squared weights).
-    static func downsample(
-        _ series: UnsafeBufferPointer<Float>, by factor: Double, into output: UnsafeMutableBufferPointer<Float>
-    ) -> (count: Int, variance: Double) {
+    func downsample(by factor: Double, into output: UnsafeMutableBufferPointer<Float>) -> (count: Int, variance: Double) {
         let total = series.count
         if factor <= 1 + 1e-9 {
             let n = min(total, output.count)
@@ -143,22 +173,30 @@ enum Resampling {
         }
         let n = min(output.count, Int(Double(total) / factor))
         var squares = 0.0
-        for k in 0..<n {
-            let start = Double(k) * factor, end = min(Double(total), Double(k + 1) * factor)
-            let first = Int(start), last = min(total - 1, Int(end))
-            if first == last {
-                let w = end - start
-                output[k] = Float(w) * series[first]
-                squares += w * w
-                continue
+        sums.withUnsafeBufferPointer { sums in
+            let s = sums.baseAddress!
+            var previous = 0.0
+            for k in 0..<n {
+                let start = Double(k) * factor, end = min(Double(total), Double(k + 1) * factor)
+                let next = integral(end, s)
+                output[k] = Float(next - previous)
+                previous = next
+                let first = Int(start), last = Int(end)
+                if first == last || (last == first + 1 && end == Double(last)) {
+                    squares += (end - start) * (end - start)
+                } else {
+                    let head = Double(first + 1) - start, tail = end - Double(last)
+                    squares += head * head + Double(last - first - 1) + tail * tail
+                }
             }
-            let head = Double(first + 1) - start, tail = end - Double(last)
-            var sum = Float(head) * series[first]
-            for i in (first + 1)..<last { sum += series[i] }
-            if tail > 0 { sum += Float(tail) * series[last] }
-            output[k] = sum
-            squares += head * head + Double(last - first - 1) + tail * tail
         }
         return (n, n > 0 ? squares / Double(n) : 1)
+    }
+
+    /// ``downsample(by:into:)`` of `series` without keeping its running sums.
+    static func downsample(
+        _ series: UnsafeBufferPointer<Float>, by factor: Double, into output: UnsafeMutableBufferPointer<Float>
+    ) -> (count: Int, variance: Double) {
+        Resampling(series).downsample(by: factor, into: output)
     }
 }

@@ -1,3 +1,5 @@
+import CSearchKernels
+
 /// The Fast Folding Algorithm (Staelin 1969) for any number of rows: `rows` consecutive stretches of
 /// `bins` samples (a series cut at a trial period of `bins` samples) are summed with every drift
 /// from 0 to `rows - 1` bins across the stretches, in `rows x bins x log2(rows)` additions instead
@@ -53,13 +55,11 @@ public enum FFATransform {
         }
     }
 
-    /// `out[j] = a[j] + b[(j + turn) mod bins]`.
+    /// `out[j] = a[j] + b[(j + turn) mod bins]` (AVX2 where the CPU has it).
     @inline(__always)
     static func addTurned(
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, turn: Int, bins: Int, into out: UnsafeMutablePointer<Float>
     ) {
-        let split = bins - turn
-        for j in 0..<split { out[j] = a[j] + b[j + turn] }
-        for j in split..<bins { out[j] = a[j] + b[j - split] }
+        xx_add_turned(a, b, turn, bins, out)
     }
 }

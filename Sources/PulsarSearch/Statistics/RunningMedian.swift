@@ -17,11 +17,14 @@ public enum RunningMedian {
         var windowed = [Float](repeating: 0, count: max(scrunch, 2 * half + 1))
         windowed.withUnsafeMutableBufferPointer { buffer in
             for k in 0..<coarseCount {
+                // A block's median from at most about 64 of its samples, evenly spread.
                 let lo = k * scrunch, hi = min(n, lo + scrunch)
-                for i in lo..<hi { buffer[i - lo] = series[i] }
-                let part = UnsafeMutableBufferPointer(rebasing: buffer[0..<(hi - lo)])
-                Robust.quickselect(part, (hi - lo) / 2)
-                coarse[k] = part[(hi - lo) / 2]
+                let step = max(1, (hi - lo) / 64)
+                var count = 0
+                for i in stride(from: lo, to: hi, by: step) { buffer[count] = series[i]; count += 1 }
+                let part = UnsafeMutableBufferPointer(rebasing: buffer[0..<count])
+                Robust.quickselect(part, count / 2)
+                coarse[k] = part[count / 2]
             }
             for k in 0..<coarseCount {
                 let lo = max(0, k - half), hi = min(coarseCount, k + half + 1)
@@ -32,20 +35,18 @@ public enum RunningMedian {
                 medians[k] = part[count / 2]
             }
         }
-        // Linear interpolation between the centres of the averaged samples.
-        let centre = { (k: Int) -> Float in Float(k * scrunch) + 0.5 * Float(min(n, (k + 1) * scrunch) - k * scrunch) - 0.5 }
-        var k = 0
-        for i in 0..<n {
-            let x = Float(i)
-            while k + 1 < coarseCount && centre(k + 1) <= x { k += 1 }
-            let level: Float
-            if k + 1 >= coarseCount || x <= centre(k) {
-                level = medians[k]
-            } else {
-                let a = centre(k), b = centre(k + 1)
-                level = medians[k] + (medians[k + 1] - medians[k]) * (x - a) / (b - a)
-            }
-            series[i] -= level
+        // Linear interpolation between the centres of the blocks (constant before the first and
+        // after the last centre).
+        let centre = { (k: Int) -> Int in k * scrunch + (min(n, (k + 1) * scrunch) - k * scrunch) / 2 }
+        let base = series.baseAddress!
+        var i = 0
+        let first = centre(0)
+        while i < min(n, first + 1) { base[i] -= medians[0]; i += 1 }
+        for k in 0..<(coarseCount - 1) {
+            let a = centre(k), b = centre(k + 1)
+            let level = medians[k], slope = (medians[k + 1] - medians[k]) / Float(b - a)
+            while i <= b && i < n { base[i] -= level + slope * Float(i - a); i += 1 }
         }
+        while i < n { base[i] -= medians[coarseCount - 1]; i += 1 }
     }
 }
