@@ -18,8 +18,12 @@ struct SearchCommand: ParsableCommand {
             high DM); a time series is searched at the DM its header records.
 
             Every DM (and acceleration) trial is Fourier transformed with FFTW, whitened, and \
-            harmonic-summed over 1, 2, 4, ... --harmonics harmonics. Detections are sifted across \
-            DM trials and harmonics, and the strongest are folded to confirm them.
+            harmonic-summed over 1, 2, 4, ... --harmonics harmonics. With --ffa every DM trial is \
+            also searched with the Fast Folding Algorithm (periods --ffa-period-min to \
+            --ffa-period-max, 240-260 phase bins, boxcars up to --ffa-duty-max of the period), which \
+            beats the harmonic sum for long periods and narrow pulses; its candidates have \
+            method "ffa" and a duty_cycle. Detections of both are sifted across DM trials and \
+            harmonics, and the strongest are folded to confirm them.
 
             sigma is the Gaussian-equivalent significance after accounting for the trials in one \
             series; a signal must pass --sigma at its best DM and appear at two neighbouring DM \
@@ -36,6 +40,9 @@ struct SearchCommand: ParsableCommand {
 
     @OptionGroup(title: "Interference")
     var rfi: RFIArguments
+
+    @OptionGroup(title: "Long periods (FFA)")
+    var ffa: FFAArguments
 
     @Option(help: "Lowest DM to search (pc cm^-3).")
     var dmMin: Double = 0
@@ -125,6 +132,8 @@ struct SearchCommand: ParsableCommand {
         config.foldCount = fold
         config.maxCandidates = maxCandidates
         config.rfi = rfi.options
+        config.ffa = ffa.options
+        config.fft = !ffa.noFft
         let planner = FFTPlanner(rigor: fftRigor, wisdomPath: wisdom ?? defaultWisdomPath())
         let pipeline = SearchPipeline(configuration: config, planner: planner)
         let progress = ProgressLine(enabled: !quiet && isatty(STDERR_FILENO) != 0)
@@ -181,11 +190,12 @@ struct SearchCommand: ParsableCommand {
             print("No candidates at or above sigma \(sigma).")
             return
         }
-        print("  #    period_ms   freq_hz      dm   sigma  harm  accel   snr_fold  chi2_red  dm_hits")
+        print("  #    period_ms   freq_hz      dm   sigma  harm  accel   snr_fold  chi2_red  dm_hits  found")
         for (i, c) in report.candidates.enumerated() {
-            print(String(format: "%3d %12.6f %9.4f %7.2f %7.2f %5d %6.1f %9.1f %9.2f %8d",
+            let found = c.dutyCycle.map { String(format: "ffa (duty %.3f)", $0) } ?? (c.method ?? .fft).rawValue
+            print(String(format: "%3d %12.6f %9.4f %7.2f %7.2f %5d %6.1f %9.1f %9.2f %8d  %@",
                 i + 1, c.periodS * 1000, c.frequencyHz, c.dm, c.sigma, c.harmonics, c.accelMS2, c.snrFolded,
-                c.reducedChiSquare, c.dmHits))
+                c.reducedChiSquare, c.dmHits, found))
         }
     }
 }

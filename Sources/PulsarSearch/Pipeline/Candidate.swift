@@ -32,6 +32,11 @@ public struct Candidate: Sendable, Codable, Equatable {
     public var dmCurve: [DMPoint]
     /// Powers around the candidate's frequency at its DM (folded candidates only).
     public var spectrum: SpectrumExcerpt?
+    /// The search that made the best detection (nil in records from before the FFA).
+    public var method: DetectionMethod?
+    /// Duty cycle of the best boxcar when the FFA made the best detection (`harmonics` is then the
+    /// harmonics a pulse that narrow carries, and `power` the FFA's boxcar S/N).
+    public var dutyCycle: Double?
 
     /// One point of the sigma-against-DM curve.
     public struct DMPoint: Sendable, Codable, Equatable {
@@ -44,14 +49,17 @@ public struct Candidate: Sendable, Codable, Equatable {
         case periodS = "period_s", frequencyHz = "frequency_hz", dm, dmUncertainty = "dm_uncertainty", dmIndex = "dm_index"
         case sigma, harmonics
         case accelMS2 = "accel_m_s2", snrFolded = "snr_folded", reducedChiSquare = "reduced_chi2"
-        case dmHits = "dm_hits", power, profile, dmCurve = "dm_curve", spectrum
+        case dmHits = "dm_hits", power, profile, dmCurve = "dm_curve", spectrum, method, dutyCycle = "duty_cycle"
     }
 
     public init(
         periodS: Double, frequencyHz: Double, dm: Double, sigma: Double, harmonics: Int, accelMS2: Double,
         snrFolded: Double = 0, reducedChiSquare: Double = 0, dmHits: Int = 1, power: Double = 0,
-        profile: [Float] = [], dmCurve: [DMPoint] = [], dmIndex: Int? = nil
+        profile: [Float] = [], dmCurve: [DMPoint] = [], dmIndex: Int? = nil, method: DetectionMethod? = nil,
+        dutyCycle: Double? = nil
     ) {
+        self.method = method
+        self.dutyCycle = dutyCycle
         self.dmIndex = dmIndex
         self.periodS = periodS
         self.frequencyHz = frequencyHz

@@ -32,6 +32,11 @@ public struct SearchConfiguration: Sendable, Equatable {
     /// Interference excision before dedispersion (off unless asked for: the command line and the
     /// presets ask for `auto`).
     public var rfi: RFIOptions = .off
+    /// The Fourier search of every DM and acceleration trial (on unless only the FFA is wanted).
+    public var fft: Bool = true
+    /// The FFA search of every DM trial for long periods (``FFASearch``); nil: not run. Its
+    /// detections are sifted and folded with the Fourier search's.
+    public var ffa: FFAOptions? = nil
 
     public init() {}
 
@@ -43,6 +48,13 @@ public struct SearchConfiguration: Sendable, Equatable {
             sift.sigmaThreshold = newValue
             spectral.sigmaThreshold = max(2, newValue - 1)
         }
+    }
+
+    /// The sifting rules in force: ``sift``, with the longest period raised to the FFA's when it runs.
+    public var siftParameters: SiftParameters {
+        var p = sift
+        if let ffa { p.maxPeriod = max(p.maxPeriod, ffa.periodMax) }
+        return p
     }
 
     /// Largest number of harmonics summed (1, 2, 4, 8, 16 or 32).

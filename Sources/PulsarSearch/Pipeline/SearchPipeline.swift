@@ -80,7 +80,7 @@ public final class SearchPipeline: @unchecked Sendable {
         }
 
         progress(SearchProgress(phase: .sifting, completed: 0, total: 1))
-        let sifted = CandidateSifter(parameters: configuration.sift)
+        let sifted = CandidateSifter(parameters: configuration.siftParameters)
             .sift(found, duration: duration, dmTrialCount: plan.trials.count)
         let folded = try fold(sifted, plan: plan, dedisperser: dedisperser, excerpts: excerpts, progress: progress)
         let accelerations = accelerationPlan(duration: duration, sampleTime: source.sampleTime)
@@ -131,7 +131,7 @@ public final class SearchPipeline: @unchecked Sendable {
         }
         let plan = DMPlan(trials: [DMPlan.Trial(dm: series.dm, downsample: 1)])
         progress(SearchProgress(phase: .sifting, completed: 0, total: 1))
-        let sifted = CandidateSifter(parameters: configuration.sift).sift(found, duration: duration, dmTrialCount: 1)
+        let sifted = CandidateSifter(parameters: configuration.siftParameters).sift(found, duration: duration, dmTrialCount: 1)
         var candidates: [Candidate] = []
         let top = Array(sifted.prefix(configuration.maxCandidates))
         progress(SearchProgress(phase: .folding, completed: 0, total: top.count))
@@ -176,10 +176,18 @@ public final class SearchPipeline: @unchecked Sendable {
             block.withSeries(series(j)) {
                 Folder.optimise(
                     $0, tsamp: block.sampleTime, frequency: detections[j].frequency, acceleration: detections[j].acceleration,
+                    maxBins: Self.foldBins(dutyCycle: detections[j].dutyCycle),
                     accelerationSpan: Self.foldAccelerationSpan(detections[j].frequency, duration: duration, trialSpacing: trialSpacing),
                     pyramid: pyramids[series(j)])
             }
         }
+    }
+
+    /// Most bins of a candidate's fold: 64, or for an FFA detection enough for 4 bins across its
+    /// pulse (at most 256), so that a narrow pulse of a long period is not smeared by the fold.
+    static func foldBins(dutyCycle: Double?) -> Int {
+        guard let dutyCycle, dutyCycle > 0 else { return 64 }
+        return min(256, max(64, Int((4 / dutyCycle).rounded(.up))))
     }
 
     func accelerationPlan(duration: Double, sampleTime: Double) -> AccelerationPlan {
@@ -209,7 +217,11 @@ public final class SearchPipeline: @unchecked Sendable {
                 var mine: [SeriesCandidate] = []
                 var excerpts: Excerpts = [:]
                 block.withSeries(i) { series in
-                    for a in accel.trials {
+                    if let ffa = configuration.ffa {
+                        mine += FFASearch(options: ffa, sigmaThreshold: configuration.spectral.sigmaThreshold)
+                            .search(series, sampleTime: block.sampleTime, dm: block.dms[i], dmIndex: firstIndex + i)
+                    }
+                    for a in (configuration.fft ? accel.trials : []) {
                         let found = searchers[worker].search(
                             samples: series, tsamp: block.sampleTime, acceleration: a,
                             trialsPerSeries: accel.trials.count, dm: block.dms[i], dmIndex: firstIndex + i)
@@ -321,6 +333,7 @@ public final class SearchPipeline: @unchecked Sendable {
             harmonics: s.best.harmonics, accelMS2: s.best.acceleration, snrFolded: profile?.snr ?? 0,
             reducedChiSquare: profile?.reducedChiSquare ?? 0, dmHits: s.dmIndices.count, power: s.best.power,
             profile: profile?.profile ?? [],
-            dmCurve: zip(s.dms, s.sigmaByDM).map { Candidate.DMPoint(dm: $0, sigma: $1) }, dmIndex: s.best.dmIndex)
+            dmCurve: zip(s.dms, s.sigmaByDM).map { Candidate.DMPoint(dm: $0, sigma: $1) }, dmIndex: s.best.dmIndex,
+            method: s.best.method, dutyCycle: s.best.dutyCycle)
     }
 }
