@@ -48,13 +48,17 @@ public struct Assimilator: DomainService {
             return
         }
         let decoder = WireCoding.decoder()
-        let reported = try results.flatMap { try decoder.decode(WorkUnitResult.self, from: Data($0.utf8)).candidates }
+        let decoded = try results.map { try decoder.decode(WorkUnitResult.self, from: Data($0.utf8)) }
+        let reported = decoded.flatMap(\.candidates)
+        let hits = decoded.flatMap { $0.singlePulseHits ?? [] }
         let foldCount = configuration.foldCount
         let floor = configuration.minFoldSigma
         let planner = environment.planner
-        let candidates = try await onThread { () throws -> [Candidate] in
+        let (candidates, events) = try await onThread { () throws -> ([Candidate], [SinglePulseEvent]) in
             let reader = try ObservationFile.open(dataset.filePath)
             let derived = stored ?? DatasetSearchPlan(reader: reader, preset: preset, dmMax: dataset.dmMax, accelMax: dataset.accelMax)
+            var events = preset.singlePulseOptions == nil
+                ? [] : Self.mergeEvents(hits, plan: derived.plan, sampleTime: reader.sampleTime, startMJD: reader.info.mjd)
             // Hosts' reports are not trusted with indexing: a detection must name a trial of the
             // plan, and is folded at that trial's DM whatever DM it claims.
             let detections = reported.compactMap { c -> SeriesCandidate? in
@@ -75,20 +79,52 @@ public struct Assimilator: DomainService {
             // again; it is a deterministic function of the data and the preset).
             let cleaned: CleanedSpectra? = try SearchPipeline.clean(reader, options: preset.rfiOptions, mask: nil, planner: planner)
             let source: any SpectrumSource = cleaned ?? reader
-            return try SearchPipeline(configuration: configuration, planner: planner)
+            // The strongest bursts' plots, from the cleaned data at each burst's DM.
+            if !events.isEmpty {
+                let weights = try ChannelWeights.measure(source)
+                for i in events.indices.filter({ events[$0].rfi == nil }).prefix(Self.burstsPlotted) {
+                    events[i].diagnostics = BurstPlots(try BurstDiagnostics.measure(source, weights: weights, event: events[i]))
+                }
+            }
+            let confirmed = try SearchPipeline(configuration: configuration, planner: planner)
                 .confirm(sifted, source: source, plan: derived.plan)
                 .filter { ($0.foldSigma ?? 0) >= floor }
+            return (confirmed, events)
         }
         let encoder = WireCoding.encoder()
         let rows = try candidates.map { c in
             (periodS: c.periodS, dm: c.dm, sigma: c.sigma, dmIndex: c.dmIndex ?? -1,
              body: String(decoding: try encoder.encode(c), as: UTF8.self))
         }
+        let eventRows = try events.map { e in
+            (timeSeconds: e.timeSeconds, dm: e.dm, snr: e.snr, body: String(decoding: try encoder.encode(e), as: UTF8.self))
+        }
         try await store.transaction { tx in
             try await tx.replaceCandidates(dataset: dataset.id, candidates: rows)
+            try await tx.replaceSinglePulseEvents(dataset: dataset.id, events: eventRows)
             try await tx.setDatasetState(id: dataset.id, state: DatasetState.complete, completedAt: clock.now())
         }
         metrics.datasetsCompleted.increment()
-        logger.info("dataset \(dataset.id) complete: \(candidates.count) candidates from \(reported.count) detections")
+        logger.info("dataset \(dataset.id) complete: \(candidates.count) candidates from \(reported.count) detections, \(events.count) single-pulse events from \(hits.count) hits")
+    }
+
+    /// Bursts whose plots are measured and kept, strongest first.
+    static let burstsPlotted = 5
+
+    /// The single-pulse events of a dataset: every unit's boxcar hits clustered together across
+    /// DM, time and width (``SinglePulseClustering``), so a burst seen by two units at their
+    /// shared DM edge is one event. Hosts are not trusted with indexing: a hit must name a trial of
+    /// the plan, and takes that trial's DM and sample time whatever it claims.
+    static func mergeEvents(_ hits: [SinglePulseHit], plan: DMPlan, sampleTime: Double, startMJD: Double) -> [SinglePulseEvent] {
+        let checked = hits.compactMap { h -> SinglePulseHit? in
+            guard plan.trials.indices.contains(h.dmIndex), h.width >= 1, h.start >= 0, h.snr.isFinite else { return nil }
+            var h = h
+            h.dm = plan.trials[h.dmIndex].dm
+            h.sampleTime = sampleTime * Double(plan.trials[h.dmIndex].downsample)
+            return h
+        }
+        var clustering = SinglePulseClustering()
+        clustering.timeSlack = sampleTime
+        return clustering.cluster(checked, dms: plan.trials.map(\.dm), startMJD: startMJD)
     }
 }

@@ -38,10 +38,20 @@ extension Coordinator {
         api.get("datasets/:id/candidates") { request, context -> Response in
             let record = try await self.ownedDataset(request, context)
             let bodies = try await self.store.read { try await $0.candidateBodies(dataset: record.id) }
-            var headers = HTTPFields()
-            headers[.contentType] = "application/json"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "[" + bodies.joined(separator: ",") + "]")))
+            return Self.jsonArray(bodies)
         }
+
+        api.get("datasets/:id/single-pulse") { request, context -> Response in
+            let record = try await self.ownedDataset(request, context)
+            return Self.jsonArray(try await self.store.read { try await $0.singlePulseEventBodies(dataset: record.id) })
+        }
+    }
+
+    /// A JSON array of stored JSON bodies.
+    static func jsonArray(_ bodies: [String]) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "[" + bodies.joined(separator: ",") + "]")))
     }
 
     /// Publishes the caller's dataset on the public pages (`publish`), or takes it off them.

@@ -88,6 +88,26 @@ extension SQLTransaction {
         }
     }
 
+    /// Replaces a dataset's single-pulse events (JSON bodies, in the order given: strongest first).
+    public func replaceSinglePulseEvents(
+        dataset: String, events: [(timeSeconds: Double, dm: Double, snr: Double, body: String)]
+    ) async throws {
+        try await run("DELETE FROM single_pulse_events WHERE dataset_id = \(bind: dataset)")
+        for (rank, e) in events.enumerated() {
+            try await run("""
+                INSERT INTO single_pulse_events (dataset_id, rank, time_s, dm, snr, body)
+                VALUES (\(bind: dataset), \(bind: rank), \(bind: e.timeSeconds), \(bind: e.dm), \(bind: e.snr), \(bind: e.body))
+                """)
+        }
+    }
+
+    /// Single-pulse event JSON bodies of a dataset, in stored order (strongest first).
+    public func singlePulseEventBodies(dataset: String) async throws -> [String] {
+        try await all("SELECT body FROM single_pulse_events WHERE dataset_id = \(bind: dataset) ORDER BY rank").map {
+            try $0.decode(column: "body", as: String.self)
+        }
+    }
+
     /// Removes a dataset's work units and replicas (a split that is started again after a crash).
     public func deleteUnits(dataset: String) async throws {
         try await run("DELETE FROM replicas WHERE work_unit_id IN (SELECT id FROM work_units WHERE dataset_id = \(bind: dataset))")

@@ -276,6 +276,21 @@ public enum Migrations {
         // States, roles and ledger kinds hold only the values the Swift enums name (the
         // statements are per dialect: CHECK constraints on PostgreSQL, triggers on SQLite).
         (12, []),
+        (13, [
+            // A dataset's single-pulse events (bursts and interference), merged across its units
+            // by the assimilator; body is the event's JSON.
+            """
+            CREATE TABLE single_pulse_events (
+                dataset_id TEXT NOT NULL REFERENCES datasets(id),
+                rank INTEGER NOT NULL,
+                time_s DOUBLE PRECISION NOT NULL,
+                dm DOUBLE PRECISION NOT NULL,
+                snr DOUBLE PRECISION NOT NULL,
+                body TEXT NOT NULL,
+                PRIMARY KEY (dataset_id, rank)
+            )
+            """,
+        ]),
     ]
 
     /// Applies every migration newer than the database's version, each in its own transaction.

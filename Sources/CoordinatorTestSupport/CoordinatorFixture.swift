@@ -249,6 +249,8 @@ public struct TestHost: Sendable {
         case truncate
         /// Searches honestly but claims a billion CPU seconds for it.
         case claimHugeCPU
+        /// Searches honestly but leaves the single-pulse hits above S/N 8 out of its result.
+        case hideBursts
     }
 
     public let name: String
@@ -319,6 +321,7 @@ public struct TestHost: Sendable {
                     result.candidates = Array(result.candidates.prefix(1))
                 }
                 if behaviour == .claimHugeCPU { result.cpuSeconds = 1e9 }
+                if behaviour == .hideBursts { result.singlePulseHits = result.singlePulseHits?.filter { $0.snr < 8 } }
                 if behaviour == .fabricate {
                     result.candidates = [SeriesCandidate(
                         frequency: 123.456, harmonics: 8, power: 500, sigma: 40, acceleration: 0, dm: executor.header.dms[0],

@@ -47,6 +47,23 @@ public struct CostModel: Sendable, Codable, Equatable {
     public static let reference = CostModel(
         secondsPerNLogN: 4.92e-10, secondsPerSample: 6.11e-9, secondsPerSearch: 0, secondsPerPeak: 4.88e-5)
 
+    /// Reference-core seconds of the FFA search of one series of `samples` samples every
+    /// `sampleTime` s: about 0.09 s for 2^20 samples over periods 0.5-20 s (44 resampling stages,
+    /// `scripts/bench-ffa.sh`), proportional to the samples and to the stages the period range needs.
+    /// Measured on this project's build machine, not fitted like the Fourier search's.
+    public func ffaCost(samples: Int, sampleTime: Double, options: FFAOptions) -> Double {
+        let duration = Double(samples) * sampleTime
+        let low = max(options.periodMin, sampleTime * Double(options.binsMin))
+        let high = min(options.periodMax, duration / options.minTurns)
+        guard high > low else { return 0 }
+        let stages = log(high / low) / log(Double(options.binsMax + 1) / Double(options.binsMin))
+        return 2.0e-9 * Double(samples) * stages
+    }
+
+    /// Reference-core seconds of the single-pulse search of one series of `samples` samples:
+    /// 16.5 ms for 2^18 (`scripts/bench-single-pulse.sh`, boxcars to 0.1 s).
+    public func singlePulseCost(samples: Int) -> Double { 6.3e-8 * Double(samples) }
+
     /// Reference-core seconds to measure `count` peaks.
     public func peakCost(_ count: Int) -> Double { secondsPerPeak * Double(max(0, count)) }
 

@@ -118,7 +118,7 @@ public struct PayloadSplitter {
                     sampleTime: sampleTime, downsample: downsample, samplesPerSeries: length,
                     dms: unit.dmTrials.map { dmPlan.trials[$0].dm }, dmIndices: Array(unit.dmTrials),
                     accelerations: unit.accelerations, search: search, bits: preset.bits, scales: [], offsets: [],
-                    estimatedCost: unit.estimatedCost)
+                    estimatedCost: unit.estimatedCost, ffa: preset.ffaOptions, singlePulse: preset.singlePulseOptions)
                 try WorkUnitPayload.write(
                     header: header, bits: preset.bits, seriesCount: unit.dmTrials.count,
                     scan: { i, visit in

@@ -45,12 +45,28 @@ public struct ResultAudit: Sendable {
         guard result.toplists.count == trials else {
             return "\(result.toplists.count) toplists for \(trials) trials"
         }
+        // The Fourier search's candidates are measured peaks; the FFA's (at most its peaks per
+        // series, once per series) are not.
         let most = trials * max(0, header.search.maxCandidates)
-        guard result.candidates.count <= most else {
-            return "\(result.candidates.count) candidates, more than \(header.search.maxCandidates) for each of \(trials) trials"
+        let fourier = result.candidates.filter { $0.method == .fft }.count
+        let ffa = result.candidates.count - fourier
+        guard fourier <= most else {
+            return "\(fourier) candidates, more than \(header.search.maxCandidates) for each of \(trials) trials"
         }
-        guard result.peaksMeasured >= result.candidates.count, result.peaksMeasured <= 2 * most else {
-            return "\(result.peaksMeasured) peaks measured for \(result.candidates.count) candidates (at most \(2 * header.search.maxCandidates) per trial)"
+        let ffaMost = header.ffa.map { header.seriesCount * $0.maxPeaksPerSeries } ?? 0
+        guard ffa <= ffaMost else { return "\(ffa) FFA candidates, at most \(ffaMost) for \(header.seriesCount) series" }
+        switch (header.singlePulse, result.singlePulseHits) {
+        case (nil, nil): break
+        case (nil, .some): return "single-pulse hits the unit did not ask for"
+        case (.some, nil): return "no single-pulse hits: the unit asked for that search"
+        case let (.some(options), .some(hits)):
+            let hitsMost = header.seriesCount * options.maxHitsPerSeries
+            guard hits.count <= hitsMost else { return "\(hits.count) single-pulse hits, at most \(hitsMost)" }
+            let series = Set(header.dmIndices)
+            if let bad = hits.first(where: { !series.contains($0.dmIndex) }) { return "a single-pulse hit at DM trial \(bad.dmIndex), not in the unit" }
+        }
+        guard result.peaksMeasured >= fourier, result.peaksMeasured <= 2 * most else {
+            return "\(result.peaksMeasured) peaks measured for \(fourier) candidates (at most \(2 * header.search.maxCandidates) per trial)"
         }
         let range = searchedBins(header)
         let expected = min(header.search.toplistSize, range.count)
@@ -125,19 +141,25 @@ public struct ResultAudit: Sendable {
     func research(trial: Int, of result: WorkUnitResult, header: WorkUnitHeader, samples: [Float], planner: FFTPlanner) -> String? {
         let (series, acceleration) = header.trial(trial)
         let searcher = PeriodicitySearcher(planner: planner, parameters: header.search)
-        let found = samples.withUnsafeBufferPointer {
-            searcher.search(
-                samples: WorkUnitExecutor.series(series, of: $0, header: header), tsamp: header.sampleTime,
-                acceleration: acceleration, trialsPerSeries: header.accelerations.count, dm: header.dms[series],
-                dmIndex: header.dmIndices[series])
+        let outcome = samples.withUnsafeBufferPointer {
+            WorkUnitExecutor.search(trial: trial, header: header, samples: $0, searcher: searcher)
         }
-        if let problem = tolerance.difference(result.toplists[trial], searcher.lastToplist) { return problem }
-        // The candidates the trial gives, compared as replicas' are.
-        let reported = result.candidates.filter { $0.dmIndex == header.dmIndices[series] && ResultComparison.sameTrial($0.acceleration, acceleration) }
-        let mine = WorkUnitResult(workUnitID: result.workUnitID, candidates: found, cpuSeconds: 0, elapsedSeconds: 0, seriesSearched: 1, software: "")
-        let theirs = WorkUnitResult(workUnitID: result.workUnitID, candidates: reported, cpuSeconds: 0, elapsedSeconds: 0, seriesSearched: 1, software: "")
+        if let problem = tolerance.difference(result.toplists[trial], outcome.toplist) { return problem }
+        // The candidates (and single-pulse hits) the trial gives, compared as replicas' are.
+        let dmIndex = header.dmIndices[series]
+        let reported = result.candidates.filter { $0.dmIndex == dmIndex && ResultComparison.sameTrial($0.acceleration, acceleration) }
+        let reportedHits = outcome.hits == nil ? nil : (result.singlePulseHits ?? []).filter { $0.dmIndex == dmIndex }
+        let mine = WorkUnitResult(
+            workUnitID: result.workUnitID, candidates: outcome.candidates, cpuSeconds: 0, elapsedSeconds: 0, seriesSearched: 1,
+            software: "", singlePulseHits: outcome.hits)
+        let theirs = WorkUnitResult(
+            workUnitID: result.workUnitID, candidates: reported, cpuSeconds: 0, elapsedSeconds: 0, seriesSearched: 1,
+            software: "", singlePulseHits: reportedHits)
         guard ResultComparison.candidatesAgree(mine, theirs, duration: header.duration, reportingThreshold: header.search.sigmaThreshold) else {
-            return "\(reported.count) candidates reported, \(found.count) found, and they differ"
+            return "\(reported.count) candidates reported, \(outcome.candidates.count) found, and they differ"
+        }
+        guard ResultComparison.hitsAgree(mine, theirs) else {
+            return "\(reportedHits?.count ?? 0) single-pulse hits reported, \(outcome.hits?.count ?? 0) found, and they differ"
         }
         return nil
     }

@@ -43,7 +43,9 @@ public enum ResultComparison {
     /// Candidates below the strong level may be missing from one side (rounding can push them
     /// across the reporting threshold) and are otherwise ignored. `duration` is the series
     /// length in seconds (samplesPerSeries x sampleTime), which sets the Fourier bin width.
-    /// - every trial's toplist agrees (``ToplistTolerance/difference(_:_:)``).
+    /// - every trial's toplist agrees (``ToplistTolerance/difference(_:_:)``);
+    /// - the single-pulse hits agree (``hitsAgree(_:_:marginalSNR:)``), FFA detections are matched
+    ///   only with FFA detections.
     ///
     /// The rule is symmetric.
     public static func agree(
@@ -53,6 +55,7 @@ public enum ResultComparison {
         guard a.toplists.count == b.toplists.count else { return false }
         for (x, y) in zip(a.toplists, b.toplists) where tolerance.toplist.difference(x, y) != nil { return false }
         return candidatesAgree(a, b, duration: duration, reportingThreshold: reportingThreshold, tolerance: tolerance)
+            && hitsAgree(a, b)
     }
 
     /// The candidate half of ``agree(_:_:duration:reportingThreshold:tolerance:)``: toplists not compared.
@@ -73,9 +76,35 @@ public enum ResultComparison {
         return covered(a.candidates, by: right) && covered(b.candidates, by: left)
     }
 
+    /// Whether two results' single-pulse hits agree: both absent, or every hit of either at least
+    /// `marginalSNR` above the weakest hit either reports in its series has a counterpart in the
+    /// other at the same DM trial and width, starting within one width, with an S/N within
+    /// `max(0.3, 5%)`. Weaker hits may be missing from one side (rounding moves them across the
+    /// threshold, or across the cut of a series' strongest hits). Symmetric.
+    public static func hitsAgree(_ a: WorkUnitResult, _ b: WorkUnitResult, marginalSNR: Float = 1) -> Bool {
+        guard let left = a.singlePulseHits, let right = b.singlePulseHits else {
+            return a.singlePulseHits == nil && b.singlePulseHits == nil
+        }
+        guard left.allSatisfy({ $0.snr.isFinite && $0.width >= 1 }), right.allSatisfy({ $0.snr.isFinite && $0.width >= 1 }) else {
+            return false
+        }
+        var weakest: [Int: Float] = [:]
+        for h in left + right { weakest[h.dmIndex] = min(weakest[h.dmIndex] ?? .infinity, h.snr) }
+        let byLeft = Dictionary(grouping: left) { $0.dmIndex }, byRight = Dictionary(grouping: right) { $0.dmIndex }
+        func covered(_ hits: [SinglePulseHit], by other: [Int: [SinglePulseHit]]) -> Bool {
+            hits.allSatisfy { h in
+                h.snr < (weakest[h.dmIndex] ?? 0) + marginalSNR || (other[h.dmIndex] ?? []).contains { o in
+                    o.width == h.width && abs(o.start - h.start) <= h.width
+                        && abs(o.snr - h.snr) <= max(0.3, 0.05 * max(o.snr, h.snr))
+                }
+            }
+        }
+        return covered(left, by: byRight) && covered(right, by: byLeft)
+    }
+
     /// Whether `d` is the same detection as `c`.
     static func match(_ c: SeriesCandidate, _ d: SeriesCandidate, duration: Double, tolerance: ComparisonTolerance) -> Bool {
-        guard c.dmIndex == d.dmIndex, sameTrial(c.acceleration, d.acceleration) else { return false }
+        guard c.dmIndex == d.dmIndex, c.method == d.method, sameTrial(c.acceleration, d.acceleration) else { return false }
         guard abs(c.frequency - d.frequency) * duration <= tolerance.frequencyBins else { return false }
         let allowed = max(tolerance.sigma, tolerance.sigmaRelative * max(c.sigma, d.sigma))
         return abs(c.sigma - d.sigma) <= allowed

@@ -27,17 +27,40 @@ public struct WorkUnitExecutor {
         var trial = start
         samples.withUnsafeBufferPointer { all in
             while trial < trialCount {
-                let (series, a) = header.trial(trial)
-                let candidates = searcher.search(
-                    samples: Self.series(series, of: all, header: header), tsamp: header.sampleTime, acceleration: a,
-                    trialsPerSeries: header.accelerations.count, dm: header.dms[series], dmIndex: header.dmIndices[series])
-                let outcome = TrialOutcome(
-                    trial: trial, candidates: candidates, toplist: searcher.lastToplist, peaksMeasured: searcher.lastPeaksMeasured)
+                let outcome = Self.search(trial: trial, header: header, samples: all, searcher: searcher)
                 trial += 1
                 if !afterTrial(outcome) { break }
             }
         }
         return trial
+    }
+
+    /// Searches trial `trial` of a unit: the Fourier search of its series at its acceleration and,
+    /// at the series' first trial (acceleration 0), the FFA and single-pulse searches the header
+    /// asks for, which do not depend on the acceleration.
+    public static func search(
+        trial: Int, header: WorkUnitHeader, samples: UnsafeBufferPointer<Float>, searcher: PeriodicitySearcher
+    ) -> TrialOutcome {
+        let (index, a) = header.trial(trial)
+        let series = Self.series(index, of: samples, header: header)
+        let dm = header.dms[index], dmIndex = header.dmIndices[index]
+        var candidates = searcher.search(
+            samples: series, tsamp: header.sampleTime, acceleration: a, trialsPerSeries: header.accelerations.count,
+            dm: dm, dmIndex: dmIndex)
+        var hits: [SinglePulseHit]?
+        if trial % header.accelerations.count == 0 {
+            if let ffa = header.ffa {
+                candidates += FFASearch(options: ffa, sigmaThreshold: header.search.sigmaThreshold)
+                    .search(series, sampleTime: header.sampleTime, dm: dm, dmIndex: dmIndex)
+            }
+            if let singlePulse = header.singlePulse {
+                hits = singlePulse.boxcar(sampleTime: header.sampleTime)
+                    .search(series, sampleTime: header.sampleTime, dm: dm, dmIndex: dmIndex)
+            }
+        }
+        return TrialOutcome(
+            trial: trial, candidates: candidates, toplist: searcher.lastToplist, peaksMeasured: searcher.lastPeaksMeasured,
+            hits: hits)
     }
 
     /// Series `index` of a payload's samples.
@@ -54,7 +77,8 @@ public struct WorkUnitExecutor {
         let completed = run { outcomes.append($0); return true }
         return TrialOutcome.result(
             of: outcomes, workUnitID: header.workUnitID, cpuSeconds: Self.cpuSeconds() - cpuStart,
-            elapsedSeconds: Date().timeIntervalSince(started), seriesSearched: completed, software: software)
+            elapsedSeconds: Date().timeIntervalSince(started), seriesSearched: completed, software: software,
+            singlePulse: header.singlePulse != nil)
     }
 
     /// CPU time of this process so far, seconds.
@@ -77,23 +101,32 @@ public struct TrialOutcome: Codable, Sendable, Equatable {
     public var toplist: SpectrumToplist
     /// Peaks measured by Fourier interpolation (absent from logs written before it was counted).
     public var peaksMeasured: Int?
+    /// The single-pulse search's hits in the trial's series (first trial of a series only, when
+    /// the unit asks for that search).
+    public var hits: [SinglePulseHit]?
 
-    public init(trial: Int, candidates: [SeriesCandidate], toplist: SpectrumToplist, peaksMeasured: Int? = nil) {
+    public init(
+        trial: Int, candidates: [SeriesCandidate], toplist: SpectrumToplist, peaksMeasured: Int? = nil,
+        hits: [SinglePulseHit]? = nil
+    ) {
+        self.hits = hits
         self.trial = trial
         self.candidates = candidates
         self.toplist = toplist
         self.peaksMeasured = peaksMeasured
     }
 
-    /// The result of a unit from its trials' outcomes, in trial order.
+    /// The result of a unit from its trials' outcomes, in trial order. `singlePulse`: whether the
+    /// unit asked for the single-pulse search (its hits are then reported, even if none).
     public static func result(
         of outcomes: [TrialOutcome], workUnitID: String, cpuSeconds: Double, elapsedSeconds: Double, seriesSearched: Int,
-        software: String
+        software: String, singlePulse: Bool = false
     ) -> WorkUnitResult {
         let ordered = outcomes.sorted { $0.trial < $1.trial }
         return WorkUnitResult(
             workUnitID: workUnitID, candidates: ordered.flatMap(\.candidates), toplists: ordered.map(\.toplist),
             cpuSeconds: cpuSeconds, elapsedSeconds: elapsedSeconds, seriesSearched: seriesSearched, software: software,
-            peaksMeasured: ordered.reduce(0) { $0 + ($1.peaksMeasured ?? $1.candidates.count) })
+            peaksMeasured: ordered.reduce(0) { $0 + ($1.peaksMeasured ?? $1.candidates.count) },
+            singlePulseHits: singlePulse ? ordered.flatMap { $0.hits ?? [] } : nil)
     }
 }

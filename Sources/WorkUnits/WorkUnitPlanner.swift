@@ -69,7 +69,8 @@ public enum WorkUnitPlanner {
     /// a unit): the series have `spectra / downsample` samples of `sampleTime * downsample` s; the
     /// acceleration trials are `AccelerationPlan(maxAcceleration: accelMax, duration: spectra *
     /// sampleTime, sampleTime: sampleTime * downsample)`; the stage's cost is its trial count times
-    /// the cost of one series (``CostModel/searchCost(samples:accelerationTrials:)``). The stage is
+    /// the cost of one series (``CostModel/searchCost(samples:accelerationTrials:)``, plus the FFA's
+    /// and the single-pulse search's when the preset asks for them). The stage is
     /// cut into `k = max(1, round(stageCost / targetCost))` units (at most one per trial) of
     /// `floor` or `ceil` of trials / k trials each, so units of a stage differ by at most one trial.
     /// Units come in DM-plan order.
@@ -84,8 +85,10 @@ public enum WorkUnitPlanner {
             let accelerations = AccelerationPlan(
                 maxAcceleration: accelMax, duration: duration, sampleTime: stageTime
             ).trials
-            let perSeries = costModel.searchCost(
-                samples: spectra / stage.downsample, accelerationTrials: accelerations.count)
+            let samples = spectra / stage.downsample
+            var perSeries = costModel.searchCost(samples: samples, accelerationTrials: accelerations.count)
+            if let ffa = preset.ffaOptions { perSeries += costModel.ffaCost(samples: samples, sampleTime: stageTime, options: ffa) }
+            if preset.singlePulseOptions != nil { perSeries += costModel.singlePulseCost(samples: samples) }
             let count = stage.trials.count
             let stageCost = perSeries * Double(count)
             let wanted = preset.targetCost > 0 ? (stageCost / preset.targetCost).rounded() : 1

@@ -42,8 +42,23 @@ public struct WorkUnitPreset: Codable, Sendable, Equatable {
     /// zapped from every series of every unit.
     public var birdies: [Birdie]?
 
+    /// The searches every series of every unit gets (absent: `["fft"]`). The Fourier search is
+    /// always among them: its toplists are the proof of work the coordinator's audit recomputes.
+    public var modes: [SearchMode]?
+    /// Settings of the FFA search when `modes` has `ffa` (absent: ``FFAOptions``' defaults).
+    public var ffa: FFAOptions?
+    /// Settings of the single-pulse search when `modes` has `single-pulse` (absent: defaults).
+    public var singlePulse: SinglePulseUnitOptions?
+
     /// The cleaning the splitter applies.
     public var rfiOptions: RFIOptions { rfi ?? RFIOptions() }
+
+    /// The FFA options units carry: nil unless `modes` asks for the FFA.
+    public var ffaOptions: FFAOptions? { (modes ?? []).contains(.ffa) ? (ffa ?? FFAOptions()) : nil }
+    /// The single-pulse options units carry: nil unless `modes` asks for it.
+    public var singlePulseOptions: SinglePulseUnitOptions? {
+        (modes ?? []).contains(.singlePulse) ? (singlePulse ?? SinglePulseUnitOptions()) : nil
+    }
 
     public init(
         name: String, summary: String, targetCost: Double, replication: Int = 2, maxReplicas: Int = 5,
@@ -102,12 +117,30 @@ public struct WorkUnitPreset: Codable, Sendable, Equatable {
         if let dmMax, !(dmMax.isFinite && dmMax >= 0) { throw bad("dmMax", dmMax, "must be at least 0 or null") }
         guard bits == 8 || bits == 16 else { throw bad("bits", bits, "must be 8 or 16") }
         if let problem = rfi?.problem { throw bad("rfi.\(problem.field)", problem.value, problem.reason) }
+        if let modes {
+            guard modes.contains(.fft) else {
+                throw bad("modes", modes.map(\.rawValue), "must include \"fft\": its toplists are the proof of work audits recompute")
+            }
+            guard Set(modes).count == modes.count else { throw bad("modes", modes.map(\.rawValue), "must not repeat a mode") }
+        }
+        if let problem = ffa?.problem { throw bad("ffa", "\(ffa!)", problem) }
+        if let problem = singlePulse?.problem { throw bad("singlePulse", "\(singlePulse!)", problem) }
         for (i, b) in (birdies ?? []).enumerated() {
             guard b.frequency.isFinite, b.frequency > 0 else { throw bad("birdies[\(i)].frequency", b.frequency, "must be a positive number of Hz") }
             guard b.width.isFinite, b.width >= 0 else { throw bad("birdies[\(i)].width", b.width, "must be at least 0 Hz") }
             guard b.harmonics >= 1 else { throw bad("birdies[\(i)].harmonics", b.harmonics, "must be at least 1") }
         }
     }
+}
+
+/// A search a preset can ask every unit for.
+public enum SearchMode: String, Codable, Sendable, CaseIterable {
+    /// The Fourier search with harmonic summing (and acceleration trials).
+    case fft
+    /// The Fast Folding Algorithm for long periods.
+    case ffa
+    /// The boxcar single-pulse search.
+    case singlePulse = "single-pulse"
 }
 
 /// Why a preset file was refused. The ``description`` names the file, the field and the value.

@@ -183,6 +183,11 @@ public struct CoordinatorSession<Transport: HTTPTransport> {
         try call("GET", "/datasets/\(Self.escape(id))/candidates", as: [Candidate].self)
     }
 
+    /// A dataset's single-pulse events, strongest first (interference flagged in `rfi`).
+    public func singlePulseEvents(_ id: String) throws -> [SinglePulseEvent] {
+        try call("GET", "/datasets/\(Self.escape(id))/single-pulse", as: [SinglePulseEvent].self)
+    }
+
     // MARK: Work
 
     public func requestWork(_ request: WorkRequest) throws -> WorkResponse {

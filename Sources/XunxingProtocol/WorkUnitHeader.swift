@@ -37,6 +37,12 @@ public struct WorkUnitHeader: Codable, Sendable, Equatable {
     public var offsets: [Float]
     /// Estimated cost of searching the unit, reference-core seconds.
     public var estimatedCost: Double
+    /// The FFA search of every series, beside the Fourier search (absent: not run). Its detections
+    /// join `candidates` with their duty cycle.
+    public var ffa: FFAOptions?
+    /// The single-pulse search of every series (absent: not run). Its boxcar hits go into the
+    /// result's `singlePulseHits`.
+    public var singlePulse: SinglePulseUnitOptions?
 
     /// Creates a header; `bits`, `scales` and `offsets` are normally left for
     /// `WorkUnitPayload.write` to fill.
@@ -44,8 +50,10 @@ public struct WorkUnitHeader: Codable, Sendable, Equatable {
         version: Int = WorkUnitHeader.currentVersion, workUnitID: String, datasetID: String, sampleTime: Double,
         downsample: Int, samplesPerSeries: Int, dms: [Double], dmIndices: [Int], accelerations: [Double] = [0],
         search: SpectralSearchParameters, bits: Int = 8, scales: [Float] = [], offsets: [Float] = [],
-        estimatedCost: Double = 0
+        estimatedCost: Double = 0, ffa: FFAOptions? = nil, singlePulse: SinglePulseUnitOptions? = nil
     ) {
+        self.ffa = ffa
+        self.singlePulse = singlePulse
         self.version = version
         self.workUnitID = workUnitID
         self.datasetID = datasetID
@@ -113,6 +121,8 @@ public struct WorkUnitHeader: Codable, Sendable, Equatable {
         if let i = scales.indices.first(where: { !(top * scales[$0] + offsets[$0]).isFinite }) {
             throw bad("scales", scales[i], "a scale whose largest stored level \(top) x scale + offset \(offsets[i]) is finite")
         }
+        if let problem = ffa?.problem { throw bad("ffa", problem, "options an FFA can run with") }
+        if let sp = singlePulse, let problem = sp.problem { throw bad("singlePulse", problem, "options a single-pulse search can run with") }
         guard dataByteCount != nil else {
             throw bad("samplesPerSeries", samplesPerSeries, "a size whose data fits in memory for \(n) series")
         }
@@ -140,11 +150,16 @@ public struct WorkUnitResult: Codable, Sendable, Equatable {
     /// Peaks measured by Fourier interpolation over all trials (at most `2 x maxCandidates` per
     /// trial, at least the candidates): measuring them is part of the unit's credited cost.
     public var peaksMeasured: Int
+    /// The single-pulse search's boxcar hits, series by series (each series' strongest
+    /// `singlePulse.maxHitsPerSeries`), when the header asked for it; nil otherwise.
+    public var singlePulseHits: [SinglePulseHit]?
 
     public init(
         workUnitID: String, candidates: [SeriesCandidate], toplists: [SpectrumToplist] = [], cpuSeconds: Double,
-        elapsedSeconds: Double, seriesSearched: Int, software: String, peaksMeasured: Int = 0
+        elapsedSeconds: Double, seriesSearched: Int, software: String, peaksMeasured: Int = 0,
+        singlePulseHits: [SinglePulseHit]? = nil
     ) {
+        self.singlePulseHits = singlePulseHits
         self.workUnitID = workUnitID
         self.candidates = candidates
         self.toplists = toplists
@@ -157,6 +172,7 @@ public struct WorkUnitResult: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case workUnitID, candidates, toplists, cpuSeconds, elapsedSeconds, seriesSearched, software, peaksMeasured
+        case singlePulseHits
     }
 
     /// Decodes a result; `toplists` may be absent (such a result is judged invalid, not refused).
@@ -170,5 +186,43 @@ public struct WorkUnitResult: Codable, Sendable, Equatable {
         seriesSearched = try c.decode(Int.self, forKey: .seriesSearched)
         software = try c.decode(String.self, forKey: .software)
         peaksMeasured = try c.decodeIfPresent(Int.self, forKey: .peaksMeasured) ?? 0
+        singlePulseHits = try c.decodeIfPresent([SinglePulseHit].self, forKey: .singlePulseHits)
+    }
+}
+
+/// The single-pulse search a work unit asks for, on each of its (dedispersed, downsampled) series.
+public struct SinglePulseUnitOptions: Codable, Sendable, Equatable {
+    /// Lowest boxcar S/N reported.
+    public var snrThreshold: Double = 6
+    /// Widest boxcar, seconds.
+    public var maxWidth: Double = 0.1
+    /// Seconds per block of the running median and MAD normalisation.
+    public var normalisationSeconds: Double = 1
+    /// Strongest hits reported per series: a series full of interference cannot flood the result.
+    public var maxHitsPerSeries: Int = 200
+
+    public init(snrThreshold: Double = 6, maxWidth: Double = 0.1, normalisationSeconds: Double = 1, maxHitsPerSeries: Int = 200) {
+        self.snrThreshold = snrThreshold
+        self.maxWidth = maxWidth
+        self.normalisationSeconds = normalisationSeconds
+        self.maxHitsPerSeries = maxHitsPerSeries
+    }
+
+    /// The first option that cannot work, with its value; nil when all can.
+    public var problem: String? {
+        if !(snrThreshold.isFinite && snrThreshold > 0) { return "snrThreshold \(snrThreshold) must be positive" }
+        if !(maxWidth.isFinite && maxWidth > 0) { return "maxWidth \(maxWidth) must be a positive number of seconds" }
+        if !(normalisationSeconds.isFinite && normalisationSeconds > 0) { return "normalisationSeconds \(normalisationSeconds) must be positive" }
+        if !(1...100_000).contains(maxHitsPerSeries) { return "maxHitsPerSeries \(maxHitsPerSeries) must be 1-100000" }
+        return nil
+    }
+
+    /// The boxcar search of a series sampled every `sampleTime` seconds.
+    public func boxcar(sampleTime: Double) -> BoxcarSearch {
+        var b = BoxcarSearch(
+            widths: BoxcarSearch.widths(maxSeconds: maxWidth, sampleTime: sampleTime), threshold: Float(snrThreshold),
+            normalisationBlock: max(64, Int(normalisationSeconds / sampleTime)))
+        b.maxHits = maxHitsPerSeries
+        return b
     }
 }

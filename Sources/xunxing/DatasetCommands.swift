@@ -92,24 +92,57 @@ struct CandidatesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "candidates",
         abstract: "List a dataset's candidates, strongest first (same fields as `xunxing search`).",
-        discussion: "Candidates appear when the dataset is complete: merged across work units, sifted, folded."
+        discussion: """
+            Candidates appear when the dataset is complete: merged across work units, sifted, folded. \
+            found is fft (harmonic sum) or ffa (with the FFA's duty cycle) when the preset ran the FFA. \
+            When the preset ran the single-pulse search, its events follow (bursts; --show-flagged adds \
+            the clusters taken for interference); --single-pulse prints only them (with --format json, \
+            the fields of `xunxing single-pulse`).
+            """
     )
 
     @OptionGroup var options: CoordinatorOptions
     @Argument(help: "Dataset id.") var dataset: String
     @Option(help: "Output: table or json.") var format: OutputFormat = .table
+    @Flag(help: "Print the single-pulse events instead of the periodicity candidates.") var singlePulse = false
+    @Flag(help: "Include single-pulse clusters taken for interference (DM ~0, or every DM).") var showFlagged = false
 
     func run() throws {
-        let candidates = try options.client().candidates(dataset)
+        let client = try options.client()
+        if singlePulse {
+            let events = try client.singlePulseEvents(dataset).filter { showFlagged || $0.rfi == nil }
+            if format == .json { return try printJSON(events) }
+            return printEvents(events)
+        }
+        let candidates = try client.candidates(dataset)
         if format == .json { return try printJSON(candidates) }
-        guard !candidates.isEmpty else {
+        if candidates.isEmpty {
             print("No candidates (yet): see `xunxing status \(dataset)`.")
+        } else {
+            print("  #    period_ms   freq_hz      dm   sigma  harm  accel   snr_fold  dm_hits  found")
+            for (i, c) in candidates.enumerated() {
+                let found = c.dutyCycle.map { String(format: "ffa (duty %.3f)", $0) } ?? (c.method ?? .fft).rawValue
+                print(String(format: "%3d %12.6f %9.4f %7.2f %7.2f %5d %6.1f %9.1f %8d  %@",
+                    i + 1, c.periodS * 1000, c.frequencyHz, c.dm, c.sigma, c.harmonics, c.accelMS2, c.snrFolded, c.dmHits, found))
+            }
+        }
+        let events = try client.singlePulseEvents(dataset).filter { showFlagged || $0.rfi == nil }
+        if !events.isEmpty {
+            print("")
+            printEvents(events)
+        }
+    }
+
+    private func printEvents(_ events: [SinglePulseEvent]) {
+        guard !events.isEmpty else {
+            print("No single-pulse events.")
             return
         }
-        print("  #    period_ms   freq_hz      dm   sigma  harm  accel   snr_fold  dm_hits")
-        for (i, c) in candidates.enumerated() {
-            print(String(format: "%3d %12.6f %9.4f %7.2f %7.2f %5d %6.1f %9.1f %8d",
-                i + 1, c.periodS * 1000, c.frequencyHz, c.dm, c.sigma, c.harmonics, c.accelMS2, c.snrFolded, c.dmHits))
+        print("Single-pulse events:")
+        print("  #     time_s          mjd       dm  width_ms    snr  members        dm range  flag")
+        for (i, e) in events.enumerated() {
+            print(String(format: "%3d %10.4f %12.6f %8.2f %9.3f %6.1f %8d %7.1f-%-7.1f %@",
+                i + 1, e.timeSeconds, e.mjd, e.dm, e.widthSeconds * 1000, e.snr, e.members, e.dmMin, e.dmMax, e.rfi ?? ""))
         }
     }
 }

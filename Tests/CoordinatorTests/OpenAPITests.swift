@@ -17,7 +17,7 @@ struct OpenAPITests {
             let spec = String(decoding: response.body, as: UTF8.self)
             #expect(spec.hasPrefix("openapi: 3"))
             let routes = [
-                "/health", "/openapi.yaml", "/volunteers", "/hosts", "/datasets", "/datasets/{id}", "/datasets/{id}/candidates",
+                "/health", "/openapi.yaml", "/volunteers", "/hosts", "/datasets", "/datasets/{id}", "/datasets/{id}/candidates", "/datasets/{id}/single-pulse",
                 "/work/request", "/replicas/{id}/ack", "/workunits/{id}/payload", "/replicas/{id}/result",
                 "/hosts/me", "/volunteers/me", "/volunteers/me/platform", "/volunteers/{id}", "/volunteers/{id}/statement",
                 "/leaderboard", "/admin/ledger", "/admin/ledger/{id}/reverse", "/stats/{file}",

@@ -55,10 +55,15 @@ extension Coordinator {
             body += "<h2>Candidates</h2>"
             let rows = candidates.enumerated().map { rank, c in
                 [HTML.link("/datasets/\(id)/candidates/\(rank)", "#\(rank + 1)"), HTML.number(c.periodS * 1000, 4), HTML.number(c.dm),
-                 HTML.number(c.sigma, 1), "\(c.harmonics)", HTML.number(c.snrFolded, 1)]
+                 HTML.number(c.sigma, 1), "\(c.harmonics)", HTML.number(c.snrFolded, 1),
+                 c.dutyCycle.map { "FFA, duty \(HTML.number($0, 3))" } ?? "FFT"]
             }
             body += rows.isEmpty ? "<p class=\"muted\">None yet.</p>"
-                : HTML.table(["#", "period (ms)", "DM", "sigma", "harmonics", "folded S/N"], rows, numeric: [1, 2, 3, 4, 5])
+                : HTML.table(["#", "period (ms)", "DM", "sigma", "harmonics", "folded S/N", "found by"], rows, numeric: [1, 2, 3, 4, 5])
+            let decoder = WireCoding.decoder()
+            let events = try await self.store.read { try await $0.singlePulseEventBodies(dataset: id) }
+                .map { try decoder.decode(SinglePulseEvent.self, from: Data($0.utf8)) }
+            if !events.isEmpty { body += Self.singlePulseSection(events) }
             return HTML.document(title: d.name, body)
         } }
 

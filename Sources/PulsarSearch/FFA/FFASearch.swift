@@ -11,7 +11,8 @@ import Foundation
 /// placement of every width (``FFAPeriodogram/trials``; neighbouring periods and overlapping
 /// placements are correlated, so the correction is conservative). A detection's
 /// `harmonics` is the number of harmonics a pulse of its duty cycle carries, `1 / (2 duty)`
-/// capped at 32: what the sifter uses to recognise its sub-harmonic folds.
+/// rounded down to a power of two and capped at 32, like the harmonic sum's stages: what the sifter
+/// uses to recognise its sub-harmonic folds.
 public struct FFASearch: Sendable {
     public var options: FFAOptions
     /// Peaks below this sigma are not reported.
@@ -36,12 +37,19 @@ public struct FFASearch: Sendable {
             let duty = periodogram.dutyCycle(i)
             let snr = Double(periodogram.snr[i])
             var candidate = SeriesCandidate(
-                frequency: 1 / periodogram.periods[i], harmonics: min(32, max(1, Int(1 / (2 * duty)))),
+                frequency: 1 / periodogram.periods[i], harmonics: Self.harmonics(dutyCycle: duty),
                 power: snr, sigma: Self.sigma(snr: snr, trials: periodogram.trials), acceleration: 0, dm: dm,
                 dmIndex: dmIndex)
             candidate.dutyCycle = duty
             return candidate
         }
+    }
+
+    /// The harmonics a pulse of `dutyCycle` carries, `1 / (2 duty)`, as a power of two from 1 to 32.
+    public static func harmonics(dutyCycle: Double) -> Int {
+        var h = 1
+        while h < 32, Double(2 * h) <= 1 / (2 * dutyCycle) { h *= 2 }
+        return h
     }
 
     /// The trial-corrected Gaussian sigma of the best S/N of `trials` standard normal trials.

@@ -71,3 +71,26 @@ public struct BurstDiagnostics: Sendable {
         return values.map { s > 0 ? ($0 - m) / s : $0 - m }
     }
 }
+
+/// ``BurstDiagnostics`` as stored and sent: the same numbers, in Codable form.
+public struct BurstPlots: Sendable, Codable, Equatable {
+    public var times: [Double]
+    public var profile: [Float]
+    public var frequencies: [Double]
+    public var waterfall: [[Float]]
+    public var dms: [Double]
+    public var snrs: [Double]
+
+    public init(_ d: BurstDiagnostics) {
+        times = d.times
+        profile = d.profile
+        frequencies = d.frequencies
+        waterfall = d.waterfall
+        dms = d.dmCurve.map(\.dm)
+        snrs = d.dmCurve.map(\.snr)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case times = "times_s", profile, frequencies = "frequencies_mhz", waterfall, dms, snrs
+    }
+}

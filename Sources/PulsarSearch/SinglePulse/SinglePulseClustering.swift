@@ -19,10 +19,13 @@ public struct SinglePulseEvent: Sendable, Equatable, Codable {
     /// Why the cluster is taken for interference (`dm0`: strongest at DM ~0; `all-dm`: spans
     /// the whole DM range), or nil for a burst.
     public var rfi: String?
+    /// The burst's plots, measured from the data (the coordinator keeps them for its strongest
+    /// bursts); nil when not measured.
+    public var diagnostics: BurstPlots?
 
     enum CodingKeys: String, CodingKey {
         case timeSeconds = "time_s", mjd, dm, widthSeconds = "width_s", snr, members, dmMin = "dm_min", dmMax = "dm_max"
-        case timeMinSeconds = "time_min_s", timeMaxSeconds = "time_max_s", rfi
+        case timeMinSeconds = "time_min_s", timeMaxSeconds = "time_max_s", rfi, diagnostics
     }
 }
 
@@ -38,6 +41,9 @@ public struct SinglePulseClustering: Sendable, Equatable {
     public var lowDM: Double = 2
     /// Clusters spanning at least this fraction of the searched DM range are interference.
     public var broadFraction: Double = 0.8
+    /// A cluster this weak relative to a stronger one it touches in time, within that one's DM
+    /// span, is its fragment and joins it (``absorbFragments(_:of:)``).
+    public var fragmentFraction: Float = 0.6
 
     public init() {}
 
@@ -74,7 +80,7 @@ public struct SinglePulseClustering: Sendable, Equatable {
         var groups: [Int: [Int]] = [:]
         for i in sorted.indices { groups[find(i), default: []].append(i) }
         let span = (dms.max() ?? 0) - (dms.min() ?? 0)
-        var events: [SinglePulseEvent] = groups.values.map { members in
+        var events: [SinglePulseEvent] = absorbFragments(Array(groups.values), of: sorted).map { members in
             let best = members.max { sorted[$0].snr < sorted[$1].snr }!
             let top = sorted[best]
             let dmsOf = members.map { sorted[$0].dm }
@@ -89,5 +95,39 @@ public struct SinglePulseClustering: Sendable, Equatable {
         }
         events.sort { $0.snr > $1.snr }
         return events
+    }
+
+    /// A bright burst's S/N against DM falls below the threshold far from its DM and can rise above
+    /// it again by chance, leaving a few hits that friends-of-friends cannot reach: fragments. A
+    /// cluster at most `fragmentFraction` as strong as a stronger one, overlapping its time extent
+    /// (both widened by their widest boxcar) and no further from its DM range than that range is
+    /// wide, joins it.
+    func absorbFragments(_ groups: [[Int]], of hits: [SinglePulseHit]) -> [[Int]] {
+        struct Extent { var members: [Int]; var peak: Float; var dmLow: Double; var dmHigh: Double; var start: Double; var end: Double }
+        var extents = groups.map { members -> Extent in
+            var e = Extent(members: members, peak: 0, dmLow: .infinity, dmHigh: -.infinity, start: .infinity, end: -.infinity)
+            for i in members {
+                let h = hits[i]
+                e.peak = max(e.peak, h.snr)
+                e.dmLow = min(e.dmLow, h.dm)
+                e.dmHigh = max(e.dmHigh, h.dm)
+                e.start = min(e.start, h.time - 0.5 * h.widthSeconds - timeSlack)
+                e.end = max(e.end, h.time + 0.5 * h.widthSeconds + timeSlack)
+            }
+            return e
+        }.sorted { $0.peak > $1.peak }
+        var kept: [Extent] = []
+        for e in extents {
+            if let k = kept.firstIndex(where: { g in
+                e.peak <= fragmentFraction * g.peak && e.start <= g.end && e.end >= g.start
+                    && max(e.dmLow - g.dmHigh, g.dmLow - e.dmHigh) <= g.dmHigh - g.dmLow
+            }) {
+                kept[k].members += e.members
+                continue
+            }
+            kept.append(e)
+        }
+        extents = kept
+        return extents.map(\.members)
     }
 }
