@@ -208,6 +208,18 @@ public struct SinglePulseUnitOptions: Codable, Sendable, Equatable {
         self.maxHitsPerSeries = maxHitsPerSeries
     }
 
+    enum CodingKeys: String, CodingKey { case snrThreshold, maxWidth, normalisationSeconds, maxHitsPerSeries }
+
+    /// Decodes options; a field left out takes its default.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = SinglePulseUnitOptions()
+        snrThreshold = try c.decodeIfPresent(Double.self, forKey: .snrThreshold) ?? d.snrThreshold
+        maxWidth = try c.decodeIfPresent(Double.self, forKey: .maxWidth) ?? d.maxWidth
+        normalisationSeconds = try c.decodeIfPresent(Double.self, forKey: .normalisationSeconds) ?? d.normalisationSeconds
+        maxHitsPerSeries = try c.decodeIfPresent(Int.self, forKey: .maxHitsPerSeries) ?? d.maxHitsPerSeries
+    }
+
     /// The first option that cannot work, with its value; nil when all can.
     public var problem: String? {
         if !(snrThreshold.isFinite && snrThreshold > 0) { return "snrThreshold \(snrThreshold) must be positive" }

@@ -21,9 +21,9 @@ struct SearchModesTests {
         let file = presets.appendingPathComponent("tiny.json")
         var preset = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as! [String: Any]
         preset["modes"] = ["fft", "ffa", "single-pulse"]
-        preset["ffa"] = ["periodMin": 0.5, "periodMax": 5, "binsMin": 240, "binsMax": 260, "dutyCycleMax": 0.2, "widthStep": 1.5,
-                         "detrendSeconds": 4, "minTurns": 3, "maxPeaksPerSeries": 20]
-        preset["singlePulse"] = ["snrThreshold": 6, "maxWidth": 0.05, "normalisationSeconds": 1, "maxHitsPerSeries": 100]
+        // Only what differs from the defaults.
+        preset["ffa"] = ["periodMax": 5]
+        preset["singlePulse"] = ["maxWidth": 0.05, "maxHitsPerSeries": 100]
         try JSONSerialization.data(withJSONObject: preset).write(to: file)
         return presets
     }

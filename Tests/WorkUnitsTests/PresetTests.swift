@@ -1,4 +1,5 @@
 import Foundation
+import PulsarSearch
 import Testing
 import WorkUnits
 import XunxingProtocol
@@ -43,6 +44,11 @@ struct PresetTests {
             ("missing", { $0.removeValue(forKey: "deadlineSeconds") }, ["missing.json", "'deadlineSeconds'", "missing"]),
             ("type", { $0["bits"] = "eight" }, ["type.json", "'bits'", "eight"]),
             ("renamed", { $0["name"] = "other" }, ["renamed.json", "'name'", "other"]),
+            ("nofft", { $0["modes"] = ["ffa"] }, ["nofft.json", "'modes'", "ffa", "fft"]),
+            ("twice", { $0["modes"] = ["fft", "ffa", "ffa"] }, ["twice.json", "'modes'", "repeat"]),
+            ("mode", { $0["modes"] = ["fft", "fold"] }, ["mode.json", "'modes[1]'", "fold"]),
+            ("ffabins", { $0["modes"] = ["fft", "ffa"]; $0["ffa"] = ["binsMin": 300] }, ["ffabins.json", "'ffa'", "300"]),
+            ("spwidth", { $0["singlePulse"] = ["maxWidth": -1] }, ["spwidth.json", "'singlePulse'", "-1"]),
         ]
         for (name, edit, fragments) in cases {
             let dir = try Fixtures.temporaryDirectory("preset-\(name)")
@@ -69,6 +75,25 @@ struct PresetTests {
         let presets = try PresetCatalog.load(directory: dir)
         #expect(presets["mine"]?.dmMax == 500)
         #expect(throws: PresetError.self) { try PresetCatalog.load(directory: dir + "/absent") }
+    }
+
+    @Test("modes switch the FFA and single-pulse searches on; their settings default field by field")
+    func searchModes() throws {
+        let dir = try Fixtures.temporaryDirectory("preset-modes")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try write(dir, "all") {
+            $0["modes"] = ["fft", "ffa", "single-pulse"]
+            $0["ffa"] = ["periodMax": 12]
+        }
+        _ = try write(dir, "settingsonly") { $0["singlePulse"] = ["snrThreshold": 7] }
+        let presets = try PresetCatalog.load(directory: dir)
+        var expected = FFAOptions()
+        expected.periodMax = 12
+        #expect(presets["all"]?.ffaOptions == expected)
+        #expect(presets["all"]?.singlePulseOptions == SinglePulseUnitOptions())
+        // Settings without the mode change nothing; the repository's presets run the FFT only.
+        #expect(presets["settingsonly"]?.singlePulseOptions == nil && presets["settingsonly"]?.ffaOptions == nil)
+        #expect(presets["tiny"] == nil)
     }
 }
 

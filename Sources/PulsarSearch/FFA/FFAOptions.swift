@@ -24,6 +24,25 @@ public struct FFAOptions: Sendable, Codable, Equatable {
 
     public init() {}
 
+    enum CodingKeys: String, CodingKey {
+        case periodMin, periodMax, binsMin, binsMax, dutyCycleMax, widthStep, detrendSeconds, minTurns, maxPeaksPerSeries
+    }
+
+    /// Decodes options; a field left out takes its default (a preset names only what it changes).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = FFAOptions()
+        periodMin = try c.decodeIfPresent(Double.self, forKey: .periodMin) ?? d.periodMin
+        periodMax = try c.decodeIfPresent(Double.self, forKey: .periodMax) ?? d.periodMax
+        binsMin = try c.decodeIfPresent(Int.self, forKey: .binsMin) ?? d.binsMin
+        binsMax = try c.decodeIfPresent(Int.self, forKey: .binsMax) ?? d.binsMax
+        dutyCycleMax = try c.decodeIfPresent(Double.self, forKey: .dutyCycleMax) ?? d.dutyCycleMax
+        widthStep = try c.decodeIfPresent(Double.self, forKey: .widthStep) ?? d.widthStep
+        detrendSeconds = try c.decodeIfPresent(Double.self, forKey: .detrendSeconds) ?? d.detrendSeconds
+        minTurns = try c.decodeIfPresent(Double.self, forKey: .minTurns) ?? d.minTurns
+        maxPeaksPerSeries = try c.decodeIfPresent(Int.self, forKey: .maxPeaksPerSeries) ?? d.maxPeaksPerSeries
+    }
+
     /// Boxcar widths in bins for a fold of `bins` bins: 1, then each `widthStep` times the last (at
     /// least one more), up to `dutyCycleMax` of the fold.
     public func widths(bins: Int) -> [Int] {
@@ -49,6 +68,7 @@ public struct FFAOptions: Sendable, Codable, Equatable {
         if !(widthStep > 1) { return "the FFA's width step must exceed 1 (\(widthStep))" }
         if !(detrendSeconds > 0) { return "the FFA's detrending window must be positive (--ffa-detrend \(detrendSeconds))" }
         if !(minTurns >= 1) { return "the FFA needs at least one turn of a period (\(minTurns))" }
+        if !(1...10_000).contains(maxPeaksPerSeries) { return "the FFA's peaks per series must be 1-10000 (\(maxPeaksPerSeries))" }
         return nil
     }
 }
