@@ -60,6 +60,9 @@ public struct ResultAudit: Sendable {
         case (nil, .some): return "single-pulse hits the unit did not ask for"
         case (.some, nil): return "no single-pulse hits: the unit asked for that search"
         case let (.some(options), .some(hits)):
+            guard result.singlePulseOptions == options else {
+                return "single-pulse hits found with other options than the unit's"
+            }
             let hitsMost = header.seriesCount * options.maxHitsPerSeries
             guard hits.count <= hitsMost else { return "\(hits.count) single-pulse hits, at most \(hitsMost)" }
             let series = Set(header.dmIndices)
@@ -151,10 +154,10 @@ public struct ResultAudit: Sendable {
         let reportedHits = outcome.hits == nil ? nil : (result.singlePulseHits ?? []).filter { $0.dmIndex == dmIndex }
         let mine = WorkUnitResult(
             workUnitID: result.workUnitID, candidates: outcome.candidates, cpuSeconds: 0, elapsedSeconds: 0, seriesSearched: 1,
-            software: "", singlePulseHits: outcome.hits)
+            software: "", singlePulseHits: outcome.hits, singlePulseOptions: header.singlePulse)
         let theirs = WorkUnitResult(
             workUnitID: result.workUnitID, candidates: reported, cpuSeconds: 0, elapsedSeconds: 0, seriesSearched: 1,
-            software: "", singlePulseHits: reportedHits)
+            software: "", singlePulseHits: reportedHits, singlePulseOptions: header.singlePulse)
         guard ResultComparison.candidatesAgree(mine, theirs, duration: header.duration, reportingThreshold: header.search.sigmaThreshold) else {
             return "\(reported.count) candidates reported, \(outcome.candidates.count) found, and they differ"
         }

@@ -76,24 +76,31 @@ public enum ResultComparison {
         return covered(a.candidates, by: right) && covered(b.candidates, by: left)
     }
 
-    /// Whether two results' single-pulse hits agree: both absent, or every hit of either at least
-    /// `marginalSNR` above the weakest hit either reports in its series has a counterpart in the
-    /// other at the same DM trial and width, starting within one width, with an S/N within
-    /// `max(0.3, 5%)`. Weaker hits may be missing from one side (rounding moves them across the
-    /// threshold, or across the cut of a series' strongest hits). Symmetric.
+    /// Whether two results' single-pulse hits agree: both absent, or found with the same options,
+    /// and every *strong* hit of either has a counterpart in the other at the same DM trial and
+    /// width, starting within one width, with an S/N within `max(0.3, 5%)`. A hit is strong when
+    /// it is `marginalSNR` above the options' threshold; in a series where either side reports the
+    /// most hits allowed (where the cut of the strongest falls depends on rounding), when it is
+    /// `marginalSNR` above the weakest hit either reports there. Weaker hits may be missing from one
+    /// side. Symmetric.
     public static func hitsAgree(_ a: WorkUnitResult, _ b: WorkUnitResult, marginalSNR: Float = 1) -> Bool {
         guard let left = a.singlePulseHits, let right = b.singlePulseHits else {
             return a.singlePulseHits == nil && b.singlePulseHits == nil
         }
+        guard let options = a.singlePulseOptions, b.singlePulseOptions == options else { return false }
         guard left.allSatisfy({ $0.snr.isFinite && $0.width >= 1 }), right.allSatisfy({ $0.snr.isFinite && $0.width >= 1 }) else {
             return false
         }
-        var weakest: [Int: Float] = [:]
-        for h in left + right { weakest[h.dmIndex] = min(weakest[h.dmIndex] ?? .infinity, h.snr) }
         let byLeft = Dictionary(grouping: left) { $0.dmIndex }, byRight = Dictionary(grouping: right) { $0.dmIndex }
+        var floor: [Int: Float] = [:]
+        for dmIndex in Set(byLeft.keys).union(byRight.keys) {
+            let l = byLeft[dmIndex] ?? [], r = byRight[dmIndex] ?? []
+            let full = l.count >= options.maxHitsPerSeries || r.count >= options.maxHitsPerSeries
+            floor[dmIndex] = full ? (l + r).map(\.snr).min()! : Float(options.snrThreshold)
+        }
         func covered(_ hits: [SinglePulseHit], by other: [Int: [SinglePulseHit]]) -> Bool {
             hits.allSatisfy { h in
-                h.snr < (weakest[h.dmIndex] ?? 0) + marginalSNR || (other[h.dmIndex] ?? []).contains { o in
+                h.snr < (floor[h.dmIndex] ?? 0) + marginalSNR || (other[h.dmIndex] ?? []).contains { o in
                     o.width == h.width && abs(o.start - h.start) <= h.width
                         && abs(o.snr - h.snr) <= max(0.3, 0.05 * max(o.snr, h.snr))
                 }

@@ -78,7 +78,7 @@ public struct WorkUnitExecutor {
         return TrialOutcome.result(
             of: outcomes, workUnitID: header.workUnitID, cpuSeconds: Self.cpuSeconds() - cpuStart,
             elapsedSeconds: Date().timeIntervalSince(started), seriesSearched: completed, software: software,
-            singlePulse: header.singlePulse != nil)
+            singlePulse: header.singlePulse)
     }
 
     /// CPU time of this process so far, seconds.
@@ -116,17 +116,17 @@ public struct TrialOutcome: Codable, Sendable, Equatable {
         self.peaksMeasured = peaksMeasured
     }
 
-    /// The result of a unit from its trials' outcomes, in trial order. `singlePulse`: whether the
-    /// unit asked for the single-pulse search (its hits are then reported, even if none).
+    /// The result of a unit from its trials' outcomes, in trial order. `singlePulse`: the unit's
+    /// single-pulse options when it asked for that search (its hits are then reported, even if none).
     public static func result(
         of outcomes: [TrialOutcome], workUnitID: String, cpuSeconds: Double, elapsedSeconds: Double, seriesSearched: Int,
-        software: String, singlePulse: Bool = false
+        software: String, singlePulse: SinglePulseUnitOptions? = nil
     ) -> WorkUnitResult {
         let ordered = outcomes.sorted { $0.trial < $1.trial }
         return WorkUnitResult(
             workUnitID: workUnitID, candidates: ordered.flatMap(\.candidates), toplists: ordered.map(\.toplist),
             cpuSeconds: cpuSeconds, elapsedSeconds: elapsedSeconds, seriesSearched: seriesSearched, software: software,
             peaksMeasured: ordered.reduce(0) { $0 + ($1.peaksMeasured ?? $1.candidates.count) },
-            singlePulseHits: singlePulse ? ordered.flatMap { $0.hits ?? [] } : nil)
+            singlePulseHits: singlePulse == nil ? nil : ordered.flatMap { $0.hits ?? [] }, singlePulseOptions: singlePulse)
     }
 }

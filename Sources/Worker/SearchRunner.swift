@@ -156,7 +156,7 @@ final class SearchRunner: @unchecked Sendable {
         let result = TrialOutcome.result(
             of: outcomes, workUnitID: record.assignment.workUnitID, cpuSeconds: state.cpuSeconds,
             elapsedSeconds: state.elapsedSeconds, seriesSearched: completed, software: software,
-            singlePulse: executor.header.singlePulse != nil)
+            singlePulse: executor.header.singlePulse)
         try store.finish(PendingResult(replicaID: replica, result: result))
         try? planner.saveWisdom()
         logger.info("finished replica \(replica): \(result.candidates.count) candidates, \(String(format: "%.2f", state.cpuSeconds)) CPU s")

@@ -153,13 +153,17 @@ public struct WorkUnitResult: Codable, Sendable, Equatable {
     /// The single-pulse search's boxcar hits, series by series (each series' strongest
     /// `singlePulse.maxHitsPerSeries`), when the header asked for it; nil otherwise.
     public var singlePulseHits: [SinglePulseHit]?
+    /// The single-pulse options the hits were found with (the header's, which the coordinator's
+    /// audit checks): replicas are compared against its threshold and hit limit.
+    public var singlePulseOptions: SinglePulseUnitOptions?
 
     public init(
         workUnitID: String, candidates: [SeriesCandidate], toplists: [SpectrumToplist] = [], cpuSeconds: Double,
         elapsedSeconds: Double, seriesSearched: Int, software: String, peaksMeasured: Int = 0,
-        singlePulseHits: [SinglePulseHit]? = nil
+        singlePulseHits: [SinglePulseHit]? = nil, singlePulseOptions: SinglePulseUnitOptions? = nil
     ) {
         self.singlePulseHits = singlePulseHits
+        self.singlePulseOptions = singlePulseOptions
         self.workUnitID = workUnitID
         self.candidates = candidates
         self.toplists = toplists
@@ -172,7 +176,7 @@ public struct WorkUnitResult: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case workUnitID, candidates, toplists, cpuSeconds, elapsedSeconds, seriesSearched, software, peaksMeasured
-        case singlePulseHits
+        case singlePulseHits, singlePulseOptions
     }
 
     /// Decodes a result; `toplists` may be absent (such a result is judged invalid, not refused).
@@ -187,6 +191,7 @@ public struct WorkUnitResult: Codable, Sendable, Equatable {
         software = try c.decode(String.self, forKey: .software)
         peaksMeasured = try c.decodeIfPresent(Int.self, forKey: .peaksMeasured) ?? 0
         singlePulseHits = try c.decodeIfPresent([SinglePulseHit].self, forKey: .singlePulseHits)
+        singlePulseOptions = try c.decodeIfPresent(SinglePulseUnitOptions.self, forKey: .singlePulseOptions)
     }
 }
 

@@ -41,8 +41,10 @@ struct FFAPipelineTests {
         #expect(abs(ffa.dm - 150) < 20, "DM \(ffa.dm): \(ffa.dmCurve)")
         #expect(ffa.snrFolded > 8 && !ffa.profile.isEmpty, "folded like any candidate: S/N \(ffa.snrFolded)")
         #expect(ffa.dmHits >= 2)
-        let fft = SearchFixtures.match(fftOnly, period: 3.3, tolerance: 0.002)?.candidate
-        #expect(ffa.sigma > (fft?.sigma ?? 0) + 1, "FFA sigma \(ffa.sigma) against the FFT's \(fft?.sigma ?? 0)")
+        // The harmonic sum misses it (nothing within 0.2% of 3.3 s at the reporting threshold) or
+        // finds it weaker.
+        let fftSigma = SearchFixtures.match(fftOnly, period: 3.3, tolerance: 0.002)?.candidate.sigma ?? Self.configuration(fft: true, ffa: false).sigmaThreshold
+        #expect(ffa.sigma > fftSigma + 1, "FFA sigma \(ffa.sigma) against the FFT's \(fftSigma)")
         // The JSON fields of the FFT search, plus the method and duty cycle.
         let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(ffa)) as! [String: Any]
         #expect(json["method"] as? String == "ffa" && json["duty_cycle"] is Double && json["period_s"] is Double)
@@ -53,6 +55,12 @@ struct FFAPipelineTests {
         let report = try SearchFixtures.search(Self.observation, Self.configuration(fft: false, ffa: true))
         #expect(SearchFixtures.match(report, period: 3.3, tolerance: 0.002)?.rank == 0, "\(SearchFixtures.summary(report))")
         #expect(report.candidates.allSatisfy { $0.method == .ffa })
+        // Anything else it reports is the pulsar at a harmonic ratio (its folds at 2P, P/2, ...).
+        for c in report.candidates.dropFirst() {
+            let ratio = c.periodS / 3.3
+            let related = (1...8).contains { q in (1...8).contains { p in abs(ratio - Double(p) / Double(q)) < 0.01 * ratio } }
+            #expect(related, "\(c.periodS) s is not related to the pulsar")
+        }
         var noise = Self.observation
         noise.pulsars = []
         noise.seed = 42

@@ -84,16 +84,18 @@ struct PresetTests {
         _ = try write(dir, "all") {
             $0["modes"] = ["fft", "ffa", "single-pulse"]
             $0["ffa"] = ["periodMax": 12]
+            $0["singlePulse"] = ["snrThreshold": 7]
         }
         _ = try write(dir, "settingsonly") { $0["singlePulse"] = ["snrThreshold": 7] }
         let presets = try PresetCatalog.load(directory: dir)
         var expected = FFAOptions()
         expected.periodMax = 12
         #expect(presets["all"]?.ffaOptions == expected)
-        #expect(presets["all"]?.singlePulseOptions == SinglePulseUnitOptions())
+        #expect(presets["all"]?.singlePulseOptions == SinglePulseUnitOptions(snrThreshold: 7))
         // Settings without the mode change nothing; the repository's presets run the FFT only.
         #expect(presets["settingsonly"]?.singlePulseOptions == nil && presets["settingsonly"]?.ffaOptions == nil)
-        #expect(presets["tiny"] == nil)
+        let repository = try PresetCatalog.load(directory: Fixtures.packageRoot.appendingPathComponent("workunits").path)
+        #expect(!repository.isEmpty && repository.values.allSatisfy { $0.ffaOptions == nil && $0.singlePulseOptions == nil })
     }
 }
 

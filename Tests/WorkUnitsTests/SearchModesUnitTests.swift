@@ -12,6 +12,7 @@ struct SearchModesUnitTests {
     static func unit(seed: UInt64) throws -> (WorkUnitHeader, [Float], String) {
         let samples = 1 << 16
         var header = Fixtures.header(series: 3, samples: samples, id: "wu-modes-\(seed)")
+        header.search.toplistSize = 8
         header.ffa = FFAOptions()
         header.ffa!.periodMax = 5
         header.singlePulse = SinglePulseUnitOptions(snrThreshold: 6, maxWidth: 0.02, maxHitsPerSeries: 50)
@@ -43,22 +44,28 @@ struct SearchModesUnitTests {
         for s in [1, 2] {
             #expect(hits.contains { $0.dmIndex == header.dmIndices[s] && abs($0.time - 7.001) < 0.01 && $0.snr > 10 }, "series \(s)")
         }
-        // Every trial searched again matches (a clean resume gives the same result too).
-        for trial in 0..<header.trialCount {
-            var random = SeededGenerator(seed: UInt64(trial))
+        // Every trial searched again matches (a clean resume gives the same result too): seeds are
+        // drawn until every trial has been searched again.
+        var researched = Set<Int>()
+        var seed: UInt64 = 0
+        while researched.count < header.trialCount && seed < 200 {
+            var random = SeededGenerator(seed: seed)
+            seed += 1
             let audit = ResultAudit(spotChecks: 8, researchRate: 1)
             let verdict = audit.audit(result, header: header, samples: samples, planner: Fixtures.planner, random: &random)
-            guard case .passed = verdict else {
-                Issue.record("trial draw \(trial): \(verdict)")
-                continue
+            guard case let .passed(_, trial) = verdict, let trial else {
+                Issue.record("seed \(seed - 1): \(verdict)")
+                break
             }
+            researched.insert(trial)
         }
+        #expect(researched == Set(0..<header.trialCount))
         var outcomes: [TrialOutcome] = []
         var next = executor.run(from: 0) { outcomes.append($0); return outcomes.count < 2 }
         next = executor.run(from: next) { outcomes.append($0); return true }
         let resumed = TrialOutcome.result(
             of: outcomes, workUnitID: header.workUnitID, cpuSeconds: 0, elapsedSeconds: 0, seriesSearched: next, software: "t",
-            singlePulse: true)
+            singlePulse: header.singlePulse)
         #expect(resumed.singlePulseHits == result.singlePulseHits && resumed.candidates == result.candidates)
         #expect(ResultComparison.agree(result, resumed, duration: header.duration, reportingThreshold: header.search.sigmaThreshold))
     }
@@ -89,10 +96,27 @@ struct SearchModesUnitTests {
         let ffa = try #require(b.candidates.firstIndex { $0.method == .ffa })
         b.candidates[ffa].dutyCycle = nil
         #expect(!agree(b), "an FFA detection relabelled")
-        // The weakest hits (within 1 of the weakest reported) may be missing.
-        let weakest = hits.map(\.snr).min()!
         b = result
-        b.singlePulseHits!.removeAll { $0.snr < weakest + 0.9 }
-        #expect(b.singlePulseHits!.count < hits.count && agree(b))
+        b.singlePulseOptions?.snrThreshold = 5
+        #expect(!agree(b), "hits claimed at another threshold")
+        // A series whose only hit is strong: hiding it is caught (the threshold, not the weakest
+        // reported hit, decides what is strong).
+        let lone = try #require(hits.first { h in h.snr > 8 && hits.filter { $0.dmIndex == h.dmIndex }.count == 1 } ?? {
+            var extra = hits[strong]
+            extra.dmIndex = header.dmIndices[0]
+            return extra
+        }())
+        var withLone = result
+        withLone.singlePulseHits!.removeAll { $0.dmIndex == lone.dmIndex }
+        withLone.singlePulseHits!.append(lone)
+        b = withLone
+        b.singlePulseHits!.removeAll { $0 == lone }
+        #expect(ResultComparison.agree(withLone, withLone, duration: header.duration, reportingThreshold: header.search.sigmaThreshold))
+        #expect(!ResultComparison.agree(withLone, b, duration: header.duration, reportingThreshold: header.search.sigmaThreshold),
+                "a series' lone strong hit hidden")
+        // Hits within 1 of the threshold may be missing.
+        b = result
+        b.singlePulseHits!.removeAll { $0.snr < 6.9 }
+        #expect(b.singlePulseHits!.count < hits.count && agree(b), "weak hits removed: \(hits.filter { $0.snr < 6.9 }.count)")
     }
 }

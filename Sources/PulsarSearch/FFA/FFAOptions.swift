@@ -64,6 +64,7 @@ public struct FFAOptions: Sendable, Codable, Equatable {
         }
         if binsMin < 8 { return "the FFA needs at least 8 phase bins (--ffa-bins-min \(binsMin))" }
         if binsMax <= binsMin { return "the FFA's bins-max must exceed bins-min (\(binsMax) <= \(binsMin))" }
+        if binsMax > 4096 { return "the FFA folds into at most 4096 bins (--ffa-bins-min \(binsMin), bins-max \(binsMax))" }
         if !(dutyCycleMax > 0 && dutyCycleMax < 1) { return "the FFA's largest duty cycle must be in (0, 1) (--ffa-duty-max \(dutyCycleMax))" }
         if !(widthStep > 1) { return "the FFA's width step must exceed 1 (\(widthStep))" }
         if !(detrendSeconds > 0) { return "the FFA's detrending window must be positive (--ffa-detrend \(detrendSeconds))" }

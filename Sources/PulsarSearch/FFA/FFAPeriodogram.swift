@@ -13,8 +13,9 @@ import Foundation
 /// of `b` is the profile correlated with a zero-mean, unit-norm boxcar template,
 /// `(max sum of w bins - w mean) sqrt(b / (w (b - w))) / sigma_bin`, where `sigma_bin` is the noise
 /// of one bin (`sqrt(rows x variance of a resampled sample)`). On white noise each placement of each
-/// boxcar is then a standard normal variate, and a trial's S/N is the best of `bins` placements of
-/// each width.
+/// boxcar is then a standard normal variate (with the excess noise of neighbouring resampled
+/// samples, which share a split input sample, taken into account), and a trial's S/N is the best of
+/// `bins` placements of each width.
 public struct FFAPeriodogram: Sendable {
     /// Trial periods, seconds (ascending within each fold; stages follow each other).
     public var periods: [Double] = []
@@ -25,13 +26,14 @@ public struct FFAPeriodogram: Sendable {
     public var foldBins: [UInt16] = []
     /// Boxcar widths tried on each fold.
     public var widthTrials: Int = 0
-    /// Boxcar placements per fold: `binsMin` starts of each width.
+    /// Independent boxcar placements per fold: `binsMin / w` for each width `w` (a boxcar overlaps
+    /// its neighbours over `w` starts).
     public var placements: Double = 1
 
-    /// Trials of the whole periodogram (periods x placements): what a trial-corrected significance
-    /// counts. Overlapping placements and neighbouring periods are correlated, so this overcounts
-    /// the independent trials (by 2-4 times on white noise, ``FFASearchTests``): the significance is
-    /// conservative.
+    /// Trials of the whole periodogram (periods x independent placements): what a trial-corrected
+    /// significance counts. Measured on 100 white-noise series (``FFASearchTests``), the corrected
+    /// probability of the strongest trial is close to uniform: its 5, 10, 25, 50 and 75 %
+    /// quantiles are 0.04, 0.07, 0.23, 0.44 and 0.69.
     public var trials: Double { Double(periods.count) * placements }
 
     /// Duty cycle (boxcar width over period) of trial `i`.
@@ -51,7 +53,7 @@ public struct FFAPeriodogram: Sendable {
         let widths = options.widths(bins: options.binsMin)
         result.widthTrials = widths.count
         let widths32 = widths.map { Int32($0) }
-        result.placements = Double(widths.count * options.binsMin)
+        result.placements = widths.reduce(0) { $0 + Double(options.binsMin) / Double($1) }
         let firstFactor = periodMin / (sampleTime * Double(options.binsMin))
         let growth = Double(options.binsMax + 1) / Double(options.binsMin)
         let stages = Int(ceil(log(periodMax / periodMin) / log(growth)))
@@ -83,10 +85,16 @@ public struct FFAPeriodogram: Sendable {
                             UnsafePointer(resampled.baseAddress!), rows: rows, bins: bins,
                             into: folds.baseAddress!, scratch: scratch.baseAddress!)
                         let noise = Float((Double(rows) * variance).squareRoot())
+                        // Neighbouring resampled samples share the input sample split between
+                        // them: w of them in a row hold (w - 1) factor + variance of noise, not
+                        // w x variance.
+                        let widthNoise = widths.map { w in
+                            Float(((Double(w - 1) * max(1, factor) + variance) / (Double(w) * variance)).squareRoot())
+                        }
                         for s in 0..<evaluated {
                             let (snr, width) = BoxcarMatch.best(
                                 UnsafePointer(folds.baseAddress! + s * bins), bins: bins, widths: widths32,
-                                noise: noise, prefix: prefix.baseAddress!)
+                                noise: noise, widthNoise: widthNoise, prefix: prefix.baseAddress!)
                             result.periods.append((Double(bins) + Double(s) / Double(rows - 1)) * tau)
                             result.snr.append(snr)
                             result.widths.append(UInt16(width))
@@ -108,11 +116,13 @@ enum BoxcarMatch {
     /// the few past the last bin repeat the first ones (the prefix sums go on around the turn).
     static let lanes = 8
 
-    /// The best S/N over `widths` of the `bins`-bin profile at `profile`, with its width; `prefix`
-    /// holds at least `bins + max(widths) + lanes` floats of working space.
+    /// The best S/N over `widths` of the `bins`-bin profile at `profile`, with its width; each
+    /// width's S/N is divided by `widthNoise[i]` when given (the excess noise of correlated bins).
+    /// `prefix` holds at least `bins + max(widths) + lanes` floats of working space.
     @inline(__always)
     static func best(
-        _ profile: UnsafePointer<Float>, bins: Int, widths: [Int32], noise: Float, prefix: UnsafeMutablePointer<Float>
+        _ profile: UnsafePointer<Float>, bins: Int, widths: [Int32], noise: Float, widthNoise: [Float]? = nil,
+        prefix: UnsafeMutablePointer<Float>
     ) -> (snr: Float, width: Int) {
         let widest = Int(widths.last ?? 1)
         let placements = (bins + lanes - 1) / lanes * lanes
@@ -131,7 +141,7 @@ enum BoxcarMatch {
             let b = Float(bins)
             for (i, w) in widths.enumerated() where Int(w) < bins {
                 let fw = Float(w)
-                let snr = (maxima[i] - fw * total / b) * (b / (fw * (b - fw))).squareRoot() / noise
+                let snr = (maxima[i] - fw * total / b) * (b / (fw * (b - fw))).squareRoot() / (noise * (widthNoise?[i] ?? 1))
                 if snr > best { best = snr; bestWidth = Int(w) }
             }
         }

@@ -7,9 +7,9 @@ import Foundation
 /// the same sifting and folding as the Fourier search's.
 ///
 /// Significance: on white noise each placement of a boxcar in a fold has a standard normal S/N, so a
-/// peak's sigma is its one-trial tail probability corrected for every period trial times every
-/// placement of every width (``FFAPeriodogram/trials``; neighbouring periods and overlapping
-/// placements are correlated, so the correction is conservative). A detection's
+/// peak's sigma is its one-trial tail probability corrected for every period trial times the
+/// independent placements of every width (``FFAPeriodogram/trials``), which on white noise gives
+/// a nearly uniform probability for the strongest trial. A detection's
 /// `harmonics` is the number of harmonics a pulse of its duty cycle carries, `1 / (2 duty)`
 /// rounded down to a power of two and capped at 32, like the harmonic sum's stages: what the sifter
 /// uses to recognise its sub-harmonic folds.

@@ -44,6 +44,8 @@ public struct SinglePulseClustering: Sendable, Equatable {
     /// A cluster this weak relative to a stronger one it touches in time, within that one's DM
     /// span, is its fragment and joins it (``absorbFragments(_:of:)``).
     public var fragmentFraction: Float = 0.6
+    /// Most hits a fragment has.
+    public var fragmentMembers: Int = 3
 
     public init() {}
 
@@ -99,16 +101,19 @@ public struct SinglePulseClustering: Sendable, Equatable {
 
     /// A bright burst's S/N against DM falls below the threshold far from its DM and can rise above
     /// it again by chance, leaving a few hits that friends-of-friends cannot reach: fragments. A
-    /// cluster at most `fragmentFraction` as strong as a stronger one, overlapping its time extent
-    /// (both widened by their widest boxcar) and no further from its DM range than that range is
-    /// wide, joins it.
+    /// cluster of at most ``fragmentMembers`` hits, at most `fragmentFraction` as strong as a
+    /// stronger burst (strongest at or above `lowDM`), overlapping its time extent (each hit's
+    /// boxcar widened by `timeSlack`) and no further from its DM range than that range is wide,
+    /// joins it. A weaker burst of its own has more hits than a fragment and stays apart.
     func absorbFragments(_ groups: [[Int]], of hits: [SinglePulseHit]) -> [[Int]] {
-        struct Extent { var members: [Int]; var peak: Float; var dmLow: Double; var dmHigh: Double; var start: Double; var end: Double }
+        struct Extent {
+            var members: [Int]; var peak: Float; var peakDM: Double; var dmLow: Double; var dmHigh: Double; var start: Double; var end: Double
+        }
         var extents = groups.map { members -> Extent in
-            var e = Extent(members: members, peak: 0, dmLow: .infinity, dmHigh: -.infinity, start: .infinity, end: -.infinity)
+            var e = Extent(members: members, peak: 0, peakDM: 0, dmLow: .infinity, dmHigh: -.infinity, start: .infinity, end: -.infinity)
             for i in members {
                 let h = hits[i]
-                e.peak = max(e.peak, h.snr)
+                if h.snr > e.peak { e.peak = h.snr; e.peakDM = h.dm }
                 e.dmLow = min(e.dmLow, h.dm)
                 e.dmHigh = max(e.dmHigh, h.dm)
                 e.start = min(e.start, h.time - 0.5 * h.widthSeconds - timeSlack)
@@ -118,8 +123,8 @@ public struct SinglePulseClustering: Sendable, Equatable {
         }.sorted { $0.peak > $1.peak }
         var kept: [Extent] = []
         for e in extents {
-            if let k = kept.firstIndex(where: { g in
-                e.peak <= fragmentFraction * g.peak && e.start <= g.end && e.end >= g.start
+            if e.members.count <= fragmentMembers, let k = kept.firstIndex(where: { g in
+                g.peakDM >= lowDM && e.peak <= fragmentFraction * g.peak && e.start <= g.end && e.end >= g.start
                     && max(e.dmLow - g.dmHigh, g.dmLow - e.dmHigh) <= g.dmHigh - g.dmLow
             }) {
                 kept[k].members += e.members
