@@ -17,6 +17,7 @@ private let protectedRoutes: [(method: String, path: String, roles: Set<String>)
     ("GET", "/datasets", ["astronomer", "admin"]),
     ("GET", "/datasets/{id}", ["astronomer", "admin"]),
     ("GET", "/datasets/{id}/candidates", ["astronomer", "admin"]),
+    ("GET", "/datasets/{id}/single-pulse", ["astronomer", "admin"]),
     ("POST", "/datasets/{id}/publish", ["astronomer", "admin"]),
     ("POST", "/datasets/{id}/unpublish", ["astronomer", "admin"]),
     ("GET", "/volunteers/me", ["volunteer"]),
