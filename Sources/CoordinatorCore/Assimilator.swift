@@ -79,15 +79,14 @@ public struct Assimilator: DomainService {
             // again; it is a deterministic function of the data and the preset).
             let cleaned: CleanedSpectra? = try SearchPipeline.clean(reader, options: preset.rfiOptions, mask: nil, planner: planner)
             let source: any SpectrumSource = cleaned ?? reader
+            // One measurement of the channel weights serves the bursts' plots and the folds.
+            let weights = try ChannelWeights.measure(source)
             // The strongest bursts' plots, from the cleaned data at each burst's DM.
-            if !events.isEmpty {
-                let weights = try ChannelWeights.measure(source)
-                for i in events.indices.filter({ events[$0].rfi == nil }).prefix(Self.burstsPlotted) {
-                    events[i].diagnostics = BurstPlots(try BurstDiagnostics.measure(source, weights: weights, event: events[i]))
-                }
+            for i in events.indices.filter({ events[$0].rfi == nil }).prefix(Self.burstsPlotted) {
+                events[i].diagnostics = BurstPlots(try BurstDiagnostics.measure(source, weights: weights, event: events[i]))
             }
             let confirmed = try SearchPipeline(configuration: configuration, planner: planner)
-                .confirm(sifted, source: source, plan: derived.plan)
+                .confirm(sifted, source: source, plan: derived.plan, weights: weights)
                 .filter { ($0.foldSigma ?? 0) >= floor }
             return (confirmed, events)
         }

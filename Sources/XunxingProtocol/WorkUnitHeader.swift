@@ -236,10 +236,8 @@ public struct SinglePulseUnitOptions: Codable, Sendable, Equatable {
 
     /// The boxcar search of a series sampled every `sampleTime` seconds.
     public func boxcar(sampleTime: Double) -> BoxcarSearch {
-        var b = BoxcarSearch(
-            widths: BoxcarSearch.widths(maxSeconds: maxWidth, sampleTime: sampleTime), threshold: Float(snrThreshold),
-            normalisationBlock: max(64, Int(normalisationSeconds / sampleTime)))
-        b.maxHits = maxHitsPerSeries
-        return b
+        BoxcarSearch(
+            maxWidth: maxWidth, sampleTime: sampleTime, threshold: snrThreshold, normalisationSeconds: normalisationSeconds,
+            maxHits: maxHitsPerSeries)
     }
 }

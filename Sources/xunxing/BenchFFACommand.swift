@@ -48,10 +48,8 @@ struct BenchFFACommand: ParsableCommand {
             times.append(BenchSplitCommand.cpuSeconds() - start)
         }
         // The periodogram itself, for the S/N at the period (the peaks keep only the strongest).
-        var work = series.samples
-        let periodogram = work.withUnsafeMutableBufferPointer { w in
-            FFASearch.normalise(w, sampleTime: series.tsamp, detrendSeconds: options.detrendSeconds)
-            return FFAPeriodogram.compute(UnsafeBufferPointer(w), sampleTime: series.tsamp, options: options)
+        let periodogram = series.samples.withUnsafeBufferPointer {
+            FFASearch(options: options).periodogram($0, sampleTime: series.tsamp)
         }
         let near = periodogram.periods.indices.filter { abs(periodogram.periods[$0] - period) < 0.005 * period }
         let best = near.max { periodogram.snr[$0] < periodogram.snr[$1] }

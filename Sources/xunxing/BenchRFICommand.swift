@@ -23,12 +23,7 @@ struct BenchRFICommand: ParsableCommand {
     @Option(help: "Directory for the simulated file (removed afterwards).") var workDir: String = NSTemporaryDirectory()
 
     func run() throws {
-        var o = SimulatedObservation()
-        o.channels = channels
-        o.fch1 = 1500
-        o.foff = -300.0 / Double(channels)
-        o.tsamp = 64e-6
-        o.samples = 1 << log2Samples
+        var o = SimulatedObservation.benchmark(channels: channels, samples: 1 << log2Samples)
         o.nbits = 8
         o.interference.narrowbandChannels = [channels / 10, channels / 3]
         o.interference.impulseRate = 1

@@ -24,12 +24,7 @@ struct BenchSinglePulseCommand: ParsableCommand {
     @Option(help: "Timed runs (median reported).") var repeats: Int = 3
 
     func run() throws {
-        var o = SimulatedObservation()
-        o.channels = channels
-        o.fch1 = 1500
-        o.foff = -300.0 / Double(channels)
-        o.tsamp = 64e-6
-        o.samples = 1 << log2Samples
+        var o = SimulatedObservation.benchmark(channels: channels, samples: 1 << log2Samples)
         o.bursts = [InjectedBurst(time: 0.5 * o.duration, dm: 100, width: 2e-3, snr: 20)]
         printError("simulating \(channels) channels x 2^\(log2Samples) spectra ...")
         let source = Simulator.spectra(o)

@@ -174,3 +174,17 @@ enum MemoryProbe {
         return .nan
     }
 }
+
+extension SimulatedObservation {
+    /// The benchmarks' filterbank: `channels` channels over 300 MHz down from 1500 MHz, `samples`
+    /// spectra of `sampleTime` (64 us unless said), noise only until the caller adds signals.
+    static func benchmark(channels: Int, samples: Int, sampleTime: Double = 64e-6) -> SimulatedObservation {
+        var o = SimulatedObservation()
+        o.channels = channels
+        o.fch1 = 1500
+        o.foff = -300.0 / Double(channels)
+        o.tsamp = sampleTime
+        o.samples = samples
+        return o
+    }
+}

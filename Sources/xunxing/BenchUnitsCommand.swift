@@ -124,12 +124,7 @@ struct BenchUnitsCommand: ParsableCommand {
 
     private func simulated(in dir: String) throws -> String {
         guard let log2 = simulate else { throw ValidationError("no filterbank") }
-        var o = SimulatedObservation()
-        o.channels = channels
-        o.fch1 = 1500
-        o.foff = -300 / Double(channels)
-        o.tsamp = tsamp
-        o.samples = 1 << log2
+        var o = SimulatedObservation.benchmark(channels: channels, samples: 1 << log2, sampleTime: tsamp)
         o.pulsars = [InjectedPulsar(period: 0.0123, dm: 50, dutyCycle: 0.05, snr: 20)]
         let path = (dir as NSString).appendingPathComponent("simulated-2^\(log2).fil")
         printError("simulating 2^\(log2) spectra x \(channels) channels ...")

@@ -121,9 +121,8 @@ struct CandidatesCommand: ParsableCommand {
         } else {
             print("  #    period_ms   freq_hz      dm   sigma  harm  accel   snr_fold  dm_hits  found")
             for (i, c) in candidates.enumerated() {
-                let found = c.dutyCycle.map { String(format: "ffa (duty %.3f)", $0) } ?? (c.method ?? .fft).rawValue
                 print(String(format: "%3d %12.6f %9.4f %7.2f %7.2f %5d %6.1f %9.1f %8d  %@",
-                    i + 1, c.periodS * 1000, c.frequencyHz, c.dm, c.sigma, c.harmonics, c.accelMS2, c.snrFolded, c.dmHits, found))
+                    i + 1, c.periodS * 1000, c.frequencyHz, c.dm, c.sigma, c.harmonics, c.accelMS2, c.snrFolded, c.dmHits, c.foundBy))
             }
         }
         let events = try client.singlePulseEvents(dataset).filter { showFlagged || $0.rfi == nil }

@@ -192,12 +192,16 @@ struct SearchCommand: ParsableCommand {
         }
         print("  #    period_ms   freq_hz      dm   sigma  harm  accel   snr_fold  chi2_red  dm_hits  found")
         for (i, c) in report.candidates.enumerated() {
-            let found = c.dutyCycle.map { String(format: "ffa (duty %.3f)", $0) } ?? (c.method ?? .fft).rawValue
             print(String(format: "%3d %12.6f %9.4f %7.2f %7.2f %5d %6.1f %9.1f %9.2f %8d  %@",
                 i + 1, c.periodS * 1000, c.frequencyHz, c.dm, c.sigma, c.harmonics, c.accelMS2, c.snrFolded,
-                c.reducedChiSquare, c.dmHits, found))
+                c.reducedChiSquare, c.dmHits, c.foundBy))
         }
     }
+}
+
+extension Candidate {
+    /// The table's `found` column: `fft`, or `ffa (duty D)` with the FFA's duty cycle.
+    var foundBy: String { dutyCycle.map { String(format: "ffa (duty %.3f)", $0) } ?? (method ?? .fft).rawValue }
 }
 
 func defaultWisdomPath() -> String {

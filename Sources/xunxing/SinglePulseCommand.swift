@@ -106,16 +106,15 @@ struct SinglePulseCommand: ParsableCommand {
         try write("dm-time.svg", SVGChart.scatter(all, xLabel: "time (s)", yLabel: "DM (pc cm⁻³)", title: "Single-pulse events"))
         let weights = try ChannelWeights.measure(source)
         for (i, e) in events.prefix(max(0, plotCount)).enumerated() {
-            let d = try BurstDiagnostics.measure(source, weights: weights, event: e)
+            let d = BurstPlots(try BurstDiagnostics.measure(source, weights: weights, event: e))
             let n = i + 1
             let label = String(format: "event %d: DM %.1f, %.4f s, S/N %.1f", n, e.dm, e.timeSeconds, e.snr)
-            try write("event-\(n)-profile.svg", SVGChart.line(zip(d.times, d.profile).map { ($0, Double($1)) }, xLabel: "time (s)",
-                                                             yLabel: "S/N per bin", title: "Dedispersed profile, " + label, bars: true))
-            try write("event-\(n)-waterfall.svg", SVGChart.heatmap(
-                d.waterfall, x0: d.times.first ?? 0, x1: d.times.last ?? 0, yTop: d.frequencies.first ?? 0, yBottom: d.frequencies.last ?? 0,
-                xLabel: "time (s)", yLabel: "frequency (MHz)", title: "Dedispersed waterfall, " + label))
-            try write("event-\(n)-dm.svg", SVGChart.line(d.dmCurve.map { ($0.dm, $0.snr) }, xLabel: "DM (pc cm⁻³)", yLabel: "S/N",
-                                                        title: "S/N against DM, " + label, markers: true))
+            let svgs = BurstCharts.svgs(
+                times: d.times, profile: d.profile, frequencies: d.frequencies, waterfall: d.waterfall, dms: d.dms, snrs: d.snrs,
+                label: label)
+            try write("event-\(n)-profile.svg", svgs.profile)
+            try write("event-\(n)-waterfall.svg", svgs.waterfall)
+            try write("event-\(n)-dm.svg", svgs.dm)
         }
     }
 }

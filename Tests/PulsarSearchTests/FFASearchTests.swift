@@ -34,11 +34,7 @@ struct FFASearchTests {
     }
 
     static func periodogram(_ series: [Float], options: FFAOptions = options) -> FFAPeriodogram {
-        var work = series
-        return work.withUnsafeMutableBufferPointer { s in
-            FFASearch.normalise(s, sampleTime: sampleTime, detrendSeconds: options.detrendSeconds)
-            return FFAPeriodogram.compute(UnsafeBufferPointer(s), sampleTime: sampleTime, options: options)
-        }
+        series.withUnsafeBufferPointer { FFASearch(options: options).periodogram($0, sampleTime: sampleTime) }
     }
 
     @Test("on noise the strongest trial's trial-corrected probability is about uniform, never too small")

@@ -23,13 +23,9 @@ extension Coordinator {
             guard let d = e.diagnostics else { continue }
             let label = "burst \(i + 1): DM \(HTML.number(e.dm, 1)), \(HTML.number(e.timeSeconds, 3)) s, S/N \(HTML.number(e.snr, 1))"
             body += "<h3>\(HTML.escape(label))</h3><div class=\"plots\" id=\"sp-burst-\(i + 1)\">"
-            body += "<figure>" + SVGChart.line(zip(d.times, d.profile).map { ($0, Double($1)) }, xLabel: "time (s)", yLabel: "S/N per bin",
-                                              title: "Dedispersed profile", bars: true) + "</figure>"
-            body += "<figure>" + SVGChart.heatmap(
-                d.waterfall, x0: d.times.first ?? 0, x1: d.times.last ?? 0, yTop: d.frequencies.first ?? 0,
-                yBottom: d.frequencies.last ?? 0, xLabel: "time (s)", yLabel: "frequency (MHz)", title: "Dedispersed waterfall") + "</figure>"
-            body += "<figure>" + SVGChart.line(Array(zip(d.dms, d.snrs)), xLabel: "DM (pc cm⁻³)", yLabel: "S/N",
-                                              title: "S/N against DM", markers: true) + "</figure></div>"
+            let svgs = BurstCharts.svgs(
+                times: d.times, profile: d.profile, frequencies: d.frequencies, waterfall: d.waterfall, dms: d.dms, snrs: d.snrs)
+            body += "<figure>" + svgs.profile + "</figure><figure>" + svgs.waterfall + "</figure><figure>" + svgs.dm + "</figure></div>"
         }
         return body
     }

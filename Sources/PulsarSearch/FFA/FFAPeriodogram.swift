@@ -73,6 +73,11 @@ public struct FFAPeriodogram: Sendable {
                     let tau = factor * sampleTime
                     let (n, variance) = resampling.downsample(by: factor, into: resampled)
                     let longest = periodMax / tau
+                    // Neighbouring resampled samples share the input sample split between them: w
+                    // of them in a row hold (w - 1) factor + variance of noise, not w x variance.
+                    let widthNoise = widths.map { w in
+                        Float(((Double(w - 1) * max(1, factor) + variance) / (Double(w) * variance)).squareRoot())
+                    }
                     for bins in options.binsMin...options.binsMax where Double(bins) <= longest {
                         let rows = n / bins
                         guard rows >= 2 else { break }
@@ -85,12 +90,6 @@ public struct FFAPeriodogram: Sendable {
                             UnsafePointer(resampled.baseAddress!), rows: rows, bins: bins,
                             into: folds.baseAddress!, scratch: scratch.baseAddress!)
                         let noise = Float((Double(rows) * variance).squareRoot())
-                        // Neighbouring resampled samples share the input sample split between
-                        // them: w of them in a row hold (w - 1) factor + variance of noise, not
-                        // w x variance.
-                        let widthNoise = widths.map { w in
-                            Float(((Double(w - 1) * max(1, factor) + variance) / (Double(w) * variance)).squareRoot())
-                        }
                         for s in 0..<evaluated {
                             let (snr, width) = BoxcarMatch.best(
                                 UnsafePointer(folds.baseAddress! + s * bins), bins: bins, widths: widths32,

@@ -27,11 +27,7 @@ public struct FFASearch: Sendable {
     public func search(
         _ series: UnsafeBufferPointer<Float>, sampleTime: Double, dm: Double, dmIndex: Int
     ) -> [SeriesCandidate] {
-        var work = Array(series)
-        let periodogram = work.withUnsafeMutableBufferPointer { work in
-            Self.normalise(work, sampleTime: sampleTime, detrendSeconds: options.detrendSeconds)
-            return FFAPeriodogram.compute(UnsafeBufferPointer(work), sampleTime: sampleTime, options: options)
-        }
+        let periodogram = self.periodogram(series, sampleTime: sampleTime)
         let duration = Double(series.count) * sampleTime
         return peaks(of: periodogram, duration: duration).map { i in
             let duty = periodogram.dutyCycle(i)
@@ -50,6 +46,16 @@ public struct FFASearch: Sendable {
         var h = 1
         while h < 32, Double(2 * h) <= 1 / (2 * dutyCycle) { h *= 2 }
         return h
+    }
+
+    /// The periodogram of a copy of `series` normalised as the search normalises it
+    /// (``normalise(_:sampleTime:detrendSeconds:)``).
+    public func periodogram(_ series: UnsafeBufferPointer<Float>, sampleTime: Double) -> FFAPeriodogram {
+        var work = Array(series)
+        return work.withUnsafeMutableBufferPointer { work in
+            Self.normalise(work, sampleTime: sampleTime, detrendSeconds: options.detrendSeconds)
+            return FFAPeriodogram.compute(UnsafeBufferPointer(work), sampleTime: sampleTime, options: options)
+        }
     }
 
     /// The trial-corrected Gaussian sigma of the best S/N of `trials` standard normal trials.

@@ -151,8 +151,11 @@ public final class SearchPipeline: @unchecked Sendable {
 
     /// Folds the strongest sifted candidates from the original spectra and fits their DMs: what
     /// the coordinator does after merging the results of many work units.
-    public func confirm(_ sifted: [SiftedCandidate], source: SpectrumSource, plan: DMPlan) throws -> [Candidate] {
-        let weights = try ChannelWeights.measure(source)
+    /// `weights`: the source's channel weights when the caller has measured them already.
+    public func confirm(
+        _ sifted: [SiftedCandidate], source: SpectrumSource, plan: DMPlan, weights: ChannelWeights? = nil
+    ) throws -> [Candidate] {
+        let weights = try weights ?? ChannelWeights.measure(source)
         let dedisperser = SubbandDedisperser(source: source, weights: weights, subbands: configuration.subbands)
         return try fold(sifted, plan: plan, dedisperser: dedisperser, excerpts: [:], progress: { _ in })
     }

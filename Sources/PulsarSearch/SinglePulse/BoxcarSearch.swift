@@ -45,6 +45,16 @@ public struct BoxcarSearch: Sendable {
         self.detrendWindow = max(64, 8 * (widths.max() ?? 1))
     }
 
+    /// The boxcar search of a series sampled every `sampleTime` seconds: widths from one sample to
+    /// `maxWidth` seconds (``widths(maxSeconds:sampleTime:)``), normalisation blocks of
+    /// `normalisationSeconds` (at least 64 samples), at most `maxHits` hits kept.
+    public init(maxWidth: Double, sampleTime: Double, threshold: Double, normalisationSeconds: Double, maxHits: Int) {
+        self.init(
+            widths: Self.widths(maxSeconds: maxWidth, sampleTime: sampleTime), threshold: Float(threshold),
+            normalisationBlock: max(64, Int(normalisationSeconds / sampleTime)))
+        self.maxHits = maxHits
+    }
+
     /// `series` less its running mean over ``detrendWindow`` samples (centred; shorter at the ends).
     public func detrend(_ series: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
         let n = series.count, half = detrendWindow / 2

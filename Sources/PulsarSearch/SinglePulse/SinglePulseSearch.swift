@@ -62,11 +62,9 @@ public struct SinglePulseSearch: Sendable {
         for stage in plan.stages {
             let sampleTime = source.sampleTime * Double(stage.downsample)
             let length = source.spectrumCount / stage.downsample
-            var boxcar = BoxcarSearch(
-                widths: BoxcarSearch.widths(maxSeconds: configuration.maxWidth, sampleTime: sampleTime),
-                threshold: Float(configuration.snrThreshold),
-                normalisationBlock: max(64, Int(configuration.normalisationSeconds / sampleTime)))
-            boxcar.maxHits = 20_000
+            let boxcar = BoxcarSearch(
+                maxWidth: configuration.maxWidth, sampleTime: sampleTime, threshold: configuration.snrThreshold,
+                normalisationSeconds: configuration.normalisationSeconds, maxHits: 20_000)
             let perBatch = max(1, configuration.memoryBudget / max(1, length * MemoryLayout<Float>.size))
             var start = stage.trials.lowerBound
             while start < stage.trials.upperBound {
