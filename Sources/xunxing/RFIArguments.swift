@@ -18,6 +18,9 @@ struct RFIArguments: ParsableArguments {
     @Option(help: "Mask a cell whose strongest Fourier power is as unlikely as a Gaussian this many sigmas out (rfifind's -freqsig).")
     var freqSigma: Double = RFIOptions().freqSigma
 
+    @Option(help: "Sample time (s) of the series the periodic test transforms (samples summed to it, a power of two at a time): tones up to 1/(2 x this) Hz at full sensitivity; 0: every sample, as rfifind (about 15x slower).")
+    var fftSampleTime: Double = RFIOptions().fftSampleTime
+
     @Option(help: "Mask a channel whole when more than this fraction of its blocks are (rfifind's -chanfrac).")
     var channelFraction: Double = RFIOptions().channelFraction
 
@@ -42,6 +45,7 @@ struct RFIArguments: ParsableArguments {
         o.blockSeconds = blockSeconds
         o.timeSigma = timeSigma
         o.freqSigma = freqSigma
+        o.fftSampleTime = fftSampleTime
         o.channelFraction = channelFraction
         o.blockFraction = blockFraction
         o.zapChannels = zapChannel

@@ -1,3 +1,4 @@
+import CSearchKernels
 import Foundation
 @testable import PulsarSearch
 import Testing
@@ -20,10 +21,12 @@ struct RFIKernelTests {
         }
     }
 
-    @Test("block means, deviations and whitened peak powers equal a brute-force DFT, per channel and block, on unequal random data")
-    func blockStatistics() throws {
+    @Test("block means, deviations and whitened peak powers equal a brute-force DFT of the samples summed `decimation` at a time, per channel and block, on unequal random data",
+          arguments: [1, 4])
+    func blockStatistics(decimation: Int) throws {
         var rng = SeededGenerator(seed: 11)
-        let nch = 24, length = 512, blocks = 3, total = length * blocks + 37  // the last block is longer
+        // 37 channels: two full groups of 16 and a partial one.
+        let nch = 37, length = 512, blocks = 3, total = length * blocks + 37  // the last block is longer
         var data = [Float](repeating: 0, count: total * nch)
         for t in 0..<total {
             for c in 0..<nch {
@@ -35,7 +38,9 @@ struct RFIKernelTests {
             }
         }
         let source = InMemorySpectra(data: data, channelFrequencies: (0..<nch).map { 1400 - Double($0) }, sampleTime: 1e-3)
-        let stats = try BlockStatistics.measure(source, blockSamples: length, blocks: blocks, planner: FFTPlanner(rigor: .estimate), threads: 3)
+        let stats = try BlockStatistics.measure(source, blockSamples: length, blocks: blocks, decimation: decimation,
+                                                planner: FFTPlanner(rigor: .estimate), threads: 3)
+        let points = length / decimation
         for b in 0..<blocks {
             let count = b == blocks - 1 ? total - b * length : length
             let rows = (b * length)..<(b * length + count)
@@ -53,21 +58,22 @@ struct RFIKernelTests {
                 common[t] = (0..<nch).map { (Double(data[(b * length + t) * nch + $0]) - means[$0]) / sds[$0] }.reduce(0, +) / Double(nch)
             }
             for c in 0..<nch {
-                let x = (0..<length).map { Double(data[(b * length + $0) * nch + c]) - means[c] - common[$0] * sds[c] }
-                var powers = [Float](repeating: 0, count: length / 2 + 1)  // filled below
-                for k in 1...(length / 2) {
+                let samples = (0..<length).map { Double(data[(b * length + $0) * nch + c]) - means[c] - common[$0] * sds[c] }
+                let x = (0..<points).map { j in samples[(j * decimation)..<((j + 1) * decimation)].reduce(0, +) }
+                var powers = [Float](repeating: 0, count: points / 2 + 1)  // filled below
+                for k in 1...(points / 2) {
                     var re = 0.0, im = 0.0
                     for (t, v) in x.enumerated() {
-                        re += v * cos(2 * Double.pi * Double(k * t) / Double(length))
-                        im -= v * sin(2 * Double.pi * Double(k * t) / Double(length))
+                        re += v * cos(2 * Double.pi * Double(k * t) / Double(points))
+                        im -= v * sin(2 * Double.pi * Double(k * t) / Double(points))
                     }
                     powers[k] = Float(re * re + im * im)
                 }
                 // Whitened independently: per 256-bin chunk the mean, again without powers over 5 x
                 // it, corrected for that clipping (an exponential's mean clipped at 5 is 0.966 of it).
                 var expected: Float = 0
-                for start in stride(from: 1, to: length / 2, by: 256) {
-                    let chunk = Array(powers[start..<min(length / 2, start + 256)]).map(Double.init)
+                for start in stride(from: 1, to: points / 2, by: 256) {
+                    let chunk = Array(powers[start..<min(points / 2, start + 256)]).map(Double.init)
                     let first = chunk.reduce(0, +) / Double(chunk.count)
                     let kept = chunk.filter { $0 <= 5 * first }
                     let mean = kept.reduce(0, +) / Double(kept.count) / (1 - 5 * exp(-5.0) / (1 - exp(-5.0)))
@@ -76,19 +82,20 @@ struct RFIKernelTests {
                 let got = stats.peakPower[b * nch + c]
                 #expect(abs(got - expected) < 2e-3 * expected, "block \(b) channel \(c): \(got) vs \(expected)")
                 // The tone in channel 2 stands out; the common wobble is gone from every channel.
-                #expect(c == 2 ? got > 100 : got < 40, "block \(b) channel \(c): \(got)")
+                #expect(c == 2 ? got > 30 : got < 25, "block \(b) channel \(c): \(got)")
             }
         }
     }
 
-    @Test("on noise, the strongest whitened power of a cell exceeds the threshold about as often as the Gaussian tail says (binomial bounds, 12,000 cells)")
-    func falseAlarmRate() throws {
+    @Test("on noise, the strongest whitened power of a cell exceeds the threshold about as often as the Gaussian tail says (binomial bounds, 12,000 cells), with samples summed or not",
+          arguments: [1, 4])
+    func falseAlarmRate(decimation: Int) throws {
         // A looser sigma than the default so that the rate is measurable: p(2.5 sigma) = 0.0062.
         let sigma = 2.5, length = 512, nch = 40, blocks = 300
         var rng = SeededGenerator(seed: 3)
         let data = (0..<(length * blocks * nch)).map { _ in Float(rng.gaussian()) }
         let source = InMemorySpectra(data: data, channelFrequencies: (0..<nch).map { 1400 - Double($0) }, sampleTime: 1e-3)
-        let stats = try BlockStatistics.measure(source, blockSamples: length, blocks: blocks, planner: FFTPlanner(rigor: .estimate))
+        let stats = try BlockStatistics.measure(source, blockSamples: length, blocks: blocks, decimation: decimation, planner: FFTPlanner(rigor: .estimate))
         let threshold = Float(RFIMasker.powerThreshold(sigma: sigma, bins: stats.searchedBins))
         let hits = stats.peakPower.filter { $0 > threshold }.count
         let n = Double(stats.peakPower.count), p = 0.5 * erfc(sigma / 2.0.squareRoot())
@@ -131,5 +138,78 @@ struct RFIKernelTests {
         one.masked[9] = true
         let encoded = [UInt8](try one.encoded())
         #expect(Array(encoded.suffix(12).prefix(2)) == [0x80, 0x40])
+    }
+
+    @Test("the mask pass's kernels equal brute force on random unequal data: running sums, the tiled decimated series, weighted rows and each group's series, for any channel count, decimation and starting row",
+          arguments: [(37, 4, 2), (16, 8, 0), (5, 1, 3), (64, 2, 1)])
+    func passKernels(channels nch: Int, decimation: Int, firstRow: Int) {
+        var rng = SeededGenerator(seed: UInt64(nch * 100 + decimation))
+        let rows = 53, decRows = 16, groups = (nch + 15) / 16
+        let x = (0..<(rows * nch)).map { _ in Float(100 + 20 * rng.gaussian()) }
+        let shift = (0..<nch).map { _ in Float(100 + rng.gaussian()) }
+        let weight = (0..<nch).map { _ in Float(rng.uniform()) }
+        // Brute force, in double.
+        var sum = [Double](repeating: 0, count: nch), sumSq = sum, common = [Double](repeating: 0, count: rows)
+        var dec = [Double](repeating: 0, count: nch * decRows)
+        for t in 0..<rows {
+            for c in 0..<nch {
+                let v = Double(x[t * nch + c] - shift[c])
+                sum[c] += v
+                sumSq[c] += v * v
+                common[t] += v * Double(weight[c])
+                let j = (firstRow + t) / decimation
+                if j < decRows { dec[c * decRows + j] += v }
+            }
+        }
+        for scalar in [false, true] {
+            var s = [Float](repeating: 0, count: nch), q = s, out = [Float](repeating: 0, count: rows)
+            var tiles = [Float](repeating: 0, count: groups * 16 * decRows)
+            if scalar {
+                xx_rfi_accumulate_scalar(x, rows, nch, shift, weight, &s, &q, &tiles, firstRow, decimation, decRows, &out)
+            } else {
+                xx_rfi_accumulate(x, rows, nch, shift, weight, &s, &q, &tiles, firstRow, decimation, decRows, &out)
+            }
+            let kernel = scalar ? "scalar" : "vector"
+            for c in 0..<nch {
+                #expect(abs(Double(s[c]) - sum[c]) < 1e-3 * (1 + abs(sum[c])), "\(kernel) sum \(c)")
+                #expect(abs(Double(q[c]) - sumSq[c]) < 1e-4 * sumSq[c], "\(kernel) sum of squares \(c)")
+                for j in 0..<decRows {
+                    let got = Double(tiles[xx_rfi_dec_index(c, j, groups)])
+                    #expect(abs(got - dec[c * decRows + j]) < 1e-3 * (1 + abs(dec[c * decRows + j])), "\(kernel) series \(c) row \(j)")
+                }
+            }
+            for t in 0..<rows { #expect(abs(Double(out[t]) - common[t]) < 1e-3 * (1 + abs(common[t])), "\(kernel) spectrum \(t)") }
+            // Nothing lands outside the channels' places.
+            let used = Set((0..<nch).flatMap { c in (0..<decRows).map { xx_rfi_dec_index(c, $0, groups) } })
+            #expect(tiles.indices.allSatisfy { used.contains($0) || tiles[$0] == 0 })
+            if scalar { continue }
+            // Weighted rows and each group's series, from these tiles.
+            var padded = [Float](repeating: 0, count: groups * 16)
+            for c in 0..<nch { padded[c] = weight[c] }
+            var rowsOut = [Float](repeating: 0, count: decRows)
+            xx_rfi_weighted_rows(tiles, groups, decRows, padded, &rowsOut)
+            for j in 0..<decRows {
+                let expected = (0..<nch).map { Double(tiles[xx_rfi_dec_index($0, j, groups)]) * Double(weight[$0]) }.reduce(0, +)
+                #expect(abs(Double(rowsOut[j]) - expected) < 1e-3 * (1 + abs(expected)), "weighted row \(j)")
+            }
+            let kept = (0..<decRows).map { _ in Float(Int(rng.uniform() * 4)) }
+            let level = (0..<(groups * 16)).map { _ in Float(rng.gaussian()) }, scale = (0..<(groups * 16)).map { _ in Float(rng.uniform()) }
+            let before = tiles
+            for g in 0..<groups {
+                let width = min(16, nch - g * 16)
+                let series = (0..<width).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: decRows) }
+                defer { series.forEach { $0.deallocate() } }
+                var pointers: [UnsafeMutablePointer<Float>?] = series
+                let l = Array(level[(g * 16)..<(g * 16 + 16)]), sc = Array(scale[(g * 16)..<(g * 16 + 16)])
+                xx_rfi_series(&tiles, groups, g, decRows, width, kept, rowsOut, l, sc, &pointers)
+                for i in 0..<width {
+                    for j in 0..<decRows {
+                        let expected = before[xx_rfi_dec_index(g * 16 + i, j, groups)] - kept[j] * l[i] - rowsOut[j] * sc[i]
+                        #expect(abs(series[i][j] - expected) < 1e-4 * (1 + abs(expected)), "group \(g) series \(i) row \(j)")
+                    }
+                }
+            }
+            #expect(tiles.allSatisfy { $0 == 0 }, "the series are left at 0 for the next block")
+        }
     }
 }

@@ -85,4 +85,47 @@ void xx_boxcar_maxima_scalar(const float *prefix, size_t placements, const int32
 /* One row of an FFA merge: out[j] = a[j] + b[(j + turn) mod bins], 0 <= turn < bins. */
 void xx_add_turned(const float *a, const float *b, size_t turn, size_t bins, float *out);
 
+/* RFI kernels (rfi_kernels.c). */
+
+/* The decimated series of a mask block lie in tiles: XX_RFI_TILE rows of XX_RFI_GROUP channels
+ * together (time-major within the tile), the tiles of one set of rows side by side for every group
+ * of channels, so that a spectrum's channels are a few pages apart and a group's series is read
+ * tile after tile. */
+#define XX_RFI_GROUP 16
+#define XX_RFI_TILE 8
+
+/* Where channel c's decimated sample j lies, with `groups` groups of channels. */
+static inline size_t xx_rfi_dec_index(size_t c, size_t j, size_t groups) {
+    return (((j / XX_RFI_TILE) * groups + c / XX_RFI_GROUP) * XX_RFI_TILE + j % XX_RFI_TILE) * XX_RFI_GROUP
+        + c % XX_RFI_GROUP;
+}
+
+/* One chunk of `rows` spectra of `nch` channels (x, spectrum-major) into a mask block's running
+ * sums, rows numbered from `first_row` within the block: per channel c, v = x - shift[c] is added
+ * to sum[c], v * v to sumsq[c], and v to the decimated series at row j = (first_row + t) /
+ * decimation, dec[xx_rfi_dec_index(c, j, ceil(nch / XX_RFI_GROUP))], when j < dec_rows (dec may
+ * be NULL; dec_rows a multiple of XX_RFI_TILE); common[t] = sum over c of v * weight[c]. Sums are
+ * in float, in an order that may differ between the AVX2 and scalar kernels. */
+void xx_rfi_accumulate(const float *x, size_t rows, size_t nch, const float *shift, const float *weight, float *sum,
+                       float *sumsq, float *dec, size_t first_row, size_t decimation, size_t dec_rows, float *common);
+void xx_rfi_accumulate_scalar(const float *x, size_t rows, size_t nch, const float *shift, const float *weight,
+                              float *sum, float *sumsq, float *dec, size_t first_row, size_t decimation,
+                              size_t dec_rows, float *common);
+
+/* out[j] = sum over channels c of dec's series c at row j times weight[c], for dec laid out by
+ * xx_rfi_dec_index with `groups` groups (weight holds groups * XX_RFI_GROUP floats, 0 past the
+ * last channel). */
+void xx_rfi_weighted_rows(const float *dec, size_t groups, size_t dec_rows, const float *weight, float *out);
+
+/* Group g's series, each taken out to its own array: out[i][j] = dec's series g * XX_RFI_GROUP + i
+ * at row j, less kept[j] * level[i] and common[j] * scale[i], for i < width and j < dec_rows
+ * (level and scale hold XX_RFI_GROUP floats); the group's samples in dec are then set to 0, ready
+ * for the next block. */
+void xx_rfi_series(float *dec, size_t groups, size_t g, size_t dec_rows, size_t width, const float *kept,
+                   const float *common, const float *level, const float *scale, float *const *out);
+
+/* A chunk of `n` powers: their largest (*peak), and the sum and count of those at most `clip`
+ * times their mean (*kept_sum, *kept_count). */
+void xx_chunk_level(const float *p, size_t n, float clip, float *kept_sum, float *kept_count, float *peak);
+
 #endif
