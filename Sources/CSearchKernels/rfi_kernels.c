@@ -328,3 +328,22 @@ void xx_rfi_series(float *dec, size_t groups, size_t g, size_t dec_rows, size_t 
 #endif
     rfi_series_scalar(dec, groups, g, dec_rows, width, kept, common, level, scale, out);
 }
+
+/* ---- memory for large scratch arrays ---- */
+
+#include <stdlib.h>
+#include <sys/mman.h>
+
+float *xx_alloc_floats_huge(size_t count) {
+    size_t bytes = count * sizeof(float), huge = (size_t)2 << 20;
+    if (bytes < huge) return malloc(bytes ? bytes : sizeof(float));
+    bytes = (bytes + huge - 1) / huge * huge;
+    void *p = NULL;
+    if (posix_memalign(&p, huge, bytes) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
+void xx_free_floats(float *p) { free(p); }

@@ -23,6 +23,8 @@ struct BenchRFICommand: ParsableCommand {
     @Option(help: "Timed runs of each measurement (median reported).") var repeats: Int = 3
     @Option(help: "FFTW planning for the mask's transforms: estimate (as `xunxing rfi` and `search` by default) or measure.")
     var fftRigor: FFTRigor = .estimate
+    @Option(help: "The mask's --fft-sample-time (s): samples are summed to it before the periodic test's transforms.")
+    var fftSampleTime: Double = RFIOptions().fftSampleTime
     @Option(help: "Threads the mask pass shares its transforms among (default: as `xunxing rfi`, up to 4).") var threads: Int?
     @Option(help: "Directory for the simulated file (removed afterwards).") var workDir: String = NSTemporaryDirectory()
 
@@ -56,7 +58,9 @@ struct BenchRFICommand: ParsableCommand {
             return m
         }
         var mask: RFIMask?
-        let masking = try median { mask = try masker(RFIOptions()).measure(try FilterbankReader(path: path)) }
+        var options = RFIOptions()
+        options.fftSampleTime = fftSampleTime
+        let masking = try median { mask = try masker(options).measure(try FilterbankReader(path: path)) }
         var everySample = RFIOptions()
         everySample.fftSampleTime = 0
         let full = try median { _ = try masker(everySample).measure(try FilterbankReader(path: path)) }
@@ -69,7 +73,7 @@ struct BenchRFICommand: ParsableCommand {
         print(String(format: "%d channels x %d spectra, 8-bit: %.1f MB; %d blocks of %d spectra; %.1f%% masked",
                      channels, o.samples, megabytes, mask!.blocks, mask!.header.blockSamples, 100 * mask!.fractionMasked))
         print("pass                    wall s   CPU s   MB/CPU-s   CPU / read")
-        let factor = RFIOptions().fftDecimation(sampleTime: o.tsamp)
+        let factor = options.fftDecimation(sampleTime: o.tsamp)
         print(String(format: "periodic test on sums of %d samples (%.3g ms); 'every sample' transforms each sample, as rfifind", factor, 1e3 * Double(factor) * o.tsamp))
         for (name, t) in [("read (pread + unpack)", read), ("mask (xunxing rfi)", masking), ("mask, every sample", full), ("read through cleaning", cleaning)] {
             print(String(format: "%-22@  %6.2f  %6.2f  %9.0f  %10.2f", name as NSString, t.wall, t.cpu, megabytes / t.cpu, t.cpu / read.cpu))

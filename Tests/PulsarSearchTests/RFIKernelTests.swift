@@ -212,4 +212,30 @@ struct RFIKernelTests {
             #expect(tiles.allSatisfy { $0 == 0 }, "the series are left at 0 for the next block")
         }
     }
+
+    @Test("the periodic test on summed samples: a weak slow tone and a strong fast one (aliased) are masked; a weak fast tone is masked only when every sample is transformed (the documented trade-off)")
+    func periodicTestResolution() throws {
+        let nch = 32, tsamp = 64e-6, total = 1 << 15
+        var rng = SeededGenerator(seed: 19)
+        // Channel 3: 150 Hz at 0.15 sigma; channel 7: 1.3 kHz at 0.4 sigma; channel 11: 1.3 kHz at 0.15 sigma.
+        let tones: [Int: (frequency: Double, amplitude: Double)] = [3: (150, 0.15), 7: (1300, 0.4), 11: (1300, 0.15)]
+        var data = [Float](repeating: 0, count: total * nch)
+        for t in 0..<total {
+            for c in 0..<nch {
+                var v = 20 + rng.gaussian()
+                if let tone = tones[c] { v += tone.amplitude * sin(2 * Double.pi * tone.frequency * Double(t) * tsamp + Double(c)) }
+                data[t * nch + c] = Float(v)
+            }
+        }
+        let source = InMemorySpectra(data: data, channelFrequencies: (0..<nch).map { 1400 - Double($0) }, sampleTime: tsamp)
+        func maskedChannels(fftSampleTime: Double) throws -> [Int] {
+            var options = RFIOptions()
+            options.fftSampleTime = fftSampleTime
+            let mask = try RFIMasker(options: options, planner: FFTPlanner(rigor: .estimate)).measure(source)
+            return (0..<nch).filter { c in (0..<mask.blocks).allSatisfy { mask.masked[$0 * nch + c] } }
+        }
+        #expect(RFIOptions().fftDecimation(sampleTime: tsamp) == 16)
+        #expect(try maskedChannels(fftSampleTime: RFIOptions().fftSampleTime) == [3, 7])
+        #expect(try maskedChannels(fftSampleTime: 0) == [3, 7, 11])
+    }
 }

@@ -124,6 +124,13 @@ void xx_rfi_weighted_rows(const float *dec, size_t groups, size_t dec_rows, cons
 void xx_rfi_series(float *dec, size_t groups, size_t g, size_t dec_rows, size_t width, const float *kept,
                    const float *common, const float *level, const float *scale, float *const *out);
 
+/* `count` floats for a large scratch array that is walked across many pages (a mask block's
+ * decimated series): aligned to 2 MB and, where the kernel allows it, backed by huge pages, so
+ * that the walk does not miss the TLB at every page. NULL if out of memory; free with
+ * xx_free_floats. */
+float *xx_alloc_floats_huge(size_t count);
+void xx_free_floats(float *p);
+
 /* A chunk of `n` powers: their largest (*peak), and the sum and count of those at most `clip`
  * times their mean (*kept_sum, *kept_count). */
 void xx_chunk_level(const float *p, size_t n, float clip, float *kept_sum, float *kept_count, float *peak);

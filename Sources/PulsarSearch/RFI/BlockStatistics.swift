@@ -54,11 +54,13 @@ struct BlockStatistics {
         let groups = (nch + group - 1) / group
         // Zero at the start; the transforms' read of each block's series sets it to 0 again
         // (blocks that are not transformed zero it themselves).
-        let dec = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, fftSize * groups * group))
+        guard let decBase = xx_alloc_floats_huge(max(1, fftSize * groups * group)) else { throw CocoaError(.fileReadUnknown) }
+        let dec = UnsafeMutableBufferPointer(start: decBase, count: max(1, fftSize * groups * group))
+        defer { xx_free_floats(decBase) }
         dec.initialize(repeating: 0)
         let decCommon = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, fftSize))
         var kept = [Int](repeating: factor, count: max(1, fftSize))
-        defer { [buffer, sum, sumSq, shift, inverse, weight, common, dec, decCommon].forEach { $0.deallocate() } }
+        defer { [buffer, sum, sumSq, shift, inverse, weight, common, decCommon].forEach { $0.deallocate() } }
         let plan = fftSize > 0 ? planner.plan(size: fftSize) : nil
         // Per thread: a group's transform buffers and a power spectrum.
         let workers = max(1, threads)

@@ -24,7 +24,7 @@ public struct RFIOptions: Sendable, Codable, Equatable {
     /// of reading the data. Tones below 1 / (2 x this) Hz are seen at full sensitivity; faster ones
     /// alias into the band, attenuated by the summing. 0: every sample is transformed, as rfifind
     /// does (some 30 times the cost of reading the file).
-    public var fftSampleTime: Double = 0.001
+    public var fftSampleTime: Double = 0.002
     /// A channel with more than this fraction of its blocks masked is masked whole (`-chanfrac`).
     public var channelFraction: Double = 0.7
     /// A block with more than this fraction of its channels masked is masked whole (`-intfrac`).
