@@ -120,7 +120,7 @@ ratios = []
 for line in open(rows):
     L, P, base, ours_wall, ours_cpu, rip_wall, rip_cpu = line.split()
     fft, full, accel = bench(base + ".bench")
-    ours = [(c["period_s"], c["sigma"], c["snr_folded"]) for c in json.load(open(base + ".ours.json"))]
+    ours = [(c["period_s"], c["sigma"], c["snr_folded"]) for c in json.load(open(base + ".ours.json"))["candidates"]]
     rip = json.load(open(base + ".riptide.json"))
     period = None if P == "noise" else float(P)
     o = match(period, ours)

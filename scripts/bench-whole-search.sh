@@ -69,7 +69,7 @@ for _ in range(runs):
         w, c, out = timed(cmd)
         walls[name].append(w); cpus[name].append(c); outputs[name] = out
 floor_w, floor_c = statistics.median(walls["floor"]), statistics.median(cpus["floor"])
-candidates = json.loads(outputs["search"])
+candidates = json.loads(outputs["search"])["candidates"]
 print(f"series: {series} (2^{int(round(__import__('math').log2(os.path.getsize(series) / 4)))} samples); "
       f"median of {runs} alternating runs, whole processes; load average {os.getloadavg()[0]:.1f}")
 print(f"{'command':<18}{'wall s':>9}{'/floor':>8}{'cpu s':>9}{'/floor':>8}")

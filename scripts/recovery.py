@@ -207,6 +207,12 @@ def load(path):
         return None
 
 
+def candidates_of(doc):
+    """The candidates of `xunxing search --format json` output (an object since issue 16; a bare
+    list in files written before)."""
+    return doc["candidates"] if isinstance(doc, dict) else doc
+
+
 def med(xs):
     return statistics.median(xs) if xs else float("nan")
 
@@ -265,7 +271,7 @@ def table(rows_path):
             if ours is None:
                 failed += 1
                 continue
-            cands = [dict(c, freq=c["frequency_hz"]) for c in ours]
+            cands = [dict(c, freq=c["frequency_hz"]) for c in candidates_of(ours)]
             c, label = match(f0, duration, cands, tol)
             if c is not None and label == "" and c["sigma"] >= sigma_min:
                 found += 1
@@ -282,7 +288,7 @@ def table(rows_path):
             dat = load(base + ".dat.json")
             dat_fold = None
             if dat is not None:
-                dc, dl = match(f0, duration, [dict(x, freq=x["frequency_hz"]) for x in dat], tol)
+                dc, dl = match(f0, duration, [dict(x, freq=x["frequency_hz"]) for x in candidates_of(dat)], tol)
                 if dc is not None and dl == "" and dc["sigma"] >= sigma_min:
                     dat_fold = dc["snr_folded"]
                     dat_f.append(dat_fold)

@@ -87,7 +87,7 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Most candidates to print.")
     var maxCandidates: Int = 50
 
-    @Option(help: "Output: table or json.")
+    @Option(help: "Output: table, or json (an object: file, observation header, what was searched, rfi, candidates).")
     var format: OutputFormat = .table
 
     @Option(help: "FFTW planning: estimate (instant), measure or patient (faster transforms, slow first plan).")
@@ -163,7 +163,8 @@ struct SearchCommand: ParsableCommand {
             if !quiet { printError(summary(report, observation: observation, elapsed: elapsed)) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report.candidates), as: UTF8.self))
+            let output = SearchOutput(file: file, observation: observation, report: report)
+            print(String(decoding: try encoder.encode(output), as: UTF8.self))
         case .table:
             printTable(report, observation: observation, elapsed: elapsed)
         }

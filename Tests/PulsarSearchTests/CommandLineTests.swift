@@ -34,7 +34,15 @@ struct CommandLineTests {
         #expect(sim.status == 0, "\(sim.stderr)")
         let search = try CommandLine.run(["search", file, "--dm-max", "80", "--format", "json", "--threads", "2"])
         #expect(search.status == 0, "\(search.stderr)")
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [[String: Any]])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [String: Any])
+        // The header facts and what was searched come with the candidates.
+        let observation = try #require(document["observation"] as? [String: Any])
+        #expect(observation["format"] as? String == "sigproc")
+        for key in ["telescope", "source", "mjd", "ra_deg", "dec_deg"] { #expect(observation.keys.contains(key), "missing observation.\(key)") }
+        #expect(document["file"] as? String == file)
+        #expect((document["dm_trials"] as? Int ?? 0) > 1 && (document["dm_max"] as? Double ?? 0) >= 80)
+        #expect(document["duration_s"] as? Double ?? 0 > 0 && document.keys.contains("rfi"))
+        let json = try #require(document["candidates"] as? [[String: Any]])
         let top = try #require(json.first)
         for key in ["period_s", "frequency_hz", "dm", "sigma", "harmonics", "accel_m_s2", "snr_folded"] {
             #expect(top[key] != nil, "missing \(key)")
@@ -51,7 +59,8 @@ struct CommandLineTests {
         func frequencies(_ extra: [String]) throws -> [(Double, Double)] {
             let search = try CommandLine.run(["search", file, "--format", "json", "--quiet"] + extra)
             #expect(search.status == 0, "\(search.stderr)")
-            let json = try #require(try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [[String: Any]])
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [String: Any])
+            let json = try #require(document["candidates"] as? [[String: Any]])
             return json.compactMap { c in (c["frequency_hz"] as? Double).flatMap { f in (c["dm"] as? Double).map { (f, $0) } } }
         }
         #expect(try !frequencies([]).contains { abs($0.0 - 50) < 0.5 })
@@ -72,7 +81,9 @@ struct CommandLineTests {
         try TimeSeriesFile.writePresto(series, basePath: base)
         let result = try CommandLine.run(["search", base + ".inf", "--format", "json"])
         #expect(result.status == 0, "\(result.stderr)")
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(document["observation"] is NSNull, "a time series has no filterbank header")
+        let json = try #require(document["candidates"] as? [[String: Any]])
         let top = try #require(json.first)
         #expect(abs((top["period_s"] as? Double ?? 0) - 0.0717) / 0.0717 < 5e-4)
         #expect(top["dm"] as? Double == 42.5)
