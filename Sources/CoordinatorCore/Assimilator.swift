@@ -53,7 +53,7 @@ public struct Assimilator: DomainService {
         let hits = decoded.flatMap { $0.singlePulseHits ?? [] }
         let foldCount = configuration.foldCount
         let floor = configuration.minFoldSigma
-        let planner = environment.planner
+        let planner = environment.planner, known = environment.knownPulsars
         let (candidates, events) = try await onThread { () throws -> ([Candidate], [SinglePulseEvent]) in
             let reader = try ObservationFile.open(dataset.filePath)
             let derived = stored ?? DatasetSearchPlan(reader: reader, preset: preset, dmMax: dataset.dmMax, accelMax: dataset.accelMax)
@@ -85,9 +85,13 @@ public struct Assimilator: DomainService {
             for i in events.indices.filter({ events[$0].rfi == nil }).prefix(Self.burstsPlotted) {
                 events[i].diagnostics = BurstPlots(try BurstDiagnostics.measure(source, weights: weights, event: events[i]))
             }
-            let confirmed = try SearchPipeline(configuration: configuration, planner: planner)
+            var confirmed = try SearchPipeline(configuration: configuration, planner: planner)
                 .confirm(sifted, source: source, plan: derived.plan, weights: weights)
                 .filter { ($0.foldSigma ?? 0) >= floor }
+            // Re-detections of catalogued pulsars in the beam are marked (never a host's say).
+            if let known, let ra = reader.info.raDegrees, let dec = reader.info.decDegrees {
+                known.annotate(&confirmed, raDegrees: ra, decDegrees: dec, mjd: reader.info.mjd, duration: derived.duration)
+            }
             return (confirmed, events)
         }
         let encoder = WireCoding.encoder()

@@ -56,6 +56,10 @@ public struct CoordinatorConfiguration: Sendable {
     /// the list. Measured (FoldFloorTests): noise folded at random frequencies reaches 3 in about
     /// 5% of folds; detections at the merge's sigma 5 folded to 4.0 or more.
     public var minFoldSigma: Double = 3
+    /// The ATNF pulsar catalogue (psrcat.db) merged candidates are matched against (nil: none).
+    public var cataloguePath: String? = nil
+    /// Beam radius, degrees, within which a catalogued pulsar can match a dataset's candidates.
+    public var beamRadiusDeg: Double = 0.5
     /// The external volunteer-profile platform that ledger entries are pushed to (nil: no sync).
     public var syncURL: String? = nil
     /// Shared secret for the HMAC-SHA256 signature of each batch.

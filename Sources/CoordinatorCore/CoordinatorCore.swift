@@ -80,10 +80,21 @@ public final class CoordinatorCore: Sendable {
                 writeQueueLimit: configuration.writeQueueLimit, logger: logger)
         }
         let core = CoordinatorCore(CoordinatorEnvironment(
-            configuration: configuration, store: store, presets: presets, logger: logger, clock: clock))
+            configuration: configuration, store: store, presets: presets, logger: logger, clock: clock,
+            knownPulsars: try knownPulsars(configuration)))
         let reconciled = try await core.reconcileFiles()
         if reconciled != FileReconciliation() { logger.notice("start-up file check: \(reconciled)") }
         return core
+    }
+
+    /// The catalogue matcher the configuration names, read once at start-up.
+    static func knownPulsars(_ configuration: CoordinatorConfiguration) throws -> KnownPulsarMatcher? {
+        guard let path = configuration.cataloguePath else { return nil }
+        do {
+            return KnownPulsarMatcher(catalogue: try PulsarCatalogue.read(from: path), radiusDeg: configuration.beamRadiusDeg)
+        } catch {
+            throw CoordinatorError.configuration("pulsar catalogue: \(error)")
+        }
     }
 
     /// Runs `job` if this coordinator holds (or can take) the lease `name`; the lease is renewed

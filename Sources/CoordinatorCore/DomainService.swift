@@ -14,11 +14,15 @@ public struct CoordinatorEnvironment: Sendable {
     public let clock: any CoordinatorClock
     /// FFTW plans for the coordinator's own folding and result audits.
     public let planner: FFTPlanner
+    /// The catalogue merged candidates are checked against (nil: none configured).
+    public let knownPulsars: KnownPulsarMatcher?
 
     public init(
         configuration: CoordinatorConfiguration, store: any SQLStorage, presets: [String: WorkUnitPreset],
-        metrics: CoordinatorMetrics = CoordinatorMetrics(), logger: Logger, clock: any CoordinatorClock = SystemClock()
+        metrics: CoordinatorMetrics = CoordinatorMetrics(), logger: Logger, clock: any CoordinatorClock = SystemClock(),
+        knownPulsars: KnownPulsarMatcher? = nil
     ) {
+        self.knownPulsars = knownPulsars
         self.configuration = configuration
         self.store = store
         self.presets = presets

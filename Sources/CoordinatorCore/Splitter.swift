@@ -29,8 +29,8 @@ public struct Splitter: DomainService {
         let started = Date()
 
         let planner = environment.planner
-        let (units, derivedPlan, rfi, timings) = try await onThread {
-            () throws -> ([WorkUnitRecord], DatasetSearchPlan, RFIReport?, SplitTimings) in
+        let (units, derivedPlan, rfi, timings, observation) = try await onThread {
+            () throws -> ([WorkUnitRecord], DatasetSearchPlan, RFIReport?, SplitTimings, ObservationSummary) in
             let reader = try ObservationFile.open(dataset.filePath)
             // Interference out first: the mask, clipping and zero-DM the preset asks for.
             let cleaned = try SearchPipeline.clean(reader, options: preset.rfiOptions, mask: nil, planner: planner)
@@ -75,14 +75,14 @@ public struct Splitter: DomainService {
             // The split has read (and so cleaned) every block: the cleaning's report costs no pass of its own.
             var report = try cleaned?.report()
             report?.birdies = found
-            return (records, derived, report, timings)
+            return (records, derived, report, timings, ObservationSummary(reader))
         }
 
         // Stopped meanwhile (a shutdown): nothing is committed, and the next start splits it again.
         try Task.checkCancellation()
         let trials = derivedPlan.plan.trials.count
         // What the units were made from, kept for merging their results (not the preset file).
-        let splitPlan = String(decoding: try WireCoding.encoder().encode(DatasetSplitPlan(preset: preset, search: derivedPlan, rfi: rfi)), as: UTF8.self)
+        let splitPlan = String(decoding: try WireCoding.encoder().encode(DatasetSplitPlan(preset: preset, search: derivedPlan, rfi: rfi, observation: observation)), as: UTF8.self)
         try await store.transaction { tx in
             for unit in units {
                 try await tx.insertWorkUnit(unit)

@@ -2,6 +2,7 @@ import CoordinatorStore
 import Crypto
 import Foundation
 import PulsarSearch
+import WorkUnits
 import XunxingProtocol
 import XunxingSupport
 
@@ -127,7 +128,8 @@ public struct Submission: DomainService {
             units: .init(total: counts.total, inProgress: counts.active, validated: counts.validated, error: counts.error),
             error: record.error, createdAt: Date(timeIntervalSince1970: record.createdAt),
             completedAt: record.completedAt.map { Date(timeIntervalSince1970: $0) },
-            publishedAt: record.publishedAt.map { Date(timeIntervalSince1970: $0) })
+            publishedAt: record.publishedAt.map { Date(timeIntervalSince1970: $0) },
+            observation: record.splitPlan.flatMap { try? WireCoding.decoder().decode(DatasetSplitPlan.self, from: Data($0.utf8)).observation })
     }
 
     /// Publishes a dataset on the public pages (keeping the first publication's date), or takes

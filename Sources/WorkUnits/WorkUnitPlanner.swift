@@ -1,4 +1,5 @@
 import PulsarSearch
+import XunxingProtocol
 
 /// One work unit of a splitting plan: a run of consecutive DM trials sharing a downsampling factor,
 /// each searched at every acceleration in `accelerations`.
@@ -53,11 +54,14 @@ public struct DatasetSplitPlan: Sendable, Codable, Equatable {
     public var search: DatasetSearchPlan
     /// What interference excision masked, clipped and filtered before the split (nil: none ran).
     public var rfi: RFIReport?
+    /// The observation's header facts and shape (nil in plans kept before they were recorded).
+    public var observation: ObservationSummary?
 
-    public init(preset: WorkUnitPreset, search: DatasetSearchPlan, rfi: RFIReport? = nil) {
+    public init(preset: WorkUnitPreset, search: DatasetSearchPlan, rfi: RFIReport? = nil, observation: ObservationSummary? = nil) {
         self.preset = preset
         self.search = search
         self.rfi = rfi
+        self.observation = observation
     }
 }
 

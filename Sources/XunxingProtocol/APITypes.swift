@@ -123,6 +123,8 @@ public struct DatasetStatus: Codable, Sendable, Equatable {
     public var completedAt: Date?
     /// When its owner published it on the public pages (nil: private).
     public var publishedAt: Date?
+    /// The observation's header facts and shape, once it has been split (nil before).
+    public var observation: ObservationSummary?
 
     /// Work units by state.
     public struct UnitCounts: Codable, Sendable, Equatable {
@@ -141,13 +143,15 @@ public struct DatasetStatus: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case state, id, name, preset, sizeBytes = "size_bytes", sha256, dmTrials = "dm_trials", units, error
-        case createdAt = "created_at", completedAt = "completed_at", publishedAt = "published_at"
+        case createdAt = "created_at", completedAt = "completed_at", publishedAt = "published_at", observation
     }
 
     public init(
         state: String, id: String, name: String, preset: String, sizeBytes: Int64, sha256: String, dmTrials: Int,
-        units: UnitCounts, error: String?, createdAt: Date, completedAt: Date?, publishedAt: Date? = nil
+        units: UnitCounts, error: String?, createdAt: Date, completedAt: Date?, publishedAt: Date? = nil,
+        observation: ObservationSummary? = nil
     ) {
+        self.observation = observation
         self.state = state
         self.id = id
         self.name = name
@@ -160,6 +164,46 @@ public struct DatasetStatus: Codable, Sendable, Equatable {
         self.createdAt = createdAt
         self.completedAt = completedAt
         self.publishedAt = publishedAt
+    }
+}
+
+/// What a dataset's file says of the observation: its header facts (as ``ObservationInfo``) and
+/// its shape, which PRESTO's candidate files and known-pulsar matching need.
+public struct ObservationSummary: Codable, Sendable, Equatable {
+    public var format: String
+    public var telescope: String?
+    public var source: String
+    public var mjd: Double
+    public var raDegrees: Double?
+    public var decDegrees: Double?
+    /// Sample time (s), spectra, channels, and the lowest channel's centre frequency (MHz).
+    public var sampleTime: Double
+    public var samples: Int
+    public var channels: Int
+    public var lowestFrequencyMHz: Double
+
+    enum CodingKeys: String, CodingKey {
+        case format, telescope, source, mjd, raDegrees = "ra_deg", decDegrees = "dec_deg", sampleTime = "sample_time_s", samples
+        case channels, lowestFrequencyMHz = "lowest_frequency_mhz"
+    }
+
+    public init(_ info: ObservationInfo, sampleTime: Double, samples: Int, channels: Int, lowestFrequencyMHz: Double) {
+        format = info.format
+        telescope = info.telescope
+        source = info.source
+        mjd = info.mjd
+        raDegrees = info.raDegrees
+        decDegrees = info.decDegrees
+        self.sampleTime = sampleTime
+        self.samples = samples
+        self.channels = channels
+        self.lowestFrequencyMHz = lowestFrequencyMHz
+    }
+
+    /// The summary of an opened observation file.
+    public init(_ file: any ObservationSource) {
+        self.init(file.info, sampleTime: file.sampleTime, samples: file.spectrumCount, channels: file.channelCount,
+                  lowestFrequencyMHz: (0..<file.channelCount).map(file.channelFrequency).min() ?? 0)
     }
 }
 

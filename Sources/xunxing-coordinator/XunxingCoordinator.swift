@@ -94,6 +94,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest dataset upload, bytes.") var maxUploadBytes: Int64 = 64 << 30
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
     @Option(help: "URL of the external volunteer-profile platform to push ledger entries to.") var syncURL: String?
+    @Option(help: "The ATNF pulsar catalogue (psrcat.db) to mark re-detections of known pulsars with (default: $PSRCAT_FILE).") var catalogue: String?
+    @Option(help: "Beam radius, degrees, for known-pulsar matching.") var beamRadius: Double = 0.5
     @Option(help: "File holding the HMAC secret for sync batches, its first line (default: $XUNXING_SYNC_SECRET; never on the command line, where ps shows it).")
     var syncSecretFile: String?
     @Option(help: "Project name in sync batches.") var projectName: String = "xunxing"
@@ -147,6 +149,8 @@ struct Serve: AsyncParsableCommand {
         configuration.jobInterval = jobInterval
         configuration.maxUploadBytes = maxUploadBytes
         configuration.syncURL = syncURL
+        configuration.cataloguePath = catalogue ?? ProcessInfo.processInfo.environment["PSRCAT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.beamRadiusDeg = beamRadius
         configuration.syncSecret = try syncSecretFile.map { try readSecret(file: $0, option: "--sync-secret-file") }
             ?? ProcessInfo.processInfo.environment["XUNXING_SYNC_SECRET"] ?? ""
         configuration.projectName = projectName

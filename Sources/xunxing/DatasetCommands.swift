@@ -103,26 +103,32 @@ struct CandidatesCommand: ParsableCommand {
 
     @OptionGroup var options: CoordinatorOptions
     @Argument(help: "Dataset id.") var dataset: String
-    @Option(help: "Output: table or json.") var format: OutputFormat = .table
+    @Option(help: "Output: table, json, csv (a flat table) or presto (ACCEL files per DM and a .singlepulse file in --output-dir).")
+    var format: CandidateFormat = .table
+    @Option(help: "Directory for --format presto's files (created if missing).") var outputDir: String = "."
     @Flag(help: "Print the single-pulse events instead of the periodicity candidates.") var singlePulse = false
     @Flag(help: "Include single-pulse clusters taken for interference (DM ~0, or every DM).") var showFlagged = false
 
     func run() throws {
         let client = try options.client()
+        if format == .presto { return try writePresto(client) }
         if singlePulse {
             let events = try client.singlePulseEvents(dataset).filter { showFlagged || $0.rfi == nil }
             if format == .json { return try printJSON(events) }
+            if format == .csv { throw ValidationError("--single-pulse prints a table or json; --format presto writes a .singlepulse file") }
             return printEvents(events)
         }
         let candidates = try client.candidates(dataset)
         if format == .json { return try printJSON(candidates) }
+        if format == .csv { return print(CandidateCSV.text(candidates), terminator: "") }
         if candidates.isEmpty {
             print("No candidates (yet): see `xunxing status \(dataset)`.")
         } else {
-            print("  #    period_ms   freq_hz      dm   sigma  harm  accel   snr_fold  dm_hits  found")
+            print("  #    period_ms   freq_hz      dm   sigma  harm  accel   snr_fold  dm_hits  found            known")
             for (i, c) in candidates.enumerated() {
-                print(String(format: "%3d %12.6f %9.4f %7.2f %7.2f %5d %6.1f %9.1f %8d  %@",
-                    i + 1, c.periodS * 1000, c.frequencyHz, c.dm, c.sigma, c.harmonics, c.accelMS2, c.snrFolded, c.dmHits, c.foundBy))
+                print(String(format: "%3d %12.6f %9.4f %7.2f %7.2f %5d %6.1f %9.1f %8d  ",
+                    i + 1, c.periodS * 1000, c.frequencyHz, c.dm, c.sigma, c.harmonics, c.accelMS2, c.snrFolded, c.dmHits)
+                    + c.foundBy.leftAligned(15) + "  " + c.knownLabel)
             }
         }
         let events = try client.singlePulseEvents(dataset).filter { showFlagged || $0.rfi == nil }
@@ -130,6 +136,20 @@ struct CandidatesCommand: ParsableCommand {
             print("")
             printEvents(events)
         }
+    }
+
+    /// PRESTO's files need the observation's length and sample time: from the dataset's status.
+    private func writePresto(_ client: CoordinatorClient) throws {
+        let status = try client.dataset(dataset)
+        guard let observation = status.observation else {
+            throw ValidationError("dataset \(dataset): the coordinator did not report its observation (sample time, length), which PRESTO's files need")
+        }
+        let series = PrestoAccelFile.Series(stem: (status.name as NSString).deletingPathExtension, object: observation.source,
+                                            epochMJD: observation.mjd, bins: observation.samples, sampleTime: observation.sampleTime,
+                                            frequencyMHz: observation.lowestFrequencyMHz)
+        let events = try client.singlePulseEvents(dataset).filter { showFlagged || $0.rfi == nil }
+        let candidates = singlePulse ? [] : try client.candidates(dataset)
+        for path in try CandidateOutput.writePresto(candidates, events: events, series: series, directory: outputDir) { print(path) }
     }
 
     private func printEvents(_ events: [SinglePulseEvent]) {

@@ -32,6 +32,19 @@ struct SearchCommand: ParsableCommand {
 
             FFT plans: --fft-rigor measure finds faster plans but takes seconds to minutes per \
             new size the first time; plans are kept as FFTW wisdom in --wisdom.
+
+            Known pulsars: with --catalogue psrcat.db (or $PSRCAT_FILE) every candidate is checked \
+            against the ATNF catalogue's pulsars within --beam-radius of the file's pointing: one \
+            whose frequency is a small ratio n/m (up to 8) of a pulsar's, predicted at the \
+            observation's date, within 2 Fourier bins plus the orbit's Doppler, and whose DM agrees \
+            within 3 times its uncertainty (at least 5 % or 0.5), is marked with the pulsar's name \
+            and the ratio (the `known` column; `known_pulsar` in JSON).
+
+            Examples:
+              xunxing search obs.fil
+              xunxing search obs.fits --dm-max 300 --accel-max 50 --format json > cands.json
+              xunxing search obs.fil --catalogue psrcat.db --beam-radius 0.25
+              xunxing search long.fil --ffa --ffa-period-max 20
             """
     )
 
@@ -87,8 +100,11 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Most candidates to print.")
     var maxCandidates: Int = 50
 
-    @Option(help: "Output: table, or json (an object: file, observation header, what was searched, rfi, candidates).")
-    var format: OutputFormat = .table
+    @Option(help: "Output: table; json (an object: file, observation header, what was searched, rfi, candidates); csv (a flat table); presto (ACCEL files per DM in --output-dir).")
+    var format: CandidateFormat = .table
+
+    @Option(help: "Directory for --format presto's files (created if missing).")
+    var outputDir: String = "."
 
     @Option(help: "FFTW planning: estimate (instant), measure or patient (faster transforms, slow first plan).")
     var fftRigor: FFTRigor = .estimate
@@ -98,6 +114,9 @@ struct SearchCommand: ParsableCommand {
 
     @Flag(help: "Print no progress.")
     var quiet = false
+
+    @OptionGroup(title: "Known pulsars")
+    var known: CatalogueArguments
 
     func validate() throws {
         guard [1, 2, 4, 8, 16, 32].contains(harmonics) else {
@@ -138,15 +157,20 @@ struct SearchCommand: ParsableCommand {
         let pipeline = SearchPipeline(configuration: config, planner: planner)
         let progress = ProgressLine(enabled: !quiet && isatty(STDERR_FILENO) != 0)
         let started = Date()
-        let report: SearchReport
+        var report: SearchReport
         var observation: ObservationInfo?
+        var sampleTime = 0.0, samples = 0, frequencyMHz: Double?
         do {
             let ext = (file as NSString).pathExtension.lowercased()
             if ["tim", "dat", "inf"].contains(ext) {
-                report = try pipeline.search(try TimeSeriesFile.read(path: file)) { progress.update($0) }
+                let series = try TimeSeriesFile.read(path: file)
+                (sampleTime, samples, frequencyMHz) = (series.tsamp, series.samples.count, series.frequencyMHz)
+                report = try pipeline.search(series) { progress.update($0) }
             } else {
                 let reader = try ObservationFile.open(file)
                 observation = reader.info
+                (sampleTime, samples) = (reader.sampleTime, reader.spectrumCount)
+                frequencyMHz = (0..<reader.channelCount).map(reader.channelFrequency).min()
                 let mask = try rfi.mask.map { try RFIMask.read(from: $0) }
                 if let mask, let path = rfi.mask { try mask.check(matches: reader, file: path) }
                 report = try pipeline.search(reader, mask: mask) { progress.update($0) }
@@ -157,6 +181,13 @@ struct SearchCommand: ParsableCommand {
         }
         progress.finish()
         try? planner.saveWisdom()
+        if let matcher = try known.matcher() {
+            if let observation, let ra = observation.raDegrees, let dec = observation.decDegrees {
+                matcher.annotate(&report.candidates, raDegrees: ra, decDegrees: dec, mjd: observation.mjd, duration: report.duration)
+            } else if !quiet {
+                printError("\(file): no pointing in the header, so no candidate is matched against the catalogue")
+            }
+        }
         let elapsed = Date().timeIntervalSince(started)
         switch format {
         case .json:
@@ -165,6 +196,15 @@ struct SearchCommand: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             let output = SearchOutput(file: file, observation: observation, report: report)
             print(String(decoding: try encoder.encode(output), as: UTF8.self))
+        case .csv:
+            if !quiet { printError(summary(report, observation: observation, elapsed: elapsed)) }
+            print(CandidateCSV.text(report.candidates), terminator: "")
+        case .presto:
+            if !quiet { printError(summary(report, observation: observation, elapsed: elapsed)) }
+            let stem = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+            let series = PrestoAccelFile.Series(stem: stem, object: observation?.source ?? stem, epochMJD: observation?.mjd ?? 0,
+                                                bins: samples, sampleTime: sampleTime, frequencyMHz: frequencyMHz)
+            for path in try CandidateOutput.writePresto(report.candidates, series: series, directory: outputDir) { print(path) }
         case .table:
             printTable(report, observation: observation, elapsed: elapsed)
         }
@@ -191,16 +231,19 @@ struct SearchCommand: ParsableCommand {
             print("No candidates at or above sigma \(sigma).")
             return
         }
-        print("  #    period_ms   freq_hz      dm   sigma  harm  accel   snr_fold  chi2_red  dm_hits  found")
+        print("  #    period_ms   freq_hz      dm   sigma  harm  accel   snr_fold  chi2_red  dm_hits  found            known")
         for (i, c) in report.candidates.enumerated() {
-            print(String(format: "%3d %12.6f %9.4f %7.2f %7.2f %5d %6.1f %9.1f %9.2f %8d  %@",
+            print(String(format: "%3d %12.6f %9.4f %7.2f %7.2f %5d %6.1f %9.1f %9.2f %8d  ",
                 i + 1, c.periodS * 1000, c.frequencyHz, c.dm, c.sigma, c.harmonics, c.accelMS2, c.snrFolded,
-                c.reducedChiSquare, c.dmHits, c.foundBy))
+                c.reducedChiSquare, c.dmHits) + c.foundBy.leftAligned(15) + "  " + c.knownLabel)
         }
     }
 }
 
 extension Candidate {
+    /// The table's `known` column: the catalogued pulsar and the ratio, or `-`.
+    var knownLabel: String { knownPulsar.map { "\($0.name) (\($0.ratio))" } ?? "-" }
+
     /// The table's `found` column: `fft`, or `ffa (duty D)` with the FFA's duty cycle.
     var foundBy: String { dutyCycle.map { String(format: "ffa (duty %.3f)", $0) } ?? (method ?? .fft).rawValue }
 }

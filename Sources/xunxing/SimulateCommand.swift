@@ -64,6 +64,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Number of time samples.") var samples: Int = 1 << 18
     @Option(help: "Bits per sample: 1, 2, 4, 8, 16 or 32.") var nbits: Int = 8
     @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Pointing right ascension written into the header: degrees or hh:mm:ss.s.") var ra: String?
+    @Option(help: "Pointing declination written into the header: degrees or [+-]dd:mm:ss.s.") var dec: String?
+    @Option(help: "MJD of the first sample.") var mjd: Double = 60000
 
     @Option(help: "Red noise common to all channels: its standard deviation in noise sigma.") var redNoise: Double = 0
     @Option(help: "Spectral index a of the red noise (power ~ 1/f^a, 0 < a <= 2).") var redIndex: Double = 2
@@ -100,6 +103,14 @@ struct SimulateCommand: ParsableCommand {
         for c in hotChannel where c < 0 || c >= channels {
             throw ValidationError("--hot-channel \(c) is outside 0..<\(channels)")
         }
+        if (ra == nil) != (dec == nil) { throw ValidationError("--ra and --dec go together") }
+        if let ra, KnownCommand.angle(ra, hours: true).map({ (0..<360).contains($0) }) != true {
+            throw ValidationError("--ra '\(ra)': not degrees in 0-360 or hh:mm:ss.s")
+        }
+        if let dec, KnownCommand.angle(dec, hours: false).map({ abs($0) <= 90 }) != true {
+            throw ValidationError("--dec '\(dec)': not degrees in -90-90 or dd:mm:ss.s")
+        }
+        guard mjd.isFinite, mjd > 0 else { throw ValidationError("--mjd \(mjd): must be a positive MJD") }
     }
 
     func run() throws {
@@ -111,6 +122,9 @@ struct SimulateCommand: ParsableCommand {
         o.samples = samples
         o.nbits = nbits
         o.seed = seed
+        o.raDegrees = ra.flatMap { KnownCommand.angle($0, hours: true) }
+        o.decDegrees = dec.flatMap { KnownCommand.angle($0, hours: false) }
+        o.startMJD = mjd
         o.interference.redNoiseSigma = redNoise
         o.interference.redNoiseIndex = redIndex
         o.interference.mainsAmplitude = mains

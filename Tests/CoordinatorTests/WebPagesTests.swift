@@ -47,7 +47,7 @@ struct WebPagesTests {
             let pages: [(path: String, mustContain: [String])] = [
                 ("/", ["Searching the sky for pulsars", "charity hours", "active hosts"]),
                 ("/datasets", ["Datasets", "sim"]),
-                ("/datasets/\(dataset.id)", ["Candidates", "work units validated", "Interference", "id=\"rfi-channels\"", "Masked per channel",
+                ("/datasets/\(dataset.id)", ["New candidates", "work units validated", "Interference", "id=\"rfi-channels\"", "Masked per channel",
                                                "Masked over time"]),
                 ("/datasets/\(dataset.id)/candidates/0", ["<svg", "Folded profile", "Power spectrum", "Sigma against DM"]),
                 ("/volunteers/\(volunteer)", ["charity hours", "Hosts", "&lt;script&gt;"]),

@@ -52,14 +52,7 @@ extension Coordinator {
             if let json = d.splitPlan, let plan = try? WireCoding.decoder().decode(DatasetSplitPlan.self, from: Data(json.utf8)) {
                 body += Self.interferenceSection(plan)
             }
-            body += "<h2>Candidates</h2>"
-            let rows = candidates.enumerated().map { rank, c in
-                [HTML.link("/datasets/\(id)/candidates/\(rank)", "#\(rank + 1)"), HTML.number(c.periodS * 1000, 4), HTML.number(c.dm),
-                 HTML.number(c.sigma, 1), "\(c.harmonics)", HTML.number(c.snrFolded, 1),
-                 c.dutyCycle.map { "FFA, duty \(HTML.number($0, 3))" } ?? "FFT"]
-            }
-            body += rows.isEmpty ? "<p class=\"muted\">None yet.</p>"
-                : HTML.table(["#", "period (ms)", "DM", "sigma", "harmonics", "folded S/N", "found by"], rows, numeric: [1, 2, 3, 4, 5])
+            body += Self.candidateSections(candidates, dataset: id)
             let decoder = WireCoding.decoder()
             let events = try await self.store.read { try await $0.singlePulseEventBodies(dataset: id) }
                 .map { try decoder.decode(SinglePulseEvent.self, from: Data($0.utf8)) }
@@ -117,6 +110,31 @@ extension Coordinator {
                 "\(counts.validated)/\(counts.total)"]
     }
 
+    /// New candidates first, then the re-detections of catalogued pulsars (ATNF), each row
+    /// linking to its candidate page.
+    static func candidateSections(_ candidates: [Candidate], dataset id: String) -> String {
+        func row(_ rank: Int, _ c: Candidate) -> [String] {
+            [HTML.link("/datasets/\(id)/candidates/\(rank)", "#\(rank + 1)"), HTML.number(c.periodS * 1000, 4), HTML.number(c.dm),
+             HTML.number(c.sigma, 1), "\(c.harmonics)", HTML.number(c.snrFolded, 1),
+             c.dutyCycle.map { "FFA, duty \(HTML.number($0, 3))" } ?? "FFT"]
+        }
+        let ranked = Array(candidates.enumerated())
+        let fresh = ranked.filter { $0.element.knownPulsar == nil }, known = ranked.filter { $0.element.knownPulsar != nil }
+        var body = "<h2 id=\"new-candidates\">New candidates</h2>"
+        body += fresh.isEmpty ? "<p class=\"muted\">None\(candidates.isEmpty ? " yet" : "").</p>"
+            : HTML.table(["#", "period (ms)", "DM", "sigma", "harmonics", "folded S/N", "found by"], fresh.map(row), numeric: [1, 2, 3, 4, 5])
+        if !known.isEmpty {
+            body += "<h2 id=\"known-pulsars\">Known pulsars re-detected</h2>"
+            body += HTML.table(["#", "period (ms)", "DM", "sigma", "harmonics", "folded S/N", "found by", "pulsar", "ratio", "catalogue P (ms)", "catalogue DM"],
+                               known.map { rank, c in
+                                   let k = c.knownPulsar!
+                                   return row(rank, c) + [HTML.escape(k.name), k.ratio, HTML.number(k.periodS * 1000, 4), k.dm.map { HTML.number($0) } ?? "-"]
+                               }, numeric: [1, 2, 3, 4, 5, 9, 10])
+            body += "<p class=\"muted\">Matched against the ATNF pulsar catalogue (Manchester et al. 2005, AJ 129, 1993).</p>"
+        }
+        return body
+    }
+
     private func candidates(of dataset: String) async throws -> [Candidate] {
         let decoder = WireCoding.decoder()
         return try await store.read { try await $0.candidateBodies(dataset: dataset) }.map {
@@ -151,6 +169,10 @@ extension Coordinator {
             HTML.number(c.dm) + (c.dmUncertainty.map { " ± " + HTML.number($0) } ?? ""), HTML.number(c.sigma, 1), "\(c.harmonics)",
             HTML.number(c.accelMS2, 1), HTML.number(c.snrFolded, 1), HTML.number(c.reducedChiSquare, 2),
         ]], numeric: [0, 1, 2, 3, 4, 5, 6, 7])
+        if let k = c.knownPulsar {
+            let relation = k.ratio == "1/1" ? "the pulsar itself" : "\(k.harmonic)/\(k.fraction) of its frequency"
+            body += "<p class=\"known-pulsar\">Known pulsar <b>\(HTML.escape(k.name))</b> (\(relation)): catalogue period \(HTML.number(k.periodS * 1000, 6)) ms at this date, DM \(k.dm.map { HTML.number($0) } ?? "unknown"), \(HTML.number(k.separationDeg, 3))° from the pointing (ATNF catalogue).</p>"
+        }
         let profile = c.profile.enumerated().map { (Double($0.offset) / Double(max(1, c.profile.count)), Double($0.element)) }
         body += "<figure>" + SVGChart.line(profile + profile.map { ($0.0 + 1, $0.1) }, xLabel: "pulse phase (turns)", yLabel: "amplitude (σ)", title: "Folded profile", bars: true)
         body += "<figcaption>Folded profile, two turns.</figcaption></figure>"

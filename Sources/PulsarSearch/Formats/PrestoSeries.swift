@@ -170,24 +170,30 @@ enum PrestoSeries {
 
     /// The `.inf` text for `series`, in PRESTO's line order and layout.
     static func infText(_ series: TimeSeries, name: String) -> String {
-        let frequency = series.frequencyMHz ?? 0
-        let known = series.frequencyMHz != nil
+        infText(name: name, object: series.sourceName, epoch: series.tstart, bins: series.samples.count, width: series.tsamp,
+                dm: series.dm, frequencyMHz: series.frequencyMHz)
+    }
+
+    /// The `.inf` text of a series of `bins` samples of `width` seconds at `dm`.
+    static func infText(name: String, object: String, epoch: Double, bins: Int, width: Double, dm: Double, frequencyMHz: Double?) -> String {
+        let frequency = frequencyMHz ?? 0
+        let known = frequencyMHz != nil
         let rows: [(String, String)] = [
             ("Data file name without suffix", name),
             ("Telescope used", "Unknown"),
             ("Instrument used", "Unknown"),
-            (Label.object, series.sourceName),
+            (Label.object, object),
             ("J2000 Right Ascension (hh:mm:ss.ssss)", "00:00:00.0000"),
             ("J2000 Declination     (dd:mm:ss.ssss)", "00:00:00.0000"),
             ("Data observed by", "Unknown"),
-            (Label.epoch, "\(series.tstart)"),
+            (Label.epoch, "\(epoch)"),
             ("Barycentered?           (1=yes, 0=no)", "0"),
-            (Label.bins, "\(series.samples.count)"),
-            (Label.width, "\(series.tsamp)"),
+            (Label.bins, "\(bins)"),
+            (Label.width, "\(width)"),
             ("Any breaks in the data? (1=yes, 0=no)", "0"),
             ("Type of observation (EM band)", "Radio"),
             ("Beam diameter (arcsec)", "0"),
-            (Label.dm, "\(series.dm)"),
+            (Label.dm, "\(dm)"),
             (Label.lowChannel, "\(frequency)"),
             (Label.bandwidth, known ? "1.0" : "0.0"),
             (Label.channels, "1"),

@@ -37,6 +37,9 @@ public struct Candidate: Sendable, Codable, Equatable {
     /// Duty cycle of the best boxcar when the FFA made the best detection (`harmonics` is then the
     /// harmonics a pulse that narrow carries, and `power` the FFA's boxcar S/N).
     public var dutyCycle: Double?
+    /// The catalogued pulsar this candidate is (or is a harmonic of), set by
+    /// ``KnownPulsarMatcher`` where a catalogue was given; nil: none matched, or not checked.
+    public var knownPulsar: KnownPulsarMatch?
 
     /// One point of the sigma-against-DM curve.
     public struct DMPoint: Sendable, Codable, Equatable {
@@ -50,6 +53,7 @@ public struct Candidate: Sendable, Codable, Equatable {
         case sigma, harmonics
         case accelMS2 = "accel_m_s2", snrFolded = "snr_folded", reducedChiSquare = "reduced_chi2"
         case dmHits = "dm_hits", power, profile, dmCurve = "dm_curve", spectrum, method, dutyCycle = "duty_cycle"
+        case knownPulsar = "known_pulsar"
     }
 
     public init(

@@ -45,6 +45,10 @@ public struct SimulatedObservation: Sendable, Codable, Equatable {
     /// Red noise and interference (none by default).
     public var interference = SimulatedInterference()
     public var sourceName: String = "simulated"
+    /// Pointing (J2000 degrees) and start (MJD) written into the header; nil: no position, MJD 60000.
+    public var raDegrees: Double?
+    public var decDegrees: Double?
+    public var startMJD: Double?
 
     public init() {}
 
@@ -53,7 +57,9 @@ public struct SimulatedObservation: Sendable, Codable, Equatable {
     /// The filterbank header this observation is written with.
     public var header: FilterbankHeader {
         var h = FilterbankHeader(
-            sourceName: sourceName, fch1: fch1, foff: foff, nchans: channels, nbits: nbits, tsamp: tsamp)
+            sourceName: sourceName, fch1: fch1, foff: foff, nchans: channels, nbits: nbits, tsamp: tsamp, tstart: startMJD ?? 60000)
+        h.srcRaj = raDegrees.map { SexagesimalAngle.packed(degrees: $0, hours: true) }
+        h.srcDej = decDegrees.map { SexagesimalAngle.packed(degrees: $0, hours: false) }
         h.machineID = 0
         h.telescopeID = 0
         return h
@@ -97,7 +103,7 @@ public enum Simulator {
         let flip = ascending == (observation.foff < 0)
         if flip { freqs.reverse() }
         let info = ObservationInfo(format: "psrfits", telescope: "Fake", source: observation.sourceName, mjd: observation.header.tstart,
-                                   raDegrees: nil, decDegrees: nil)
+                                   raDegrees: observation.raDegrees, decDegrees: observation.decDegrees)
         let writer = try PSRFITSWriter(path: path, info: info, frequencies: freqs, sampleTime: observation.tsamp,
                                        bitsPerSample: observation.nbits, samplesPerRow: samplesPerRow)
         let ones = [Float](repeating: 1, count: nch), zeros = [Float](repeating: 0, count: nch)

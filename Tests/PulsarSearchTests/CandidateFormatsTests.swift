@@ -1,0 +1,115 @@
+import Foundation
+@testable import PulsarSearch
+import Testing
+
+/// The field's layouts: CSV, PRESTO's ACCEL files and .singlepulse files, each read back.
+@Suite("Candidate output formats: CSV, PRESTO ACCEL and .singlepulse round trips")
+struct CandidateFormatsTests {
+    /// Random candidates with unequal values, some FFA, some matched to a known pulsar.
+    static func candidates(_ n: Int, seed: UInt64) -> [Candidate] {
+        var rng = SeededGenerator(seed: seed)
+        return (0..<n).map { i in
+            let f = 0.1 + rng.uniform() * 900
+            var c = Candidate(
+                periodS: 1 / f, frequencyHz: f, dm: [3.5, 17.25, 120.0][i % 3] + Double(i % 2) * 0.004, sigma: 5 + rng.uniform() * 30,
+                harmonics: [1, 2, 4, 8, 16][Int(rng.uniform() * 5)], accelMS2: i % 4 == 0 ? 0 : (rng.uniform() - 0.5) * 200,
+                snrFolded: rng.uniform() * 40, reducedChiSquare: rng.uniform() * 9, dmHits: 1 + Int(rng.uniform() * 30),
+                power: 20 + rng.uniform() * 400, method: i % 5 == 0 ? .ffa : .fft, dutyCycle: i % 5 == 0 ? rng.uniform() * 0.2 : nil)
+            c.dmUncertainty = i % 3 == 0 ? nil : rng.uniform()
+            if i % 6 == 1 {
+                c.knownPulsar = KnownPulsarMatch(name: "J0534+2200", periodS: 0.0338, dm: 56.77, harmonic: 2, fraction: 1, separationDeg: 0.01)
+            }
+            return c
+        }.sorted { $0.sigma > $1.sigma }
+    }
+
+    @Test("CSV: every column reads back exactly, in order; quotes and commas in a cell survive; a short row is refused naming it")
+    func csvRoundTrip() throws {
+        let list = Self.candidates(40, seed: 3)
+        let text = CandidateCSV.text(list)
+        #expect(text.hasPrefix(CandidateCSV.columns.joined(separator: ",") + "\r\n"))
+        let rows = try CandidateCSV.rows(text, file: "c.csv")
+        #expect(rows.count == list.count)
+        for (i, (row, c)) in zip(rows, list).enumerated() {
+            #expect(row["rank"] == "\(i + 1)")
+            #expect(Double(row["period_s"]!) == c.periodS && Double(row["frequency_hz"]!) == c.frequencyHz && Double(row["dm"]!) == c.dm)
+            #expect(row["dm_uncertainty"].flatMap(Double.init) == c.dmUncertainty)
+            #expect(Double(row["sigma"]!) == c.sigma && Int(row["harmonics"]!) == c.harmonics && Double(row["accel_m_s2"]!) == c.accelMS2)
+            #expect(Double(row["snr_folded"]!) == c.snrFolded && Double(row["reduced_chi2"]!) == c.reducedChiSquare)
+            #expect(Int(row["dm_hits"]!) == c.dmHits && Double(row["power"]!) == c.power)
+            #expect(row["method"] == c.method?.rawValue && row["duty_cycle"].flatMap(Double.init) == c.dutyCycle)
+            #expect(row["known_pulsar"] == (c.knownPulsar?.name ?? "") && row["known_ratio"] == (c.knownPulsar?.ratio ?? ""))
+        }
+        // RFC 4180 quoting.
+        #expect(CandidateCSV.quoted("a,\"b\"") == "\"a,\"\"b\"\"\"")
+        let quoted = try CandidateCSV.rows("x,y\r\n\"a,\"\"b\"\"\",2\r\n", file: "q.csv")
+        #expect(quoted == [["x": "a,\"b\"", "y": "2"]])
+        #expect(throws: FormatError.invalidValue(file: "s.csv", field: "row 2", value: "1 cells", reason: "the header has 2")) {
+            try CandidateCSV.rows("x,y\r\n1\r\n", file: "s.csv")
+        }
+    }
+
+    @Test("value(error) in the journal style", arguments: [
+        (14602.432, 0.023, 2, "14602.432(23)"), (4.5957321, 0.0000071, 1, "4.595732(7)"), (-2.3512, 0.4471, 2, "-2.35(45)"),
+        (123456.0, 340.0, 2, "123460(340)"), (0.5, 0.0996, 1, "0.5(1)"), (12.0, 0, 2, "12"),
+    ])
+    func valueWithError(value: Double, error: Double, digits: Int, expected: String) {
+        #expect(PrestoAccelFile.valueWithError(value, error, digits: digits) == expected)
+    }
+
+    @Test("ACCEL files: one per DM named as accelsearch names them; sifting's reading gives back sigma, powers, harmonics, frequency (r/T) and z within their printed precision, and the .inf's length")
+    func accelRoundTrip() throws {
+        let list = Self.candidates(60, seed: 5)
+        let series = PrestoAccelFile.Series(stem: "obs", object: "J1234+56", epochMJD: 60123.25, bins: 1 << 20, sampleTime: 64e-6, frequencyMHz: 1200)
+        let t = series.duration
+        let files = PrestoAccelFile.files(for: list, series: series, zmax: 200)
+        #expect(Set(files.map(\.name)) == Set(list.map { String(format: "obs_DM%.2f_ACCEL_200", $0.dm) }))
+        var seen = 0
+        for file in files {
+            let lines = file.text.split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(lines[0].contains("Summed") && lines[1].hasPrefix("Cand") && lines[2].allSatisfy { $0 == "-" })
+            let entries = try PrestoAccelFile.parse(file.text, name: file.name)
+            let expected = list.filter { String(format: "obs_DM%.2f_ACCEL_200", $0.dm) == file.name }
+            #expect(entries.count == expected.count)
+            for (e, c) in zip(entries, expected) {
+                seen += 1
+                #expect(e.dm == (Double(String(format: "%.2f", c.dm))!))
+                #expect(abs(e.sigma - c.sigma) <= 0.005 + 1e-9 && abs(e.summedPower - c.power) <= 0.005 + 1e-9 && e.harmonics == c.harmonics)
+                // The errors, independently: Ransom et al. (2002) for the power per harmonic.
+                let p = c.power / Double(c.harmonics)
+                let rErr = 3 / (Double.pi * (6 * p).squareRoot()), zErr = 3 * 10.0.squareRoot() / (Double.pi * p.squareRoot())
+                #expect(abs(e.r - c.frequencyHz * t) <= 0.06 * rErr, "r \(e.r) vs \(c.frequencyHz * t) ± \(rErr)")
+                #expect(abs(e.frequencyHz - c.frequencyHz) <= 0.06 * rErr / t)
+                let z = c.accelMS2 * c.frequencyHz * t * t / 299_792_458
+                #expect(abs(e.z - z) <= 0.06 * zErr, "z \(e.z) vs \(z) ± \(zErr)")
+                #expect(e.notes == (c.knownPulsar.map { "\($0.name) \($0.ratio)" } ?? ""))
+            }
+            let info = try PrestoSeries.parse(String(file.text[file.text.range(of: "\n\n\n")!.upperBound...]), file: file.name)
+            #expect(info.bins == series.bins && info.width == series.sampleTime && info.object == "J1234+56")
+        }
+        #expect(seen == list.count)
+        #expect(throws: FormatError.self) { try PrestoAccelFile.parse(files[0].text, name: "no-dm-here") }
+    }
+
+    @Test(".singlepulse: PRESTO's header and columns, sorted by sample; DM, S/N, time, sample and width read back; no events is an empty file")
+    func singlePulseRoundTrip() throws {
+        var rng = SeededGenerator(seed: 9)
+        let tsamp = 81.92e-6
+        let events = (0..<25).map { _ in
+            SinglePulseEvent(timeSeconds: rng.uniform() * 60, mjd: 60000, dm: rng.uniform() * 1000, widthSeconds: tsamp * Double(1 + Int(rng.uniform() * 300)),
+                             snr: 6 + rng.uniform() * 50, members: 3, dmMin: 0, dmMax: 0, timeMinSeconds: 0, timeMaxSeconds: 0)
+        }
+        let text = PrestoSinglePulseFile.text(events, sampleTime: tsamp)
+        #expect(text.hasPrefix(PrestoSinglePulseFile.header + "\n"))
+        let back = try PrestoSinglePulseFile.parse(text, file: "x.singlepulse")
+        #expect(back.map(\.sample) == back.map(\.sample).sorted())
+        for e in events {
+            let sample = Int((e.timeSeconds / tsamp).rounded())
+            let got = try #require(back.first { $0.sample == sample })
+            #expect(abs(got.dm - e.dm) <= 0.005 + 1e-9 && abs(got.sigma - e.snr) <= 0.005 + 1e-9 && abs(got.time - e.timeSeconds) <= 5e-7 + 1e-12)
+            #expect(got.downfact == Int((e.widthSeconds / tsamp).rounded()))
+        }
+        #expect(PrestoSinglePulseFile.text([], sampleTime: tsamp) == "")
+        #expect(throws: FormatError.self) { try PrestoSinglePulseFile.parse("# h\n1.0 2.0 x 4 5\n", file: "bad.singlepulse") }
+    }
+}
