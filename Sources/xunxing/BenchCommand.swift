@@ -18,7 +18,7 @@ struct BenchCommand: ParsableCommand {
 
             `xunxing bench split` measures the splitter instead (scripts/bench-split.sh).
             """,
-        subcommands: [BenchSplitCommand.self, BenchFloorCommand.self, BenchUnitsCommand.self, BenchRFICommand.self, BenchSinglePulseCommand.self, BenchFFACommand.self]
+        subcommands: [BenchSplitCommand.self, BenchDedisperseCommand.self, BenchFloorCommand.self, BenchUnitsCommand.self, BenchRFICommand.self, BenchSinglePulseCommand.self, BenchFFACommand.self]
     )
 
     @Option(help: "log2 of the series length.")

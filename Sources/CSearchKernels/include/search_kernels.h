@@ -135,4 +135,12 @@ void xx_free_floats(float *p);
  * times their mean (*kept_sum, *kept_count). */
 void xx_chunk_level(const float *p, size_t n, float clip, float *kept_sum, float *kept_count, float *peak);
 
+/* Dedispersion kernels (dedisperse_kernels.c). */
+
+/* out[t] = sum over r < nrows of rows[r][t], for t < n: the sum of `nrows` rows each already
+ * offset by its dispersion shift (a subband from its channels, a DM trial from its subbands).
+ * Rows are added in order for each t, so the AVX2 and scalar kernels agree to the last bit. */
+void xx_sum_rows(const float *const *rows, size_t nrows, float *out, size_t n);
+void xx_sum_rows_scalar(const float *const *rows, size_t nrows, float *out, size_t n);
+
 #endif
