@@ -78,6 +78,7 @@ struct KnownPulsarPagesTests {
             let newSection = try #require(page.components(separatedBy: "id=\"new-candidates\"").dropFirst().first?.components(separatedBy: "<h2").first)
             let knownSection = try #require(page.components(separatedBy: "id=\"known-pulsars\"").dropFirst().first?.components(separatedBy: "<h2").first)
             #expect(knownSection.contains("J0534+2200") && !newSection.contains("J0534+2200"))
+            #expect(page.range(of: "id=\"new-candidates\"")!.lowerBound < page.range(of: "id=\"known-pulsars\"")!.lowerBound)
             #expect(newSection.contains(String(format: "%.4f", fresh.periodS * 1000)), "the new pulsar is listed as new")
             let rank = try #require(listed.firstIndex(of: found))
             let candidatePage = try await onThread { try f.httpGet("/datasets/\(dataset.id)/candidates/\(rank)") }

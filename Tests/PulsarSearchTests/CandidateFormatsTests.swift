@@ -67,7 +67,19 @@ struct CandidateFormatsTests {
         var seen = 0
         for file in files {
             let lines = file.text.split(separator: "\n", omittingEmptySubsequences: false)
-            #expect(lines[0].contains("Summed") && lines[1].hasPrefix("Cand") && lines[2].allSatisfy { $0 == "-" })
+            #expect(lines[0].contains("Summed") && lines[1].hasPrefix("Cand") && !lines[2].isEmpty && lines[2].allSatisfy { $0 == "-" })
+            // An independent fixed-width reading, with PRESTO's column widths (output_fundamentals).
+            let w = [4, 5, 6, 8, 4, 16, 15, 15, 15, 11, 15]
+            let start = w.indices.map { w[..<$0].reduce(0, +) + 2 * $0 }
+            func cell(_ l: Substring, _ k: Int) -> String {
+                let a = Array(l)
+                return String(a[min(a.count, start[k])..<min(a.count, start[k] + w[k])]).trimmingCharacters(in: .whitespaces)
+            }
+            func err(_ s: String) -> Double {
+                let p = s.split(separator: "(")
+                return Double(p[1].dropLast())! / pow(10, Double(p[0].split(separator: ".").dropFirst().first?.count ?? 0))
+            }
+            #expect(lines[2].count == 156 && cell(lines[1], 7) == "(bin)" && cell(lines[1], 9) == "(bins)" && cell(lines[1], 10) == "(m/s^2)")
             let entries = try PrestoAccelFile.parse(file.text, name: file.name)
             let expected = list.filter { String(format: "obs_DM%.2f_ACCEL_200", $0.dm) == file.name }
             #expect(entries.count == expected.count)
@@ -83,6 +95,16 @@ struct CandidateFormatsTests {
                 let z = c.accelMS2 * c.frequencyHz * t * t / 299_792_458
                 #expect(abs(e.z - z) <= 0.06 * zErr, "z \(e.z) vs \(z) ± \(zErr)")
                 #expect(e.notes == (c.knownPulsar.map { "\($0.name) \($0.ratio)" } ?? ""))
+            }
+            for (line, c) in zip(lines.filter { $0.first?.isNumber == true }, expected) {
+                let p = c.power / Double(c.harmonics)
+                let rErr = 3 / (Double.pi * (6 * p).squareRoot()), zErr = 3 * 10.0.squareRoot() / (Double.pi * p.squareRoot())
+                let r = cell(line, 7), z = cell(line, 9), accel = cell(line, 10)
+                #expect(abs(Double(r.split(separator: "(")[0])! - c.frequencyHz * t) <= 0.06 * rErr && abs(err(r) - rErr) <= 0.051 * rErr, "\(r)")
+                #expect(abs(err(z) - zErr) <= 0.051 * zErr, "\(z)")
+                let aErr = zErr * 299_792_458 / (t * t * c.frequencyHz)
+                #expect(abs(Double(accel.split(separator: "(")[0])! - c.accelMS2) <= 0.06 * aErr + 1e-9 * abs(c.accelMS2), "\(accel)")
+                #expect(abs(Double(cell(line, 6).split(separator: "(")[0])! - c.frequencyHz) <= 0.6 * rErr / t, "\(cell(line, 6))")
             }
             let info = try PrestoSeries.parse(String(file.text[file.text.range(of: "\n\n\n")!.upperBound...]), file: file.name)
             #expect(info.bins == series.bins && info.width == series.sampleTime && info.object == "J1234+56")
@@ -102,6 +124,7 @@ struct CandidateFormatsTests {
         let text = PrestoSinglePulseFile.text(events, sampleTime: tsamp)
         #expect(text.hasPrefix(PrestoSinglePulseFile.header + "\n"))
         let back = try PrestoSinglePulseFile.parse(text, file: "x.singlepulse")
+        #expect(back.count == events.count)
         #expect(back.map(\.sample) == back.map(\.sample).sorted())
         for e in events {
             let sample = Int((e.timeSeconds / tsamp).rounded())

@@ -44,8 +44,8 @@ struct KnownPulsarTests {
             (good + "PSRJ J0002+0002\nRAJ 00:02:00\nDECJ +00:02:00\nF0 abc\n", "t.db:10: field 'F0' has value abc"),
             (good + "PSRJ J0002+0002\nRAJ 25:02:00\nDECJ +00:02:00\n", "t.db:8: field 'RAJ' has value 25:02:00"),
             (good + "PSRJ J0002+0002\nRAJ 01:02:00\nDECJ +95:00:00\n", "t.db:9: field 'DECJ' has value +95:00:00"),
-            (good + "PSRJ J0002+0002\nF0 1\n", "required field 'RAJ/DECJ or ELONG/ELAT'"),
-            (good + "RAJ 01:02:00\nDECJ +05:00:00\n", "required field 'PSRJ'"),
+            (good + "PSRJ J0002+0002\nF0 1\n", "t.db: record J0002+0002 at line 7: required field 'RAJ/DECJ or ELONG/ELAT'"),
+            (good + "RAJ 01:02:00\nDECJ +05:00:00\n", "t.db: record starting at line 7: required field 'PSRJ'"),
             (good + "PSRJ J0002+0002\nRAJ 01:02:00\nDECJ +05:00:00\nP0 -1\n", "t.db:10: field 'P0' has value -1"),
         ]
         for (text, message) in cases {
@@ -104,7 +104,10 @@ struct KnownPulsarTests {
                 let (n, m) = [(1, 1), (2, 1), (3, 1), (1, 2), (3, 2), (5, 4)][Int(rng.uniform() * 6)]
                 let f = p.frequency! * Double(n) / Double(m)
                 let wobble = (rng.uniform() * 2 - 1) * 1.9 / duration  // within 2 bins
-                let found = matcher.match(Self.candidate(f + wobble, dm: p.dm! + (rng.uniform() - 0.5) * 2), beam: beam, mjd: mjd, duration: duration)
+                // Through annotate, which applies the beam radius itself.
+                var one = [Self.candidate(f + wobble, dm: p.dm! + (rng.uniform() - 0.5) * 2)]
+                matcher.annotate(&one, raDegrees: centre.ra, decDegrees: centre.dec, mjd: mjd, duration: duration)
+                let found = one[0].knownPulsar
                 if inBeam.contains(p.name) {
                     // Another pulsar in the beam can match too, by chance, with a simpler ratio.
                     let rivals = beam.contains { other in
@@ -138,9 +141,11 @@ struct KnownPulsarTests {
     func spinDownAndOrbit() {
         let epoch = 50000.0, mjd = 60000.0, duration = 600.0
         let dt = (mjd - epoch) * 86400
+        // F2 large enough that leaving it out would miss (0.037 Hz against a tolerance of 0.019).
         let young = KnownPulsar(name: "J-young", bName: nil, raDegrees: 0, decDegrees: 0, frequency: 30, frequencyDerivative: -4e-10,
-                                frequencySecondDerivative: 1e-20, epochMJD: epoch, dm: 50, orbitalDoppler: 0)
-        let predicted = 30 - 4e-10 * dt + 0.5e-20 * dt * dt
+                                frequencySecondDerivative: 1e-19, epochMJD: epoch, dm: 50, orbitalDoppler: 0)
+        let predicted = 30 - 4e-10 * dt + 0.5e-19 * dt * dt
+        #expect(abs(young.frequency(atMJD: mjd)!.value - predicted) < 1e-12)
         let matcher = KnownPulsarMatcher(catalogue: PulsarCatalogue(version: nil, pulsars: [young]))
         #expect(matcher.match(Self.candidate(predicted, dm: 50), beam: [(young, 0)], mjd: mjd, duration: duration)?.name == "J-young")
         // At the catalogue's own frequency (0.3 Hz away, far beyond 5 % of the change): no match.
@@ -153,6 +158,25 @@ struct KnownPulsarTests {
         let shifted = Self.candidate(200 * (1 + 0.8e-3), dm: 20)
         #expect(matcher.match(shifted, beam: [(binary, 0)], mjd: mjd, duration: duration)?.name == "J-binary")
         #expect(matcher.match(shifted, beam: [(isolated, 0)], mjd: mjd, duration: duration) == nil)
+    }
+
+    @Test("of several matches the simplest ratio wins, then the closest frequency, whatever the order of the beam; ratios up to 8 either way")
+    func ranking() {
+        func psr(_ n: String, _ f: Double) -> KnownPulsar {
+            KnownPulsar(name: n, bName: nil, raDegrees: 0, decDegrees: 0, frequency: f, frequencyDerivative: 0, frequencySecondDerivative: 0,
+                        epochMJD: 60000, dm: 50, orbitalDoppler: 0)
+        }
+        let a = psr("A", 10), b = psr("B", 20.012), c = psr("C", 20.004)
+        let m = KnownPulsarMatcher(catalogue: PulsarCatalogue(version: nil, pulsars: [a, b, c]))
+        func best(_ f: Double, _ beam: [(pulsar: KnownPulsar, separation: Double)]) -> KnownPulsarMatch? {
+            m.match(Self.candidate(f, dm: 50), beam: beam, mjd: 60000, duration: 100)
+        }
+        // 1/1 of B (0.012 Hz off) beats 2/1 of A (exact).
+        #expect(best(20, [(a, 0), (b, 0)])?.name == "B" && best(20, [(b, 0), (a, 0)])?.name == "B")
+        #expect(best(20, [(a, 0)])?.ratio == "2/1")
+        // Equal ratios: the closer frequency.
+        #expect(best(20, [(b, 0), (c, 0)])?.name == "C" && best(20, [(c, 0), (b, 0)])?.name == "C")
+        #expect(best(80, [(a, 0)])?.ratio == "8/1" && best(90, [(a, 0)]) == nil && best(8.75, [(a, 0)])?.ratio == "7/8")
     }
 
     @Test("xunxing search --catalogue: a simulated Crab at the Crab's position and date is marked J0534+2200 (1/1), a pulsar of another period is not; xunxing known lists the Crab")

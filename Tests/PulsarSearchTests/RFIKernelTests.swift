@@ -148,6 +148,12 @@ struct RFIKernelTests {
         let x = (0..<(rows * nch)).map { _ in Float(100 + 20 * rng.gaussian()) }
         let shift = (0..<nch).map { _ in Float(100 + rng.gaussian()) }
         let weight = (0..<nch).map { _ in Float(rng.uniform()) }
+        // The tile layout, pinned independently of the header's function.
+        for c in 0..<(groups * 16) {
+            for j in 0..<decRows {
+                #expect(xx_rfi_dec_index(c, j, groups) == ((j / 8 * groups + c / 16) * 8 + j % 8) * 16 + c % 16)
+            }
+        }
         // Brute force, in double.
         var sum = [Double](repeating: 0, count: nch), sumSq = sum, common = [Double](repeating: 0, count: rows)
         var dec = [Double](repeating: 0, count: nch * decRows)
