@@ -85,8 +85,9 @@ public enum SVGChart {
     ) -> String {
         guard let columns = values.first?.count, columns > 0 else { return "<p class=\"muted\">No data.</p>" }
         let pw = width - margin.left - margin.right, ph = height - margin.top - margin.bottom
+        // The first row is drawn at the top: the labels grow downward when yTop < yBottom.
         var svg = frame(title: title, x0: x0, x1: x1, y0: min(yTop, yBottom), y1: max(yTop, yBottom), xLabel: xLabel, yLabel: yLabel,
-                        descending: yTop > yBottom)
+                        descending: yTop < yBottom)
         let all = values.flatMap { $0 }.filter(\.isFinite)
         let lo = all.min() ?? 0, hi = max(all.max() ?? 1, lo + 1e-6)
         let cw = pw / Double(columns), rh = ph / Double(values.count)

@@ -19,7 +19,7 @@ struct Xunxing: ParsableCommand {
               xunxing submit obs.fil --coordinator http://localhost:8080 --token xxast_...
             """,
         subcommands: [
-            SearchCommand.self, SinglePulseCommand.self, RFICommand.self, KnownCommand.self, SimulateCommand.self, BenchCommand.self,
+            SearchCommand.self, SinglePulseCommand.self, RFICommand.self, FoldCommand.self, KnownCommand.self, SimulateCommand.self, BenchCommand.self,
             SubmitCommand.self, StatusCommand.self, PublishCommand.self, CandidatesCommand.self, SignupCommand.self, ProfileCommand.self, KeyCommand.self,
         ]
     )

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import PulsarSearch
+import XunxingMarkup
+
+struct FoldCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fold",
+        abstract: "Fold a filterbank at a period and DM and show what prepfold shows: the diagnostics a candidate is judged by.",
+        discussion: """
+            Dedisperses FILE (SIGPROC or PSRFITS) in subbands at --dm, folds it at --period (and \
+            --pdot) into sub-integrations and phase bins, and searches around them as prepfold \
+            does: trial periods and period derivatives by rotating the sub-integrations (2 Fourier \
+            bins either side), trial DMs by rotating the subbands. Prints the best period, period \
+            derivative and DM with their 1-sigma uncertainties (where the fold's chi-square falls \
+            by 1; for DM, a jackknife over subbands), the reduced chi-square and S/N; --plot writes \
+            one SVG with the header facts and six panels: the profile over two turns, phase \
+            against time, phase against frequency, reduced chi-square against DM, against period, \
+            and over the period - period-derivative plane.
+
+            Examples:
+              xunxing fold obs.fil --period 0.0338118 --dm 56.77 --plot crab.svg
+              xunxing fold obs.fits --period 1.2 --dm 30 --pdot 1e-12 --format json > fold.json
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
+
+    @Argument(help: "The observation: a SIGPROC filterbank or a PSRFITS search-mode file.") var file: String
+    @Option(help: "Period to fold at, s.") var period: Double
+    @Option(help: "DM to dedisperse at, pc cm^-3.") var dm: Double
+    @Option(help: "Period derivative, s/s.") var pdot: Double = 0
+    @Option(help: "Phase bins (default: as the search folds, up to 64).") var bins: Int?
+    @Option(help: "Sub-integrations.") var subintegrations: Int = 32
+    @Option(help: "Subbands.") var subbands: Int = 32
+    @Option(help: "DM searched either side of --dm (default: 10 %, at least 2).") var dmSpan: Double?
+    @Option(help: "Write the diagnostics as one SVG to this file.") var plot: String?
+    @Option(help: "table or json (every number of the diagnostics).") var format: Format = .table
+
+    func validate() throws {
+        guard period > 0, period.isFinite else { throw ValidationError("--period \(period): must be a positive number of seconds") }
+        guard dm >= 0, dm.isFinite else { throw ValidationError("--dm \(dm): must be 0 or more") }
+        guard pdot.isFinite else { throw ValidationError("--pdot \(pdot): must be a number") }
+        if let bins, !(8...1024).contains(bins) { throw ValidationError("--bins \(bins): must be 8 to 1024") }
+        guard (2...1024).contains(subintegrations) else { throw ValidationError("--subintegrations \(subintegrations): must be 2 to 1024") }
+        guard (1...1024).contains(subbands) else { throw ValidationError("--subbands \(subbands): must be 1 to 1024") }
+    }
+
+    func run() throws {
+        let reader = try ObservationFile.open(file)
+        let d = try FoldDiagnostics.measure(
+            reader, observation: reader.info, period: period, dm: dm, periodDerivative: pdot, bins: bins,
+            subintegrations: subintegrations, subbands: subbands, dmSpan: dmSpan)
+        let facts = Self.facts(d)
+        if let plot {
+            let svg = FoldCharts.document(Self.panels(d, title: "\((file as NSString).lastPathComponent): fold at P \(String(format: "%.9g", period)) s, DM \(dm)", facts: facts))
+            try Data(svg.utf8).write(to: URL(fileURLWithPath: plot), options: .atomic)
+        }
+        switch format {
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            print(String(decoding: try encoder.encode(d), as: UTF8.self))
+        case .table:
+            facts.forEach { print($0) }
+            if let plot { print("plot: \(plot)") }
+        }
+    }
+
+    /// The header lines: best values with uncertainties, the fold's quality, the observation.
+    static func facts(_ d: FoldDiagnostics) -> [String] {
+        var lines = [
+            "P    = " + PrestoAccelFile.valueWithError(d.period * 1000, d.periodUncertainty * 1000, digits: 2) + " ms",
+            "Pdot = " + scientific(d.periodDerivative, d.periodDerivativeUncertainty) + " s/s",
+            "DM   = " + PrestoAccelFile.valueWithError(d.dm, d.dmUncertainty, digits: 2) + " pc cm^-3",
+            String(format: "reduced chi2 %.2f, S/N %.1f, %d bins, %d sub-integrations, %d subbands, %.1f s",
+                   d.reducedChiSquare, d.snr, d.profile.count, d.timePhase.count, d.frequencyPhase.count, d.duration),
+        ]
+        if let o = d.observation { lines.append(o.summary) }
+        return lines
+    }
+
+    /// `value(error)` scaled by a power of ten, `(1.2(4))e-8`, for numbers far below 1.
+    static func scientific(_ value: Double, _ error: Double) -> String {
+        guard error.isFinite, error > 0, max(abs(value), error) < 1e-3 else { return PrestoAccelFile.valueWithError(value, error, digits: 2) }
+        let k = Int(log10(max(abs(value), error)).rounded(.down))
+        let scale = pow(10, Double(k))
+        return "(" + PrestoAccelFile.valueWithError(value / scale, error / scale, digits: 2) + ")e\(k)"
+    }
+
+    static func panels(_ d: FoldDiagnostics, title: String, facts: [String]) -> FoldCharts.Panels {
+        FoldCharts.Panels(
+            title: title, facts: facts, profile: d.profile, timePhase: d.timePhase, times: d.subintegrationTimes,
+            frequencyPhase: d.frequencyPhase, frequencies: d.subbandFrequencies, dmCurve: d.dmCurve.map { ($0.x, $0.reducedChiSquare) },
+            periodCurve: d.periodCurve.map { ($0.x, $0.reducedChiSquare) }, ppdot: d.ppdot, periods: d.ppdotPeriods, derivatives: d.ppdotDerivatives,
+            bestPeriod: d.period)
+    }
+}
