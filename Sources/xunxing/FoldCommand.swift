@@ -77,6 +77,9 @@ struct FoldCommand: ParsableCommand {
             String(format: "reduced chi2 %.2f, S/N %.1f, %d bins, %d sub-integrations, %d subbands, %.1f s",
                    d.reducedChiSquare, d.snr, d.profile.count, d.timePhase.count, d.frequencyPhase.count, d.duration),
         ]
+        let q = CandidateQuality(d)
+        lines.append(String(format: "quality %.2f (time %.2f x frequency %.2f x dispersion %.2f x narrowness %.2f)",
+                            q.score, q.timePersistence, q.frequencyPersistence, q.dispersion, q.narrowness))
         if let o = d.observation { lines.append(o.summary) }
         return lines
     }
