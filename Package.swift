@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "XunxingSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
 
         // Text escaped for HTML and XML, and SVG charts: the pages', the exports' and the plots' one copy.
-        .target(name: "XunxingMarkup"),
+        .target(name: "XunxingMarkup", dependencies: ["PulsarSearch"]),
 
         // HTTP over libcurl: JSON requests, streamed uploads, resumable downloads.
         .target(

@@ -53,7 +53,7 @@ public struct Assimilator: DomainService {
         let hits = decoded.flatMap { $0.singlePulseHits ?? [] }
         let foldCount = configuration.foldCount
         let floor = configuration.minFoldSigma
-        let planner = environment.planner, known = environment.knownPulsars
+        let planner = environment.planner, known = environment.knownPulsars, diagnosed = configuration.diagnosedCandidates
         let (candidates, events) = try await onThread { () throws -> ([Candidate], [SinglePulseEvent]) in
             let reader = try ObservationFile.open(dataset.filePath)
             let derived = stored ?? DatasetSearchPlan(reader: reader, preset: preset, dmMax: dataset.dmMax, accelMax: dataset.accelMax)
@@ -92,6 +92,8 @@ public struct Assimilator: DomainService {
             if let known, let ra = reader.info.raDegrees, let dec = reader.info.decDegrees {
                 known.annotate(&confirmed, raDegrees: ra, decDegrees: dec, mjd: reader.info.mjd, duration: derived.duration)
             }
+            // The strongest folded as prepfold does, scored, and ordered by that score.
+            try CandidateDiagnosis.diagnose(&confirmed, source: source, observation: reader.info, top: diagnosed)
             return (confirmed, events)
         }
         let encoder = WireCoding.encoder()

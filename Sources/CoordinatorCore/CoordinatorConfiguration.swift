@@ -56,6 +56,9 @@ public struct CoordinatorConfiguration: Sendable {
     /// the list. Measured (FoldFloorTests): noise folded at random frequencies reaches 3 in about
     /// 5% of folds; detections at the merge's sigma 5 folded to 4.0 or more.
     public var minFoldSigma: Double = 3
+    /// Strongest merged candidates of each dataset folded again as prepfold does, scored and
+    /// ordered by quality (each costs a pass over the dataset's file).
+    public var diagnosedCandidates: Int = 5
     /// The ATNF pulsar catalogue (psrcat.db) merged candidates are matched against (nil: none).
     public var cataloguePath: String? = nil
     /// Beam radius, degrees, within which a catalogued pulsar can match a dataset's candidates.

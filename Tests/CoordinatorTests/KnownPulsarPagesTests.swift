@@ -83,6 +83,20 @@ struct KnownPulsarPagesTests {
             let rank = try #require(listed.firstIndex(of: found))
             let candidatePage = try await onThread { try f.httpGet("/datasets/\(dataset.id)/candidates/\(rank)") }
             #expect(candidatePage.contains("Known pulsar <b>J0534+2200</b> (the pulsar itself)"))
+            // The strongest were folded again and scored: the stored score is the diagnostics', and
+            // the candidate page shows the six panels with the header facts.
+            let diagnosed = listed.filter { $0.diagnostics != nil }
+            #expect(diagnosed.count == min(5, listed.count) && diagnosed.allSatisfy { $0.quality != nil })
+            for c in diagnosed { #expect(c.quality == CandidateQuality(c.diagnostics!)) }
+            #expect((found.quality?.score ?? 0) > 0.5 && (fresh.quality?.score ?? 0) > 0.5, "\(String(describing: found.quality)) \(String(describing: fresh.quality))")
+            let crabDiagnostics = try #require(found.diagnostics)
+            #expect(abs(crabDiagnostics.period - crabPeriod) <= 3 * crabDiagnostics.periodUncertainty + 1e-9, "\(crabDiagnostics.period) ± \(crabDiagnostics.periodUncertainty)")
+            #expect(abs(crabDiagnostics.dm - 56.77) <= max(3 * crabDiagnostics.dmUncertainty, 1))
+            let foldDOM = try await onThread { try renderInBrowser(f.baseURL + "/datasets/\(dataset.id)/candidates/\(rank)") }
+            for id in ["fold-profile", "fold-dm", "fold-time-phase", "fold-frequency-phase", "fold-period", "fold-ppdot"] {
+                #expect(foldDOM.dom.contains("id=\"\(id)\"") , "panel \(id)")
+            }
+            #expect(foldDOM.dom.contains("Quality <b>") && foldDOM.dom.contains("P    = ") && foldDOM.console.isEmpty, "\(foldDOM.console)")
             let (dom, console) = try await onThread { try renderInBrowser(f.baseURL + "/datasets/\(dataset.id)") }
             #expect(dom.contains("Known pulsars re-detected") && dom.contains("New candidates") && console.isEmpty, "\(console)")
         }

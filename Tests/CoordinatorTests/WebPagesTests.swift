@@ -64,7 +64,8 @@ struct WebPagesTests {
             #expect(candidatePage.contains("123.39") || candidatePage.contains("123.40"), "the 123.4 ms pulsar is not candidate 1")
             let svgCount = try await onThread { try renderInBrowser(f.baseURL + "/datasets/\(dataset.id)/candidates/0").dom }
                 .components(separatedBy: "<svg").count - 1
-            #expect(svgCount == 3)
+            // Profile, spectrum and DM curve, and the six fold-diagnostics panels of a diagnosed candidate.
+            #expect(svgCount == 3 + 6)
             // The dataset's page: the mask per channel (32 bars) and over time, drawn by the browser.
             let datasetPage = try await onThread { try renderInBrowser(f.baseURL + "/datasets/\(dataset.id)").dom }
             #expect(datasetPage.components(separatedBy: "<svg").count - 1 == 2)

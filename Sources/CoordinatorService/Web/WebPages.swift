@@ -116,20 +116,20 @@ extension Coordinator {
         func row(_ rank: Int, _ c: Candidate) -> [String] {
             [HTML.link("/datasets/\(id)/candidates/\(rank)", "#\(rank + 1)"), HTML.number(c.periodS * 1000, 4), HTML.number(c.dm),
              HTML.number(c.sigma, 1), "\(c.harmonics)", HTML.number(c.snrFolded, 1),
-             c.dutyCycle.map { "FFA, duty \(HTML.number($0, 3))" } ?? "FFT"]
+             c.dutyCycle.map { "FFA, duty \(HTML.number($0, 3))" } ?? "FFT", c.quality.map { HTML.number($0.score, 2) } ?? "-"]
         }
         let ranked = Array(candidates.enumerated())
         let fresh = ranked.filter { $0.element.knownPulsar == nil }, known = ranked.filter { $0.element.knownPulsar != nil }
         var body = "<h2 id=\"new-candidates\">New candidates</h2>"
         body += fresh.isEmpty ? "<p class=\"muted\">None\(candidates.isEmpty ? " yet" : "").</p>"
-            : HTML.table(["#", "period (ms)", "DM", "sigma", "harmonics", "folded S/N", "found by"], fresh.map(row), numeric: [1, 2, 3, 4, 5])
+            : HTML.table(["#", "period (ms)", "DM", "sigma", "harmonics", "folded S/N", "found by", "quality"], fresh.map(row), numeric: [1, 2, 3, 4, 5, 7])
         if !known.isEmpty {
             body += "<h2 id=\"known-pulsars\">Known pulsars re-detected</h2>"
-            body += HTML.table(["#", "period (ms)", "DM", "sigma", "harmonics", "folded S/N", "found by", "pulsar", "ratio", "catalogue P (ms)", "catalogue DM"],
+            body += HTML.table(["#", "period (ms)", "DM", "sigma", "harmonics", "folded S/N", "found by", "quality", "pulsar", "ratio", "catalogue P (ms)", "catalogue DM"],
                                known.map { rank, c in
                                    let k = c.knownPulsar!
                                    return row(rank, c) + [HTML.escape(k.name), k.ratio, HTML.number(k.periodS * 1000, 4), k.dm.map { HTML.number($0) } ?? "-"]
-                               }, numeric: [1, 2, 3, 4, 5, 9, 10])
+                               }, numeric: [1, 2, 3, 4, 5, 7, 10, 11])
             body += "<p class=\"muted\">Matched against the ATNF pulsar catalogue (Manchester et al. 2005, AJ 129, 1993).</p>"
         }
         return body
@@ -172,6 +172,15 @@ extension Coordinator {
         if let k = c.knownPulsar {
             let relation = k.ratio == "1/1" ? "the pulsar itself" : "\(k.harmonic)/\(k.fraction) of its frequency"
             body += "<p class=\"known-pulsar\">Known pulsar <b>\(HTML.escape(k.name))</b> (\(relation)): catalogue period \(HTML.number(k.periodS * 1000, 6)) ms at this date, DM \(k.dm.map { HTML.number($0) } ?? "unknown"), \(HTML.number(k.separationDeg, 3))° from the pointing (ATNF catalogue).</p>"
+        }
+        if let q = c.quality {
+            body += "<p class=\"quality\">Quality <b>\(HTML.number(q.score, 2))</b> = persistence in time \(HTML.number(q.timePersistence, 2)) × in frequency \(HTML.number(q.frequencyPersistence, 2)) × dispersion \(HTML.number(q.dispersion, 2)) × narrowness \(HTML.number(q.narrowness, 2)).</p>"
+        }
+        if let d = c.diagnostics {
+            body += "<h2 id=\"fold-diagnostics\">Fold diagnostics</h2><p>" + FoldFacts.lines(d).map(HTML.escape).joined(separator: "<br>") + "</p>"
+            for panel in FoldCharts.panels(FoldFacts.panels(d, title: "")) {
+                body += "<figure id=\"\(panel.id)\">" + panel.svg + "</figure>"
+            }
         }
         let profile = c.profile.enumerated().map { (Double($0.offset) / Double(max(1, c.profile.count)), Double($0.element)) }
         body += "<figure>" + SVGChart.line(profile + profile.map { ($0.0 + 1, $0.1) }, xLabel: "pulse phase (turns)", yLabel: "amplitude (σ)", title: "Folded profile", bars: true)

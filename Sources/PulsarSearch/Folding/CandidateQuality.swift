@@ -23,6 +23,10 @@ public struct CandidateQuality: Sendable, Codable, Equatable {
     public var dispersion: Double
     public var narrowness: Double
 
+    enum CodingKeys: String, CodingKey {
+        case score, timePersistence = "time_persistence", frequencyPersistence = "frequency_persistence", dispersion, narrowness
+    }
+
     public init(_ d: FoldDiagnostics) {
         let nb = d.profile.count
         let peak = d.profile.max() ?? 0

@@ -14,7 +14,8 @@ import Foundation
 /// Chi-square is the fold's against a flat profile, `sum (s_b^2 / var_b)`, reduced by the bins
 /// less one. An uncertainty is where that chi-square has fallen by 1 from its peak (a parabola
 /// through the best trial and its neighbours), the matched-filter 1-sigma interval; the DM's is
-/// ``DMFoldSearch``'s jackknife over subbands.
+/// ``DMFoldSearch``'s jackknife over subbands (the span searched, when the DM cannot be measured).
+/// Every number is finite, so that the diagnostics travel as JSON.
 public struct FoldDiagnostics: Sendable, Codable, Equatable {
     public var observation: ObservationInfo?
     /// Best period (s) and period derivative (s/s) found, their uncertainties, and what was asked.
@@ -49,6 +50,16 @@ public struct FoldDiagnostics: Sendable, Codable, Equatable {
     public struct Point: Sendable, Codable, Equatable {
         public var x: Double
         public var reducedChiSquare: Double
+        enum CodingKeys: String, CodingKey { case x, reducedChiSquare = "reduced_chi2" }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case observation, period = "period_s", periodUncertainty = "period_uncertainty_s", periodDerivative = "period_derivative"
+        case periodDerivativeUncertainty = "period_derivative_uncertainty", dm, dmUncertainty = "dm_uncertainty"
+        case requestedPeriod = "requested_period_s", requestedDM = "requested_dm", profile, reducedChiSquare = "reduced_chi2", snr
+        case timePhase = "time_phase", subintegrationTimes = "subintegration_times_s", frequencyPhase = "frequency_phase"
+        case subbandFrequencies = "subband_frequencies_mhz", dmCurve = "dm_curve", periodCurve = "period_curve"
+        case ppdotPeriods = "ppdot_periods_s", ppdotDerivatives = "ppdot_period_derivatives", ppdot, duration = "duration_s"
     }
 
     static let speedOfLight = AccelerationPlan.speedOfLight
@@ -146,7 +157,7 @@ public struct FoldDiagnostics: Sendable, Codable, Equatable {
         return FoldDiagnostics(
             observation: observation, period: 1 / bestFrequency, periodUncertainty: fSigma / (bestFrequency * bestFrequency),
             periodDerivative: bestAcceleration / speedOfLight / bestFrequency, periodDerivativeUncertainty: aSigma / speedOfLight / bestFrequency,
-            dm: bestDM, dmUncertainty: dmResult?.uncertainty ?? .infinity, requestedPeriod: period, requestedDM: dm,
+            dm: bestDM, dmUncertainty: dmResult.map { $0.uncertainty.isFinite ? $0.uncertainty : span } ?? span, requestedPeriod: period, requestedDM: dm,
             profile: folded.profile, reducedChiSquare: folded.reducedChiSquare, snr: folded.snr,
             timePhase: timePhase, subintegrationTimes: subTimes, frequencyPhase: frequencyPhase, subbandFrequencies: subbandFrequencies,
             dmCurve: (dmResult?.curve ?? []).map { Point(x: $0.dm, reducedChiSquare: $0.chiSquare / Double(max(1, dmBins - 1))) },
@@ -161,7 +172,7 @@ public struct FoldDiagnostics: Sendable, Codable, Equatable {
     /// fallen by 1 from it (`1 / sqrt(curvature)`, the matched-filter 1-sigma); the step itself
     /// when the curve is not curved there.
     static func peak(_ x: [Double], _ chi: [Double], at i: Int) -> (x: Double, sigma: Double) {
-        guard x.count >= 3 else { return (x[i], .infinity) }
+        guard x.count >= 3 else { return (x[i], x.count > 1 ? abs(x[1] - x[0]) : 0) }
         let j = min(max(i, 1), x.count - 2)
         let h = x[j + 1] - x[j]
         let second = chi[j + 1] - 2 * chi[j] + chi[j - 1]

@@ -40,6 +40,10 @@ public struct Candidate: Sendable, Codable, Equatable {
     /// The catalogued pulsar this candidate is (or is a harmonic of), set by
     /// ``KnownPulsarMatcher`` where a catalogue was given; nil: none matched, or not checked.
     public var knownPulsar: KnownPulsarMatch?
+    /// The prepfold-style diagnostics of the fold (``FoldDiagnostics``) and the quality score
+    /// measured from them, for the strongest candidates of a list (nil: not measured).
+    public var diagnostics: FoldDiagnostics?
+    public var quality: CandidateQuality?
 
     /// One point of the sigma-against-DM curve.
     public struct DMPoint: Sendable, Codable, Equatable {
@@ -53,7 +57,7 @@ public struct Candidate: Sendable, Codable, Equatable {
         case sigma, harmonics
         case accelMS2 = "accel_m_s2", snrFolded = "snr_folded", reducedChiSquare = "reduced_chi2"
         case dmHits = "dm_hits", power, profile, dmCurve = "dm_curve", spectrum, method, dutyCycle = "duty_cycle"
-        case knownPulsar = "known_pulsar"
+        case knownPulsar = "known_pulsar", diagnostics, quality
     }
 
     public init(

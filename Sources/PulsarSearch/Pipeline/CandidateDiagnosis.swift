@@ -1,0 +1,30 @@
+import Foundation
+
+/// The strongest candidates of a list folded again as prepfold does (``FoldDiagnostics``, one
+/// pass over the data each) and scored (``CandidateQuality``); those are then ordered by quality,
+/// so that a pulsar ranks above interference that happens to be stronger. Candidates past `top`
+/// keep their order, after them.
+public enum CandidateDiagnosis {
+    /// Candidates diagnosed by default: each costs a pass over the data.
+    public static let defaultCount = 5
+
+    public static func diagnose(
+        _ candidates: inout [Candidate], source: any SpectrumSource, observation: ObservationInfo?, top: Int = defaultCount
+    ) throws {
+        let count = min(top, candidates.count)
+        guard count > 0 else { return }
+        for i in 0..<count {
+            let c = candidates[i]
+            let pdot = c.periodS * c.accelMS2 / AccelerationPlan.speedOfLight
+            let d = try FoldDiagnostics.measure(source, observation: observation, period: c.periodS, dm: c.dm, periodDerivative: pdot)
+            candidates[i].diagnostics = d
+            candidates[i].quality = CandidateQuality(d)
+        }
+        let ordered = candidates[0..<count].enumerated().sorted {
+            let a = $0.element.quality?.score ?? 0, b = $1.element.quality?.score ?? 0
+            return a != b ? a > b : $0.offset < $1.offset
+        }.map(\.element)
+        candidates.replaceSubrange(0..<count, with: ordered)
+        try source.seek(toSpectrum: 0)
+    }
+}
