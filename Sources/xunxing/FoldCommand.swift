@@ -35,6 +35,7 @@ struct FoldCommand: ParsableCommand {
     @Option(help: "Subbands.") var subbands: Int = 32
     @Option(help: "DM searched either side of --dm (default: 10 %, at least 2).") var dmSpan: Double?
     @Option(help: "Write the diagnostics as one SVG to this file.") var plot: String?
+    @Option(help: "Write them as a PNG too (drawn from the SVG by rsvg-convert, Debian's librsvg2-bin).") var png: String?
     @Option(help: "table or json (every number of the diagnostics).") var format: Format = .table
 
     func validate() throws {
@@ -52,10 +53,9 @@ struct FoldCommand: ParsableCommand {
             reader, observation: reader.info, period: period, dm: dm, periodDerivative: pdot, bins: bins,
             subintegrations: subintegrations, subbands: subbands, dmSpan: dmSpan)
         let facts = FoldFacts.lines(d)
-        if let plot {
-            let svg = FoldCharts.document(FoldFacts.panels(d, title: "\((file as NSString).lastPathComponent): fold at P \(String(format: "%.9g", period)) s, DM \(dm)"))
-            try Data(svg.utf8).write(to: URL(fileURLWithPath: plot), options: .atomic)
-        }
+        let svg = FoldCharts.document(FoldFacts.panels(d, title: "\((file as NSString).lastPathComponent): fold at P \(String(format: "%.9g", period)) s, DM \(dm)"))
+        if let plot { try Data(svg.utf8).write(to: URL(fileURLWithPath: plot), options: .atomic) }
+        if let png { try Self.writePNG(svg: svg, to: png) }
         switch format {
         case .json:
             let encoder = JSONEncoder()
@@ -65,6 +65,27 @@ struct FoldCommand: ParsableCommand {
         case .table:
             facts.forEach { print($0) }
             if let plot { print("plot: \(plot)") }
+            if let png { print("png: \(png)") }
+        }
+    }
+
+    /// Rasterises `svg` with rsvg-convert (at the SVG's own size, white background) into `path`.
+    static func writePNG(svg: String, to path: String) throws {
+        let input = (NSTemporaryDirectory() as NSString).appendingPathComponent("xunxing-fold-\(getpid()).svg")
+        try Data(svg.utf8).write(to: URL(fileURLWithPath: input))
+        defer { try? FileManager.default.removeItem(atPath: input) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["rsvg-convert", "--format", "png", "--background-color", "white", "--output", path, input]
+        let errors = Pipe()
+        process.standardError = errors
+        do { try process.run() } catch {
+            throw ValidationError("--png \(path): cannot run rsvg-convert (\(error)); install Debian's librsvg2-bin")
+        }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            throw ValidationError("--png \(path): rsvg-convert failed (status \(process.terminationStatus)): \(message.isEmpty ? "install Debian's librsvg2-bin" : message)")
         }
     }
 }

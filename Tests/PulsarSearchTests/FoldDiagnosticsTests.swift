@@ -90,7 +90,8 @@ struct FoldDiagnosticsTests {
                                        "--tsamp", "256e-6", "--samples", "131072", "--ra", "12:00:00", "--dec=-30:00:00"])
         #expect(sim.status == 0, "\(sim.stderr)")
         let plot = dir.appendingPathComponent("f.svg").path
-        let run = try CommandLine.run(["fold", file, "--period", "0.07294", "--dm", "57", "--plot", plot])
+        let png = dir.appendingPathComponent("f.png").path
+        let run = try CommandLine.run(["fold", file, "--period", "0.07294", "--dm", "57", "--plot", plot, "--png", png])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("P    = 73.1") && run.stdout.contains("DM   = ") && run.stdout.contains("RA 180.0000° Dec -30.0000°"), "\(run.stdout)")
         let svg = try String(contentsOfFile: plot, encoding: .utf8)
@@ -98,6 +99,13 @@ struct FoldDiagnosticsTests {
             #expect(svg.contains("<svg id=\"\(id)\""), "panel \(id)")
         }
         #expect(svg.contains("DM   = ") && svg.hasPrefix("<svg xmlns="))
+        // The PNG: the signature, and an IHDR as large as the SVG says it is.
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: png)))
+        #expect(Array(bytes.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] && bytes.count > 20_000, "\(bytes.count) bytes")
+        func be32(_ at: Int) -> Int { bytes[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) } }
+        let width = Int(svg.components(separatedBy: "width=\"")[1].prefix { $0.isNumber })!
+        let height = Int(svg.components(separatedBy: "height=\"")[1].prefix { $0.isNumber })!
+        #expect(String(decoding: bytes[12..<16], as: UTF8.self) == "IHDR" && be32(16) == width && be32(20) == height, "\(be32(16)) x \(be32(20))")
         let json = try CommandLine.run(["fold", file, "--period", "0.07294", "--dm", "57", "--format", "json"])
         let d = try JSONDecoder().decode(FoldDiagnostics.self, from: Data(json.stdout.utf8))
         #expect(abs(d.period - 0.0731) < 1e-5 && d.observation?.raDegrees == 180)
