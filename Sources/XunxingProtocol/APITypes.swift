@@ -200,6 +200,21 @@ public struct ObservationSummary: Codable, Sendable, Equatable {
         self.lowestFrequencyMHz = lowestFrequencyMHz
     }
 
+    /// Every key is written, unknown values as null.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(format, forKey: .format)
+        try c.encode(telescope, forKey: .telescope)
+        try c.encode(source, forKey: .source)
+        try c.encode(mjd, forKey: .mjd)
+        try c.encode(raDegrees, forKey: .raDegrees)
+        try c.encode(decDegrees, forKey: .decDegrees)
+        try c.encode(sampleTime, forKey: .sampleTime)
+        try c.encode(samples, forKey: .samples)
+        try c.encode(channels, forKey: .channels)
+        try c.encode(lowestFrequencyMHz, forKey: .lowestFrequencyMHz)
+    }
+
     /// The summary of an opened observation file.
     public init(_ file: any ObservationSource) {
         self.init(file.info, sampleTime: file.sampleTime, samples: file.spectrumCount, channels: file.channelCount,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PulsarSearch
+import XunxingProtocol
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, json
@@ -158,7 +159,7 @@ struct SearchCommand: ParsableCommand {
         let progress = ProgressLine(enabled: !quiet && isatty(STDERR_FILENO) != 0)
         let started = Date()
         var report: SearchReport
-        var observation: ObservationInfo?
+        var observation: ObservationInfo?, described: ObservationSummary?
         var sampleTime = 0.0, samples = 0, frequencyMHz: Double?
         do {
             let ext = (file as NSString).pathExtension.lowercased()
@@ -169,8 +170,8 @@ struct SearchCommand: ParsableCommand {
             } else {
                 let reader = try ObservationFile.open(file)
                 observation = reader.info
-                (sampleTime, samples) = (reader.sampleTime, reader.spectrumCount)
-                frequencyMHz = (0..<reader.channelCount).map(reader.channelFrequency).min()
+                described = ObservationSummary(reader)
+                (sampleTime, samples, frequencyMHz) = (reader.sampleTime, reader.spectrumCount, described?.lowestFrequencyMHz)
                 let mask = try rfi.mask.map { try RFIMask.read(from: $0) }
                 if let mask, let path = rfi.mask { try mask.check(matches: reader, file: path) }
                 report = try pipeline.search(reader, mask: mask) { progress.update($0) }
@@ -194,7 +195,7 @@ struct SearchCommand: ParsableCommand {
             if !quiet { printError(summary(report, observation: observation, elapsed: elapsed)) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let output = SearchOutput(file: file, observation: observation, report: report)
+            let output = SearchOutput(file: file, observation: described, report: report)
             print(String(decoding: try encoder.encode(output), as: UTF8.self))
         case .csv:
             if !quiet { printError(summary(report, observation: observation, elapsed: elapsed)) }

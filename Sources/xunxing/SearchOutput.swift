@@ -1,5 +1,6 @@
 import Foundation
 import PulsarSearch
+import XunxingProtocol
 
 /// What `xunxing search --format json` prints: the observation searched (its header facts), what
 /// was searched, the interference taken out, and the candidates, strongest first.
@@ -7,48 +8,15 @@ import PulsarSearch
 /// ```json
 /// {"file": "psr.fil",
 ///  "observation": {"format": "sigproc", "telescope": "Parkes", "source": "J0437-4715",
-///                  "mjd": 60000.5, "ra_deg": 69.3, "dec_deg": -47.25},
+///                  "mjd": 60000.5, "ra_deg": 69.3, "dec_deg": -47.25, "sample_time_s": 6.4e-05,
+///                  "samples": 131072, "channels": 1024, "lowest_frequency_mhz": 1182.0},
 ///  "duration_s": 8.4, "dm_trials": 120, "dm_min": 0, "dm_max": 80, "acceleration_trials": 1,
 ///  "series_searched": 120, "masked_channels": 3, "rfi": {...}, "candidates": [...]}
 /// ```
 /// `observation` is null for a dedispersed time series; `rfi` is null when nothing was cleaned.
 struct SearchOutput: Encodable {
-    /// The header facts of a filterbank, under snake_case keys.
-    struct Observation: Encodable {
-        var format: String
-        var telescope: String?
-        var source: String
-        var mjd: Double
-        var raDegrees: Double?
-        var decDegrees: Double?
-
-        init(_ info: ObservationInfo) {
-            format = info.format
-            telescope = info.telescope
-            source = info.source
-            mjd = info.mjd
-            raDegrees = info.raDegrees
-            decDegrees = info.decDegrees
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case format, telescope, source, mjd
-            case raDegrees = "ra_deg", decDegrees = "dec_deg"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(format, forKey: .format)
-            try c.encode(telescope, forKey: .telescope)
-            try c.encode(source, forKey: .source)
-            try c.encode(mjd, forKey: .mjd)
-            try c.encode(raDegrees, forKey: .raDegrees)
-            try c.encode(decDegrees, forKey: .decDegrees)
-        }
-    }
-
     var file: String
-    var observation: Observation?
+    var observation: ObservationSummary?
     var durationS: Double
     var dmTrials: Int
     var dmMin: Double
@@ -59,9 +27,9 @@ struct SearchOutput: Encodable {
     var rfi: RFIReport?
     var candidates: [Candidate]
 
-    init(file: String, observation: ObservationInfo?, report: SearchReport) {
+    init(file: String, observation: ObservationSummary?, report: SearchReport) {
         self.file = file
-        self.observation = observation.map(Observation.init)
+        self.observation = observation
         durationS = report.duration
         dmTrials = report.dmPlan.trials.count
         dmMin = report.dmPlan.trials.first?.dm ?? 0
