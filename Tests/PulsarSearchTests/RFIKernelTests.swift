@@ -21,9 +21,9 @@ struct RFIKernelTests {
         }
     }
 
-    @Test("block means, deviations and whitened peak powers equal a brute-force DFT of the samples summed `decimation` at a time, per channel and block, on unequal random data",
-          arguments: [1, 4])
-    func blockStatistics(decimation: Int) throws {
+    @Test("block means, deviations and whitened peak powers equal a brute-force DFT of the samples summed `decimation` at a time, per channel and block, on unequal random data; with clipping, impulses leave all three",
+          arguments: [(1, false), (4, false), (4, true)])
+    func blockStatistics(decimation: Int, impulses: Bool) throws {
         var rng = SeededGenerator(seed: 11)
         // 37 channels: two full groups of 16 and a partial one.
         let nch = 37, length = 512, blocks = 3, total = length * blocks + 37  // the last block is longer
@@ -37,28 +37,33 @@ struct RFIKernelTests {
                     + Float(c + 1) * Float(2 * sin(2 * Double.pi * 11 * Double(t) / Double(length)))
             }
         }
+        // Broadband impulses (in the first block's first chunk too, and two in one summed row), clipped
+        // when clipping is on: they must leave the means, the deviations and the transforms.
+        let clipped: Set<Int> = impulses ? [3, 100, 101, 777, 1300, 1540] : []
+        for t in clipped { for c in 0..<nch { data[t * nch + c] += Float(60 * (c + 1)) } }
         let source = InMemorySpectra(data: data, channelFrequencies: (0..<nch).map { 1400 - Double($0) }, sampleTime: 1e-3)
-        let stats = try BlockStatistics.measure(source, blockSamples: length, blocks: blocks, decimation: decimation,
-                                                planner: FFTPlanner(rigor: .estimate), threads: 3)
+        let stats = try BlockStatistics.measure(source, blockSamples: length, blocks: blocks, clipSigma: impulses ? 6 : 0,
+                                                decimation: decimation, planner: FFTPlanner(rigor: .estimate), threads: 3)
         let points = length / decimation
         for b in 0..<blocks {
             let count = b == blocks - 1 ? total - b * length : length
-            let rows = (b * length)..<(b * length + count)
+            let rows = ((b * length)..<(b * length + count)).filter { !clipped.contains($0) }
             var common = [Double](repeating: 0, count: length)
             var means = [Double](), sds = [Double]()
             for c in 0..<nch {
                 let x = rows.map { Double(data[$0 * nch + c]) }
-                let m = x.reduce(0, +) / Double(count)
+                let m = x.reduce(0, +) / Double(rows.count)
                 means.append(m)
-                sds.append((x.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(count)).squareRoot())
+                sds.append((x.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(rows.count)).squareRoot())
                 #expect(abs(Double(stats.mean[b * nch + c]) - m) < 1e-4 * max(1, abs(m)))
                 #expect(abs(Double(stats.std[b * nch + c]) - sds[c]) < 1e-4 * sds[c])
             }
-            for t in 0..<length {
+            for t in 0..<length where !clipped.contains(b * length + t) {
                 common[t] = (0..<nch).map { (Double(data[(b * length + t) * nch + $0]) - means[$0]) / sds[$0] }.reduce(0, +) / Double(nch)
             }
             for c in 0..<nch {
-                let samples = (0..<length).map { Double(data[(b * length + $0) * nch + c]) - means[c] - common[$0] * sds[c] }
+                // A clipped spectrum is replaced by the channel's mean: 0 once the mean is taken out.
+                let samples = (0..<length).map { clipped.contains(b * length + $0) ? 0 : Double(data[(b * length + $0) * nch + c]) - means[c] - common[$0] * sds[c] }
                 let x = (0..<points).map { j in samples[(j * decimation)..<((j + 1) * decimation)].reduce(0, +) }
                 var powers = [Float](repeating: 0, count: points / 2 + 1)  // filled below
                 for k in 1...(points / 2) {
