@@ -48,15 +48,6 @@ static void rfi_accumulate_scalar(const float *x, size_t rows, size_t nch, const
 }
 
 #ifdef XX_HAVE_X86
-static int cpu_has_fma(void) {
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("fma") ? 1 : 0;
-    }
-    return cached;
-}
-
 /* `n` (1 or 4) spectra that fall in one decimated row, all channels at once: the channel sums,
  * sums of squares and decimated row updated once for the n, each spectrum's weighted sum in a
  * register across the channels. */
@@ -132,7 +123,7 @@ static void rfi_accumulate_avx2(const float *x, size_t rows, size_t nch, const f
 void xx_rfi_accumulate(const float *x, size_t rows, size_t nch, const float *shift, const float *weight, float *sum,
                        float *sumsq, float *dec, size_t first_row, size_t decimation, size_t dec_rows, float *common) {
 #ifdef XX_HAVE_X86
-    if (xx_kernels_use_avx2() && cpu_has_fma()) {
+    if (xx_kernels_use_avx2_fma()) {
         rfi_accumulate_avx2(x, rows, nch, shift, weight, sum, sumsq, dec, first_row, decimation, dec_rows, common);
         return;
     }
@@ -249,7 +240,7 @@ static void rfi_weighted_rows_avx2(const float *dec, size_t groups, size_t dec_r
 
 void xx_rfi_weighted_rows(const float *dec, size_t groups, size_t dec_rows, const float *weight, float *out) {
 #ifdef XX_HAVE_X86
-    if (xx_kernels_use_avx2() && cpu_has_fma()) {
+    if (xx_kernels_use_avx2_fma()) {
         rfi_weighted_rows_avx2(dec, groups, dec_rows, weight, out);
         return;
     }

@@ -151,6 +151,15 @@ static int cpu_has_avx2(void) {
     }
     return cached;
 }
+
+static int cpu_has_fma(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("fma") ? 1 : 0;
+    }
+    return cached;
+}
 #endif
 
 size_t xx_harmonic_stage_range(const float *powers, const float *prev, size_t prev_base, float *out,
@@ -202,6 +211,14 @@ void xx_powers(const float *c, float *p, size_t count) {
 int xx_kernels_use_avx2(void) {
 #ifdef XX_HAVE_X86
     return cpu_has_avx2();
+#else
+    return 0;
+#endif
+}
+
+int xx_kernels_use_avx2_fma(void) {
+#ifdef XX_HAVE_X86
+    return cpu_has_avx2() && cpu_has_fma();
 #else
     return 0;
 #endif

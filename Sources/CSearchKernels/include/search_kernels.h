@@ -71,6 +71,8 @@ void xx_decimate(const float *x, size_t n, size_t factor, float *out);
 
 /* 1 if the AVX2 kernels are in use on this CPU. */
 int xx_kernels_use_avx2(void);
+/* 1 if the kernels that need AVX2 and FMA both are in use on this CPU. */
+int xx_kernels_use_avx2_fma(void);
 
 /* FFA kernels (ffa_kernels.c). */
 
