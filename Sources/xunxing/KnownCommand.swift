@@ -94,9 +94,7 @@ struct KnownCommand: ParsableCommand {
         }
         switch format {
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            try printJSON(rows)
         case .table:
             print("\(rows.count) pulsar(s) within \(radius)° (ATNF catalogue \(cat.version ?? "?"), \(cat.pulsars.count) pulsars)")
             guard !rows.isEmpty else { return }

@@ -46,9 +46,7 @@ struct RFICommand: ParsableCommand {
         if let output { try mask.write(to: output) }
         switch format {
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSON(report)
         case .table:
             print(String(format: "%@: %d channels x %d blocks of %.3g s, measured in %.2f s",
                          (file as NSString).lastPathComponent, mask.channels, mask.blocks, report.blockSeconds, elapsed))

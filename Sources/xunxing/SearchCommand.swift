@@ -193,10 +193,7 @@ struct SearchCommand: ParsableCommand {
         switch format {
         case .json:
             if !quiet { printError(summary(report, observation: observation, elapsed: elapsed)) }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let output = SearchOutput(file: file, observation: described, report: report)
-            print(String(decoding: try encoder.encode(output), as: UTF8.self))
+            try printJSON(SearchOutput(file: file, observation: described, report: report))
         case .csv:
             if !quiet { printError(summary(report, observation: observation, elapsed: elapsed)) }
             print(CandidateCSV.text(report.candidates), terminator: "")

@@ -75,9 +75,7 @@ struct SinglePulseCommand: ParsableCommand {
         if let plot { try writePlots(report, events: events, source: source, directory: plot) }
         switch format {
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(events), as: UTF8.self))
+            try printJSON(events)
         case .table:
             let trials = report.dmPlan.trials
             print(String(format: "%@: %.1f s; %d DM trials (%.2f to %.2f), %d hits, %d event(s), %d flagged as interference, in %.1f s",
