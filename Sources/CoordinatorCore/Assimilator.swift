@@ -79,7 +79,7 @@ public struct Assimilator: DomainService {
             // again; it is a deterministic function of the data and the preset).
             let cleaned: CleanedSpectra? = try SearchPipeline.clean(reader, options: preset.rfiOptions, mask: nil, planner: planner)
             let source: any SpectrumSource = cleaned ?? reader
-            // One measurement of the channel weights serves the bursts' plots and the folds.
+            // One measurement of the channel weights serves the bursts' plots, the folds and the diagnostics.
             let weights = try ChannelWeights.measure(source)
             // The strongest bursts' plots, from the cleaned data at each burst's DM.
             for i in events.indices.filter({ events[$0].rfi == nil }).prefix(Self.burstsPlotted) {
@@ -93,7 +93,7 @@ public struct Assimilator: DomainService {
                 known.annotate(&confirmed, raDegrees: ra, decDegrees: dec, mjd: reader.info.mjd, duration: derived.duration)
             }
             // The strongest folded as prepfold does, scored, and ordered by that score.
-            try CandidateDiagnosis.diagnose(&confirmed, source: source, observation: reader.info, top: diagnosed)
+            try CandidateDiagnosis.diagnose(&confirmed, source: source, observation: reader.info, top: diagnosed, weights: weights)
             return (confirmed, events)
         }
         let encoder = WireCoding.encoder()

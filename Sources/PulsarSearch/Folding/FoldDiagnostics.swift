@@ -67,12 +67,14 @@ public struct FoldDiagnostics: Sendable, Codable, Equatable {
     /// Folds `source` at `period` (s), `dm` and `periodDerivative`, in `bins` phase bins (default:
     /// as the search folds) and `subintegrations` sub-integrations, searching DM within `dmSpan`
     /// either side (default: 10 % of the DM, at least 2) and period over 2 Fourier bins either side.
+    /// `weights` are the source's channel weights when the caller has measured them (else a pass
+    /// over the data measures them).
     public static func measure(
         _ source: any SpectrumSource, observation: ObservationInfo? = nil, period: Double, dm: Double, periodDerivative: Double = 0,
-        bins requestedBins: Int? = nil, subintegrations: Int = 32, subbands: Int = 32, dmSpan: Double? = nil
+        bins requestedBins: Int? = nil, subintegrations: Int = 32, subbands: Int = 32, dmSpan: Double? = nil, weights known: ChannelWeights? = nil
     ) throws -> FoldDiagnostics {
         guard period > 0, period.isFinite else { throw FormatError.invalidValue(file: "fold", field: "period", value: "\(period)", reason: "must be > 0 s") }
-        let weights = try ChannelWeights.measure(source)
+        let weights = try known ?? ChannelWeights.measure(source)
         let dedisperser = SubbandDedisperser(source: source, weights: weights, subbands: min(subbands, source.channelCount))
         let (block, delayPerDM) = try dedisperser.dedisperseSubbands(dm: dm, downsample: 1)
         let tsamp = block.sampleTime, n = block.length

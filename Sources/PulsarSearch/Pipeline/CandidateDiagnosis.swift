@@ -8,15 +8,18 @@ public enum CandidateDiagnosis {
     /// Candidates diagnosed by default: each costs a pass over the data.
     public static let defaultCount = 5
 
+    /// `weights`: the source's channel weights, if measured already (else measured once here).
     public static func diagnose(
-        _ candidates: inout [Candidate], source: any SpectrumSource, observation: ObservationInfo?, top: Int = defaultCount
+        _ candidates: inout [Candidate], source: any SpectrumSource, observation: ObservationInfo?, top: Int = defaultCount,
+        weights known: ChannelWeights? = nil
     ) throws {
         let count = min(top, candidates.count)
         guard count > 0 else { return }
+        let weights = try known ?? ChannelWeights.measure(source)
         for i in 0..<count {
             let c = candidates[i]
             let pdot = c.periodS * c.accelMS2 / AccelerationPlan.speedOfLight
-            let d = try FoldDiagnostics.measure(source, observation: observation, period: c.periodS, dm: c.dm, periodDerivative: pdot)
+            let d = try FoldDiagnostics.measure(source, observation: observation, period: c.periodS, dm: c.dm, periodDerivative: pdot, weights: weights)
             candidates[i].diagnostics = d
             candidates[i].quality = CandidateQuality(d)
         }
