@@ -41,16 +41,7 @@ struct BenchRFICommand: ParsableCommand {
         let megabytes = Double(o.samples * channels) / 1e6
         let planner = FFTPlanner(rigor: fftRigor)
 
-        func median(_ run: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
-            var walls: [Double] = [], cpus: [Double] = []
-            for _ in 0..<max(1, repeats) {
-                let start = DispatchTime.now().uptimeNanoseconds, cpu = BenchSplitCommand.cpuSeconds()
-                try run()
-                walls.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-                cpus.append(BenchSplitCommand.cpuSeconds() - cpu)
-            }
-            return (walls.sorted()[walls.count / 2], cpus.sorted()[cpus.count / 2])
-        }
+        func median(_ run: () throws -> Void) rethrows -> (wall: Double, cpu: Double) { try BenchTiming.median(repeats: repeats, run) }
         let read = try median { _ = try BenchSplitCommand.readAll(path) }
         func masker(_ options: RFIOptions) -> RFIMasker {
             var m = RFIMasker(options: options, planner: planner)
