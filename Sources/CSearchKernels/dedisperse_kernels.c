@@ -3,6 +3,7 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define XX_HAVE_X86 1
+#include "transpose8.h"
 #endif
 
 /* ---- dedispersion: sums of shifted rows ---- */
@@ -55,4 +56,52 @@ void xx_sum_rows(const float *const *rows, size_t nrows, float *out, size_t n) {
 
 void xx_sum_rows_scalar(const float *const *rows, size_t nrows, float *out, size_t n) {
     sum_rows_scalar(rows, nrows, out, n);
+}
+
+/* ---- the dedisperser's reader: spectrum-major to normalised channel rows ---- */
+
+static void transpose_normalise_scalar(const float *x, size_t spectra, size_t nch, const float *offset,
+                                       const float *weight, float *out, size_t stride) {
+    for (size_t t = 0; t < spectra; t++)
+        for (size_t c = 0; c < nch; c++) out[c * stride + t] = (x[t * nch + c] - offset[c]) * weight[c];
+}
+
+#ifdef XX_HAVE_X86
+/* Eight spectra of eight channels at a time: normalised with the channels across the lanes,
+ * transposed in registers, stored as eight samples of eight rows. */
+__attribute__((target("avx2")))
+static void transpose_normalise_avx2(const float *x, size_t spectra, size_t nch, const float *offset,
+                                     const float *weight, float *out, size_t stride) {
+    size_t t8 = spectra & ~(size_t)7, c8 = nch & ~(size_t)7;
+    for (size_t c = 0; c < c8; c += 8) {
+        __m256 o = _mm256_loadu_ps(offset + c), w = _mm256_loadu_ps(weight + c);
+        for (size_t t = 0; t < t8; t += 8) {
+            __m256 r[8];
+            for (int k = 0; k < 8; k++)
+                r[k] = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + (t + k) * nch + c), o), w);
+            xx_transpose8(r);
+            for (int i = 0; i < 8; i++) _mm256_storeu_ps(out + (c + i) * stride + t, r[i]);
+        }
+    }
+    for (size_t t = 0; t < t8; t++)
+        for (size_t c = c8; c < nch; c++) out[c * stride + t] = (x[t * nch + c] - offset[c]) * weight[c];
+    for (size_t t = t8; t < spectra; t++)
+        for (size_t c = 0; c < nch; c++) out[c * stride + t] = (x[t * nch + c] - offset[c]) * weight[c];
+}
+#endif
+
+void xx_transpose_normalise(const float *x, size_t spectra, size_t nch, const float *offset, const float *weight,
+                            float *out, size_t stride) {
+#ifdef XX_HAVE_X86
+    if (xx_kernels_use_avx2()) {
+        transpose_normalise_avx2(x, spectra, nch, offset, weight, out, stride);
+        return;
+    }
+#endif
+    transpose_normalise_scalar(x, spectra, nch, offset, weight, out, stride);
+}
+
+void xx_transpose_normalise_scalar(const float *x, size_t spectra, size_t nch, const float *offset,
+                                   const float *weight, float *out, size_t stride) {
+    transpose_normalise_scalar(x, spectra, nch, offset, weight, out, stride);
 }

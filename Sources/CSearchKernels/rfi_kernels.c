@@ -3,6 +3,7 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define XX_HAVE_X86 1
+#include "transpose8.h"
 #endif
 
 #define G XX_RFI_GROUP
@@ -276,24 +277,8 @@ static void rfi_series_avx2(float *dec, size_t groups, size_t g, size_t dec_rows
                 v = _mm256_sub_ps(v, _mm256_mul_ps(_mm256_set1_ps(kept[j + k]), lv));
                 r[k] = _mm256_sub_ps(v, _mm256_mul_ps(_mm256_set1_ps(common[j + k]), sv));
             }
-            __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-            __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-            __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-            __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-            __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-            __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-            __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-            __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-            __m256 c[8];
-            c[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
-            c[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-            c[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
-            c[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-            c[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
-            c[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-            c[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
-            c[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
-            for (size_t i = 0; i < lanes; i++) _mm256_storeu_ps(out[h * 8 + i] + j, c[i]);
+            xx_transpose8(r);
+            for (size_t i = 0; i < lanes; i++) _mm256_storeu_ps(out[h * 8 + i] + j, r[i]);
         }
     }
     for (size_t j = 0; j < rows8; j += XX_RFI_TILE) {

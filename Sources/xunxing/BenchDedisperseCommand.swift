@@ -5,15 +5,17 @@ import PulsarSearch
 struct BenchDedisperseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dedisperse",
-        abstract: "Measure subband dedispersion in MB of filterbank per CPU-second: the AVX2 kernel, the plain loops before it, and the read floor.",
+        abstract: "Measure subband dedispersion in MB of filterbank per CPU-second: the tree kernel, the flat AVX2 sums, the plain loops before them, and the read floor.",
         discussion: """
             Simulates an 8-bit filterbank (--channels, 2^--log2-samples spectra of 64 us, \
             1200-1500 MHz; not timed), plans --dm-trials DM trials as the splitter does (the first N \
             of the DDplan-style plan from DM 0), measures the channel weights (not timed), then \
             times, in this process and side by side: reading and unpacking the file alone (the \
-            floor), and streaming every DM trial through the subband dedisperser with the vector \
-            kernel and with the reference loops and 16384-sample chunks (the code before it), \
-            output discarded. Each is \
+            floor), and streaming every DM trial through the subband dedisperser with the tree \
+            kernel (shared partial sums, --channel-radices, --subband-radices, --tile), with the \
+            flat vector sums, and with the reference loops and 16384-sample chunks (the code \
+            before issue 18), output discarded; it prints each kernel's planned additions per \
+            sample. Each is \
             the median of --repeats runs. With --work-dir and --keep the file and its DM list \
             (dms.txt) stay for a peer's run (scripts/bench-dedisperse.sh times `your`'s \
             dedispersion on them). Build with -c release.
@@ -26,6 +28,10 @@ struct BenchDedisperseCommand: ParsableCommand {
     @Option(help: "Subbands (default: the dedisperser's choice, about 2 sqrt(channels)).") var subbands: Int?
     @Option(help: "Timed runs of each measurement (median reported).") var repeats: Int = 3
     @Option(help: "Samples per chunk of the dedisperser (its chunkLength).") var chunk: Int?
+    @Option(help: "The tree kernel's hierarchy of channels in a subband, comma-separated (e.g. 4 or 2,2).") var channelRadices: String?
+    @Option(help: "The tree kernel's hierarchy of subbands, comma-separated (e.g. 4,4 or 8).") var subbandRadices: String?
+    @Option(help: "The tree kernel's output samples per pass over a group's DMs.") var tile: Int?
+    @Option(help: "Kernels to time, comma-separated: tree, vector, reference.") var kernels = "tree,vector,reference"
     @Option(help: "Directory for the simulated file (default: a temporary one).") var workDir: String?
     @Flag(help: "Keep the file and dms.txt in --work-dir.") var keep = false
 
@@ -49,38 +55,58 @@ struct BenchDedisperseCommand: ParsableCommand {
         let weights = try ChannelWeights.measure(reader)
         let megabytes = Double(reader.spectrumCount * channels) / 1e6
 
-        func median(_ run: () throws -> Double) rethrows -> Double {
-            var cpus: [Double] = []
-            for _ in 0..<max(1, repeats) { cpus.append(try run()) }
-            return cpus.sorted()[cpus.count / 2]
-        }
-        let read = try median { try BenchSplitCommand.readAll(path).cpu }
-        var timed: [(SubbandDedisperser.Kernel, Double, Int)] = []
-        for kernel in [SubbandDedisperser.Kernel.vector, .reference] {
-            var nsub = 0
-            let cpu = try median {
-                let source = try FilterbankReader(path: path)
-                let d = SubbandDedisperser(source: source, weights: weights, subbands: subbands)
-                d.kernel = kernel
-                // The reference is the code before the vector kernel: its loops and its chunk length.
-                if kernel == .reference { d.chunkLength = 16384 }
-                if let chunk { d.chunkLength = chunk }
-                nsub = d.subbandCount
-                let start = BenchSplitCommand.cpuSeconds()
-                try d.stream(dms: dms, downsample: 1) { _ in }
-                return BenchSplitCommand.cpuSeconds() - start
+        func radices(_ text: String?, _ name: String) throws -> [Int]? {
+            guard let text else { return nil }
+            let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard values.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+                throw ValidationError("--\(name) \(text): expected comma-separated whole numbers >= 1")
             }
-            timed.append((kernel, cpu, nsub))
+            return values.map { $0! }
         }
+        let chosenChannelRadices = try radices(channelRadices, "channel-radices")
+        let chosenSubbandRadices = try radices(subbandRadices, "subband-radices")
+        let chosenKernels = try kernels.split(separator: ",").map { name in
+            guard let k = SubbandDedisperser.Kernel(rawValue: String(name)) else {
+                throw ValidationError("--kernels: unknown kernel '\(name)' (tree, vector, reference)")
+            }
+            return k
+        }
+        func dedisperser(_ source: SpectrumSource, _ kernel: SubbandDedisperser.Kernel) -> SubbandDedisperser {
+            let d = SubbandDedisperser(source: source, weights: weights, subbands: subbands)
+            d.kernel = kernel
+            // The reference is the code before issue 18: its loops and its chunk length.
+            if kernel == .reference { d.chunkLength = 16384 }
+            if let chunk { d.chunkLength = chunk }
+            if let chosenChannelRadices { d.channelRadices = chosenChannelRadices }
+            if let chosenSubbandRadices { d.subbandRadices = chosenSubbandRadices }
+            if let tile { d.tile = tile }
+            return d
+        }
+        let read = try BenchTiming.median(repeats: repeats) { _ = try BenchSplitCommand.readAll(path) }.cpu
+        var timed: [(kernel: SubbandDedisperser.Kernel, cpu: Double)] = []
+        for kernel in chosenKernels {
+            let cpu = try BenchTiming.median(repeats: repeats) {
+                try dedisperser(try FilterbankReader(path: path), kernel).stream(dms: dms, downsample: 1) { _ in }
+            }.cpu
+            timed.append((kernel, cpu))
+        }
+        let probe = dedisperser(reader, .tree)
         print(String(format: "%d channels x %d spectra, 8-bit, %.1f MB; %d DM trials %.2f-%.2f, %d subbands; CPU seconds, medians of %d",
-                     channels, reader.spectrumCount, megabytes, dms.count, dms.first!, dms.last!, timed[0].2, repeats))
-        print("pass                                CPU s   MB/CPU-s")
+                     channels, reader.spectrumCount, megabytes, dms.count, dms.first!, dms.last!, probe.subbandCount, repeats))
+        print("pass                                CPU s   MB/CPU-s   additions/spectrum (channels + subbands)")
         print("read (pread + unpack), the floor".leftAligned(34) + String(format: " %7.3f %10.0f", read, megabytes / read))
-        for (kernel, cpu, _) in timed {
-            print("dedisperse, \(kernel.rawValue) kernel".leftAligned(34) + String(format: " %7.3f %10.1f", cpu, megabytes / cpu))
+        for (kernel, cpu) in timed {
+            let adds = dedisperser(reader, kernel).plannedAdditions(dms: dms, downsample: 1)
+            print("dedisperse, \(kernel.rawValue) kernel".leftAligned(34) + String(format: " %7.3f %10.1f %12.0f (%.0f + %.0f)", cpu, megabytes / cpu, adds.channels + adds.subbands, adds.channels, adds.subbands))
         }
-        let vector = timed[0].1, reference = timed[1].1
-        print(String(format: "vector / reference: %.2fx faster; vector = %.1f%% of the read floor's rate; goal >= 250 MB/CPU-s: %@",
-                     reference / vector, 100 * read / vector, megabytes / vector >= 250 ? "met" : "not met"))
+        if let reference = timed.first(where: { $0.kernel == .reference })?.cpu {
+            for (kernel, cpu) in timed where kernel != .reference {
+                print(String(format: "%@ / reference: %.2fx faster; %.1f%% of the read floor's rate",
+                             kernel.rawValue, reference / cpu, 100 * read / cpu))
+            }
+        }
+        if let best = timed.map(\.cpu).min() {
+            print(String(format: "fastest: %.1f MB/CPU-s; goal >= 250 MB/CPU-s: %@", megabytes / best, megabytes / best >= 250 ? "met" : "not met"))
+        }
     }
 }

@@ -145,4 +145,12 @@ void xx_chunk_level(const float *p, size_t n, float clip, float *kept_sum, float
 void xx_sum_rows(const float *const *rows, size_t nrows, float *out, size_t n);
 void xx_sum_rows_scalar(const float *const *rows, size_t nrows, float *out, size_t n);
 
+/* out[c * stride + t] = (x[t * nch + c] - offset[c]) * weight[c] for t < spectra, c < nch: the
+ * dedisperser's reader turning spectrum-major samples into normalised channel rows. The AVX2 and
+ * scalar kernels do the same two operations on each sample: same bits. */
+void xx_transpose_normalise(const float *x, size_t spectra, size_t nch, const float *offset, const float *weight,
+                            float *out, size_t stride);
+void xx_transpose_normalise_scalar(const float *x, size_t spectra, size_t nch, const float *offset,
+                                   const float *weight, float *out, size_t stride);
+
 #endif

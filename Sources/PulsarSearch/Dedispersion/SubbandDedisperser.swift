@@ -1,25 +1,6 @@
 import CSearchKernels
 import Foundation
 
-/// Dedispersed time series at several DMs, stored contiguously: series `i` is
-/// `data[i * length ..< (i + 1) * length]`.
-public struct DedispersedBlock: Sendable {
-    public let dms: [Double]
-    public let downsample: Int
-    /// Seconds per sample of every series.
-    public let sampleTime: Double
-    /// Samples per series.
-    public let length: Int
-    public let data: [Float]
-
-    /// Calls `body` with series `i`.
-    public func withSeries<R>(_ i: Int, _ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
-        try data.withUnsafeBufferPointer { all in
-            try body(UnsafeBufferPointer(rebasing: all[(i * length)..<((i + 1) * length)]))
-        }
-    }
-}
-
 /// Two-step (subband) incoherent dedispersion in one streaming pass over the spectra.
 ///
 /// Channels are grouped into subbands. For each of a coarse set of nominal DMs the channels of every
@@ -57,13 +38,23 @@ public final class SubbandDedisperser {
     /// with the vector kernel on 1024 channels and 1000 DMs (77 MB/CPU-s; 16384: 57): the chunk's
     /// channels stay nearer the core while every nominal DM's subbands are summed from them.
     public var chunkLength = 4096
-    /// How the shifted rows are summed: `vector` (the AVX2 kernel `xx_sum_rows`, 32 samples in
-    /// registers while every row is added) or `reference` (the plain loops this type used before,
-    /// kept for the benchmark's baseline). Both add the rows in the same order: same bits.
-    public var kernel: Kernel = .vector
+    /// How the shifted rows are summed:
+    /// - `tree` (the default): ``ShiftSumPlan``s share the partial sums that DMs of a group (and
+    ///   nominal DMs of a subband) have in common, several times fewer additions; same terms, summed
+    ///   in another order (float rounding);
+    /// - `vector`: every sum flat, in channel and subband order, by the AVX2 kernel `xx_sum_rows`;
+    /// - `reference`: the plain loops this type used before, kept for the benchmark's baseline.
+    /// `vector` and `reference` add the rows in the same order: same bits.
+    public var kernel: Kernel = .tree
+    /// The tree kernel's hierarchy of channels in a subband (blocks of 4 channels, then the subband).
+    public var channelRadices = [4]
+    /// The tree kernel's hierarchy of subbands (blocks of 4, of 16, then the band).
+    public var subbandRadices = [4, 4]
+    /// Output samples per pass over a group's DMs, so the subbands and partial sums stay in cache.
+    public var tile = 512
 
     public enum Kernel: String, Sendable, CaseIterable {
-        case vector, reference
+        case tree, vector, reference
     }
 
     public init(source: SpectrumSource, weights: ChannelWeights, subbands: Int? = nil) {
@@ -99,6 +90,29 @@ public final class SubbandDedisperser {
             counts[s] += 1
         }
         return (block, zip(sums, counts).map { $1 > 0 ? $0 / Double($1) : .nan })
+    }
+
+    /// Per DM, per channel: the whole number of (downsampled) samples channel `c` is shifted by at
+    /// DM `dms[i]`, `result[i][c]`. Dedispersion at `dms[i]` is exactly the sum over weighted
+    /// channels of the normalised channel read that many samples later (what the tests check it by).
+    public func channelShifts(dms: [Double], downsample: Int) -> [[Int]] {
+        let nch = source.channelCount
+        return SubbandShifts(frequencies: (0..<nch).map(source.channelFrequency), subbands: subbandCount, dms: dms,
+                             sampleTime: source.sampleTime * Double(max(1, downsample))).channelShifts()
+    }
+
+    /// Additions per spectrum (per output sample of every DM together) the current kernel plans at
+    /// `dms`, in each step (channels into subbands, subbands into DMs): the arithmetic cost the
+    /// benchmark prints beside its times. The reference loops add what the flat vector sums add.
+    public func plannedAdditions(dms: [Double], downsample: Int) -> (channels: Double, subbands: Double) {
+        let nch = source.channelCount
+        let shifts = SubbandShifts(frequencies: (0..<nch).map(source.channelFrequency), subbands: subbandCount, dms: dms,
+                                   sampleTime: source.sampleTime * Double(max(1, downsample)))
+        let chunk = max(chunkLength, shifts.maxChannelDelay + shifts.maxSubbandDelay)
+        let tree = kernel == .tree
+        return SubbandSumTrees(shifts: shifts, weights: weights.weights, chunk: chunk, tile: tree ? tile : 2048,
+                               channelRadices: tree ? channelRadices : [], subbandRadices: tree ? subbandRadices : [])
+            .additionsPerSample(chunk: chunk)
     }
 
     /// Dedisperses at `dms` with time downsampling `downsample`, handing the output to `body` one
@@ -145,76 +159,25 @@ public final class SubbandDedisperser {
         let dtEff = source.sampleTime * Double(ds)
         let length = source.spectrumCount / ds
         guard !dms.isEmpty, length > 0 else { return }
-        let freqs = (0..<nch).map(source.channelFrequency)
-        let fTop = freqs.max()!
-        let nsub = subbandCount
-        let subOf = (0..<nch).map { $0 * nsub / nch }
-        var subTop = [Double](repeating: 0, count: nsub)
-        var subBottom = [Double](repeating: .infinity, count: nsub)
-        for c in 0..<nch {
-            subTop[subOf[c]] = max(subTop[subOf[c]], freqs[c])
-            subBottom[subOf[c]] = min(subBottom[subOf[c]], freqs[c])
-        }
-        func samples(_ seconds: Double) -> Int { Int((seconds / dtEff).rounded()) }
-
-        // Nominal DMs: spacing keeps the intra-subband error under one sample (half a sample either
-        // way of the subband's middle).
-        var widest = 0.0
-        for s in 0..<nsub { widest = max(widest, Dispersion.delay(dm: 1, frequency: subBottom[s], reference: subTop[s])) }
-        let nominalStep = widest > 0 ? 2 * dtEff / widest : .infinity
-        let dmLow = dms.min()!
-        var groupOf: [Int: [Int]] = [:]
-        for (i, dm) in dms.enumerated() {
-            let g = nominalStep.isFinite ? Int(((dm - dmLow) / nominalStep).rounded()) : 0
-            groupOf[g, default: []].append(i)
-        }
-        let groupKeys = groupOf.keys.sorted()
-        let groups = groupKeys.map { groupOf[$0]! }
-        // Rounded once, as the type's documentation says: each channel by its whole delay behind the
-        // top of the band at the nominal DM, less the subband top's; each subband by its top's delay
-        // at the nominal DM plus its middle's delay for the DM's offset from the nominal DM.
-        let midPerDM = (0..<nsub).map { s in
-            0.5 * (Dispersion.delay(dm: 1, frequency: subTop[s], reference: fTop)
-                + Dispersion.delay(dm: 1, frequency: subBottom[s], reference: fTop)) / dtEff
-        }
-        var channelDelays: [[Int]] = []
-        var subDelays = [[Int]](repeating: [], count: dms.count)
-        for (g, members) in zip(groupKeys, groups) {
-            let d0 = nominalStep.isFinite ? dmLow + Double(g) * nominalStep : dmLow
-            let topDelays = (0..<nsub).map { s in samples(Dispersion.delay(dm: d0, frequency: subTop[s], reference: fTop)) }
-            channelDelays.append((0..<nch).map { c in
-                samples(Dispersion.delay(dm: d0, frequency: freqs[c], reference: fTop)) - topDelays[subOf[c]]
-            })
-            for i in members {
-                let offset = dms[i] - d0
-                // Clamped at 0 (the subband series start at the chunk's first sample). With the
-                // nominal spacing above, the sum is negative only for the top subband below its
-                // nominal DM at a rounding tie (|g_mid d| = 1/2), where 0 errs no more than -1.
-                subDelays[i] = (0..<nsub).map { s in max(0, topDelays[s] + Int((midPerDM[s] * offset).rounded())) }
-            }
-        }
-        let maxChannelDelay = channelDelays.map { $0.max() ?? 0 }.max() ?? 0
-        let maxSubDelay = subDelays.map { $0.max() ?? 0 }.max() ?? 0
-        let overlap = maxChannelDelay + maxSubDelay
+        let shifts = SubbandShifts(frequencies: (0..<nch).map(source.channelFrequency), subbands: subbandCount,
+                                   dms: dms, sampleTime: dtEff)
+        let overlap = shifts.maxChannelDelay + shifts.maxSubbandDelay
         let chunk = max(chunkLength, overlap)
         let stride = chunk + overlap
-        let subStride = chunk + maxSubDelay
-        let outputSeries = separateSubbands ? nsub : dms.count
-        // Output samples summed per pass over a group's DMs, so the subbands they read stay in cache.
-        let tile = 2048
-
-        var channels = [Float](repeating: 0, count: nch * stride)
-        var subbands = [Float](repeating: 0, count: nsub * subStride)
+        let outputSeries = separateSubbands ? subbandCount : dms.count
+        // On huge pages where the kernel gives them: the reader's transposed stores touch every row.
+        guard let channels = xx_alloc_floats_huge(nch * stride) else { throw DedispersionError.outOfMemory(floats: nch * stride) }
+        defer { xx_free_floats(channels) }
+        channels.initialize(repeating: 0, count: nch * stride)
         var chunkOutput = [Float](repeating: 0, count: whole == nil ? outputSeries * chunk : 0)
-        let channelWeights = weights.weights
-        // Each subband's channels that carry weight, and room for the row pointers the kernel sums.
-        let subChannels = (0..<nsub).map { s in (0..<nch).filter { subOf[$0] == s && channelWeights[$0] != 0 } }
-        let rowPointers = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: max(nch, nsub))
-        defer { rowPointers.deallocate() }
-        let kernel = self.kernel
+        let flat = kernel != .tree
+        let trees = kernel == .reference ? nil : SubbandSumTrees(
+            shifts: shifts, weights: weights.weights, chunk: chunk, tile: flat ? 2048 : tile,
+            channelRadices: flat ? [] : channelRadices, subbandRadices: flat ? [] : subbandRadices)
+        var loops = trees == nil ? ReferenceLoops(shifts: shifts, weights: weights.weights, chunk: chunk) : nil
         let reader = ChunkReader(source: source, weights: weights, downsample: ds, length: length)
         try source.seek(toSpectrum: 0)
-        try reader.fill(&channels, stride: stride, at: 0, count: stride)
+        try reader.fill(channels, stride: stride, at: 0, count: stride)
 
         var t0 = 0
         while t0 < length {
@@ -222,55 +185,12 @@ public final class SubbandDedisperser {
             let outStride = whole == nil ? chunk : length
             chunkOutput.withUnsafeMutableBufferPointer { chunkOut in
                 let outBase = whole.map { $0 + t0 } ?? chunkOut.baseAddress!
-                channels.withUnsafeBufferPointer { chan in
-                    subbands.withUnsafeMutableBufferPointer { sub in
-                        for gi in 0..<groups.count {
-                            channelDelays[gi].withUnsafeBufferPointer { delays in
-                                let span = current + maxSubDelay
-                                if kernel == .reference {
-                                    sub.baseAddress!.update(repeating: 0, count: nsub * subStride)
-                                    for c in 0..<nch where channelWeights[c] != 0 {
-                                        let dst = sub.baseAddress! + subOf[c] * subStride
-                                        let src = chan.baseAddress! + c * stride + delays[c]
-                                        for t in 0..<span { dst[t] += src[t] }
-                                    }
-                                    return
-                                }
-                                for s in 0..<nsub {
-                                    let members = subChannels[s]
-                                    for (k, c) in members.enumerated() { rowPointers[k] = UnsafePointer(chan.baseAddress! + c * stride + delays[c]) }
-                                    xx_sum_rows(rowPointers, members.count, sub.baseAddress! + s * subStride, span)
-                                }
-                            }
-                            var first = 0
-                            while first < current {
-                                let n = min(tile, current - first)
-                                for i in groups[gi] {
-                                    subDelays[i].withUnsafeBufferPointer { shifts in
-                                        if separateSubbands {
-                                            for s in 0..<nsub {
-                                                let src = sub.baseAddress! + s * subStride + shifts[s] + first
-                                                (outBase + s * outStride + first).update(from: src, count: n)
-                                            }
-                                            return
-                                        }
-                                        let dst = outBase + i * outStride + first
-                                        if kernel == .vector {
-                                            for s in 0..<nsub { rowPointers[s] = UnsafePointer(sub.baseAddress! + s * subStride + shifts[s] + first) }
-                                            xx_sum_rows(rowPointers, nsub, dst, n)
-                                            return
-                                        }
-                                        dst.update(repeating: 0, count: n)
-                                        for s in 0..<nsub {
-                                            let src = sub.baseAddress! + s * subStride + shifts[s] + first
-                                            for t in 0..<n { dst[t] += src[t] }
-                                        }
-                                    }
-                                }
-                                first += n
-                            }
-                        }
-                    }
+                if let trees {
+                    trees.compute(channels: channels, stride: stride, current: current, output: outBase,
+                                  outStride: outStride, separateSubbands: separateSubbands)
+                } else {
+                    loops!.compute(channels: channels, stride: stride, current: current, output: outBase,
+                                   outStride: outStride, separateSubbands: separateSubbands)
                 }
             }
             if let whole {
@@ -284,98 +204,24 @@ public final class SubbandDedisperser {
             t0 += current
             guard t0 < length else { break }
             // Keep the overlap, read the next chunk behind it.
-            channels.withUnsafeMutableBufferPointer { chan in
-                for c in 0..<nch {
-                    let row = chan.baseAddress! + c * stride
-                    row.update(from: row + chunk, count: overlap)
-                }
+            for c in 0..<nch {
+                let row = channels + c * stride
+                row.update(from: row + chunk, count: overlap)
             }
-            try reader.fill(&channels, stride: stride, at: overlap, count: chunk)
+            try reader.fill(channels, stride: stride, at: overlap, count: chunk)
         }
     }
 }
 
-/// One chunk of dedispersed output: samples `start ..< start + count` of every series, series `i`
-/// at `samples[i * stride ..< i * stride + count]`.
-public struct DedispersedChunk {
-    /// Index of the chunk's first sample in the whole series.
-    public let start: Int
-    /// Samples of each series in this chunk.
-    public let count: Int
-    /// Distance between consecutive series in `samples`.
-    public let stride: Int
-    public let samples: UnsafeBufferPointer<Float>
+/// Why dedispersion could not run.
+public enum DedispersionError: Error, CustomStringConvertible {
+    /// The chunk of channels (`floats` floats) could not be allocated.
+    case outOfMemory(floats: Int)
 
-    /// This chunk of series `i`.
-    public func series(_ i: Int) -> UnsafeBufferPointer<Float> {
-        UnsafeBufferPointer(start: samples.baseAddress! + i * stride, count: count)
-    }
-}
-
-/// Reads spectra, downsamples, normalises each channel and transposes to channel-major rows.
-/// Past the end of the data it writes zeros (the normalised mean).
-final class ChunkReader {
-    let source: SpectrumSource
-    let weights: ChannelWeights
-    let downsample: Int
-    let length: Int
-    private var produced = 0
-    private var raw: [Float] = []
-    private let blockSpectra = 4096
-
-    init(source: SpectrumSource, weights: ChannelWeights, downsample: Int, length: Int) {
-        self.source = source
-        self.weights = weights
-        self.downsample = downsample
-        self.length = length
-    }
-
-    /// Writes `count` downsampled samples of every channel at column `at` of rows of width `stride`.
-    func fill(_ channels: inout [Float], stride: Int, at column: Int, count: Int) throws {
-        let nch = source.channelCount
-        let ds = downsample
-        let samplesPerBlock = max(1, blockSpectra / ds)
-        if raw.count < samplesPerBlock * ds * nch { raw = [Float](repeating: 0, count: samplesPerBlock * ds * nch) }
-        var written = 0
-        var row = [Float](repeating: 0, count: nch)
-        let offsets = weights.means.map { $0 * Float(ds) }
-        while written < count {
-            let want = min(samplesPerBlock, count - written, max(0, length - produced))
-            var got = 0
-            if want > 0 {
-                let spectra = try raw.withUnsafeMutableBufferPointer { try source.read(into: $0, count: want * ds) }
-                got = spectra / ds
-            }
-            if got == 0 {
-                channels.withUnsafeMutableBufferPointer { chan in
-                    for c in 0..<nch {
-                        (chan.baseAddress! + c * stride + column + written).update(repeating: 0, count: count - written)
-                    }
-                }
-                return
-            }
-            raw.withUnsafeBufferPointer { x in
-                channels.withUnsafeMutableBufferPointer { chan in
-                    weights.weights.withUnsafeBufferPointer { w in
-                        offsets.withUnsafeBufferPointer { o in
-                            row.withUnsafeMutableBufferPointer { acc in
-                                for t in 0..<got {
-                                    let first = x.baseAddress! + t * ds * nch
-                                    acc.baseAddress!.update(from: first, count: nch)
-                                    for i in 1..<max(1, ds) {
-                                        let next = first + i * nch
-                                        for c in 0..<nch { acc[c] += next[c] }
-                                    }
-                                    let dst = chan.baseAddress! + column + written + t
-                                    for c in 0..<nch { dst[c * stride] = (acc[c] - o[c]) * w[c] }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            written += got
-            produced += got
+    public var description: String {
+        switch self {
+        case .outOfMemory(let floats):
+            return "dedispersion: could not allocate \(floats * 4 / 1_000_000) MB for a chunk of channels; use fewer channels or DM trials per pass"
         }
     }
 }

@@ -1,0 +1,108 @@
+import CSearchKernels
+import Foundation
+import PulsarSearch
+import Testing
+
+/// Every kernel of the subband dedisperser against brute-force shift-and-add of the normalised
+/// channels, by the shifts the dedisperser states (`channelShifts`), on random unequal data.
+@Suite struct TreeDedispersionTests {
+    /// Brute force: each weighted channel, downsampled and normalised as the dedisperser reads it,
+    /// read `shift[i][c]` samples later (zero past the end), summed in double.
+    static func bruteForce(_ source: InMemorySpectra, _ weights: ChannelWeights, shifts: [[Int]], downsample ds: Int) -> [[Double]] {
+        let nch = source.channelCount, length = source.spectrumCount / ds
+        var rows = [[Double]](repeating: [Double](repeating: 0, count: length), count: nch)
+        for c in 0..<nch where weights.weights[c] != 0 {
+            for t in 0..<length {
+                var sum = 0.0
+                for k in 0..<ds { sum += Double(source.data[(t * ds + k) * nch + c]) }
+                rows[c][t] = (sum - Double(weights.means[c]) * Double(ds)) * Double(weights.weights[c])
+            }
+        }
+        return shifts.map { shift in
+            (0..<length).map { t in
+                var sum = 0.0
+                for c in 0..<nch where t + shift[c] < length { sum += rows[c][t + shift[c]] }
+                return sum
+            }
+        }
+    }
+
+    @Test("tree, vector and reference kernels equal brute-force shift-and-add", arguments: [1, 3])
+    func matchesBruteForce(downsample: Int) throws {
+        var rng = SeededGenerator(seed: 2718 + UInt64(downsample))
+        let nch = 96, spectra = 7001
+        // Unequal channels: each its own mean and spread, so a wrong weight or offset shows.
+        let level = (0..<nch).map { _ in rng.uniform() * 20 }, spread = (0..<nch).map { _ in 0.5 + 3 * rng.uniform() }
+        let data = (0..<(nch * spectra)).map { k in Float(level[k % nch] + spread[k % nch] * rng.gaussian()) }
+        let source = InMemorySpectra(data: data, channelFrequencies: (0..<nch).map { 1500 - 3 * Double($0) }, sampleTime: 2.5e-4)
+        var weights = try ChannelWeights.measure(source)
+        weights.weights[7] = 0
+        weights.weights[50] = 0
+        // DMs in several nominal groups, many per group (so the tree shares), out of order.
+        let dms = [0.0] + (0..<60).map { _ in rng.uniform() * 150 } + [149.9, 37.2]
+        let probe = SubbandDedisperser(source: source, weights: weights, subbands: 12)
+        let shifts = probe.channelShifts(dms: dms, downsample: downsample)
+        let expected = Self.bruteForce(source, weights, shifts: shifts, downsample: downsample)
+        let length = spectra / downsample
+        var outputs: [SubbandDedisperser.Kernel: [Float]] = [:]
+        for kernel in SubbandDedisperser.Kernel.allCases {
+            for (chunk, tile) in [(1337, 100), (4096, 512)] {
+                let d = SubbandDedisperser(source: source, weights: weights, subbands: 12)
+                d.kernel = kernel
+                d.chunkLength = chunk
+                d.tile = tile
+                d.channelRadices = [2]
+                d.subbandRadices = [2, 3]
+                let block = try d.dedisperse(dms: dms, downsample: downsample)
+                #expect(block.length == length)
+                var worst = 0.0
+                for i in 0..<dms.count {
+                    for t in 0..<length {
+                        let got = Double(block.data[i * length + t])
+                        worst = max(worst, got.isNaN ? .infinity : abs(got - expected[i][t]))
+                    }
+                }
+                #expect(worst < 2e-3, "\(kernel), chunk \(chunk): worst error \(worst)")
+                outputs[kernel] = block.data
+            }
+        }
+        // The flat vector kernel adds in the reference's order: the same bits.
+        #expect(outputs[.vector] == outputs[.reference])
+        // The tree adds in another order; it is not the same bits (or the test would not tell them apart).
+        #expect(outputs[.tree] != outputs[.reference])
+    }
+
+    @Test("subbands kept apart by the tree kernel equal the reference's")
+    func separateSubbands() throws {
+        var rng = SeededGenerator(seed: 99)
+        let nch = 64, spectra = 5000
+        let data = (0..<(nch * spectra)).map { _ in Float(rng.gaussian()) }
+        let source = InMemorySpectra(data: data, channelFrequencies: (0..<nch).map { 800 - 2 * Double($0) }, sampleTime: 1e-3)
+        let weights = try ChannelWeights.measure(source)
+        var blocks: [[Float]] = []
+        for kernel in [SubbandDedisperser.Kernel.tree, .reference] {
+            let d = SubbandDedisperser(source: source, weights: weights, subbands: 8)
+            d.kernel = kernel
+            blocks.append(try d.dedisperseSubbands(dm: 61.3, downsample: 2).block.data)
+        }
+        #expect(blocks[0].count == 8 * 2500)
+        let worst = zip(blocks[0], blocks[1]).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst < 1e-4, "worst \(worst)")
+    }
+
+    @Test("the reader's transpose kernel equals the formula on ragged sizes")
+    func transposeNormalise() {
+        var rng = SeededGenerator(seed: 5)
+        for (spectra, nch) in [(1, 1), (7, 13), (8, 8), (29, 24), (64, 1027)] {
+            let x = (0..<(spectra * nch)).map { _ in Float(rng.gaussian() * 40 + 100) }
+            let offset = (0..<nch).map { _ in Float(rng.uniform() * 100) }, weight = (0..<nch).map { _ in Float(rng.uniform() + 0.01) }
+            let stride = spectra + 5
+            var expected = [Float](repeating: -1, count: nch * stride)
+            for t in 0..<spectra { for c in 0..<nch { expected[c * stride + t] = (x[t * nch + c] - offset[c]) * weight[c] } }
+            var vector = [Float](repeating: -1, count: nch * stride), scalar = vector
+            xx_transpose_normalise(x, spectra, nch, offset, weight, &vector, stride)
+            xx_transpose_normalise_scalar(x, spectra, nch, offset, weight, &scalar, stride)
+            #expect(vector == expected && scalar == expected, "\(spectra) spectra x \(nch) channels")
+        }
+    }
+}
