@@ -17,24 +17,37 @@ static void sum_rows_scalar(const float *const *rows, size_t nrows, float *out, 
 }
 
 #ifdef XX_HAVE_X86
-/* 32 output samples at a time in four registers, every row added in before they are stored:
- * one load per 8 additions, no stores in the inner loop. */
+/* 64 output samples at a time in eight registers, every row added in before they are stored:
+ * one load per 8 additions, no stores in the inner loop; then 8 at a time, then one by one. */
 __attribute__((target("avx2")))
 static void sum_rows_avx2(const float *const *rows, size_t nrows, float *out, size_t n) {
     size_t t = 0;
-    for (; t + 32 <= n; t += 32) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (; t + 64 <= n; t += 64) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
         for (size_t r = 0; r < nrows; r++) {
             const float *p = rows[r] + t;
             a0 = _mm256_add_ps(a0, _mm256_loadu_ps(p));
             a1 = _mm256_add_ps(a1, _mm256_loadu_ps(p + 8));
             a2 = _mm256_add_ps(a2, _mm256_loadu_ps(p + 16));
             a3 = _mm256_add_ps(a3, _mm256_loadu_ps(p + 24));
+            a4 = _mm256_add_ps(a4, _mm256_loadu_ps(p + 32));
+            a5 = _mm256_add_ps(a5, _mm256_loadu_ps(p + 40));
+            a6 = _mm256_add_ps(a6, _mm256_loadu_ps(p + 48));
+            a7 = _mm256_add_ps(a7, _mm256_loadu_ps(p + 56));
         }
         _mm256_storeu_ps(out + t, a0);
         _mm256_storeu_ps(out + t + 8, a1);
         _mm256_storeu_ps(out + t + 16, a2);
         _mm256_storeu_ps(out + t + 24, a3);
+        _mm256_storeu_ps(out + t + 32, a4);
+        _mm256_storeu_ps(out + t + 40, a5);
+        _mm256_storeu_ps(out + t + 48, a6);
+        _mm256_storeu_ps(out + t + 56, a7);
+    }
+    for (; t + 8 <= n; t += 8) {
+        __m256 a = _mm256_setzero_ps();
+        for (size_t r = 0; r < nrows; r++) a = _mm256_add_ps(a, _mm256_loadu_ps(rows[r] + t));
+        _mm256_storeu_ps(out + t, a);
     }
     for (; t < n; t++) {
         float s = 0;

@@ -31,6 +31,7 @@ struct BenchDedisperseCommand: ParsableCommand {
     @Option(help: "The tree kernel's hierarchy of channels in a subband, comma-separated (e.g. 4 or 2,2).") var channelRadices: String?
     @Option(help: "The tree kernel's hierarchy of subbands, comma-separated (e.g. 4,4 or 8).") var subbandRadices: String?
     @Option(help: "The tree kernel's output samples per pass over a group's DMs.") var tile: Int?
+    @Option(help: "The tree kernel's samples per pass over a subband's channels.") var channelTile: Int?
     @Option(help: "Kernels to time, comma-separated: tree, vector, reference.") var kernels = "tree,vector,reference"
     @Option(help: "Directory for the simulated file (default: a temporary one).") var workDir: String?
     @Flag(help: "Keep the file and dms.txt in --work-dir.") var keep = false
@@ -80,6 +81,7 @@ struct BenchDedisperseCommand: ParsableCommand {
             if let chosenChannelRadices { d.channelRadices = chosenChannelRadices }
             if let chosenSubbandRadices { d.subbandRadices = chosenSubbandRadices }
             if let tile { d.tile = tile }
+            if let channelTile { d.channelTile = channelTile }
             return d
         }
         let read = try BenchTiming.median(repeats: repeats) { _ = try BenchSplitCommand.readAll(path) }.cpu

@@ -102,8 +102,8 @@ import Testing
         let freqs = (0..<1024).map { 1500 - 300 * Double($0) / 1024 }
         let shifts = SubbandShifts(frequencies: freqs, subbands: 64, dms: (0..<1000).map { Double($0) / 10 }, sampleTime: 64e-6)
         let weights = [Float](repeating: 1, count: 1024)
-        let flat = SubbandSumTrees(shifts: shifts, weights: weights, chunk: 4096, tile: 512, channelRadices: [], subbandRadices: [])
-        let tree = SubbandSumTrees(shifts: shifts, weights: weights, chunk: 4096, tile: 512, channelRadices: [4], subbandRadices: [4, 4])
+        let flat = SubbandSumTrees(shifts: shifts, weights: weights, chunk: 4096, tile: 512, channelTile: 1024, channelRadices: [], subbandRadices: [])
+        let tree = SubbandSumTrees(shifts: shifts, weights: weights, chunk: 4096, tile: 512, channelTile: 1024, channelRadices: [4], subbandRadices: [4, 4])
         let flatSteps = flat.additionsPerSample(chunk: 4096), treeSteps = tree.additionsPerSample(chunk: 4096)
         let flatCost = flatSteps.channels + flatSteps.subbands, treeCost = treeSteps.channels + treeSteps.subbands
         // Flat: about 18 nominal DMs x 1024 channels + 1000 DMs x 64 subbands.

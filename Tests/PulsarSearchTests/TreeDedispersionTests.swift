@@ -51,6 +51,7 @@ import Testing
                 d.kernel = kernel
                 d.chunkLength = chunk
                 d.tile = tile
+                d.channelTile = tile
                 d.channelRadices = [2]
                 d.subbandRadices = [2, 3]
                 let block = try d.dedisperse(dms: dms, downsample: downsample)

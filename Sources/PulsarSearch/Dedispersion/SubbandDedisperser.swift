@@ -52,6 +52,8 @@ public final class SubbandDedisperser {
     public var subbandRadices = [4, 4]
     /// Output samples per pass over a group's DMs, so the subbands and partial sums stay in cache.
     public var tile = 512
+    /// Samples of each subband series summed per pass over its channels (tree kernel).
+    public var channelTile = 2048
 
     public enum Kernel: String, Sendable, CaseIterable {
         case tree, vector, reference
@@ -111,6 +113,7 @@ public final class SubbandDedisperser {
         let chunk = max(chunkLength, shifts.maxChannelDelay + shifts.maxSubbandDelay)
         let tree = kernel == .tree
         return SubbandSumTrees(shifts: shifts, weights: weights.weights, chunk: chunk, tile: tree ? tile : 2048,
+                               channelTile: tree ? channelTile : 1 << 30,
                                channelRadices: tree ? channelRadices : [], subbandRadices: tree ? subbandRadices : [])
             .additionsPerSample(chunk: chunk)
     }
@@ -172,7 +175,7 @@ public final class SubbandDedisperser {
         var chunkOutput = [Float](repeating: 0, count: whole == nil ? outputSeries * chunk : 0)
         let flat = kernel != .tree
         let trees = kernel == .reference ? nil : SubbandSumTrees(
-            shifts: shifts, weights: weights.weights, chunk: chunk, tile: flat ? 2048 : tile,
+            shifts: shifts, weights: weights.weights, chunk: chunk, tile: flat ? 2048 : tile, channelTile: flat ? 1 << 30 : channelTile,
             channelRadices: flat ? [] : channelRadices, subbandRadices: flat ? [] : subbandRadices)
         var loops = trees == nil ? ReferenceLoops(shifts: shifts, weights: weights.weights, chunk: chunk) : nil
         let reader = ChunkReader(source: source, weights: weights, downsample: ds, length: length)
