@@ -35,8 +35,8 @@ public final class SubbandDedisperser {
     /// Subbands used (1 channel each degenerates to direct dedispersion).
     public let subbandCount: Int
     /// Downsampled samples processed per chunk (at least the largest delay). 4096 measured fastest
-    /// with the vector kernel on 1024 channels and 1000 DMs (77 MB/CPU-s; 16384: 57): the chunk's
-    /// channels stay nearer the core while every nominal DM's subbands are summed from them.
+    /// on 1024 channels and 1000 DMs (the tree kernel within noise of 8192; 2048 and 16384 slower):
+    /// the chunk's channels and subbands stay nearer the core. BENCHMARKS.md has the figures.
     public var chunkLength = 4096
     /// How the shifted rows are summed:
     /// - `tree` (the default): ``ShiftSumPlan``s share the partial sums that DMs of a group (and
