@@ -98,6 +98,11 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Candidates to fold.")
     var fold: Int = 20
 
+    @Option(help: ArgumentHelp(
+        "Strongest candidates to diagnose as prepfold does and score (0: none).",
+        discussion: "Each is folded again from the data (cleaned as searched), over trial periods, period derivatives and DMs, in sub-integrations and subbands (one pass over the file each), and given a quality score: persistence in time x persistence in frequency x dispersion x narrowness, each in [0, 1]. They are then ordered by that score, so a pulsar ranks above stronger interference; the table's `quality` column and the JSON's `quality` and `diagnostics` carry it. `xunxing fold` draws the plots for one. Filterbank and PSRFITS input only."))
+    var diagnose: Int = CandidateDiagnosis.defaultCount
+
     @Option(help: "Most candidates to print.")
     var maxCandidates: Int = 50
 
@@ -130,6 +135,7 @@ struct SearchCommand: ParsableCommand {
         guard accelDrift > 0, accelDrift.isFinite else { throw ValidationError("--accel-drift must be a positive number of Fourier bins, not \(accelDrift)") }
         guard lowDmCutoff >= 0, lowDmCutoff.isFinite else { throw ValidationError("--low-dm-cutoff must be 0 or more, not \(lowDmCutoff)") }
         guard minDmHits >= 1 else { throw ValidationError("--min-dm-hits must be at least 1, not \(minDmHits)") }
+        guard diagnose >= 0 else { throw ValidationError("--diagnose must be 0 or more, not \(diagnose)") }
         for b in birdies where Birdie(argument: b) == nil {
             throw ValidationError("--zap '\(b)' is not FREQ:WIDTH[:HARMONICS] (for example 50:0.1:20)")
         }
@@ -175,6 +181,12 @@ struct SearchCommand: ParsableCommand {
                 let mask = try rfi.mask.map { try RFIMask.read(from: $0) }
                 if let mask, let path = rfi.mask { try mask.check(matches: reader, file: path) }
                 report = try pipeline.search(reader, mask: mask) { progress.update($0) }
+                if diagnose > 0 && !report.candidates.isEmpty {
+                    // Folded from the data as searched: cleaned the same way (the mask measured again).
+                    try reader.seek(toSpectrum: 0)
+                    let cleaned = try SearchPipeline.clean(reader, options: rfi.options, mask: mask, planner: planner)
+                    try CandidateDiagnosis.diagnose(&report.candidates, source: cleaned ?? reader, observation: reader.info, top: diagnose)
+                }
             }
         } catch {
             progress.finish()
@@ -229,11 +241,12 @@ struct SearchCommand: ParsableCommand {
             print("No candidates at or above sigma \(sigma).")
             return
         }
-        print("  #    period_ms   freq_hz      dm   sigma  harm  accel   snr_fold  chi2_red  dm_hits  found            known")
+        print("  #    period_ms   freq_hz      dm   sigma  harm  accel   snr_fold  chi2_red  dm_hits  quality  found            known")
         for (i, c) in report.candidates.enumerated() {
+            let quality = c.quality.map { String(format: "%7.2f", $0.score) } ?? "      -"
             print(String(format: "%3d %12.6f %9.4f %7.2f %7.2f %5d %6.1f %9.1f %9.2f %8d  ",
                 i + 1, c.periodS * 1000, c.frequencyHz, c.dm, c.sigma, c.harmonics, c.accelMS2, c.snrFolded,
-                c.reducedChiSquare, c.dmHits) + c.foundBy.leftAligned(15) + "  " + c.knownLabel)
+                c.reducedChiSquare, c.dmHits) + quality + "  " + c.foundBy.leftAligned(15) + "  " + c.knownLabel)
         }
     }
 }

@@ -53,8 +53,26 @@ struct CommandLineTests {
         }
         let period = try #require(top["period_s"] as? Double)
         #expect(abs(period - 0.0123) / 0.0123 < 5e-4)
-        let sigmas = json.compactMap { $0["sigma"] as? Double }
-        #expect(sigmas == sigmas.sorted(by: >))
+        // The strongest five are diagnosed and ordered by quality; the rest keep sigma order.
+        let diagnosed = min(5, json.count)
+        let scores = json.prefix(diagnosed).compactMap { ($0["quality"] as? [String: Any])?["score"] as? Double }
+        #expect(scores.count == diagnosed && scores == scores.sorted(by: >), "\(scores)")
+        #expect(json.prefix(diagnosed).allSatisfy { $0["diagnostics"] is [String: Any] })
+        #expect(json.dropFirst(diagnosed).allSatisfy { $0["quality"] == nil || $0["quality"] is NSNull })
+        let rest = json.dropFirst(diagnosed).compactMap { $0["sigma"] as? Double }
+        #expect(rest == rest.sorted(by: >))
+        #expect(scores.first ?? 0 > 0.5, "the pulsar's quality \(scores)")
+        // Without diagnosis: sigma order throughout, no quality, and the table says so.
+        let plain = try CommandLine.run(["search", file, "--dm-max", "80", "--format", "json", "--threads", "2", "--diagnose", "0", "--quiet"])
+        let plainDocument = try #require(try JSONSerialization.jsonObject(with: Data(plain.stdout.utf8)) as? [String: Any])
+        let plainJSON = try #require(plainDocument["candidates"] as? [[String: Any]])
+        let sigmas = plainJSON.compactMap { $0["sigma"] as? Double }
+        #expect(!sigmas.isEmpty && sigmas == sigmas.sorted(by: >))
+        #expect(plainJSON.allSatisfy { $0["quality"] == nil || $0["quality"] is NSNull })
+        let table = try CommandLine.run(["search", file, "--dm-max", "80", "--threads", "2", "--quiet"])
+        let firstRow = try #require(table.stdout.split(separator: "\n").first { $0.hasPrefix("  1 ") })
+        #expect(table.stdout.contains("quality") && firstRow.contains(String(format: "%.2f", scores.first ?? -1)), "\(firstRow)")
+        #expect(try CommandLine.run(["search", file, "--diagnose", "-1"]).status != 0)
     }
 
     @Test("--low-dm-cutoff 0 keeps the 50 Hz mains of parkes_8bit_1.fil that the default drops; a negative cutoff is refused")
