@@ -53,26 +53,57 @@ struct CommandLineTests {
         }
         let period = try #require(top["period_s"] as? Double)
         #expect(abs(period - 0.0123) / 0.0123 < 5e-4)
+        // The pulsar is diagnosed and scored (the order by quality: searchDiagnoses).
+        let quality = try #require((top["quality"] as? [String: Any])?["score"] as? Double)
+        #expect(quality > 0.5 && top["diagnostics"] is [String: Any], "quality \(quality)")
+    }
+
+    @Test("search diagnoses its five strongest candidates and orders them by quality; --diagnose 0 keeps sigma order")
+    func searchDiagnoses() throws {
+        let dir = try FormatsFixtures.temporaryDirectory()
+        defer { FormatsFixtures.remove(dir) }
+        let file = dir.appendingPathComponent("seven.fil").path
+        // Seven pulsars of unrelated periods and unequal strength: more candidates than are diagnosed.
+        var o = SimulatedObservation()
+        o.samples = 1 << 17
+        o.pulsars = zip([0.0123, 0.0317, 0.0571, 0.0893, 0.1471, 0.2339, 0.3761], [30.0, 26, 22, 19, 16, 14, 12]).enumerated().map {
+            InjectedPulsar(period: $1.0, dm: 20 + 6 * Double($0), dutyCycle: 0.04, snr: $1.1)
+        }
+        try Simulator.writeFilterbank(o, to: file)
+        let search = try CommandLine.run(["search", file, "--dm-max", "80", "--format", "json", "--threads", "2", "--quiet"])
+        #expect(search.status == 0, "\(search.stderr)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [String: Any])
+        let json = try #require(document["candidates"] as? [[String: Any]])
         // The strongest five are diagnosed and ordered by quality; the rest keep sigma order.
+        #expect(json.count > 5, "too few candidates (\(json.count)) to tell the diagnosed five from the rest")
         let diagnosed = min(5, json.count)
         let scores = json.prefix(diagnosed).compactMap { ($0["quality"] as? [String: Any])?["score"] as? Double }
         #expect(scores.count == diagnosed && scores == scores.sorted(by: >), "\(scores)")
         #expect(json.prefix(diagnosed).allSatisfy { $0["diagnostics"] is [String: Any] })
         #expect(json.dropFirst(diagnosed).allSatisfy { $0["quality"] == nil || $0["quality"] is NSNull })
-        let rest = json.dropFirst(diagnosed).compactMap { $0["sigma"] as? Double }
-        #expect(rest == rest.sorted(by: >))
         #expect(scores.first ?? 0 > 0.5, "the pulsar's quality \(scores)")
-        // Without diagnosis: sigma order throughout, no quality, and the table says so.
+        // Without diagnosis: sigma order throughout and no quality. The diagnosed five are that
+        // order's first five, reordered; the rest are the same, in the same order.
         let plain = try CommandLine.run(["search", file, "--dm-max", "80", "--format", "json", "--threads", "2", "--diagnose", "0", "--quiet"])
         let plainDocument = try #require(try JSONSerialization.jsonObject(with: Data(plain.stdout.utf8)) as? [String: Any])
         let plainJSON = try #require(plainDocument["candidates"] as? [[String: Any]])
         let sigmas = plainJSON.compactMap { $0["sigma"] as? Double }
         #expect(!sigmas.isEmpty && sigmas == sigmas.sorted(by: >))
         #expect(plainJSON.allSatisfy { $0["quality"] == nil || $0["quality"] is NSNull })
-        let table = try CommandLine.run(["search", file, "--dm-max", "80", "--threads", "2", "--quiet"])
-        let firstRow = try #require(table.stdout.split(separator: "\n").first { $0.hasPrefix("  1 ") })
-        #expect(table.stdout.contains("quality") && firstRow.contains(String(format: "%.2f", scores.first ?? -1)), "\(firstRow)")
-        #expect(try CommandLine.run(["search", file, "--diagnose", "-1"]).status != 0)
+        func periods(_ list: some Sequence<[String: Any]>) -> [Double] { list.compactMap { $0["period_s"] as? Double } }
+        #expect(Set(periods(json.prefix(diagnosed))) == Set(periods(plainJSON.prefix(diagnosed))))
+        #expect(periods(json.dropFirst(diagnosed)) == periods(plainJSON.dropFirst(diagnosed)))
+        // The table's quality column (the 11th) holds the score, or "-" without diagnosis.
+        func firstRow(_ arguments: [String]) throws -> [Substring] {
+            let table = try CommandLine.run(["search", file, "--dm-max", "80", "--threads", "2", "--quiet"] + arguments)
+            let header = try #require(table.stdout.split(separator: "\n").first { $0.contains("period_ms") })
+            #expect(header.split(separator: " ")[10] == "quality", "\(header)")
+            return try #require(table.stdout.split(separator: "\n").first { $0.hasPrefix("  1 ") }).split(separator: " ")
+        }
+        #expect(try firstRow([])[10] == String(format: "%.2f", scores.first ?? -1)[...])
+        #expect(try firstRow(["--diagnose", "0"])[10] == "-")
+        let refused = try CommandLine.run(["search", file, "--diagnose=-1"])
+        #expect(refused.status != 0 && refused.stderr.contains("--diagnose must be 0 or more"), "\(refused.stderr)")
     }
 
     @Test("--low-dm-cutoff 0 keeps the 50 Hz mains of parkes_8bit_1.fil that the default drops; a negative cutoff is refused")

@@ -7,7 +7,9 @@ import Testing
     /// Runs `plan` on random leaf rows that are NaN past what ``ShiftSumPlan/leafReach`` says is
     /// read, with scratch and outputs NaN beforehand, and checks every target sample against a
     /// brute-force double sum. A plan that reads past its reach, or a node it never wrote, shows NaN.
-    static func check(shifts: [[Int]], extra: [Int], radices: [Int], first: Int, count: Int,
+    /// With `limits`, target `T` must stop short of sample `limits[T]`. Every buffer has 64 NaN
+    /// floats past its end that must stay NaN.
+    static func check(shifts: [[Int]], extra: [Int], radices: [Int], first: Int, count: Int, limits: [Int]? = nil,
                       rng: inout SeededGenerator, _ label: String) -> ShiftSumPlan {
         let leafCount = shifts.first?.count ?? 0
         let plan = ShiftSumPlan(shifts: shifts, targetExtra: extra, leafCount: leafCount, radices: radices)
@@ -19,8 +21,10 @@ import Testing
         for i in 0..<leafCount {
             rows.append((0..<width).map { t in t < first + count + reach[i] ? Float(rng.gaussian() * 3 + rng.uniform()) : .nan })
         }
-        var outputs = zip(shifts, extra).map { _, e in [Float](repeating: .nan, count: first + count + e) }
-        var scratch = [Float](repeating: .nan, count: plan.scratchCount(tile: count))
+        let guardCount = 64
+        var outputs = zip(shifts, extra).map { _, e in [Float](repeating: .nan, count: first + count + e + guardCount) }
+        let scratchCount = plan.scratchCount(tile: count)
+        var scratch = [Float](repeating: .nan, count: scratchCount + guardCount)
         let leafPointers = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: max(1, leafCount))
         let targetPointers = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: max(1, shifts.count))
         let rowPointers = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: leafCount + 16)
@@ -39,13 +43,25 @@ import Testing
         for i in 0..<leafCount { leafPointers[i] = UnsafePointer(rowStore[i]) }
         for t in 0..<shifts.count { targetPointers[t] = outStore[t] }
         scratch.withUnsafeMutableBufferPointer { work in
-            plan.run(leaves: leafPointers, first: first, count: count, targets: targetPointers,
-                     scratch: work.baseAddress!, rowPointers: rowPointers)
+            if let limits {
+                limits.withUnsafeBufferPointer { l in
+                    plan.run(leaves: leafPointers, first: first, count: count, targets: targetPointers, limits: l.baseAddress!,
+                             scratch: work.baseAddress!, rowPointers: rowPointers)
+                }
+            } else {
+                plan.run(leaves: leafPointers, first: first, count: count, targets: targetPointers,
+                         scratch: work.baseAddress!, rowPointers: rowPointers)
+            }
         }
+        let scratchGuard = scratch[scratchCount...].allSatisfy { $0.isNaN }
+        #expect(scratchGuard, "\(label): wrote past the scratch it asked for")
         for t in 0..<shifts.count { outputs[t] = Array(UnsafeBufferPointer(start: outStore[t], count: outputs[t].count)) }
         var worst = 0.0
         for (t, s) in shifts.enumerated() {
-            for u in first..<(first + count + extra[t]) {
+            let end = min(first + count + extra[t], limits?[t] ?? .max)
+            let unwritten = outputs[t][max(first, end)...].allSatisfy { $0.isNaN }
+            #expect(unwritten, "\(label): target \(t) written past sample \(end)")
+            for u in first..<max(first, end) {
                 var sum = 0.0
                 for i in 0..<leafCount { sum += Double(rows[i][u + s[i]]) }
                 let got = Double(outputs[t][u])
@@ -83,6 +99,20 @@ import Testing
         }
     }
 
+    @Test("targets stop short of their limits, and compute everything before them")
+    func limits() {
+        var rng = SeededGenerator(seed: 31)
+        for radices in [[], [2], [4, 4]] {
+            let leaves = 24, targets = 9
+            let shifts = (0..<targets).map { t in (0..<leaves).map { i in Int((Double(t * i) * 0.13).rounded()) + Int(rng.uniform() * 3) } }
+            let first = 1 + Int(rng.uniform() * 20), count = 50 + Int(rng.uniform() * 200)
+            // Limits before the tile, inside it and past it.
+            let limits = (0..<targets).map { t in [first - 1, first, first + count / 2, first + count, first + count + 5][t % 5] }
+            _ = Self.check(shifts: shifts, extra: [Int](repeating: 0, count: targets), radices: radices, first: first, count: count,
+                           limits: limits, rng: &rng, "limits, radices \(radices)")
+        }
+    }
+
     @Test("targets that differ only by a constant share every partial sum below the top")
     func sharing() {
         var rng = SeededGenerator(seed: 7)
@@ -108,6 +138,9 @@ import Testing
         let flatCost = flatSteps.channels + flatSteps.subbands, treeCost = treeSteps.channels + treeSteps.subbands
         // Flat: about 18 nominal DMs x 1024 channels + 1000 DMs x 64 subbands.
         #expect(flatCost > 75_000 && flatCost < 95_000, "flat \(flatCost)")
+        // Step 1 in tiles of 64 redoes the shared sums' extra samples at every tile: it costs more.
+        let small = SubbandSumTrees(shifts: shifts, weights: weights, chunk: 4096, tile: 512, channelTile: 64, channelRadices: [4], subbandRadices: [4, 4])
+        #expect(small.additionsPerSample(chunk: 4096).channels > treeSteps.channels)
         // Measured: about 36,000 (11,400 + 24,800); each step needs fewer additions than flat.
         #expect(treeCost < flatCost / 2, "tree \(treeCost) against flat \(flatCost)")
         #expect(treeSteps.channels < flatSteps.channels * 0.7 && treeSteps.subbands < flatSteps.subbands * 0.5, "\(treeSteps) against \(flatSteps)")

@@ -1,6 +1,6 @@
 import CSearchKernels
 import Foundation
-import PulsarSearch
+@testable import PulsarSearch
 import Testing
 
 /// Every kernel of the subband dedisperser against brute-force shift-and-add of the normalised
@@ -38,39 +38,50 @@ import Testing
         var weights = try ChannelWeights.measure(source)
         weights.weights[7] = 0
         weights.weights[50] = 0
-        // DMs in several nominal groups, many per group (so the tree shares), out of order.
-        let dms = [0.0] + (0..<60).map { _ in rng.uniform() * 150 } + [149.9, 37.2]
+        // DMs in several nominal groups (about 5.3 apart here), 30 of them in one group so the tree
+        // shares, out of order.
+        let dms = [0.0] + (0..<60).map { _ in rng.uniform() * 150 } + (0..<30).map { _ in 20 + 2 * rng.uniform() } + [149.9, 37.2]
         let probe = SubbandDedisperser(source: source, weights: weights, subbands: 12)
         let shifts = probe.channelShifts(dms: dms, downsample: downsample)
         let expected = Self.bruteForce(source, weights, shifts: shifts, downsample: downsample)
         let length = spectra / downsample
-        var outputs: [SubbandDedisperser.Kernel: [Float]] = [:]
-        for kernel in SubbandDedisperser.Kernel.allCases {
-            for (chunk, tile) in [(1337, 100), (4096, 512)] {
-                let d = SubbandDedisperser(source: source, weights: weights, subbands: 12)
-                d.kernel = kernel
-                d.chunkLength = chunk
-                d.tile = tile
-                d.channelTile = tile
-                d.channelRadices = [2]
-                d.subbandRadices = [2, 3]
-                let block = try d.dedisperse(dms: dms, downsample: downsample)
-                #expect(block.length == length)
-                var worst = 0.0
-                for i in 0..<dms.count {
-                    for t in 0..<length {
-                        let got = Double(block.data[i * length + t])
-                        worst = max(worst, got.isNaN ? .infinity : abs(got - expected[i][t]))
-                    }
+        func run(_ kernel: SubbandDedisperser.Kernel, chunk: Int, tile: Int, channelTile: Int, channelRadices: [Int] = [2],
+                 subbandRadices: [Int] = [2, 3], batchFloats: Int = 8 << 20) throws -> [Float] {
+            let d = SubbandDedisperser(source: source, weights: weights, subbands: 12)
+            d.kernel = kernel
+            d.chunkLength = chunk
+            d.tile = tile
+            d.channelTile = channelTile
+            d.channelRadices = channelRadices
+            d.subbandRadices = subbandRadices
+            d.batchFloats = batchFloats
+            let block = try d.dedisperse(dms: dms, downsample: downsample)
+            #expect(block.length == length)
+            var worst = 0.0
+            for i in 0..<dms.count {
+                for t in 0..<length {
+                    let got = Double(block.data[i * length + t])
+                    worst = max(worst, got.isNaN ? .infinity : abs(got - expected[i][t]))
                 }
-                #expect(worst < 2e-3, "\(kernel), chunk \(chunk): worst error \(worst)")
-                outputs[kernel] = block.data
+            }
+            #expect(worst < 2e-3, "\(kernel), chunk \(chunk), tiles \(tile)/\(channelTile), radices \(channelRadices)/\(subbandRadices), batch \(batchFloats): worst error \(worst)")
+            return block.data
+        }
+        // Tiles of both steps of different lengths (a wrong one used for the other shows), several
+        // per chunk; one group per batch of step 1 (batch index and group apart).
+        for (chunk, tile, channelTile) in [(1337, 100, 333), (4096, 512, 2048)] {
+            for kernel in SubbandDedisperser.Kernel.allCases {
+                _ = try run(kernel, chunk: chunk, tile: tile, channelTile: channelTile)
             }
         }
-        // The flat vector kernel adds in the reference's order: the same bits.
-        #expect(outputs[.vector] == outputs[.reference])
-        // The tree adds in another order; it is not the same bits (or the test would not tell them apart).
-        #expect(outputs[.tree] != outputs[.reference])
+        _ = try run(.tree, chunk: 1337, tile: 100, channelTile: 333, batchFloats: 1)
+        let reference = try run(.reference, chunk: 1337, tile: 100, channelTile: 333)
+        // The flat vector kernel adds in the reference's order: the same bits; so does the tree with
+        // no hierarchy. Either step with a hierarchy adds in another order (so the tree really ran).
+        #expect(try run(.vector, chunk: 1337, tile: 100, channelTile: 333) == reference)
+        #expect(try run(.tree, chunk: 1337, tile: 100, channelTile: 333, channelRadices: [], subbandRadices: []) == reference)
+        #expect(try run(.tree, chunk: 1337, tile: 100, channelTile: 333, channelRadices: [2], subbandRadices: []) != reference)
+        #expect(try run(.tree, chunk: 1337, tile: 100, channelTile: 333, channelRadices: [], subbandRadices: [2, 3]) != reference)
     }
 
     @Test("subbands kept apart by the tree kernel equal the reference's")
@@ -84,6 +95,9 @@ import Testing
         for kernel in [SubbandDedisperser.Kernel.tree, .reference] {
             let d = SubbandDedisperser(source: source, weights: weights, subbands: 8)
             d.kernel = kernel
+            // Several chunks (the overlap carried over) and step-1 tiles.
+            d.chunkLength = 700
+            d.channelTile = 300
             blocks.append(try d.dedisperseSubbands(dm: 61.3, downsample: 2).block.data)
         }
         #expect(blocks[0].count == 8 * 2500)
@@ -103,7 +117,7 @@ import Testing
             var vector = [Float](repeating: -1, count: nch * stride), scalar = vector
             xx_transpose_normalise(x, spectra, nch, offset, weight, &vector, stride)
             xx_transpose_normalise_scalar(x, spectra, nch, offset, weight, &scalar, stride)
-            #expect(vector == expected && scalar == expected, "\(spectra) spectra x \(nch) channels")
+            #expect(vector == expected && scalar == expected, "\(spectra) spectra x \(nch) channels, AVX2 \(xx_kernels_use_avx2() != 0)")
         }
     }
 }

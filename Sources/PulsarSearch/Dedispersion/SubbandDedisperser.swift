@@ -54,6 +54,9 @@ public final class SubbandDedisperser {
     public var tile = 512
     /// Samples of each subband series summed per pass over its channels (tree kernel).
     public var channelTile = 2048
+    /// Most floats of subband series held at once: groups of nominal DMs are summed in batches
+    /// that fit (each batch reads the chunk's channels once).
+    var batchFloats = 8 << 20
 
     public enum Kernel: String, Sendable, CaseIterable {
         case tree, vector, reference
@@ -176,7 +179,7 @@ public final class SubbandDedisperser {
         let flat = kernel != .tree
         let trees = kernel == .reference ? nil : SubbandSumTrees(
             shifts: shifts, weights: weights.weights, chunk: chunk, tile: flat ? 2048 : tile, channelTile: flat ? 1 << 30 : channelTile,
-            channelRadices: flat ? [] : channelRadices, subbandRadices: flat ? [] : subbandRadices)
+            channelRadices: flat ? [] : channelRadices, subbandRadices: flat ? [] : subbandRadices, batchFloats: batchFloats)
         var loops = trees == nil ? ReferenceLoops(shifts: shifts, weights: weights.weights, chunk: chunk) : nil
         let reader = ChunkReader(source: source, weights: weights, downsample: ds, length: length)
         try source.seek(toSpectrum: 0)

@@ -80,8 +80,12 @@ final class SubbandSumTrees {
         var step1 = 0
         for (batch, plans) in zip(batches, channelPlans) {
             for (s, plan) in plans.enumerated() {
+                // Tile by tile, as compute runs it: shared sums are redone past each tile's end.
                 let limits = batch.map { chunk + subbandPlans[$0].leafReach[s] }
-                step1 += plan.additions(tile: limits.max() ?? 0, limits: limits)
+                let span = limits.max() ?? 0
+                for first in stride(from: 0, to: span, by: channelTile) {
+                    step1 += plan.additions(tile: min(channelTile, span - first), limits: limits.map { $0 - first })
+                }
             }
         }
         let step2 = subbandPlans.reduce(0) { $0 + $1.additions(tile: tile) }
