@@ -78,6 +78,11 @@ public final class SubbandDedisperser {
         try dedisperse(dms: dms, downsample: downsample, separateSubbands: false, progress: progress)
     }
 
+    /// The subband channel `c` is summed into (consecutive channels, as evenly as they divide).
+    public func subband(ofChannel c: Int) -> Int {
+        SubbandShifts.subband(ofChannel: c, channels: source.channelCount, subbands: subbandCount)
+    }
+
     /// Dedisperses at one DM but keeps the subbands apart: series `s` of the result is subband `s`,
     /// aligned to the top of the band. `delayPerDM[s]` is the mean over the subband's channels of
     /// the delay per unit DM relative to the top of the band (s per pc cm^-3), what a DM error
@@ -90,7 +95,7 @@ public final class SubbandDedisperser {
         var sums = [Double](repeating: 0, count: subbandCount)
         var counts = [Int](repeating: 0, count: subbandCount)
         for c in 0..<nch where weights.weights[c] != 0 {
-            let s = c * subbandCount / nch
+            let s = subband(ofChannel: c)
             sums[s] += Dispersion.delay(dm: 1, frequency: freqs[c], reference: fTop)
             counts[s] += 1
         }

@@ -24,7 +24,7 @@ struct SubbandShifts: Sendable {
         channelCount = nch
         subbandCount = nsub
         let fTop = freqs.max() ?? 0
-        let subOf = (0..<nch).map { $0 * nsub / nch }
+        let subOf = (0..<nch).map { Self.subband(ofChannel: $0, channels: nch, subbands: nsub) }
         subbandOf = subOf
         var subTop = [Double](repeating: 0, count: nsub)
         var subBottom = [Double](repeating: .infinity, count: nsub)
@@ -73,6 +73,9 @@ struct SubbandShifts: Sendable {
         self.channelDelays = channelDelays
         subbandDelays = subDelays
     }
+
+    /// The subband channel `c` belongs to: consecutive channels, as evenly as they divide.
+    static func subband(ofChannel c: Int, channels: Int, subbands: Int) -> Int { c * subbands / channels }
 
     /// Per DM, per channel: the channel's whole shift (its shift in its subband plus the subband's).
     func channelShifts() -> [[Int]] {

@@ -151,7 +151,7 @@ public struct FoldDiagnostics: Sendable, Codable, Equatable {
         }
         let freqs = (0..<source.channelCount).map(source.channelFrequency)
         let subbandFrequencies = (0..<block.dms.count).map { s -> Double in
-            let members = freqs.indices.filter { $0 * block.dms.count / freqs.count == s }
+            let members = freqs.indices.filter { dedisperser.subband(ofChannel: $0) == s }
             return members.map { freqs[$0] }.reduce(0, +) / Double(max(1, members.count))
         }
         let dof = Double(max(1, nb - 1))
