@@ -185,7 +185,9 @@ struct SearchCommand: ParsableCommand {
                     // Folded from the data as searched: cleaned the same way (the mask measured again).
                     try reader.seek(toSpectrum: 0)
                     let cleaned = try SearchPipeline.clean(reader, options: rfi.options, mask: mask, planner: planner)
-                    try CandidateDiagnosis.diagnose(&report.candidates, source: cleaned ?? reader, observation: reader.info, top: diagnose)
+                    try CandidateDiagnosis.diagnose(&report.candidates, source: cleaned ?? reader, observation: reader.info, top: diagnose) {
+                        progress.update($0)
+                    }
                 }
             }
         } catch {

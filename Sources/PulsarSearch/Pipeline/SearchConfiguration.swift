@@ -67,7 +67,7 @@ public struct SearchConfiguration: Sendable, Equatable {
 /// Where a search is.
 public struct SearchProgress: Sendable {
     public enum Phase: String, Sendable {
-        case measuring, dedispersing, searching, sifting, folding
+        case measuring, dedispersing, searching, sifting, folding, diagnosing
     }
 
     public var phase: Phase
