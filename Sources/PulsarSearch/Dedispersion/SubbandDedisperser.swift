@@ -106,24 +106,30 @@ public final class SubbandDedisperser {
     /// DM `dms[i]`, `result[i][c]`. Dedispersion at `dms[i]` is exactly the sum over weighted
     /// channels of the normalised channel read that many samples later (what the tests check it by).
     public func channelShifts(dms: [Double], downsample: Int) -> [[Int]] {
-        let nch = source.channelCount
-        return SubbandShifts(frequencies: (0..<nch).map(source.channelFrequency), subbands: subbandCount, dms: dms,
-                             sampleTime: source.sampleTime * Double(max(1, downsample))).channelShifts()
+        shifts(dms: dms, downsample: downsample).channelShifts()
+    }
+
+    /// The shifts of every call at `dms` and downsampling `downsample`.
+    private func shifts(dms: [Double], downsample: Int) -> SubbandShifts {
+        SubbandShifts(frequencies: (0..<source.channelCount).map(source.channelFrequency), subbands: subbandCount,
+                      dms: dms, sampleTime: source.sampleTime * Double(max(1, downsample)))
+    }
+
+    /// The summing plans of the `tree` or `vector` kernel (`vector`: flat sums), as configured.
+    private func sumTrees(_ shifts: SubbandShifts, chunk: Int) -> SubbandSumTrees {
+        let tree = kernel == .tree
+        return SubbandSumTrees(shifts: shifts, weights: weights.weights, chunk: chunk, tile: tree ? tile : 2048,
+                               channelTile: tree ? channelTile : 1 << 30, channelRadices: tree ? channelRadices : [],
+                               subbandRadices: tree ? subbandRadices : [], batchFloats: batchFloats)
     }
 
     /// Additions per spectrum (per output sample of every DM together) the current kernel plans at
     /// `dms`, in each step (channels into subbands, subbands into DMs): the arithmetic cost the
     /// benchmark prints beside its times. The reference loops add what the flat vector sums add.
     public func plannedAdditions(dms: [Double], downsample: Int) -> (channels: Double, subbands: Double) {
-        let nch = source.channelCount
-        let shifts = SubbandShifts(frequencies: (0..<nch).map(source.channelFrequency), subbands: subbandCount, dms: dms,
-                                   sampleTime: source.sampleTime * Double(max(1, downsample)))
+        let shifts = shifts(dms: dms, downsample: downsample)
         let chunk = max(chunkLength, shifts.maxChannelDelay + shifts.maxSubbandDelay)
-        let tree = kernel == .tree
-        return SubbandSumTrees(shifts: shifts, weights: weights.weights, chunk: chunk, tile: tree ? tile : 2048,
-                               channelTile: tree ? channelTile : 1 << 30,
-                               channelRadices: tree ? channelRadices : [], subbandRadices: tree ? subbandRadices : [])
-            .additionsPerSample(chunk: chunk)
+        return sumTrees(shifts, chunk: chunk).additionsPerSample(chunk: chunk)
     }
 
     /// Dedisperses at `dms` with time downsampling `downsample`, handing the output to `body` one
@@ -167,11 +173,9 @@ public final class SubbandDedisperser {
         chunk body: (DedispersedChunk) throws -> Void
     ) throws {
         let nch = source.channelCount
-        let dtEff = source.sampleTime * Double(ds)
         let length = source.spectrumCount / ds
         guard !dms.isEmpty, length > 0 else { return }
-        let shifts = SubbandShifts(frequencies: (0..<nch).map(source.channelFrequency), subbands: subbandCount,
-                                   dms: dms, sampleTime: dtEff)
+        let shifts = shifts(dms: dms, downsample: ds)
         let overlap = shifts.maxChannelDelay + shifts.maxSubbandDelay
         let chunk = max(chunkLength, overlap)
         let stride = chunk + overlap
@@ -181,10 +185,7 @@ public final class SubbandDedisperser {
         defer { xx_free_floats(channels) }
         channels.initialize(repeating: 0, count: nch * stride)
         var chunkOutput = [Float](repeating: 0, count: whole == nil ? outputSeries * chunk : 0)
-        let flat = kernel != .tree
-        let trees = kernel == .reference ? nil : SubbandSumTrees(
-            shifts: shifts, weights: weights.weights, chunk: chunk, tile: flat ? 2048 : tile, channelTile: flat ? 1 << 30 : channelTile,
-            channelRadices: flat ? [] : channelRadices, subbandRadices: flat ? [] : subbandRadices, batchFloats: batchFloats)
+        let trees = kernel == .reference ? nil : sumTrees(shifts, chunk: chunk)
         var loops = trees == nil ? ReferenceLoops(shifts: shifts, weights: weights.weights, chunk: chunk) : nil
         let reader = ChunkReader(source: source, weights: weights, downsample: ds, length: length)
         try source.seek(toSpectrum: 0)
