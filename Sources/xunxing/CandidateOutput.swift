@@ -24,9 +24,15 @@ enum CandidateOutput {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let t = series.duration
         // accelsearch's zmax: the largest |z| = a f T^2 / c among the candidates, rounded up.
-        let zs: [Double] = candidates.map { c in abs(c.accelMS2 * c.frequencyHz * t * t / PrestoAccelFile.speedOfLight) }
+        let zs: [Double] = candidates.filter(PrestoAccelFile.isWritable).map { c in abs(c.accelMS2 * c.frequencyHz * t * t / PrestoAccelFile.speedOfLight) }
         let zmax = Int((zs.max() ?? 0).rounded(.up))
         var written: [String] = []
+        let unwritable = candidates.count - candidates.filter(PrestoAccelFile.isWritable).count
+        if unwritable > 0 {
+            printError("note: \(unwritable) of \(candidates.count) candidates are not in the ACCEL files: FFA detections and "
+                + "results from workers that did not measure each harmonic have no harmonics table for sifting to read; "
+                + "--format csv or json lists every candidate")
+        }
         for file in PrestoAccelFile.files(for: candidates, series: series, zmax: zmax) {
             let path = (directory as NSString).appendingPathComponent(file.name)
             try Data(file.text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)

@@ -16,6 +16,15 @@ struct CandidateFormatsTests {
                 snrFolded: rng.uniform() * 40, reducedChiSquare: rng.uniform() * 9, dmHits: 1 + Int(rng.uniform() * 30),
                 power: 20 + rng.uniform() * 400, method: i % 5 == 0 ? .ffa : .fft, dutyCycle: i % 5 == 0 ? rng.uniform() * 0.2 : nil)
             c.dmUncertainty = i % 3 == 0 ? nil : rng.uniform()
+            // Each summed harmonic measured, with unequal values; none for FFA detections and for
+            // a few records from workers that did not measure them.
+            if c.method == .fft && i % 7 != 3 {
+                c.harmonicMeasurements = (1...c.harmonics).map { h in
+                    let p = 2 + rng.uniform() * 100
+                    return HarmonicMeasurement(power: p, rawPower: p * (1e3 + rng.uniform() * 1e6), r: f * 67.108864 * Double(h) + rng.uniform() - 0.5,
+                                               phase: (rng.uniform() * 2 - 1) * .pi, centroid: rng.uniform(), purity: 0.2 + rng.uniform())
+                }
+            }
             if i % 6 == 1 {
                 c.knownPulsar = KnownPulsarMatch(name: "J0534+2200", periodS: 0.0338, dm: 56.77, harmonic: 2, fraction: 1, separationDeg: 0.01)
             }
@@ -57,13 +66,15 @@ struct CandidateFormatsTests {
         #expect(PrestoAccelFile.valueWithError(value, error, digits: digits) == expected)
     }
 
-    @Test("ACCEL files: one per DM named as accelsearch names them; sifting's reading gives back sigma, powers, harmonics, frequency (r/T) and z within their printed precision, and the .inf's length")
+    @Test("ACCEL files: one per DM named as accelsearch names them; sifting's reading gives back sigma, powers, harmonics, frequency (r/T), z and each harmonic's power and phase within their printed precision, and the .inf's length; candidates without measured harmonics are left out")
     func accelRoundTrip() throws {
         let list = Self.candidates(60, seed: 5)
         let series = PrestoAccelFile.Series(stem: "obs", object: "J1234+56", epochMJD: 60123.25, bins: 1 << 20, sampleTime: 64e-6, frequencyMHz: 1200)
         let t = series.duration
         let files = PrestoAccelFile.files(for: list, series: series, zmax: 200)
-        #expect(Set(files.map(\.name)) == Set(list.map { String(format: "obs_DM%.2f_ACCEL_200", $0.dm) }))
+        let writable = list.filter(PrestoAccelFile.isWritable)
+        #expect(writable.count < list.count && writable.count > list.count / 2)
+        #expect(Set(files.map(\.name)) == Set(writable.map { String(format: "obs_DM%.2f_ACCEL_200", $0.dm) }))
         var seen = 0
         for file in files {
             let lines = file.text.split(separator: "\n", omittingEmptySubsequences: false)
@@ -81,7 +92,7 @@ struct CandidateFormatsTests {
             }
             #expect(lines[2].count == 156 && cell(lines[1], 7) == "(bin)" && cell(lines[1], 9) == "(bins)" && cell(lines[1], 10) == "(m/s^2)")
             let entries = try PrestoAccelFile.parse(file.text, name: file.name)
-            let expected = list.filter { String(format: "obs_DM%.2f_ACCEL_200", $0.dm) == file.name }
+            let expected = writable.filter { String(format: "obs_DM%.2f_ACCEL_200", $0.dm) == file.name }
             #expect(entries.count == expected.count)
             for (e, c) in zip(entries, expected) {
                 seen += 1
@@ -95,6 +106,36 @@ struct CandidateFormatsTests {
                 let z = c.accelMS2 * c.frequencyHz * t * t / 299_792_458
                 #expect(abs(e.z - z) <= 0.06 * zErr, "z \(e.z) vs \(z) ± \(zErr)")
                 #expect(e.notes == (c.knownPulsar.map { "\($0.name) \($0.ratio)" } ?? ""))
+                let measured = c.harmonicMeasurements!
+                #expect(abs(e.coherentPower - HarmonicMeasurement.coherentPower(measured)) <= 0.005 + 1e-9)
+                // Each harmonic's power and phase, to a twentieth of their printed errors.
+                #expect(e.harmonicPowers.count == c.harmonics && e.harmonicPhases.count == c.harmonics)
+                for (h, (m, (power, phase))) in zip(measured, zip(e.harmonicPowers, e.harmonicPhases)).enumerated() {
+                    #expect(abs(power - m.power) <= 0.05 * (2 * m.power).squareRoot() + 1e-9, "harmonic \(h + 1) power \(power) vs \(m.power)")
+                    #expect(abs(phase - m.phase) <= 0.05 / (2 * m.power).squareRoot() + 1e-9, "harmonic \(h + 1) phase \(phase) vs \(m.phase)")
+                }
+            }
+            // The harmonics table read independently, by PRESTO's column widths (output_harmonics).
+            let hw = [5, 4, 5, 15, 11, 18, 13, 12, 9, 12, 10, 10]
+            let hstart = hw.indices.map { hw[..<$0].reduce(0, +) + 2 * $0 }
+            func hcell(_ l: Substring, _ k: Int) -> String {
+                let a = Array(l)
+                return String(a[min(a.count, hstart[k])..<min(a.count, hstart[k] + hw[k])]).trimmingCharacters(in: .whitespaces)
+            }
+            let rule = try #require(lines.indices.filter { lines[$0].allSatisfy { $0 == "-" } && !lines[$0].isEmpty }.last)
+            #expect(lines[rule - 1].contains("Loc Pow") && lines[rule].count == hw.reduce(0, +) + 2 * hw.count + 20)
+            let harmonicLines = lines[(rule + 1)...].prefix { !$0.isEmpty }
+            #expect(harmonicLines.count == expected.map(\.harmonics).reduce(0, +))
+            var row = harmonicLines.startIndex
+            for (k, c) in expected.enumerated() {
+                for (h, m) in c.harmonicMeasurements!.enumerated() {
+                    let line = harmonicLines[row]
+                    row += 1
+                    #expect(hcell(line, 0) == (h == 0 ? "\(k + 1)" : "") && hcell(line, 1) == "\(h + 1)")
+                    #expect(abs(Double(hcell(line, 6))! - (c.frequencyHz * t * Double(h + 1))) <= 0.005 + 1e-6 * c.frequencyHz * t)
+                    #expect(abs(Double(hcell(line, 10).split(separator: "(")[0])! - m.centroid) <= 0.05 / (24 * m.power).squareRoot() + 1e-9)
+                    #expect(abs(Double(hcell(line, 11).split(separator: "(")[0])! - m.purity) <= 0.05 / (m.purity * (10 * m.power).squareRoot()) + 1e-9)
+                }
             }
             for (line, c) in zip(lines.filter { $0.first?.isNumber == true }, expected) {
                 let p = c.power / Double(c.harmonics)
@@ -106,10 +147,10 @@ struct CandidateFormatsTests {
                 #expect(abs(Double(accel.split(separator: "(")[0])! - c.accelMS2) <= 0.06 * aErr + 1e-9 * abs(c.accelMS2), "\(accel)")
                 #expect(abs(Double(cell(line, 6).split(separator: "(")[0])! - c.frequencyHz) <= 0.6 * rErr / t, "\(cell(line, 6))")
             }
-            let info = try PrestoSeries.parse(String(file.text[file.text.range(of: "\n\n\n")!.upperBound...]), file: file.name)
+            let info = try PrestoSeries.parse(String(file.text[file.text.range(of: "\n\n\n", options: .backwards)!.upperBound...]), file: file.name)
             #expect(info.bins == series.bins && info.width == series.sampleTime && info.object == "J1234+56")
         }
-        #expect(seen == list.count)
+        #expect(seen == writable.count)
         #expect(throws: FormatError.self) { try PrestoAccelFile.parse(files[0].text, name: "no-dm-here") }
     }
 

@@ -44,6 +44,9 @@ public struct Candidate: Sendable, Codable, Equatable {
     /// measured from them, for the strongest candidates of a list (nil: not measured).
     public var diagnostics: FoldDiagnostics?
     public var quality: CandidateQuality?
+    /// Each harmonic of the best detection measured on its own (nil: an FFA detection, or a
+    /// record from before harmonics were measured).
+    public var harmonicMeasurements: [HarmonicMeasurement]?
 
     /// One point of the sigma-against-DM curve.
     public struct DMPoint: Sendable, Codable, Equatable {
@@ -57,15 +60,16 @@ public struct Candidate: Sendable, Codable, Equatable {
         case sigma, harmonics
         case accelMS2 = "accel_m_s2", snrFolded = "snr_folded", reducedChiSquare = "reduced_chi2"
         case dmHits = "dm_hits", power, profile, dmCurve = "dm_curve", spectrum, method, dutyCycle = "duty_cycle"
-        case knownPulsar = "known_pulsar", diagnostics, quality
+        case knownPulsar = "known_pulsar", diagnostics, quality, harmonicMeasurements = "harmonic_measurements"
     }
 
     public init(
         periodS: Double, frequencyHz: Double, dm: Double, sigma: Double, harmonics: Int, accelMS2: Double,
         snrFolded: Double = 0, reducedChiSquare: Double = 0, dmHits: Int = 1, power: Double = 0,
         profile: [Float] = [], dmCurve: [DMPoint] = [], dmIndex: Int? = nil, method: DetectionMethod? = nil,
-        dutyCycle: Double? = nil
+        dutyCycle: Double? = nil, harmonicMeasurements: [HarmonicMeasurement]? = nil
     ) {
+        self.harmonicMeasurements = harmonicMeasurements
         self.method = method
         self.dutyCycle = dutyCycle
         self.dmIndex = dmIndex

@@ -337,6 +337,6 @@ public final class SearchPipeline: @unchecked Sendable {
             reducedChiSquare: profile?.reducedChiSquare ?? 0, dmHits: s.dmIndices.count, power: s.best.power,
             profile: profile?.profile ?? [],
             dmCurve: zip(s.dms, s.sigmaByDM).map { Candidate.DMPoint(dm: $0, sigma: $1) }, dmIndex: s.best.dmIndex,
-            method: s.best.method, dutyCycle: s.best.dutyCycle)
+            method: s.best.method, dutyCycle: s.best.dutyCycle, harmonicMeasurements: s.best.harmonicMeasurements)
     }
 }

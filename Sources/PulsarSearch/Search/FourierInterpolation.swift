@@ -20,16 +20,22 @@ public struct FourierInterpolator {
 
     /// |A(r)|^2, the raw (unnormalised) power at fractional bin `r`.
     public func power(at r: Double) -> Double {
+        let (re, im) = amplitude(at: r)
+        return re * re + im * im
+    }
+
+    /// A(r), the complex Fourier amplitude at fractional bin `r` (the bin's own value at a whole
+    /// bin; 0 outside the spectrum).
+    public func amplitude(at r: Double) -> (re: Double, im: Double) {
         let nearest = Int(r.rounded())
         if abs(r - Double(nearest)) < 1e-9 {
-            guard nearest >= 0 && nearest < count else { return 0 }
-            let re = Double(spectrum[2 * nearest]), im = Double(spectrum[2 * nearest + 1])
-            return re * re + im * im
+            guard nearest >= 0 && nearest < count else { return (0, 0) }
+            return (Double(spectrum[2 * nearest]), Double(spectrum[2 * nearest + 1]))
         }
         let base = Int(r.rounded(.down))
         let lo = max(0, base - halfWidth + 1)
         let hi = min(count - 1, base + halfWidth)
-        guard lo <= hi else { return 0 }
+        guard lo <= hi else { return (0, 0) }
         var sumRe = 0.0
         var sumIm = 0.0
         for m in lo...hi {
@@ -37,7 +43,10 @@ public struct FourierInterpolator {
             sumRe += Double(spectrum[2 * m]) * w
             sumIm += Double(spectrum[2 * m + 1]) * w
         }
-        let s = sin(Double.pi * r) / Double.pi
-        return s * s * (sumRe * sumRe + sumIm * sumIm)
+        // -exp(-i pi r) sin(pi r) / pi times the sum.
+        let s = -sin(Double.pi * r) / Double.pi
+        let c = cos(Double.pi * r), n = -sin(Double.pi * r)
+        let re = s * (c * sumRe - n * sumIm), im = s * (c * sumIm + n * sumRe)
+        return (re, im)
     }
 }

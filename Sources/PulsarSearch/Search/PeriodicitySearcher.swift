@@ -68,6 +68,9 @@ public struct SeriesCandidate: Sendable, Codable, Equatable {
     /// Duty cycle of the best boxcar of an FFA detection (``FFASearch``); nil for a Fourier
     /// detection. For an FFA detection `power` is the boxcar S/N of its fold.
     public var dutyCycle: Double? = nil
+    /// Each summed harmonic measured on its own at the detection (``HarmonicMeasurement``); nil
+    /// for an FFA detection, and in results from workers before harmonics were measured.
+    public var harmonicMeasurements: [HarmonicMeasurement]? = nil
 
     /// How the detection was made.
     public var method: DetectionMethod { dutyCycle == nil ? .fft : .ffa }
@@ -232,7 +235,13 @@ public final class PeriodicitySearcher {
                 frequency: frequency, harmonics: peak.harmonics, power: power, sigma: sigma,
                 acceleration: acceleration, dm: dm, dmIndex: dmIndex))
         }
-        return Self.deduplicate(found, resolution: 1.0 / duration, limit: parameters.maxCandidates)
+        var kept = Self.deduplicate(found, resolution: 1.0 / duration, limit: parameters.maxCandidates)
+        for i in kept.indices {
+            kept[i].harmonicMeasurements = HarmonicMeasurement.measure(
+                fundamental: kept[i].frequency * duration, count: kept[i].harmonics, interpolator: interpolator,
+                localPower: { [whitener] k in Double(whitener.median(atBin: k)) / 0.693147180559945 })
+        }
+        return kept
     }
 
     /// Writes the series a search transforms into `output` (the FFT length): `samples` resampled

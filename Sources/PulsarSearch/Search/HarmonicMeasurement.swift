@@ -1,0 +1,110 @@
+import Foundation
+
+/// One harmonic of a Fourier detection, measured where its interpolated power peaks near the
+/// predicted bin (`h` times the fundamental's): what PRESTO's accelsearch lists per harmonic, and
+/// what its sifting reads to reject candidates whose power sits in one stray harmonic.
+///
+/// The shape figures are Middleditch, Deich & Kulkarni's (1993), from the Fourier response `A(r)`
+/// around the peak: the **centroid** `-(d phase / dr) / 2 pi` is where in the observation (0-1)
+/// the harmonic's power arrived, 0.5 for a signal steady throughout; the **purity**
+/// `sqrt(1.5 |P''| / P) / pi` is the RMS spread of that arrival time relative to a steady
+/// signal's, 1 for a steady signal and about 0.5 for one present during half the observation.
+public struct HarmonicMeasurement: Sendable, Codable, Equatable {
+    /// Normalised power (the local noise power is 1).
+    public var power: Double
+    /// Power as the FFT gives it, before normalisation.
+    public var rawPower: Double
+    /// Fourier bin where the harmonic peaks.
+    public var r: Double
+    /// Phase of the Fourier amplitude at `r`, radians in (-pi, pi].
+    public var phase: Double
+    public var centroid: Double
+    public var purity: Double
+
+    enum CodingKeys: String, CodingKey {
+        case power, rawPower = "raw_power", r, phase, centroid, purity
+    }
+
+    public init(power: Double, rawPower: Double, r: Double, phase: Double, centroid: Double, purity: Double) {
+        self.power = power
+        self.rawPower = rawPower
+        self.r = r
+        self.phase = phase
+        self.centroid = centroid
+        self.purity = purity
+    }
+
+    /// The power of the harmonics summed coherently, as accelsearch's "Coherent Power": each
+    /// harmonic's amplitude `sqrt(power)` turned by its expected phase (harmonic `h` of a pulse at
+    /// fundamental phase `p` is at `h p`) so that a pulse's harmonics add in phase. For a narrow
+    /// pulse it approaches `(sum sqrt(P_h))^2`, for noise about the incoherent sum.
+    public static func coherentPower(_ harmonics: [HarmonicMeasurement]) -> Double {
+        guard let fundamental = harmonics.first else { return 0 }
+        var re = 0.0, im = 0.0
+        for (i, h) in harmonics.enumerated() {
+            let turn = h.phase + fundamental.phase - (Double(i + 1) * fundamental.phase).truncatingRemainder(dividingBy: 2 * .pi)
+            let amplitude = max(0, h.power).squareRoot()
+            re += amplitude * cos(turn)
+            im += amplitude * sin(turn)
+        }
+        return re * re + im * im
+    }
+
+    /// Measures harmonics `1 ... count` of the fundamental at bin `r`: each one's power is maximised
+    /// within half a bin of `h r` and normalised by `localPower(bin)` (the mean noise power there);
+    /// harmonics past the spectrum's end are left out.
+    static func measure(
+        fundamental r: Double, count: Int, interpolator: FourierInterpolator, localPower: (Int) -> Double
+    ) -> [HarmonicMeasurement] {
+        // The shape needs the response's curvature, which the 16-bin sum biases by ~8 % for a signal
+        // present half the time (64 bins: ~2 %); only reported candidates are measured.
+        var interpolator = interpolator
+        interpolator.halfWidth = max(64, interpolator.halfWidth)
+        var measured: [HarmonicMeasurement] = []
+        for h in 1...max(1, count) {
+            let predicted = r * Double(h)
+            guard predicted >= 1, Int(predicted.rounded()) < interpolator.count - 1 else { break }
+            let peak = peakBin(near: predicted, interpolator: interpolator)
+            let local = localPower(Int(peak.rounded()))
+            guard local > 0 else { break }
+            let (re, im) = interpolator.amplitude(at: peak)
+            let raw = re * re + im * im
+            // The shape from finite differences of the response around the peak.
+            let d = 0.02
+            let (reL, imL) = interpolator.amplitude(at: peak - d), (reH, imH) = interpolator.amplitude(at: peak + d)
+            var dPhase = atan2(imH, reH) - atan2(imL, reL)
+            if dPhase > .pi { dPhase -= 2 * .pi } else if dPhase < -.pi { dPhase += 2 * .pi }
+            let pL = reL * reL + imL * imL, pH = reH * reH + imH * imH
+            let curvature = (pH - 2 * raw + pL) / (d * d)
+            let purity = raw > 0 ? (1.5 * abs(curvature) / raw).squareRoot() / .pi : 0
+            measured.append(HarmonicMeasurement(
+                power: raw / local, rawPower: raw, r: peak, phase: atan2(im, re),
+                centroid: -dPhase / (2 * d) / (2 * .pi), purity: purity))
+        }
+        return measured
+    }
+
+    /// The bin within half a bin of `predicted` where the interpolated power peaks: a grid of
+    /// eighths, then golden-section search around the best.
+    static func peakBin(near predicted: Double, interpolator: FourierInterpolator) -> Double {
+        var best = predicted, bestPower = -1.0
+        for i in -4...4 {
+            let r = predicted + Double(i) / 8
+            let p = interpolator.power(at: r)
+            if p > bestPower { best = r; bestPower = p }
+        }
+        var a = best - 0.125, b = best + 0.125
+        let g = 0.618033988749895
+        var c = b - g * (b - a), d = a + g * (b - a)
+        var fc = interpolator.power(at: c), fd = interpolator.power(at: d)
+        for _ in 0..<14 {
+            if fc > fd {
+                b = d; d = c; fd = fc; c = b - g * (b - a); fc = interpolator.power(at: c)
+            } else {
+                a = c; c = d; fc = fd; d = a + g * (b - a); fd = interpolator.power(at: d)
+            }
+        }
+        let (r, p) = fc > fd ? (c, fc) : (d, fd)
+        return p > bestPower ? r : best
+    }
+}
