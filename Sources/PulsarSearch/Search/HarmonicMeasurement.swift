@@ -25,13 +25,22 @@ public struct HarmonicMeasurement: Sendable, Codable, Equatable {
         case power, rawPower = "raw_power", r, phase, centroid, purity
     }
 
+    /// The values are kept to the digits their errors warrant (powers to 5 significant digits,
+    /// `r` to 1e-4 bins, the rest to 1e-4), so that a work unit's result carrying them stays small
+    /// and they read back from JSON exactly.
     public init(power: Double, rawPower: Double, r: Double, phase: Double, centroid: Double, purity: Double) {
-        self.power = power
-        self.rawPower = rawPower
-        self.r = r
-        self.phase = phase
-        self.centroid = centroid
-        self.purity = purity
+        self.power = Self.significant(power, 5)
+        self.rawPower = Self.significant(rawPower, 5)
+        self.r = (r * 1e4).rounded() / 1e4
+        self.phase = (phase * 1e4).rounded() / 1e4
+        self.centroid = (centroid * 1e4).rounded() / 1e4
+        self.purity = (purity * 1e4).rounded() / 1e4
+    }
+
+    static func significant(_ x: Double, _ digits: Int) -> Double {
+        guard x != 0, x.isFinite else { return x }
+        let scale = pow(10, Double(digits - 1 - Int(log10(abs(x)).rounded(.down))))
+        return (x * scale).rounded() / scale
     }
 
     /// The power of the harmonics summed coherently, as accelsearch's "Coherent Power": each
