@@ -98,10 +98,13 @@ public final class CoordinatorCore: Sendable {
     }
 
     /// Runs `job` if this coordinator holds (or can take) the lease `name`; the lease is renewed
-    /// every ttl/3 while the job runs, and released when it ends. The job's write transactions
-    /// carry the lease's fencing token (``LeaseFence``): if the lease passes to another
-    /// coordinator meanwhile, they fail instead of committing.
-    package func withLease(_ name: String, ttl: Double, _ job: @escaping @Sendable () async throws -> Void) async throws {
+    /// every `renewalInterval` seconds (ttl/3 unless given) while the job runs, and released when
+    /// it ends. The job's write transactions carry the lease's fencing token (``LeaseFence``): if
+    /// the lease passes to another coordinator meanwhile, they fail instead of committing.
+    package func withLease(
+        _ name: String, ttl: Double, renewalInterval: Double? = nil, _ job: @escaping @Sendable () async throws -> Void
+    ) async throws {
+        let interval = renewalInterval ?? ttl / 3
         let holder = instanceID
         let clock = self.clock
         let acquired = try await store.transaction {
@@ -111,7 +114,7 @@ public final class CoordinatorCore: Sendable {
         let store = self.store
         let renewer = Task {
             while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(Int(ttl * 1000 / 3)))
+                try? await Task.sleep(for: .milliseconds(Int(min(interval, 86_400) * 1000)))
                 if Task.isCancelled { break }
                 _ = try? await store.transaction {
                     try await $0.acquireLease(name, holder: holder, now: clock.now(), ttl: ttl)

@@ -194,8 +194,10 @@ struct DomainCoreTests {
                 logger: logger, clock: domain.clock))
             let (holding, held) = AsyncStream.makeStream(of: Void.self)
             let (releases, release) = AsyncStream.makeStream(of: Void.self)
+            // The first holder stalls: its renewals stop (a renewal every 10 s of real time would
+            // otherwise keep the lease whenever this test runs that long on a loaded machine).
             let first = Task {
-                try await domain.core.withLease("probe", ttl: 30) {
+                try await domain.core.withLease("probe", ttl: 30, renewalInterval: 86_400) {
                     held.yield()
                     for await _ in releases { break }
                     // Still running after the takeover: this write must not commit.

@@ -9,7 +9,14 @@ final class ServerLog: @unchecked Sendable {
     private var _rangeHeaders: [String?] = []
     private var _proxied: [String] = []
 
+    private var inFlight = 0
+    private var _peakInFlight = 0
+
     func recordRange(_ value: String?) { lock.withLock { _rangeHeaders.append(value) } }
+    /// Counts a request the server is answering, and the most answered at once.
+    func enter() { lock.withLock { inFlight += 1; _peakInFlight = max(_peakInFlight, inFlight) } }
+    func leave() { lock.withLock { inFlight -= 1 } }
+    var peakInFlight: Int { lock.withLock { _peakInFlight } }
     func recordProxied(_ value: String) { lock.withLock { _proxied.append(value) } }
     var rangeHeaders: [String?] { lock.withLock { _rangeHeaders } }
     var proxied: [String] { lock.withLock { _proxied } }
@@ -118,6 +125,8 @@ func makeRouter(log: ServerLog) -> Router<BasicRequestContext> {
     // Answers after a pause given in milliseconds (`/slow?ms=300`, 3 s by default), or at once when
     // the server shuts down, so a test that abandons a slow request does not wait for it.
     router.get("slow") { request, _ -> String in
+        log.enter()
+        defer { log.leave() }
         let ms = request.uri.queryParameters["ms"].flatMap { Int($0) } ?? 3000
         _ = try? await cancelOnGracefulShutdown { try await Task.sleep(for: .milliseconds(ms)) }
         return "late"
