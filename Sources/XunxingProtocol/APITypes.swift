@@ -167,15 +167,12 @@ public struct DatasetStatus: Codable, Sendable, Equatable {
     }
 }
 
-/// What a dataset's file says of the observation: its header facts (as ``ObservationInfo``) and
-/// its shape, which PRESTO's candidate files and known-pulsar matching need.
+/// What a dataset's file says of the observation: its header facts (``ObservationInfo``) and its
+/// shape, which PRESTO's candidate files and known-pulsar matching need. On the wire the facts sit
+/// beside the shape in one flat object.
 public struct ObservationSummary: Codable, Sendable, Equatable {
-    public var format: String
-    public var telescope: String?
-    public var source: String
-    public var mjd: Double
-    public var raDegrees: Double?
-    public var decDegrees: Double?
+    /// Telescope, source, epoch, position and format.
+    public var info: ObservationInfo
     /// Sample time (s), spectra, channels, and the lowest channel's centre frequency (MHz).
     public var sampleTime: Double
     public var samples: Int
@@ -188,27 +185,34 @@ public struct ObservationSummary: Codable, Sendable, Equatable {
     }
 
     public init(_ info: ObservationInfo, sampleTime: Double, samples: Int, channels: Int, lowestFrequencyMHz: Double) {
-        format = info.format
-        telescope = info.telescope
-        source = info.source
-        mjd = info.mjd
-        raDegrees = info.raDegrees
-        decDegrees = info.decDegrees
+        self.info = info
         self.sampleTime = sampleTime
         self.samples = samples
         self.channels = channels
         self.lowestFrequencyMHz = lowestFrequencyMHz
     }
 
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        info = ObservationInfo(
+            format: try c.decode(String.self, forKey: .format), telescope: try c.decodeIfPresent(String.self, forKey: .telescope),
+            source: try c.decode(String.self, forKey: .source), mjd: try c.decode(Double.self, forKey: .mjd),
+            raDegrees: try c.decodeIfPresent(Double.self, forKey: .raDegrees), decDegrees: try c.decodeIfPresent(Double.self, forKey: .decDegrees))
+        sampleTime = try c.decode(Double.self, forKey: .sampleTime)
+        samples = try c.decode(Int.self, forKey: .samples)
+        channels = try c.decode(Int.self, forKey: .channels)
+        lowestFrequencyMHz = try c.decode(Double.self, forKey: .lowestFrequencyMHz)
+    }
+
     /// Every key is written, unknown values as null.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(format, forKey: .format)
-        try c.encode(telescope, forKey: .telescope)
-        try c.encode(source, forKey: .source)
-        try c.encode(mjd, forKey: .mjd)
-        try c.encode(raDegrees, forKey: .raDegrees)
-        try c.encode(decDegrees, forKey: .decDegrees)
+        try c.encode(info.format, forKey: .format)
+        try c.encode(info.telescope, forKey: .telescope)
+        try c.encode(info.source, forKey: .source)
+        try c.encode(info.mjd, forKey: .mjd)
+        try c.encode(info.raDegrees, forKey: .raDegrees)
+        try c.encode(info.decDegrees, forKey: .decDegrees)
         try c.encode(sampleTime, forKey: .sampleTime)
         try c.encode(samples, forKey: .samples)
         try c.encode(channels, forKey: .channels)

@@ -144,8 +144,8 @@ struct CandidatesCommand: ParsableCommand {
         guard let observation = status.observation else {
             throw ValidationError("dataset \(dataset): the coordinator did not report its observation (sample time, length), which PRESTO's files need")
         }
-        let series = PrestoAccelFile.Series(stem: (status.name as NSString).deletingPathExtension, object: observation.source,
-                                            epochMJD: observation.mjd, bins: observation.samples, sampleTime: observation.sampleTime,
+        let series = PrestoAccelFile.Series(stem: (status.name as NSString).deletingPathExtension, object: observation.info.source,
+                                            epochMJD: observation.info.mjd, bins: observation.samples, sampleTime: observation.sampleTime,
                                             frequencyMHz: observation.lowestFrequencyMHz)
         let events = try client.singlePulseEvents(dataset).filter { showFlagged || $0.rfi == nil }
         let candidates = singlePulse ? [] : try client.candidates(dataset)

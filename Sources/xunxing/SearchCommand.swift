@@ -165,7 +165,7 @@ struct SearchCommand: ParsableCommand {
         let progress = ProgressLine(enabled: !quiet && isatty(STDERR_FILENO) != 0)
         let started = Date()
         var report: SearchReport
-        var observation: ObservationInfo?, described: ObservationSummary?
+        var described: ObservationSummary?
         var sampleTime = 0.0, samples = 0, frequencyMHz: Double?
         do {
             let ext = (file as NSString).pathExtension.lowercased()
@@ -175,7 +175,6 @@ struct SearchCommand: ParsableCommand {
                 report = try pipeline.search(series) { progress.update($0) }
             } else {
                 let reader = try ObservationFile.open(file)
-                observation = reader.info
                 described = ObservationSummary(reader)
                 (sampleTime, samples, frequencyMHz) = (reader.sampleTime, reader.spectrumCount, described?.lowestFrequencyMHz)
                 let mask = try rfi.mask.map { try RFIMask.read(from: $0) }
@@ -196,6 +195,7 @@ struct SearchCommand: ParsableCommand {
         }
         progress.finish()
         try? planner.saveWisdom()
+        let observation = described?.info
         if let matcher = try known.matcher() {
             if let observation, let ra = observation.raDegrees, let dec = observation.decDegrees {
                 matcher.annotate(&report.candidates, raDegrees: ra, decDegrees: dec, mjd: observation.mjd, duration: report.duration)
