@@ -229,24 +229,18 @@ final class FITSFile {
         try check(0, status, "creating the table")
     }
 
-    func writeBytes(column: Int32, row: Int, _ values: [UInt8]) throws {
-        var status: Int32 = 0
-        var copy = values
-        ffpclb(handle, column, Int64(row), 1, Int64(values.count), &copy, &status)
-        try check(0, status, "writing column \(column) row \(row)")
-    }
+    func writeBytes(column: Int32, row: Int, _ values: [UInt8]) throws { try write(values, column: column, row: row, ffpclb) }
+    func writeFloats(column: Int32, row: Int, _ values: [Float]) throws { try write(values, column: column, row: row, ffpcle) }
+    func writeDoubles(column: Int32, row: Int, _ values: [Double]) throws { try write(values, column: column, row: row, ffpcld) }
 
-    func writeFloats(column: Int32, row: Int, _ values: [Float]) throws {
+    /// Writes `values` into one cell through the CFITSIO column writer for their type.
+    private func write<T>(
+        _ values: [T], column: Int32, row: Int,
+        _ writer: (UnsafeMutablePointer<fitsfile>?, Int32, LONGLONG, LONGLONG, LONGLONG, UnsafeMutablePointer<T>?, UnsafeMutablePointer<Int32>?) -> Int32
+    ) throws {
         var status: Int32 = 0
         var copy = values
-        ffpcle(handle, column, Int64(row), 1, Int64(values.count), &copy, &status)
-        try check(0, status, "writing column \(column) row \(row)")
-    }
-
-    func writeDoubles(column: Int32, row: Int, _ values: [Double]) throws {
-        var status: Int32 = 0
-        var copy = values
-        ffpcld(handle, column, Int64(row), 1, Int64(values.count), &copy, &status)
+        _ = writer(handle, column, LONGLONG(row), 1, LONGLONG(values.count), &copy, &status)
         try check(0, status, "writing column \(column) row \(row)")
     }
 }
