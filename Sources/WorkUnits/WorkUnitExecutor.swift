@@ -72,22 +72,15 @@ public struct WorkUnitExecutor {
     /// Runs the whole unit and packages the result for upload.
     public func result(software: String) -> WorkUnitResult {
         let started = Date()
-        let cpuStart = Self.cpuSeconds()
+        let cpuStart = CPUClock.processSeconds()
         var outcomes: [TrialOutcome] = []
         let completed = run { outcomes.append($0); return true }
         return TrialOutcome.result(
-            of: outcomes, workUnitID: header.workUnitID, cpuSeconds: Self.cpuSeconds() - cpuStart,
+            of: outcomes, workUnitID: header.workUnitID, cpuSeconds: CPUClock.processSeconds() - cpuStart,
             elapsedSeconds: Date().timeIntervalSince(started), seriesSearched: completed, software: software,
             singlePulse: header.singlePulse)
     }
 
-    /// CPU time of this process so far, seconds.
-    public static func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-    }
 }
 
 /// What one trial (one series at one acceleration) of a unit found: its candidates and its

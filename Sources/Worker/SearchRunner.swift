@@ -107,13 +107,13 @@ final class SearchRunner: @unchecked Sendable {
         let firstTrial = state.nextTrial
         shared.with { $0.live[replica] = LiveProgress(trialsDone: firstTrial, trialCount: count, startedAtTrial: firstTrial, startedAt: startedAt) }
 
-        var cpuMark = threadCPUSeconds()
+        var cpuMark = CPUClock.threadSeconds()
         var wallMark = Date()
         var activeWall = 0.0
         var saveError: Error?
         let completed = executor.run(from: state.nextTrial) { outcome in
             let next = outcome.trial + 1
-            let cpuNow = threadCPUSeconds()
+            let cpuNow = CPUClock.threadSeconds()
             let busy = cpuNow - cpuMark
             let wallNow = Date()
             state.cpuSeconds += busy
@@ -144,7 +144,7 @@ final class SearchRunner: @unchecked Sendable {
             while shared.with({ $0.pauseReason }) != nil {
                 if halt.wait(seconds: 0.25) { return false }
             }
-            cpuMark = threadCPUSeconds()
+            cpuMark = CPUClock.threadSeconds()
             wallMark = Date()
             return true
         }

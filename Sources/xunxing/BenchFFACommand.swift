@@ -38,15 +38,12 @@ struct BenchFFACommand: ParsableCommand {
         options.detrendSeconds = detrend
         options.minTurns = minTurns
         if let problem = options.problem { throw ValidationError(problem) }
-        var times: [Double] = []
         var detections: [SeriesCandidate] = []
-        for _ in 0..<max(1, repeats) {
-            let start = BenchSplitCommand.cpuSeconds()
+        let seconds = BenchTiming.median(repeats: repeats) {
             detections = series.samples.withUnsafeBufferPointer {
                 FFASearch(options: options, sigmaThreshold: 0).search($0, sampleTime: series.tsamp, dm: series.dm, dmIndex: 0)
             }
-            times.append(BenchSplitCommand.cpuSeconds() - start)
-        }
+        }.cpu
         // The periodogram itself, for the S/N at the period (the peaks keep only the strongest).
         let periodogram = series.samples.withUnsafeBufferPointer {
             FFASearch(options: options).periodogram($0, sampleTime: series.tsamp)
@@ -54,7 +51,7 @@ struct BenchFFACommand: ParsableCommand {
         let near = periodogram.periods.indices.filter { abs(periodogram.periods[$0] - period) < 0.005 * period }
         let best = near.max { periodogram.snr[$0] < periodogram.snr[$1] }
         var report: [String: Double] = [
-            "seconds": times.sorted()[times.count / 2], "trials": Double(periodogram.periods.count),
+            "seconds": seconds, "trials": Double(periodogram.periods.count),
             "detections": Double(detections.count),
         ]
         if let best {

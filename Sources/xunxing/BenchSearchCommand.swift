@@ -130,8 +130,6 @@ enum BenchClock: String, ExpressibleByArgument, CaseIterable {
 
     /// Seconds on this clock.
     func now() -> Double {
-        var ts = timespec()
-        clock_gettime(self == .wall ? CLOCK_MONOTONIC : CLOCK_THREAD_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+        self == .wall ? Double(DispatchTime.now().uptimeNanoseconds) / 1e9 : CPUClock.threadSeconds()
     }
 }

@@ -33,20 +33,16 @@ struct BenchSinglePulseCommand: ParsableCommand {
         let dms = (0..<trials).map { 50 + Double($0) }
         let widths = BoxcarSearch.widths(maxSeconds: maxWidth, sampleTime: o.tsamp)
         let boxcar = BoxcarSearch(widths: widths, threshold: 6, normalisationBlock: Int(1 / o.tsamp))
-        var dedisperse: [Double] = [], search: [Double] = []
+        var block: DedispersedBlock?
+        let dedisperse = try BenchTiming.median(repeats: repeats) { block = try dedisperser.dedisperse(dms: dms, downsample: 1) }.cpu
         var hits = 0
-        for _ in 0..<max(1, repeats) {
-            var start = BenchSplitCommand.cpuSeconds()
-            let block = try dedisperser.dedisperse(dms: dms, downsample: 1)
-            dedisperse.append(BenchSplitCommand.cpuSeconds() - start)
-            start = BenchSplitCommand.cpuSeconds()
+        let search = BenchTiming.median(repeats: repeats) {
             hits = 0
             for i in dms.indices {
-                hits += block.withSeries(i) { boxcar.search($0, sampleTime: o.tsamp, dm: dms[i], dmIndex: i) }.count
+                hits += block!.withSeries(i) { boxcar.search($0, sampleTime: o.tsamp, dm: dms[i], dmIndex: i) }.count
             }
-            search.append(BenchSplitCommand.cpuSeconds() - start)
-        }
-        let d = dedisperse.sorted()[dedisperse.count / 2] / Double(trials), s = search.sorted()[search.count / 2] / Double(trials)
+        }.cpu
+        let d = dedisperse / Double(trials), s = search / Double(trials)
         print(String(format: "%d channels x %d samples, %d DM trials, %d boxcar widths (1 to %d samples); %d hits",
                      channels, o.samples, trials, widths.count, widths.last ?? 1, hits))
         print(String(format: "dedispersion       %8.2f CPU ms per trial", 1000 * d))

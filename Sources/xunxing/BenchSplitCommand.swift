@@ -79,7 +79,7 @@ struct BenchSplitCommand: ParsableCommand {
             try fm.createDirectory(atPath: payloadDir, withIntermediateDirectories: true)
             MemoryProbe.resetPeak()
             let start = DispatchTime.now().uptimeNanoseconds
-            let cpuStart = Self.cpuSeconds()
+            let cpuStart = CPUClock.processSeconds()
             let reader = try FilterbankReader(path: path)
             let units = WorkUnitPlanner.plan(
                 dmPlan: plan, spectra: reader.spectrumCount, sampleTime: tsamp, accelMax: preset.accelMax, preset: preset)
@@ -91,7 +91,7 @@ struct BenchSplitCommand: ParsableCommand {
                 source: reader, weights: try ChannelWeights.measure(reader), directory: payloadDir,
                 makeID: { counter += 1; return "unit\(counter)" }, timings: &timings)
             let splitTime = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            let splitCPU = Self.cpuSeconds() - cpuStart
+            let splitCPU = CPUClock.processSeconds() - cpuStart
             let peak = MemoryProbe.peakMB()
             let payloadBytes = payloads.reduce(0) { $0 + ((try? fm.attributesOfItem(atPath: $1.path)[.size] as? NSNumber)?.intValue ?? 0) }
             try? fm.removeItem(atPath: payloadDir)
@@ -120,9 +120,9 @@ struct BenchSplitCommand: ParsableCommand {
         let dms = plan.trials.map(\.dm)
         let megabytes = Double(o.samples * channels) / 1e6
         func time(_ d: SubbandDedisperser) throws -> Double {
-            let start = Self.cpuSeconds()
+            let start = CPUClock.processSeconds()
             try d.stream(dms: dms, downsample: 1) { _ in }
-            return Self.cpuSeconds() - start
+            return CPUClock.processSeconds() - start
         }
         let subband = SubbandDedisperser(source: source, weights: weights)
         subband.chunkLength = 8192
@@ -133,13 +133,6 @@ struct BenchSplitCommand: ParsableCommand {
             log2Slice, dms.count, megabytes / td, subband.subbandCount, megabytes / ts, td / ts))
     }
 
-    /// CPU seconds (user + system) of this process so far.
-    static func cpuSeconds() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-    }
-
     /// Wall and CPU seconds to read and unpack the whole file, 4096 spectra at a time.
     static func readAll(_ path: String) throws -> (wall: Double, cpu: Double) {
         let reader = try FilterbankReader(path: path)
@@ -147,9 +140,9 @@ struct BenchSplitCommand: ParsableCommand {
         let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: block * reader.header.nchans)
         defer { buffer.deallocate() }
         let start = DispatchTime.now().uptimeNanoseconds
-        let cpu = cpuSeconds()
+        let cpu = CPUClock.processSeconds()
         while try reader.read(into: buffer, count: block) > 0 {}
-        return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, cpuSeconds() - cpu)
+        return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, CPUClock.processSeconds() - cpu)
     }
 }
 

@@ -91,12 +91,12 @@ struct BenchUnitsCommand: ParsableCommand {
             let before = ProcessMemory.residentBytes() ?? 0
             var memoryMB = 0
             for run in 0..<runs {
-                let start = WorkUnitExecutor.cpuSeconds()
+                let start = CPUClock.processSeconds()
                 let executor = try WorkUnitExecutor(payload: payload.path, planner: planner)
                 let result = executor.result(software: "bench")
                 found = result.candidates.count
                 peaks = result.peaksMeasured
-                best = min(best, WorkUnitExecutor.cpuSeconds() - start)
+                best = min(best, CPUClock.processSeconds() - start)
                 if run == 0 { memoryMB = max(0, (ProcessMemory.peakResidentBytes() ?? 0) - before) >> 20 }
             }
             let unit = payload.unit

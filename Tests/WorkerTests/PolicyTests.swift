@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 @testable import Worker
+import PulsarSearch
 import XunxingProtocol
 import XunxingSupport
 
@@ -42,16 +43,16 @@ struct PolicyTests {
         // Busy-loop 20 ms slices with rests: CPU share over the whole should be about 40%.
         let cycle = DutyCycle(limitPercent: 40)
         let wallStart = Date()
-        let cpuStart = threadCPUSeconds()
+        let cpuStart = CPUClock.threadSeconds()
         for _ in 0..<8 {
-            let sliceStart = threadCPUSeconds()
+            let sliceStart = CPUClock.threadSeconds()
             var x = 0.0
-            while threadCPUSeconds() - sliceStart < 0.02 { x += 1 }
-            Thread.sleep(forTimeInterval: cycle.rest(afterBusy: threadCPUSeconds() - sliceStart))
+            while CPUClock.threadSeconds() - sliceStart < 0.02 { x += 1 }
+            Thread.sleep(forTimeInterval: cycle.rest(afterBusy: CPUClock.threadSeconds() - sliceStart))
         }
         // Never more than the limit; less only when other processes starve this thread (a loaded
         // CI machine), which a good guest does not mind.
-        let share = (threadCPUSeconds() - cpuStart) / Date().timeIntervalSince(wallStart)
+        let share = (CPUClock.threadSeconds() - cpuStart) / Date().timeIntervalSince(wallStart)
         #expect(share > 0.02 && share < 0.45, "share \(share)")
     }
 

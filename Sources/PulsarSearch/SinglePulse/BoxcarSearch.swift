@@ -84,20 +84,17 @@ public struct BoxcarSearch: Sendable {
     public func normalise(_ series: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
         let n = series.count
         var start = 0
-        var scratch = [Float](repeating: 0, count: min(n, 2 * normalisationBlock))
+        let room = min(n, 2 * normalisationBlock)
+        let deviations = UnsafeMutablePointer<Float>.allocate(capacity: room), scratch = UnsafeMutablePointer<Float>.allocate(capacity: room)
+        defer { deviations.deallocate(); scratch.deallocate() }
         while start < n {
             // The last block takes the remainder rather than leave a short one.
             let end = n - start < 2 * normalisationBlock ? n : start + normalisationBlock
             let count = end - start
-            let (median, sigma) = scratch.withUnsafeMutableBufferPointer { s -> (Float, Float) in
-                let part = UnsafeMutableBufferPointer(rebasing: s[0..<count])
-                for i in 0..<count { part[i] = series[start + i] }
-                Robust.quickselect(part, count / 2)
-                let median = part[count / 2]
-                for i in 0..<count { part[i] = abs(series[start + i] - median) }
-                Robust.quickselect(part, count / 2)
-                return (median, 1.4826 * part[count / 2])
-            }
+            let block = UnsafeBufferPointer(rebasing: series[start..<end])
+            let median = Robust.select(block, count / 2, scratch: scratch)
+            for i in 0..<count { deviations[i] = abs(block[i] - median) }
+            let sigma = 1.4826 * Robust.select(UnsafeBufferPointer(start: deviations, count: count), count / 2, scratch: scratch)
             let scale: Float = sigma > 0 ? 1 / sigma : 0
             for i in start..<end { output[i] = (series[i] - median) * scale }
             start = end
@@ -130,8 +127,16 @@ public struct BoxcarSearch: Sendable {
     /// does: noise that is not white (what the detrending leaves) then gives unit-variance S/N at
     /// every width. Empty when flat.
     func snrs(prefix: [Double], width w: Int, step: Int) -> [Float] {
+        guard var (sums, median, scale) = boxcarSums(prefix: prefix, width: w, step: step) else { return [] }
+        for i in sums.indices { sums[i] = (sums[i] - median) * scale }
+        return sums
+    }
+
+    /// The boxcar sums ``snrs(prefix:width:step:)`` normalises, with their median and the scale
+    /// 1 / (1.4826 MAD); nil when flat. The S/N of sum `s` is `(s - median) * scale`.
+    func boxcarSums(prefix: [Double], width w: Int, step: Int) -> (sums: [Float], median: Float, scale: Float)? {
         let span = prefix.count - w
-        guard span > 0 else { return [] }
+        guard span > 0 else { return nil }
         let count = (span - 1) / step + 1
         var filtered = [Float](repeating: 0, count: count)
         for i in 0..<count { filtered[i] = Float(prefix[i * step + w] - prefix[i * step]) }
@@ -140,10 +145,8 @@ public struct BoxcarSearch: Sendable {
         let m = sample.withUnsafeMutableBufferPointer { c -> Float in Robust.quickselect(c, half); return c[half] }
         for i in sample.indices { sample[i] = abs(sample[i] - m) }
         let mad = sample.withUnsafeMutableBufferPointer { c -> Float in Robust.quickselect(c, half); return c[half] }
-        guard mad > 0 else { return [] }
-        let norm = 1 / (1.4826 * mad)
-        for i in 0..<count { filtered[i] = (filtered[i] - m) * norm }
-        return filtered
+        guard mad > 0 else { return nil }
+        return (filtered, m, 1 / (1.4826 * mad))
     }
 
     /// The hits of one dedispersed series.
@@ -153,11 +156,13 @@ public struct BoxcarSearch: Sendable {
         var hits: [SinglePulseHit] = []
         for w in widths where w <= series.count {
             let step = Self.step(width: w)
-            let snr = snrs(prefix: prefix, width: w, step: step)
+            // Normalised as they are scanned: one pass over each width's sums.
+            guard let (sums, median, scale) = boxcarSums(prefix: prefix, width: w, step: step) else { continue }
             var best: (start: Int, snr: Float)? = nil
-            for i in snr.indices {
-                if snr[i] >= threshold {
-                    if best == nil || snr[i] > best!.snr { best = (i * step, snr[i]) }
+            for i in sums.indices {
+                let snr = (sums[i] - median) * scale
+                if snr >= threshold {
+                    if best == nil || snr > best!.snr { best = (i * step, snr) }
                 } else if let b = best {
                     hits.append(SinglePulseHit(dmIndex: dmIndex, dm: dm, start: b.start, width: w, sampleTime: sampleTime, snr: b.snr))
                     best = nil

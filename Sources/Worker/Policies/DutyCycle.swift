@@ -26,10 +26,3 @@ public struct DutyCycle: Sendable, Equatable {
         cpuSeconds * 100 / limitPercent
     }
 }
-
-/// CPU time of the calling thread, seconds.
-public func threadCPUSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
