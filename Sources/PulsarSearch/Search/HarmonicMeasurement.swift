@@ -65,15 +65,17 @@ public struct HarmonicMeasurement: Sendable, Codable, Equatable {
     static func measure(
         fundamental r: Double, count: Int, interpolator: FourierInterpolator, localPower: (Int) -> Double
     ) -> [HarmonicMeasurement] {
-        // The shape needs the response's curvature, which the 16-bin sum biases by ~8 % for a signal
-        // present half the time (64 bins: ~2 %); only reported candidates are measured.
-        var interpolator = interpolator
-        interpolator.halfWidth = max(64, interpolator.halfWidth)
+        // The peak is found with the search's sum (16 bins a side); the shape at it needs the
+        // response's curvature, which that sum biases by ~8 % for a signal present half the time,
+        // so power, phase and shape are read with 64 bins a side (~2 %).
+        var wide = interpolator
+        wide.halfWidth = max(64, interpolator.halfWidth)
         var measured: [HarmonicMeasurement] = []
         for h in 1...max(1, count) {
             let predicted = r * Double(h)
             guard predicted >= 1, Int(predicted.rounded()) < interpolator.count - 1 else { break }
             let peak = peakBin(near: predicted, interpolator: interpolator)
+            let interpolator = wide
             let local = localPower(Int(peak.rounded()))
             guard local > 0 else { break }
             let (re, im) = interpolator.amplitude(at: peak)
@@ -106,7 +108,7 @@ public struct HarmonicMeasurement: Sendable, Codable, Equatable {
         let g = 0.618033988749895
         var c = b - g * (b - a), d = a + g * (b - a)
         var fc = interpolator.power(at: c), fd = interpolator.power(at: d)
-        for _ in 0..<14 {
+        for _ in 0..<10 {
             if fc > fd {
                 b = d; d = c; fd = fc; c = b - g * (b - a); fc = interpolator.power(at: c)
             } else {
