@@ -1,3 +1,4 @@
+import CSearchKernels
 import Foundation
 @testable import PulsarSearch
 import Testing
@@ -71,6 +72,33 @@ struct HarmonicMeasurementTests {
             // A whole bin is the bin's own value.
             let k = Int(r0.rounded())
             #expect(interpolator.amplitude(at: Double(k)) == (Double(s[2 * k]), Double(s[2 * k + 1])))
+        }
+    }
+
+    @Test("the Fourier sum kernel: AVX2 against the scalar loop and a plain double sum, on random spectra, every length 1-40 and random r")
+    func fourierSumKernel() {
+        var rng = SeededGenerator(seed: 70)
+        let bins = 300
+        let x = (0..<(2 * bins)).map { _ in Float(rng.gaussian() * (1 + 50 * rng.uniform())) }
+        x.withUnsafeBufferPointer { p in
+            for length in 1...40 {
+                for _ in 0..<5 {
+                    let lo = Int(rng.uniform() * Double(bins - length)), hi = lo + length - 1
+                    let r = Double(lo) + rng.uniform() * Double(length) + 0.0137
+                    var plainRe = 0.0, plainIm = 0.0, scale = 0.0
+                    for m in lo...hi {
+                        let w = 1 / (Double(m) - r)
+                        plainRe += Double(p[2 * m]) * w
+                        plainIm += Double(p[2 * m + 1]) * w
+                        scale += (abs(Double(p[2 * m])) + abs(Double(p[2 * m + 1]))) * abs(w)
+                    }
+                    var re = 0.0, im = 0.0, sre = 0.0, sim = 0.0
+                    xx_fourier_sum(p.baseAddress!, lo, hi, r, &re, &im)
+                    xx_fourier_sum_scalar(p.baseAddress!, lo, hi, r, &sre, &sim)
+                    #expect(sre == plainRe && sim == plainIm, "scalar, length \(length)")
+                    #expect(abs(re - plainRe) <= 1e-13 * scale && abs(im - plainIm) <= 1e-13 * scale, "length \(length): \(re) vs \(plainRe)")
+                }
+            }
         }
     }
 

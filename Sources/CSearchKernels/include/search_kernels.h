@@ -71,6 +71,12 @@ void xx_decimate(const float *x, size_t n, size_t factor, float *out);
 
 /* 1 if the AVX2 kernels are in use on this CPU. */
 int xx_kernels_use_avx2(void);
+
+/* Fourier interpolation's sum: *re + i *im = sum over m in [lo, hi] of X_m / (m - r), X the
+ * interleaved complex spectrum x (re, im per bin), in doubles. The AVX2 kernel sums four bins per
+ * lane, so it may differ from the scalar one in the last bits. */
+void xx_fourier_sum(const float *x, long lo, long hi, double r, double *re, double *im);
+void xx_fourier_sum_scalar(const float *x, long lo, long hi, double r, double *re, double *im);
 /* 1 if the kernels that need AVX2 and FMA both are in use on this CPU. */
 int xx_kernels_use_avx2_fma(void);
 

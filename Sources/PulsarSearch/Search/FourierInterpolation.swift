@@ -1,3 +1,4 @@
+import CSearchKernels
 import Foundation
 
 /// Fourier amplitudes between bins.
@@ -38,11 +39,7 @@ public struct FourierInterpolator {
         guard lo <= hi else { return (0, 0) }
         var sumRe = 0.0
         var sumIm = 0.0
-        for m in lo...hi {
-            let w = 1.0 / (Double(m) - r)
-            sumRe += Double(spectrum[2 * m]) * w
-            sumIm += Double(spectrum[2 * m + 1]) * w
-        }
+        xx_fourier_sum(spectrum, lo, hi, r, &sumRe, &sumIm)
         // -exp(-i pi r) sin(pi r) / pi times the sum.
         let s = -sin(Double.pi * r) / Double.pi
         let c = cos(Double.pi * r), n = -sin(Double.pi * r)
