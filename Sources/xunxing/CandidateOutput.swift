@@ -24,7 +24,7 @@ enum CandidateOutput {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let t = series.duration
         // accelsearch's zmax: the largest |z| = a f T^2 / c among the candidates, rounded up.
-        let zs: [Double] = candidates.filter(PrestoAccelFile.isWritable).map { c in abs(c.accelMS2 * c.frequencyHz * t * t / PrestoAccelFile.speedOfLight) }
+        let zs: [Double] = candidates.filter(PrestoAccelFile.isWritable).map { abs(PrestoAccelFile.fourierRZ($0, duration: t).z) }
         let zmax = Int((zs.max() ?? 0).rounded(.up))
         var written: [String] = []
         let unwritable = candidates.count - candidates.filter(PrestoAccelFile.isWritable).count

@@ -71,7 +71,6 @@ public enum PrestoAccelFile {
     static let widths = [4, 5, 6, 8, 4, 16, 15, 15, 15, 11, 15, 20]
     static let titles1 = ["", "", "Summed", "Coherent", "Num", "Period", "Frequency", "FFT 'r'", "Freq Deriv", "FFT 'z'", "Accel", ""]
     static let titles2 = ["Cand", "Sigma", "Power", "Power", "Harm", "(ms)", "(Hz)", "(bin)", "(Hz/s)", "(bins)", "(m/s^2)", "Notes"]
-    public static let speedOfLight = 299_792_458.0
 
     /// Whether `candidate` can be written: its harmonics were measured.
     public static func isWritable(_ candidate: Candidate) -> Bool {
@@ -97,15 +96,14 @@ public enum PrestoAccelFile {
             let perHarmonic = max(c.power / Double(max(1, c.harmonics)), 1e-6)
             let rErr = 3 / (Double.pi * (6 * perHarmonic).squareRoot())
             let zErr = 3 * 10.0.squareRoot() / (Double.pi * perHarmonic.squareRoot())
-            let f = c.frequencyHz, r = f * t
-            let z = c.accelMS2 * f * t * t / speedOfLight
+            let f = c.frequencyHz, (r, z) = fourierRZ(c, duration: t)
             let fErr = rErr / t
             let coherent = HarmonicMeasurement.coherentPower(c.harmonicMeasurements ?? [])
             let cells = [
                 String(i + 1), String(format: "%.2f", c.sigma), String(format: "%.2f", c.power), String(format: "%.2f", coherent),
                 String(c.harmonics), valueWithError(1000 / f, 1000 * fErr / (f * f), digits: 1), valueWithError(f, fErr, digits: 1),
                 valueWithError(r, rErr, digits: 2), valueWithError(z / (t * t), zErr / (t * t), digits: 1), valueWithError(z, zErr, digits: 2),
-                valueWithError(c.accelMS2, zErr * speedOfLight / (t * t * f), digits: 2),
+                valueWithError(c.accelMS2, zErr * AccelerationPlan.speedOfLight / (t * t * f), digits: 2),
                 notes(c),
             ]
             // The number is left-justified so that the line starts with a digit, as sifting expects.
@@ -115,7 +113,7 @@ public enum PrestoAccelFile {
         }
         out += "\n\n" + header(harmonicTitles1, harmonicTitles2, harmonicWidths)
         for (i, c) in candidates.enumerated() {
-            let r = c.frequencyHz * t, z = c.accelMS2 * c.frequencyHz * t * t / speedOfLight
+            let (r, z) = fourierRZ(c, duration: t)
             for (j, h) in (c.harmonicMeasurements ?? []).enumerated() {
                 let p = max(h.power, 1e-6), q = max(h.purity, 1e-3)
                 let cells = [
@@ -150,6 +148,12 @@ public enum PrestoAccelFile {
         func row(_ cells: [String]) -> String { cells.enumerated().map { centred($1, widths[$0]) }.joined(separator: "  ") }
         return row(titles1) + "\n" + row(titles2) + "\n"
             + widths.enumerated().map { i, w in String(repeating: "-", count: w) + (i == widths.count - 1 ? "" : "--") }.joined() + "\n"
+    }
+
+    /// The candidate's Fourier frequency r (bins) and drift z (bins over the observation) in a
+    /// series of `t` seconds.
+    public static func fourierRZ(_ c: Candidate, duration t: Double) -> (r: Double, z: Double) {
+        (c.frequencyHz * t, c.accelMS2 * c.frequencyHz * t * t / AccelerationPlan.speedOfLight)
     }
 
     static func notes(_ c: Candidate) -> String {
@@ -189,7 +193,12 @@ public enum PrestoAccelFile {
         }
         let info = try PrestoSeries.parse(String(text[(text.range(of: "\n\n\n", options: .backwards)?.upperBound ?? text.startIndex)...]), file: name)
         let t = Double(info.bins) * info.width
-        func number(_ cell: Substring, _ field: String) throws -> Double { try self.number(cell, field, name) }
+        func number(_ cell: Substring, _ field: String) throws -> Double {
+            guard let v = Double(cell.split(separator: "(").first ?? cell) else {
+                throw FormatError.invalidValue(file: name, field: field, value: String(cell), reason: "not a number")
+            }
+            return v
+        }
         var entries: [Entry] = []
         // The harmonics of the entry being read (its first line names it), and how many are left.
         var current: Int?
@@ -210,25 +219,17 @@ public enum PrestoAccelFile {
             // A harmonics table line: the first of a candidate opens with a space and its number
             // (power in column 4, phase in 10), the others with blanks (columns 3 and 9).
             let opens = line.count > 1 && line.first == " " && line.dropFirst().first?.isNumber == true
-            if opens, f.count >= 12, let number = Int(f[0]), let k = entries.firstIndex(where: { $0.number == number }) {
-                entries[k].harmonicPowers = [try self.number(f[3], "Power", name)]
-                entries[k].harmonicPhases = [try self.number(f[9], "Phase", name)]
+            if opens, f.count >= 12, let candidate = Int(f[0]), let k = entries.firstIndex(where: { $0.number == candidate }) {
+                entries[k].harmonicPowers = [try number(f[3], "Power")]
+                entries[k].harmonicPhases = [try number(f[9], "Phase")]
                 current = k
                 pending = entries[k].harmonics - 1
             } else if let k = current, pending > 0, f.count >= 11 {
-                entries[k].harmonicPowers.append(try self.number(f[2], "Power", name))
-                entries[k].harmonicPhases.append(try self.number(f[8], "Phase", name))
+                entries[k].harmonicPowers.append(try number(f[2], "Power"))
+                entries[k].harmonicPhases.append(try number(f[8], "Phase"))
                 pending -= 1
             }
         }
         return entries
-    }
-
-    /// The value of a `value(error)` cell.
-    private static func number(_ cell: Substring, _ field: String, _ file: String) throws -> Double {
-        guard let v = Double(cell.split(separator: "(").first ?? cell) else {
-            throw FormatError.invalidValue(file: file, field: field, value: String(cell), reason: "not a number")
-        }
-        return v
     }
 }

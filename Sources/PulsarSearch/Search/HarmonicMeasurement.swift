@@ -75,14 +75,13 @@ public struct HarmonicMeasurement: Sendable, Codable, Equatable {
             let predicted = r * Double(h)
             guard predicted >= 1, Int(predicted.rounded()) < interpolator.count - 1 else { break }
             let peak = peakBin(near: predicted, interpolator: interpolator)
-            let interpolator = wide
             let local = localPower(Int(peak.rounded()))
             guard local > 0 else { break }
-            let (re, im) = interpolator.amplitude(at: peak)
+            let (re, im) = wide.amplitude(at: peak)
             let raw = re * re + im * im
             // The shape from finite differences of the response around the peak.
             let d = 0.02
-            let (reL, imL) = interpolator.amplitude(at: peak - d), (reH, imH) = interpolator.amplitude(at: peak + d)
+            let (reL, imL) = wide.amplitude(at: peak - d), (reH, imH) = wide.amplitude(at: peak + d)
             var dPhase = atan2(imH, reH) - atan2(imL, reL)
             if dPhase > .pi { dPhase -= 2 * .pi } else if dPhase < -.pi { dPhase += 2 * .pi }
             let pL = reL * reL + imL * imL, pH = reH * reH + imH * imH
@@ -104,18 +103,7 @@ public struct HarmonicMeasurement: Sendable, Codable, Equatable {
             let p = interpolator.power(at: r)
             if p > bestPower { best = r; bestPower = p }
         }
-        var a = best - 0.125, b = best + 0.125
-        let g = 0.618033988749895
-        var c = b - g * (b - a), d = a + g * (b - a)
-        var fc = interpolator.power(at: c), fd = interpolator.power(at: d)
-        for _ in 0..<10 {
-            if fc > fd {
-                b = d; d = c; fd = fc; c = b - g * (b - a); fc = interpolator.power(at: c)
-            } else {
-                a = c; c = d; fc = fd; d = a + g * (b - a); fd = interpolator.power(at: d)
-            }
-        }
-        let (r, p) = fc > fd ? (c, fc) : (d, fd)
+        let (r, p) = GoldenSection.maximum(from: best - 0.125, to: best + 0.125, iterations: 10) { interpolator.power(at: $0) }
         return p > bestPower ? r : best
     }
 }

@@ -349,16 +349,9 @@ public final class PeriodicitySearcher {
             if p > bestP { bestP = p; bestR = r }
         }
         // Golden-section polish within one grid step.
-        var a = bestR - step, b = bestR + step
-        let g = 0.618033988749895
-        var c = b - g * (b - a), d = a + g * (b - a)
-        var fc = summedPower(c, harmonics: peak.harmonics, interpolator: interpolator, bins: bins)
-        var fd = summedPower(d, harmonics: peak.harmonics, interpolator: interpolator, bins: bins)
-        for _ in 0..<12 {
-            if fc > fd { b = d; d = c; fd = fc; c = b - g * (b - a); fc = summedPower(c, harmonics: peak.harmonics, interpolator: interpolator, bins: bins) }
-            else { a = c; c = d; fc = fd; d = a + g * (b - a); fd = summedPower(d, harmonics: peak.harmonics, interpolator: interpolator, bins: bins) }
+        let (r, p) = GoldenSection.maximum(from: bestR - step, to: bestR + step, iterations: 12) {
+            summedPower($0, harmonics: peak.harmonics, interpolator: interpolator, bins: bins)
         }
-        let (r, p) = fc > fd ? (c, fc) : (d, fd)
         return p > bestP ? (r, p) : (bestR, bestP)
     }
 
