@@ -46,10 +46,12 @@ public enum SplitError: Error, Equatable, Sendable, CustomStringConvertible {
 ///
 /// Units are taken a batch at a time: consecutive units of one downsampling factor, their DMs
 /// dedispersed together in one streaming pass over the filterbank (``SubbandDedisperser/stream``:
-/// a chunk of input plus the overlap the largest delay needs, and one chunk of output per DM).
+/// a chunk of input, the subband series of the last chunks and the band's largest delay, and one
+/// chunk of output per DM).
 /// Each chunk of each DM's series is written to its place in an unlinked spill file on disk; the
 /// unit's payload is then written from the spill file, piece by piece. Memory is about
-/// `channels x (chunkLength + overlap) + DMs x chunkLength` floats; the whole series only ever
+/// `channels x chunkLength + nominal DMs x subbands x (2 chunkLength + largest delay) + DMs x
+/// chunkLength` floats; the whole series only ever
 /// exist on disk (4 bytes x samples x DMs of a batch, in the payload directory).
 public struct PayloadSplitter {
     public var datasetID: String

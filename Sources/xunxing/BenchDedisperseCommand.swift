@@ -27,7 +27,8 @@ struct BenchDedisperseCommand: ParsableCommand {
     @Option(help: "DM trials (the first N of the plan from DM 0).") var dmTrials: Int = 1000
     @Option(help: "Subbands (default: the dedisperser's choice, about 2 sqrt(channels)).") var subbands: Int?
     @Option(help: "Timed runs of each measurement (median reported).") var repeats: Int = 3
-    @Option(help: "Samples per chunk of the dedisperser (its chunkLength).") var chunk: Int?
+    @Option(help: "Samples per chunk of the tree and vector kernels (the dedisperser's chunkLength; the reference keeps 16384).") var chunk: Int?
+    @Option(help: "Chunks each subband series' buffer holds past the largest shift (the dedisperser's laps).") var laps: Int?
     @Option(help: "The tree kernel's hierarchy of channels in a subband, comma-separated (e.g. 4 or 2,2).") var channelRadices: String?
     @Option(help: "The tree kernel's hierarchy of subbands, comma-separated (e.g. 4,4 or 8).") var subbandRadices: String?
     @Option(help: "The tree kernel's output samples per pass over a group's DMs.") var tile: Int?
@@ -76,8 +77,12 @@ struct BenchDedisperseCommand: ParsableCommand {
             let d = SubbandDedisperser(source: source, weights: weights, subbands: subbands)
             d.kernel = kernel
             // The reference is the code before issue 18: its loops and its chunk length.
-            if kernel == .reference { d.chunkLength = 16384 }
-            if let chunk { d.chunkLength = chunk }
+            if kernel == .reference {
+                d.chunkLength = 16384
+            } else if let chunk {
+                d.chunkLength = chunk
+            }
+            if let laps { d.laps = laps }
             if let chosenChannelRadices { d.channelRadices = chosenChannelRadices }
             if let chosenSubbandRadices { d.subbandRadices = chosenSubbandRadices }
             if let tile { d.tile = tile }
@@ -98,7 +103,7 @@ struct BenchDedisperseCommand: ParsableCommand {
         print("pass                                CPU s   MB/CPU-s   additions/spectrum (channels + subbands)")
         print("read (pread + unpack), the floor".leftAligned(34) + String(format: " %7.3f %10.0f", read, megabytes / read))
         for (kernel, cpu) in timed {
-            let adds = dedisperser(reader, kernel).plannedAdditions(dms: dms, downsample: 1)
+            let adds = try dedisperser(reader, kernel).plannedAdditions(dms: dms, downsample: 1)
             print("dedisperse, \(kernel.rawValue) kernel".leftAligned(34) + String(format: " %7.3f %10.1f %12.0f (%.0f + %.0f)", cpu, megabytes / cpu, adds.channels + adds.subbands, adds.channels, adds.subbands))
         }
         if let reference = timed.first(where: { $0.kernel == .reference })?.cpu {

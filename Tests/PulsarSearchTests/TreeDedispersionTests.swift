@@ -46,7 +46,7 @@ import Testing
         let expected = Self.bruteForce(source, weights, shifts: shifts, downsample: downsample)
         let length = spectra / downsample
         func run(_ kernel: SubbandDedisperser.Kernel, chunk: Int, tile: Int, channelTile: Int, channelRadices: [Int] = [2],
-                 subbandRadices: [Int] = [2, 3], batchFloats: Int = 8 << 20) throws -> [Float] {
+                 subbandRadices: [Int] = [2, 3], laps: Int = 4) throws -> [Float] {
             let d = SubbandDedisperser(source: source, weights: weights, subbands: 12)
             d.kernel = kernel
             d.chunkLength = chunk
@@ -54,7 +54,7 @@ import Testing
             d.channelTile = channelTile
             d.channelRadices = channelRadices
             d.subbandRadices = subbandRadices
-            d.batchFloats = batchFloats
+            d.laps = laps
             let block = try d.dedisperse(dms: dms, downsample: downsample)
             #expect(block.length == length)
             var worst = 0.0
@@ -64,17 +64,19 @@ import Testing
                     worst = max(worst, got.isNaN ? .infinity : abs(got - expected[i][t]))
                 }
             }
-            #expect(worst < 2e-3, "\(kernel), chunk \(chunk), tiles \(tile)/\(channelTile), radices \(channelRadices)/\(subbandRadices), batch \(batchFloats): worst error \(worst)")
+            #expect(worst < 2e-3, "\(kernel), chunk \(chunk), tiles \(tile)/\(channelTile), radices \(channelRadices)/\(subbandRadices), laps \(laps): worst error \(worst)")
             return block.data
         }
         // Tiles of both steps of different lengths (a wrong one used for the other shows), several
-        // per chunk; one group per batch of step 1 (batch index and group apart).
-        for (chunk, tile, channelTile) in [(1337, 100, 333), (4096, 512, 2048)] {
+        // per chunk; chunks longer and shorter than the largest subband shift (step 2's lag, about
+        // 580 samples at DM 150 here), and series buffers moved every chunk or every few.
+        for (chunk, tile, channelTile) in [(1337, 100, 333), (4096, 512, 2048), (200, 64, 90)] {
             for kernel in SubbandDedisperser.Kernel.allCases {
                 _ = try run(kernel, chunk: chunk, tile: tile, channelTile: channelTile)
             }
         }
-        _ = try run(.tree, chunk: 1337, tile: 100, channelTile: 333, batchFloats: 1)
+        _ = try run(.tree, chunk: 1337, tile: 100, channelTile: 333, laps: 1)
+        _ = try run(.tree, chunk: 200, tile: 64, channelTile: 90, laps: 2)
         let reference = try run(.reference, chunk: 1337, tile: 100, channelTile: 333)
         // The flat vector kernel adds in the reference's order: the same bits; so does the tree with
         // no hierarchy. Either step with a hierarchy adds in another order (so the tree really ran).

@@ -14,7 +14,9 @@ struct ReferenceLoops {
         subbands = [Float](repeating: 0, count: shifts.subbandCount * subStride)
     }
 
-    /// Same contract as ``SubbandSumTrees/compute(channels:stride:current:output:outStride:separateSubbands:)``.
+    /// Dedisperses `current` samples from `channels` (row `c` at `c * stride`, the band's whole delay
+    /// after the chunk) into `output` (DM `i` at `i * outStride`), or with `separateSubbands` the
+    /// first DM's subbands aligned (subband `s` at `s * outStride`).
     mutating func compute(channels chan: UnsafePointer<Float>, stride: Int, current: Int,
                           output: UnsafeMutablePointer<Float>, outStride: Int, separateSubbands: Bool) {
         let nsub = shifts.subbandCount, subStride = self.subStride

@@ -67,7 +67,7 @@ struct ShiftSumPlan: Sendable {
         var blockNodes = [[Int]](repeating: [], count: shifts.count)
         for (level, blockSize) in sizes.enumerated() {
             var interned: [[Int]: Int] = [:]
-            var ids: [Int] = []
+            var ids: [(block: Int, id: Int)] = []
             let blocks = (leafCount + blockSize - 1) / blockSize
             let childSize = level == 0 ? 1 : sizes[level - 1]
             for (t, s) in shifts.enumerated() {
@@ -94,12 +94,14 @@ struct ShiftSumPlan: Sendable {
                     let id = built.count
                     built.append(Building(children: children))
                     interned[key] = id
-                    ids.append(id)
+                    ids.append((b, id))
                     mine.append(id)
                 }
                 blockNodes[t] = mine
             }
-            levelIDs.append(ids)
+            // Block by block (stable): the nodes of a block read the same rows one after another,
+            // while they are in L1, and land side by side in scratch for the next level's reads.
+            levelIDs.append(ids.enumerated().sorted { ($0.element.block, $0.offset) < ($1.element.block, $1.offset) }.map(\.element.id))
         }
         // One root per target over the top blocks (or the leaves).
         var roots: [Int] = []

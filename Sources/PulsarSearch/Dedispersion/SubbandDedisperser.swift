@@ -7,7 +7,10 @@ import Foundation
 /// subband are shifted and summed; each requested DM then only shifts and sums the subband series.
 /// Nominal DMs are spaced so the DM error inside a subband stays under one (downsampled) sample.
 /// Cost per sample is about nominal DMs x channels + DMs x subbands instead of DMs x channels.
-/// Memory holds one chunk of channels plus the largest delay, and the output; never the whole input.
+/// The subband series persist from chunk to chunk (``SubbandSumTrees``), so each subband sample is
+/// summed once. Memory holds one chunk of channels plus the largest delay inside a subband, each
+/// subband series' last `laps` chunks plus the band's largest delay, and the output; never the
+/// whole input.
 ///
 /// **Rounding.** Delays are whole (downsampled) samples. With `dt` the sample time, `g_c D` the
 /// delay of channel `c` behind the top of the band at DM `D` in samples, `D0` the nominal DM of a
@@ -34,9 +37,9 @@ public final class SubbandDedisperser {
     public let weights: ChannelWeights
     /// Subbands used (1 channel each degenerates to direct dedispersion).
     public let subbandCount: Int
-    /// Downsampled samples processed per chunk (at least the largest delay). 4096 measured fastest
-    /// on 1024 channels and 1000 DMs (the tree kernel within noise of 8192; 2048 and 16384 slower):
-    /// the chunk's channels and subbands stay nearer the core. BENCHMARKS.md has the figures.
+    /// Downsampled samples summed per chunk (any length: the output runs the band's largest delay
+    /// behind the input). 4096 and 8192 measured fastest on 1024 channels and 1000 DMs (1024 and
+    /// 2048 slower: more passes over the plans). BENCHMARKS.md has the figures.
     public var chunkLength = 4096
     /// How the shifted rows are summed:
     /// - `tree` (the default): ``ShiftSumPlan``s share the partial sums that DMs of a group (and
@@ -54,9 +57,9 @@ public final class SubbandDedisperser {
     public var tile = 512
     /// Samples of each subband series summed per pass over its channels (tree kernel).
     public var channelTile = 2048
-    /// Most floats of subband series held at once: groups of nominal DMs are summed in batches
-    /// that fit (each batch reads the chunk's channels once).
-    var batchFloats = 8 << 20
+    /// Chunks each subband series' buffer holds past the largest subband shift: the samples step 2
+    /// still reads move to the buffer's front once every `laps` chunks.
+    public var laps = 2
 
     public enum Kernel: String, Sendable, CaseIterable {
         case tree, vector, reference
@@ -116,20 +119,23 @@ public final class SubbandDedisperser {
     }
 
     /// The summing plans of the `tree` or `vector` kernel (`vector`: flat sums), as configured.
-    private func sumTrees(_ shifts: SubbandShifts, chunk: Int) -> SubbandSumTrees {
+    private func sumTrees(_ shifts: SubbandShifts, chunk: Int, kernel: Kernel) throws -> SubbandSumTrees {
         let tree = kernel == .tree
-        return SubbandSumTrees(shifts: shifts, weights: weights.weights, chunk: chunk, tile: tree ? tile : 2048,
-                               channelTile: tree ? channelTile : 1 << 30, channelRadices: tree ? channelRadices : [],
-                               subbandRadices: tree ? subbandRadices : [], batchFloats: batchFloats)
+        return try SubbandSumTrees(shifts: shifts, weights: weights.weights, chunk: chunk, tile: tree ? tile : 2048,
+                                   channelTile: tree ? channelTile : 1 << 30, channelRadices: tree ? channelRadices : [],
+                                   subbandRadices: tree ? subbandRadices : [], laps: laps)
     }
 
     /// Additions per spectrum (per output sample of every DM together) the current kernel plans at
     /// `dms`, in each step (channels into subbands, subbands into DMs): the arithmetic cost the
-    /// benchmark prints beside its times. The reference loops add what the flat vector sums add.
-    public func plannedAdditions(dms: [Double], downsample: Int) -> (channels: Double, subbands: Double) {
+    /// benchmark prints beside its times. The reference loops add what the flat vector sums add,
+    /// and sum each chunk's subband series again over the band's delay after it.
+    public func plannedAdditions(dms: [Double], downsample: Int) throws -> (channels: Double, subbands: Double) {
         let shifts = shifts(dms: dms, downsample: downsample)
-        let chunk = max(chunkLength, shifts.maxChannelDelay + shifts.maxSubbandDelay)
-        return sumTrees(shifts, chunk: chunk).additionsPerSample(chunk: chunk)
+        guard kernel == .reference else { return try sumTrees(shifts, chunk: max(1, chunkLength), kernel: kernel).additionsPerSample() }
+        let flat = try sumTrees(shifts, chunk: max(1, chunkLength), kernel: .vector).additionsPerSample()
+        let chunk = Double(max(chunkLength, shifts.maxChannelDelay + shifts.maxSubbandDelay))
+        return (flat.channels * (chunk + Double(shifts.maxSubbandDelay)) / chunk, flat.subbands)
     }
 
     /// Dedisperses at `dms` with time downsampling `downsample`, handing the output to `body` one
@@ -172,50 +178,88 @@ public final class SubbandDedisperser {
         dms: [Double], downsample ds: Int, separateSubbands: Bool, whole: UnsafeMutablePointer<Float>?,
         chunk body: (DedispersedChunk) throws -> Void
     ) throws {
-        let nch = source.channelCount
         let length = source.spectrumCount / ds
         guard !dms.isEmpty, length > 0 else { return }
         let shifts = shifts(dms: dms, downsample: ds)
+        if kernel == .reference {
+            try runReference(shifts: shifts, downsample: ds, separateSubbands: separateSubbands, whole: whole, chunk: body)
+            return
+        }
+        let chunk = max(1, chunkLength)
+        let trees = try sumTrees(shifts, chunk: chunk, kernel: kernel)
+        let lag = trees.lag
+        let outputSeries = separateSubbands ? subbandCount : dms.count
+        var chunkOutput = [Float](repeating: 0, count: whole == nil ? outputSeries * chunk : 0)
+        try withChannelRows(downsample: ds, length: length, chunk: chunk, overlap: shifts.maxChannelDelay) { rows, stride, next in
+            // Step 1 sums chunk `t0 ..< t0 + chunk` of the subband series; step 2 then emits output
+            // `lag` samples behind, until the output is whole.
+            var t0 = 0
+            while t0 - lag < length {
+                trees.advance(channels: rows, stride: stride)
+                let skip = max(0, lag - t0)
+                let start = t0 - lag + skip
+                let count = min(chunk - skip, length - start)
+                if count > 0 {
+                    let outStride = whole == nil ? chunk : length
+                    try chunkOutput.withUnsafeMutableBufferPointer { chunkOut in
+                        let out = whole.map { $0 + start } ?? chunkOut.baseAddress!
+                        trees.emit(skip: skip, count: count, output: out, outStride: outStride, separateSubbands: separateSubbands)
+                        try body(DedispersedChunk(start: start, count: count, stride: outStride,
+                                                  samples: UnsafeBufferPointer(start: out, count: (outputSeries - 1) * outStride + count)))
+                    }
+                }
+                t0 += chunk
+                if t0 - lag < length { try next() }
+            }
+        }
+    }
+
+    /// The loop the reference kernel ran before issue 18 (the benchmark's baseline): each chunk's
+    /// channels with the band's whole delay after them, every subband series summed again over it.
+    private func runReference(
+        shifts: SubbandShifts, downsample ds: Int, separateSubbands: Bool, whole: UnsafeMutablePointer<Float>?,
+        chunk body: (DedispersedChunk) throws -> Void
+    ) throws {
+        let length = source.spectrumCount / ds
         let overlap = shifts.maxChannelDelay + shifts.maxSubbandDelay
         let chunk = max(chunkLength, overlap)
+        let outputSeries = separateSubbands ? subbandCount : shifts.subbandDelays.count
+        var chunkOutput = [Float](repeating: 0, count: whole == nil ? outputSeries * chunk : 0)
+        var loops = ReferenceLoops(shifts: shifts, weights: weights.weights, chunk: chunk)
+        try withChannelRows(downsample: ds, length: length, chunk: chunk, overlap: overlap) { rows, stride, next in
+            var t0 = 0
+            while t0 < length {
+                let current = min(chunk, length - t0)
+                let outStride = whole == nil ? chunk : length
+                try chunkOutput.withUnsafeMutableBufferPointer { chunkOut in
+                    let out = whole.map { $0 + t0 } ?? chunkOut.baseAddress!
+                    loops.compute(channels: rows, stride: stride, current: current, output: out,
+                                  outStride: outStride, separateSubbands: separateSubbands)
+                    try body(DedispersedChunk(start: t0, count: current, stride: outStride,
+                                              samples: UnsafeBufferPointer(start: out, count: (outputSeries - 1) * outStride + current)))
+                }
+                t0 += current
+                if t0 < length { try next() }
+            }
+        }
+    }
+
+    /// Normalised channel rows of `chunk + overlap` samples, the first chunk read, for `body`;
+    /// `next` moves the rows on by a chunk (the overlap kept, the next chunk read behind it).
+    private func withChannelRows(
+        downsample ds: Int, length: Int, chunk: Int, overlap: Int,
+        _ body: (UnsafePointer<Float>, Int, () throws -> Void) throws -> Void
+    ) throws {
+        let nch = source.channelCount
         let stride = chunk + overlap
-        let outputSeries = separateSubbands ? subbandCount : dms.count
         // On huge pages where the kernel gives them: the reader's transposed stores touch every row.
         guard let channels = xx_alloc_floats_huge(nch * stride) else { throw DedispersionError.outOfMemory(floats: nch * stride) }
         defer { xx_free_floats(channels) }
         channels.initialize(repeating: 0, count: nch * stride)
-        var chunkOutput = [Float](repeating: 0, count: whole == nil ? outputSeries * chunk : 0)
-        let trees = kernel == .reference ? nil : sumTrees(shifts, chunk: chunk)
-        var loops = trees == nil ? ReferenceLoops(shifts: shifts, weights: weights.weights, chunk: chunk) : nil
         let reader = ChunkReader(source: source, weights: weights, downsample: ds, length: length)
         try source.seek(toSpectrum: 0)
         try reader.fill(channels, stride: stride, at: 0, count: stride)
-
-        var t0 = 0
-        while t0 < length {
-            let current = min(chunk, length - t0)
-            let outStride = whole == nil ? chunk : length
-            chunkOutput.withUnsafeMutableBufferPointer { chunkOut in
-                let outBase = whole.map { $0 + t0 } ?? chunkOut.baseAddress!
-                if let trees {
-                    trees.compute(channels: channels, stride: stride, current: current, output: outBase,
-                                  outStride: outStride, separateSubbands: separateSubbands)
-                } else {
-                    loops!.compute(channels: channels, stride: stride, current: current, output: outBase,
-                                   outStride: outStride, separateSubbands: separateSubbands)
-                }
-            }
-            if let whole {
-                try body(DedispersedChunk(start: t0, count: current, stride: length,
-                                          samples: UnsafeBufferPointer(start: whole + t0, count: (outputSeries - 1) * length + current)))
-            } else {
-                try chunkOutput.withUnsafeBufferPointer {
-                    try body(DedispersedChunk(start: t0, count: current, stride: chunk, samples: $0))
-                }
-            }
-            t0 += current
-            guard t0 < length else { break }
-            // Keep the overlap, read the next chunk behind it.
+        try body(channels, stride) {
             for c in 0..<nch {
                 let row = channels + c * stride
                 row.update(from: row + chunk, count: overlap)

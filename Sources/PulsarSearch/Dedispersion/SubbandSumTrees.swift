@@ -1,43 +1,57 @@
 import CSearchKernels
 
-/// Both steps of subband dedispersion of one chunk as ``ShiftSumPlan``s.
+/// Both steps of subband dedispersion as ``ShiftSumPlan``s, streaming: the subband series persist
+/// from chunk to chunk, so each chunk sums only its own new samples of them.
 ///
-/// Step 1, per subband, sums the subband's channel rows at every nominal DM of a batch of groups
-/// (the channels are read once per batch, while they are in cache); step 2, per group, sums the
-/// group's subband series at each of its DMs, a tile of output at a time so the partial sums stay in
-/// cache. With `radices` `[]` both are flat sums in channel and subband order, the arithmetic of the
-/// loops they replace to the bit.
+/// Step 1, per subband, sums the subband's channel rows at every nominal DM (the channels are read
+/// once per chunk, while they are in cache) into the next `chunk` samples of each group's subband
+/// series. Step 2, per group, sums the group's subband series at each of its DMs, a tile of output
+/// at a time so the partial sums stay in cache. Step 2 runs `lag` (the largest subband shift)
+/// samples behind step 1, so every subband sample it reads was summed in this chunk or an earlier
+/// one: nothing is summed twice, and the channels a chunk needs are only the chunk plus the
+/// largest shift inside a subband (tens of samples), not plus the band's whole delay.
+///
+/// Each series is a buffer of `lag + laps * chunk` samples; when the next chunk would run past its
+/// end, the last `lag` samples (all step 2 still reads) move to its front, once every `laps`
+/// chunks. With `radices` `[]` both steps are flat sums in channel and subband order, the
+/// arithmetic of the reference loops to the bit.
 final class SubbandSumTrees {
     let shifts: SubbandShifts
     /// Per group: its DMs' sums of subbands.
     private let subbandPlans: [ShiftSumPlan]
-    /// Per batch of groups, per subband: the sums of its channels at the batch's nominal DMs.
-    private let channelPlans: [[ShiftSumPlan]]
-    private let batches: [Range<Int>]
-    private let subStride: Int
+    /// Per subband: the sums of its channels at every nominal DM.
+    private let channelPlans: [ShiftSumPlan]
+    let chunk: Int
+    /// How far step 2 runs behind step 1: the largest subband shift.
+    let lag: Int
     let tile: Int
     /// Samples of each subband series summed per pass of step 1.
     let channelTile: Int
+    /// Samples of each series' buffer.
+    private let seriesLength: Int
     /// Weighted channels of each subband: its channel plans' leaves.
     private let subChannels: [[Int]]
-    private var subbands: [Float]
+    /// Series (group `g`, subband `s`) at `(g * nsub + s) * seriesLength`.
+    private let series: UnsafeMutablePointer<Float>
+    /// Where in each series buffer the next chunk's first sample goes.
+    private var position = 0
     private var scratch: [Float]
     private let leafPointers: UnsafeMutablePointer<UnsafePointer<Float>>
     private let targetPointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
-    private let limits: UnsafeMutablePointer<Int>
     private let rowPointers: UnsafeMutablePointer<UnsafePointer<Float>?>
-    private let pointerCount: Int
 
-    /// Plans chunks of up to `chunk` samples whose subband series are `chunk + shifts.maxSubbandDelay`
-    /// long; `channelRadices` and `subbandRadices` are the plans' hierarchies; subband buffers of a
-    /// batch of groups take at most about `batchFloats` floats.
+    /// Plans chunks of `chunk` samples; `channelRadices` and `subbandRadices` are the plans'
+    /// hierarchies; each series buffer holds `laps` chunks past the lag.
     init(shifts: SubbandShifts, weights: [Float], chunk: Int, tile: Int, channelTile: Int,
-         channelRadices: [Int], subbandRadices: [Int], batchFloats: Int = 8 << 20) {
+         channelRadices: [Int], subbandRadices: [Int], laps: Int = 2) throws {
         self.shifts = shifts
+        self.chunk = chunk
+        let tile = max(1, tile), channelTile = max(1, channelTile)
         self.tile = tile
-        self.channelTile = max(1, channelTile)
+        self.channelTile = channelTile
         let nsub = shifts.subbandCount, nch = shifts.channelCount
-        subStride = chunk + shifts.maxSubbandDelay
+        lag = shifts.maxSubbandDelay
+        seriesLength = lag + max(1, laps) * chunk
         let subChannels = (0..<nsub).map { s in (0..<nch).filter { shifts.subbandOf[$0] == s && weights[$0] != 0 } }
         self.subChannels = subChannels
         let subbandPlans = shifts.groups.map { members in
@@ -45,101 +59,111 @@ final class SubbandSumTrees {
                          leafCount: nsub, radices: subbandRadices)
         }
         self.subbandPlans = subbandPlans
-        let perBatch = max(1, batchFloats / max(1, nsub * subStride))
-        batches = stride(from: 0, to: shifts.groups.count, by: perBatch).map { $0..<min(shifts.groups.count, $0 + perBatch) }
-        // Step 1 runs in tiles too, each subband series to its own length (`limits`).
-        channelPlans = batches.map { batch in
-            (0..<nsub).map { s in
-                ShiftSumPlan(shifts: batch.map { g in subChannels[s].map { shifts.channelDelays[g][$0] } },
-                             targetExtra: batch.map { _ in 0 }, leafCount: subChannels[s].count, radices: channelRadices)
-            }
+        let channelPlans = (0..<nsub).map { s in
+            ShiftSumPlan(shifts: shifts.groups.indices.map { g in subChannels[s].map { shifts.channelDelays[g][$0] } },
+                         targetExtra: shifts.groups.map { _ in 0 }, leafCount: subChannels[s].count, radices: channelRadices)
         }
-        let widestBatch = batches.map(\.count).max() ?? 0
-        subbands = [Float](repeating: 0, count: widestBatch * nsub * subStride)
+        self.channelPlans = channelPlans
+        let floats = shifts.groups.count * nsub * seriesLength
+        guard let series = xx_alloc_floats_huge(floats) else { throw DedispersionError.outOfMemory(floats: floats) }
+        // Zero: a subband with no weighted channel is never summed, only read.
+        series.initialize(repeating: 0, count: floats)
+        self.series = series
         let scratchCount = max(subbandPlans.map { $0.scratchCount(tile: tile) }.max() ?? 0,
-                               channelPlans.joined().map { $0.scratchCount(tile: max(1, channelTile)) }.max() ?? 0)
+                               channelPlans.map { $0.scratchCount(tile: channelTile) }.max() ?? 0)
         scratch = [Float](repeating: 0, count: scratchCount)
-        pointerCount = max(nch, nsub, widestBatch, shifts.groups.map(\.count).max() ?? 0,
-                           (channelRadices + subbandRadices).max() ?? 0) + 1
+        let pointerCount = max(nch, nsub, shifts.groups.count, shifts.groups.map(\.count).max() ?? 0,
+                               (channelRadices + subbandRadices).max() ?? 0) + 1
         leafPointers = .allocate(capacity: pointerCount)
         targetPointers = .allocate(capacity: pointerCount)
-        limits = .allocate(capacity: pointerCount)
         rowPointers = .allocate(capacity: pointerCount)
     }
 
     deinit {
+        xx_free_floats(series)
         leafPointers.deallocate()
         targetPointers.deallocate()
-        limits.deallocate()
         rowPointers.deallocate()
     }
 
+    /// Samples past a chunk's own that step 1 reads of each channel row: the largest channel shift
+    /// inside a subband.
+    var channelReach: Int { channelPlans.map { $0.leafReach.max() ?? 0 }.max() ?? 0 }
+
     /// Additions per output sample of every DM in each step (the plans' cost): channels into
     /// subbands, subbands into DMs.
-    func additionsPerSample(chunk: Int) -> (channels: Double, subbands: Double) {
+    func additionsPerSample() -> (channels: Double, subbands: Double) {
         var step1 = 0
-        for (batch, plans) in zip(batches, channelPlans) {
-            for (s, plan) in plans.enumerated() {
-                // Tile by tile, as compute runs it: shared sums are redone past each tile's end.
-                let limits = batch.map { chunk + subbandPlans[$0].leafReach[s] }
-                let span = limits.max() ?? 0
-                for first in stride(from: 0, to: span, by: channelTile) {
-                    step1 += plan.additions(tile: min(channelTile, span - first), limits: limits.map { $0 - first })
-                }
+        for plan in channelPlans {
+            var first = 0
+            while first < chunk {
+                let n = min(channelTile, chunk - first)
+                step1 += plan.additions(tile: n)
+                first += n
             }
         }
         let step2 = subbandPlans.reduce(0) { $0 + $1.additions(tile: tile) }
         return (Double(step1) / Double(chunk), Double(step2) / Double(tile))
     }
 
-    /// Dedisperses `current` samples from `channels` (row `c` at `c * stride`, the chunk's overlap
-    /// after it) into `output` (DM `i` at `i * outStride`), or with `separateSubbands` the first
-    /// DM's subbands aligned (subband `s` at `s * outStride`).
-    func compute(channels: UnsafePointer<Float>, stride: Int, current: Int,
-                 output: UnsafeMutablePointer<Float>, outStride: Int, separateSubbands: Bool) {
+    /// Step 1: sums the next `chunk` samples of every subband series from `channels` (row `c` at
+    /// `c * stride`, column 0 the chunk's first sample, `chunk + channelReach` columns read).
+    /// Then step 2 can emit output up to the chunk's end less ``lag``.
+    func advance(channels: UnsafePointer<Float>, stride: Int) {
+        let nsub = shifts.subbandCount, groups = shifts.groups.count
+        if position + chunk > seriesLength {
+            // Keep what step 2 still reads: the last `lag` samples.
+            for k in 0..<(groups * nsub) {
+                let row = series + k * seriesLength
+                row.update(from: row + position - lag, count: lag)
+            }
+            position = lag
+        }
+        scratch.withUnsafeMutableBufferPointer { scratchBuffer in
+            let work = scratchBuffer.baseAddress!
+            for s in 0..<nsub {
+                for (k, c) in subChannels[s].enumerated() { leafPointers[k] = channels + c * stride }
+                for g in 0..<groups { targetPointers[g] = series + (g * nsub + s) * seriesLength + position }
+                var first = 0
+                while first < chunk {
+                    let n = min(channelTile, chunk - first)
+                    channelPlans[s].run(leaves: leafPointers, first: first, count: n, targets: targetPointers,
+                                        scratch: work, rowPointers: rowPointers)
+                    first += n
+                }
+            }
+        }
+        position += chunk
+    }
+
+    /// Step 2 after ``advance(channels:stride:)``: the output samples from `skip` after the
+    /// chunk's first less ``lag``, `count` of them (`skip + count <= chunk`), into `output` (DM `i`
+    /// at `i * outStride`), or with `separateSubbands` the first DM's subbands aligned (subband `s`
+    /// at `s * outStride`).
+    func emit(skip: Int, count: Int, output: UnsafeMutablePointer<Float>, outStride: Int, separateSubbands: Bool) {
+        precondition(skip >= 0 && skip + count <= chunk)
+        guard count > 0 else { return }
         let nsub = shifts.subbandCount
-        let subStride = self.subStride
-        subbands.withUnsafeMutableBufferPointer { subBuffer in
-            scratch.withUnsafeMutableBufferPointer { scratchBuffer in
-                let sub = subBuffer.baseAddress!, work = scratchBuffer.baseAddress!
-                for (batch, plans) in zip(batches, channelPlans) {
-                    for s in 0..<nsub {
-                        for (k, c) in subChannels[s].enumerated() { leafPointers[k] = channels + c * stride }
-                        // Each group's subband series is as long as its DMs read it.
-                        var span = 0
-                        for (k, g) in batch.enumerated() {
-                            targetPointers[k] = sub + (k * nsub + s) * subStride
-                            limits[k] = current + subbandPlans[g].leafReach[s]
-                            span = max(span, limits[k])
-                        }
-                        var first = 0
-                        while first < span {
-                            let n = min(channelTile, span - first)
-                            plans[s].run(leaves: leafPointers, first: first, count: n, targets: targetPointers,
-                                         limits: limits, scratch: work, rowPointers: rowPointers)
-                            first += n
+        let start = position - chunk - lag + skip
+        scratch.withUnsafeMutableBufferPointer { scratchBuffer in
+            let work = scratchBuffer.baseAddress!
+            for (g, members) in shifts.groups.enumerated() {
+                for s in 0..<nsub { leafPointers[s] = UnsafePointer(series + (g * nsub + s) * seriesLength + start) }
+                if separateSubbands {
+                    for i in members {
+                        for s in 0..<nsub {
+                            (output + s * outStride).update(from: leafPointers[s] + shifts.subbandDelays[i][s], count: count)
                         }
                     }
-                    for (k, g) in batch.enumerated() {
-                        let members = shifts.groups[g]
-                        for s in 0..<nsub { leafPointers[s] = UnsafePointer(sub + (k * nsub + s) * subStride) }
-                        if separateSubbands {
-                            for i in members {
-                                for s in 0..<nsub {
-                                    (output + s * outStride).update(from: leafPointers[s] + shifts.subbandDelays[i][s], count: current)
-                                }
-                            }
-                            continue
-                        }
-                        var first = 0
-                        while first < current {
-                            let n = min(tile, current - first)
-                            for (j, i) in members.enumerated() { targetPointers[j] = output + i * outStride }
-                            subbandPlans[g].run(leaves: leafPointers, first: first, count: n, targets: targetPointers,
-                                                scratch: work, rowPointers: rowPointers)
-                            first += n
-                        }
-                    }
+                    continue
+                }
+                for (j, i) in members.enumerated() { targetPointers[j] = output + i * outStride }
+                var first = 0
+                while first < count {
+                    let n = min(tile, count - first)
+                    subbandPlans[g].run(leaves: leafPointers, first: first, count: n, targets: targetPointers,
+                                        scratch: work, rowPointers: rowPointers)
+                    first += n
                 }
             }
         }
