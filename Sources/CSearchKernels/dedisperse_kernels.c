@@ -118,3 +118,53 @@ void xx_transpose_normalise_scalar(const float *x, size_t spectra, size_t nch, c
                                    const float *weight, float *out, size_t stride) {
     transpose_normalise_scalar(x, spectra, nch, offset, weight, out, stride);
 }
+
+/* ---- the same from unsigned 8-bit samples ---- */
+
+static void transpose_normalise_u8_scalar(const unsigned char *x, size_t spectra, size_t nch, const float *offset,
+                                          const float *weight, float *out, size_t stride) {
+    for (size_t t = 0; t < spectra; t++)
+        for (size_t c = 0; c < nch; c++) out[c * stride + t] = ((float)x[t * nch + c] - offset[c]) * weight[c];
+}
+
+#ifdef XX_HAVE_X86
+/* Eight bytes of eight spectra at a time, widened to floats in registers, then as the float kernel. */
+__attribute__((target("avx2")))
+static void transpose_normalise_u8_avx2(const unsigned char *x, size_t spectra, size_t nch, const float *offset,
+                                        const float *weight, float *out, size_t stride) {
+    size_t t8 = spectra & ~(size_t)7, c8 = nch & ~(size_t)7;
+    for (size_t c = 0; c < c8; c += 8) {
+        __m256 o = _mm256_loadu_ps(offset + c), w = _mm256_loadu_ps(weight + c);
+        for (size_t t = 0; t < t8; t += 8) {
+            __m256 r[8];
+            for (int k = 0; k < 8; k++) {
+                __m128i b = _mm_loadl_epi64((const __m128i *)(x + (t + k) * nch + c));
+                __m256 v = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
+                r[k] = _mm256_mul_ps(_mm256_sub_ps(v, o), w);
+            }
+            xx_transpose8(r);
+            for (int i = 0; i < 8; i++) _mm256_storeu_ps(out + (c + i) * stride + t, r[i]);
+        }
+    }
+    for (size_t t = 0; t < t8; t++)
+        for (size_t c = c8; c < nch; c++) out[c * stride + t] = ((float)x[t * nch + c] - offset[c]) * weight[c];
+    for (size_t t = t8; t < spectra; t++)
+        for (size_t c = 0; c < nch; c++) out[c * stride + t] = ((float)x[t * nch + c] - offset[c]) * weight[c];
+}
+#endif
+
+void xx_transpose_normalise_u8(const unsigned char *x, size_t spectra, size_t nch, const float *offset,
+                               const float *weight, float *out, size_t stride) {
+#ifdef XX_HAVE_X86
+    if (xx_kernels_use_avx2()) {
+        transpose_normalise_u8_avx2(x, spectra, nch, offset, weight, out, stride);
+        return;
+    }
+#endif
+    transpose_normalise_u8_scalar(x, spectra, nch, offset, weight, out, stride);
+}
+
+void xx_transpose_normalise_u8_scalar(const unsigned char *x, size_t spectra, size_t nch, const float *offset,
+                                      const float *weight, float *out, size_t stride) {
+    transpose_normalise_u8_scalar(x, spectra, nch, offset, weight, out, stride);
+}

@@ -159,4 +159,11 @@ void xx_transpose_normalise(const float *x, size_t spectra, size_t nch, const fl
 void xx_transpose_normalise_scalar(const float *x, size_t spectra, size_t nch, const float *offset,
                                    const float *weight, float *out, size_t stride);
 
+/* The same from unsigned 8-bit samples as they lie in the file, widened once in registers: no
+ * float copy of the spectra in between. Same bits as widening first, then the float kernels. */
+void xx_transpose_normalise_u8(const unsigned char *x, size_t spectra, size_t nch, const float *offset,
+                               const float *weight, float *out, size_t stride);
+void xx_transpose_normalise_u8_scalar(const unsigned char *x, size_t spectra, size_t nch, const float *offset,
+                                      const float *weight, float *out, size_t stride);
+
 #endif

@@ -15,6 +15,15 @@ public protocol SpectrumSource: AnyObject {
     func seek(toSpectrum index: Int) throws
 }
 
+/// A source that can hand over unsigned 8-bit samples as they are stored, so the dedisperser's
+/// reader widens each sample once, straight into channel rows.
+public protocol ByteSpectrumSource: SpectrumSource {
+    /// Whether ``readBytes(into:count:)`` can be used (unsigned 8-bit samples).
+    var hasUnsignedBytes: Bool { get }
+    /// Reads up to `count` spectra as stored bytes, spectrum-major; returns how many were read.
+    func readBytes(into buffer: UnsafeMutableBufferPointer<UInt8>, count: Int) throws -> Int
+}
+
 extension SpectrumSource {
     /// The band's channel frequencies and sample time.
     public var geometry: BandGeometry {

@@ -110,6 +110,25 @@ public final class FilterbankReader {
     }
 }
 
+extension FilterbankReader {
+    /// Whether ``readBytes(into:count:)`` can be used: unsigned 8-bit samples, one IF.
+    public var hasUnsignedBytes: Bool { header.nbits == 8 && header.isSigned != true && header.nifs == 1 }
+
+    /// Reads up to `count` spectra from the current position as they are stored, unsigned 8-bit
+    /// samples, `buffer[s * nchans + c]`, straight from the file (no copy, nothing unpacked); the
+    /// return value is as ``read(into:count:)``'s. Only when ``hasUnsignedBytes`` (a precondition).
+    public func readBytes(into buffer: UnsafeMutableBufferPointer<UInt8>, count: Int) throws -> Int {
+        precondition(hasUnsignedBytes, "FilterbankReader.readBytes: \(path) has \(header.nbits)-bit samples, \(header.nifs) IFs")
+        precondition(count >= 0 && buffer.count >= count * bytesPerSpectrum,
+                     "FilterbankReader.readBytes: buffer holds \(buffer.count) bytes, \(count) spectra need \(count * bytesPerSpectrum)")
+        let total = Swift.min(count, spectrumCount - nextSpectrum)
+        guard total > 0, let out = buffer.baseAddress else { return 0 }
+        try file.readFully(into: out, count: total * bytesPerSpectrum, offset: headerLength + nextSpectrum * bytesPerSpectrum)
+        nextSpectrum += total
+        return total
+    }
+}
+
 /// Readers hold an open file and mutable position: share them between threads only by handing
 /// them over, never concurrently.
 @available(*, unavailable)
