@@ -34,6 +34,11 @@ struct BenchDedisperseCommand: ParsableCommand {
     @Option(help: "The tree kernel's output samples per pass over a group's DMs.") var tile: Int?
     @Option(help: "The tree kernel's samples per pass over a subband's channels.") var channelTile: Int?
     @Option(help: "Kernels to time, comma-separated: tree, vector, reference.") var kernels = "tree,vector,reference"
+    @Option(help: """
+        More tree-kernel settings to time against the others, in the same rounds: variants separated \
+        by ';', each 'name=value' pairs separated by ',' (chunk, laps, tile, channel-tile), e.g. \
+        'chunk=1024,laps=8;chunk=8192'.
+        """) var variants: String?
     @Option(help: "Directory for the simulated file (default: a temporary one).") var workDir: String?
     @Flag(help: "Keep the file and dms.txt in --work-dir.") var keep = false
 
@@ -89,27 +94,60 @@ struct BenchDedisperseCommand: ParsableCommand {
             if let channelTile { d.channelTile = channelTile }
             return d
         }
-        let read = try BenchTiming.median(repeats: repeats) { _ = try BenchSplitCommand.readAll(path) }.cpu
-        var timed: [(kernel: SubbandDedisperser.Kernel, cpu: Double)] = []
-        for kernel in chosenKernels {
-            let cpu = try BenchTiming.median(repeats: repeats) {
-                try dedisperser(try FilterbankReader(path: path), kernel).stream(dms: dms, downsample: 1) { _ in }
-            }.cpu
-            timed.append((kernel, cpu))
+        // Every pass is timed once per round, the rounds interleaved, so a machine that speeds up
+        // or slows down during the run moves them all alike; medians of the rounds are reported.
+        struct Pass {
+            let label: String
+            let kernel: SubbandDedisperser.Kernel
+            var settings: [String: Int] = [:]
+            var cpus: [Double] = []
         }
+        var passes = chosenKernels.map { Pass(label: "dedisperse, \($0.rawValue) kernel", kernel: $0) }
+        for text in (variants ?? "").split(separator: ";") {
+            var settings: [String: Int] = [:]
+            for pair in text.split(separator: ",") {
+                let parts = pair.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
+                guard parts.count == 2, ["chunk", "laps", "tile", "channel-tile"].contains(parts[0]), let value = Int(parts[1]), value >= 1 else {
+                    throw ValidationError("--variants '\(text)': expected name=value pairs of chunk, laps, tile, channel-tile (whole numbers >= 1)")
+                }
+                settings[parts[0]] = value
+            }
+            passes.append(Pass(label: "tree [\(text)]", kernel: .tree, settings: settings))
+        }
+        func configured(_ pass: Pass, _ source: SpectrumSource) -> SubbandDedisperser {
+            let d = dedisperser(source, pass.kernel)
+            if let v = pass.settings["chunk"] { d.chunkLength = v }
+            if let v = pass.settings["laps"] { d.laps = v }
+            if let v = pass.settings["tile"] { d.tile = v }
+            if let v = pass.settings["channel-tile"] { d.channelTile = v }
+            return d
+        }
+        var reads: [Double] = []
+        for _ in 0..<max(1, repeats) {
+            reads.append(try BenchTiming.median(repeats: 1) { _ = try BenchSplitCommand.readAll(path) }.cpu)
+            for k in passes.indices {
+                let pass = passes[k]
+                passes[k].cpus.append(try BenchTiming.median(repeats: 1) {
+                    try configured(pass, try FilterbankReader(path: path)).stream(dms: dms, downsample: 1) { _ in }
+                }.cpu)
+            }
+        }
+        func median(_ x: [Double]) -> Double { x.sorted()[x.count / 2] }
+        let read = median(reads)
+        let timed = passes.map { (pass: $0, cpu: median($0.cpus)) }
         let probe = dedisperser(reader, .tree)
         print(String(format: "%d channels x %d spectra, 8-bit, %.1f MB; %d DM trials %.2f-%.2f, %d subbands; CPU seconds, medians of %d",
                      channels, reader.spectrumCount, megabytes, dms.count, dms.first!, dms.last!, probe.subbandCount, repeats))
         print("pass                                CPU s   MB/CPU-s   additions/spectrum (channels + subbands)")
         print("read (pread + unpack), the floor".leftAligned(34) + String(format: " %7.3f %10.0f", read, megabytes / read))
-        for (kernel, cpu) in timed {
-            let adds = try dedisperser(reader, kernel).plannedAdditions(dms: dms, downsample: 1)
-            print("dedisperse, \(kernel.rawValue) kernel".leftAligned(34) + String(format: " %7.3f %10.1f %12.0f (%.0f + %.0f)", cpu, megabytes / cpu, adds.channels + adds.subbands, adds.channels, adds.subbands))
+        for (pass, cpu) in timed {
+            let adds = try configured(pass, reader).plannedAdditions(dms: dms, downsample: 1)
+            print(pass.label.leftAligned(34) + String(format: " %7.3f %10.1f %12.0f (%.0f + %.0f)", cpu, megabytes / cpu, adds.channels + adds.subbands, adds.channels, adds.subbands))
         }
-        if let reference = timed.first(where: { $0.kernel == .reference })?.cpu {
-            for (kernel, cpu) in timed where kernel != .reference {
+        if let reference = timed.first(where: { $0.pass.kernel == .reference })?.cpu {
+            for (pass, cpu) in timed where pass.kernel != .reference {
                 print(String(format: "%@ / reference: %.2fx faster; %.1f%% of the read floor's rate",
-                             kernel.rawValue, reference / cpu, 100 * read / cpu))
+                             pass.label, reference / cpu, 100 * read / cpu))
             }
         }
         if let best = timed.map(\.cpu).min() {
