@@ -36,11 +36,13 @@ struct BenchDedisperseCommand: ParsableCommand {
     @Option(help: "Kernels to time, comma-separated: tree, vector, reference.") var kernels = "tree,vector,reference"
     @Option(help: """
         More tree-kernel settings to time against the others, in the same rounds: variants separated \
-        by ';', each 'name=value' pairs separated by ',' (chunk, laps, tile, channel-tile), e.g. \
-        'chunk=1024,laps=8;chunk=8192'.
+        by ';', each 'name=value' pairs separated by ',' (chunk, laps, tile, channel-tile, subbands, \
+        channel-radices, subband-radices; radices joined by '.'), e.g. 'chunk=1024,laps=8;subbands=32,channel-radices=4.4'.
         """) var variants: String?
     @Option(help: "Directory for the simulated file (default: a temporary one).") var workDir: String?
     @Flag(help: "Keep the file and dms.txt in --work-dir.") var keep = false
+
+    static let variantNames = ["chunk", "laps", "tile", "channel-tile", "subbands", "channel-radices", "subband-radices"]
 
     func run() throws {
         let fm = FileManager.default
@@ -78,8 +80,8 @@ struct BenchDedisperseCommand: ParsableCommand {
             }
             return k
         }
-        func dedisperser(_ source: SpectrumSource, _ kernel: SubbandDedisperser.Kernel) -> SubbandDedisperser {
-            let d = SubbandDedisperser(source: source, weights: weights, subbands: subbands)
+        func dedisperser(_ source: SpectrumSource, _ kernel: SubbandDedisperser.Kernel, subbands: Int? = nil) -> SubbandDedisperser {
+            let d = SubbandDedisperser(source: source, weights: weights, subbands: subbands ?? self.subbands)
             d.kernel = kernel
             // The reference is the code before issue 18: its loops and its chunk length.
             if kernel == .reference {
@@ -99,27 +101,30 @@ struct BenchDedisperseCommand: ParsableCommand {
         struct Pass {
             let label: String
             let kernel: SubbandDedisperser.Kernel
-            var settings: [String: Int] = [:]
+            var settings: [String: [Int]] = [:]
             var cpus: [Double] = []
         }
         var passes = chosenKernels.map { Pass(label: "dedisperse, \($0.rawValue) kernel", kernel: $0) }
         for text in (variants ?? "").split(separator: ";") {
-            var settings: [String: Int] = [:]
+            var settings: [String: [Int]] = [:]
             for pair in text.split(separator: ",") {
                 let parts = pair.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
-                guard parts.count == 2, ["chunk", "laps", "tile", "channel-tile"].contains(parts[0]), let value = Int(parts[1]), value >= 1 else {
-                    throw ValidationError("--variants '\(text)': expected name=value pairs of chunk, laps, tile, channel-tile (whole numbers >= 1)")
+                let values = parts.count == 2 ? parts[1].split(separator: ".").map { Int($0) } : []
+                guard parts.count == 2, Self.variantNames.contains(parts[0]), !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+                    throw ValidationError("--variants '\(text)': expected name=value pairs of \(Self.variantNames.joined(separator: ", ")) (whole numbers >= 1; radices joined by '.')")
                 }
-                settings[parts[0]] = value
+                settings[parts[0]] = values.map { $0! }
             }
             passes.append(Pass(label: "tree [\(text)]", kernel: .tree, settings: settings))
         }
         func configured(_ pass: Pass, _ source: SpectrumSource) -> SubbandDedisperser {
-            let d = dedisperser(source, pass.kernel)
-            if let v = pass.settings["chunk"] { d.chunkLength = v }
-            if let v = pass.settings["laps"] { d.laps = v }
-            if let v = pass.settings["tile"] { d.tile = v }
-            if let v = pass.settings["channel-tile"] { d.channelTile = v }
+            let d = dedisperser(source, pass.kernel, subbands: pass.settings["subbands"]?.first ?? subbands)
+            if let v = pass.settings["chunk"]?.first { d.chunkLength = v }
+            if let v = pass.settings["laps"]?.first { d.laps = v }
+            if let v = pass.settings["tile"]?.first { d.tile = v }
+            if let v = pass.settings["channel-tile"]?.first { d.channelTile = v }
+            if let v = pass.settings["channel-radices"] { d.channelRadices = v }
+            if let v = pass.settings["subband-radices"] { d.subbandRadices = v }
             return d
         }
         var reads: [Double] = []
