@@ -14,6 +14,12 @@ public final class PostgresTLSCluster: @unchecked Sendable {
     public let strangerCAPath: String
     private let directory: String
 
+    /// The last `lines` lines of the server's log, for a test's failure message.
+    public func serverLogTail(lines: Int = 20) -> String {
+        let text = (try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)) ?? "(no server log)"
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+
     public init() throws {
         let bin = "/usr/lib/postgresql/15/bin"
         guard FileManager.default.fileExists(atPath: bin + "/initdb") else {
