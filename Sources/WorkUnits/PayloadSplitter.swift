@@ -49,9 +49,10 @@ public enum SplitError: Error, Equatable, Sendable, CustomStringConvertible {
 /// a chunk of input, the subband series of the last chunks and the band's largest delay, and one
 /// chunk of output per DM).
 /// Each chunk of each DM's series is written to its place in an unlinked spill file on disk; the
-/// unit's payload is then written from the spill file, piece by piece. Memory is about
-/// `channels x chunkLength + nominal DMs x subbands x (2 chunkLength + largest delay) + DMs x
-/// chunkLength` floats; the whole series only ever
+/// unit's payload is then written from the spill file, piece by piece. Memory is the
+/// dedisperser's working floats (``SubbandDedisperser/workingFloats(dms:downsample:)``: channel
+/// rows and subband series) plus `DMs x chunkLength` floats of output, and a batch takes no more
+/// units than fit `memoryBudget`; the whole series only ever
 /// exist on disk (4 bytes x samples x DMs of a batch, in the payload directory).
 public struct PayloadSplitter {
     public var datasetID: String
@@ -61,7 +62,8 @@ public struct PayloadSplitter {
     public var search: SpectralSearchParameters
     /// Output samples per dedispersion chunk.
     public var chunkLength = 8192
-    /// Bytes of output chunk allowed per pass: more DMs than fit are dedispersed in another pass.
+    /// Bytes a pass may hold (the dedisperser's working floats and a chunk of output per DM): more
+    /// DMs than fit are dedispersed in another pass.
     public var memoryBudget = 512 << 20
     /// Samples read back from the spill file at a time.
     static let pieceSamples = 1 << 16
@@ -75,6 +77,24 @@ public struct PayloadSplitter {
         self.units = units
         self.preset = preset
         self.search = search
+    }
+
+    /// How many of `candidates` (at least 1) one pass can take within `memoryBudget`: the
+    /// dedisperser's working memory grows with the DMs (more nominal DMs, longer subband shifts),
+    /// so the largest prefix that fits is found by bisection.
+    func fittingUnits(_ candidates: ArraySlice<PlannedWorkUnit>, dedisperser: SubbandDedisperser, downsample: Int) -> Int {
+        func fits(_ n: Int) -> Bool {
+            let dms = candidates.prefix(n).flatMap { $0.dmTrials.map { dmPlan.trials[$0].dm } }
+            let floats = dedisperser.workingFloats(dms: dms, downsample: downsample) + dms.count * chunkLength
+            return floats * MemoryLayout<Float>.size <= memoryBudget
+        }
+        var low = 1, high = candidates.count
+        if fits(high) { return high }
+        while high - low > 1 {
+            let middle = (low + high) / 2
+            if fits(middle) { low = middle } else { high = middle }
+        }
+        return low
     }
 
     /// Writes every unit's payload into `directory` as `<sequence>-<id>.xxwu`, ids from `makeID`.
@@ -99,6 +119,7 @@ public struct PayloadSplitter {
                 trials += units[end].dmTrials.count
                 end += 1
             }
+            end = index + fittingUnits(units[index..<end], dedisperser: dedisperser, downsample: downsample)
             let batch = units[index..<end]
             let firstTrial = batch.first!.dmTrials.lowerBound
             let dms = batch.flatMap { $0.dmTrials.map { dmPlan.trials[$0].dm } }

@@ -146,7 +146,7 @@ struct BenchDedisperseCommand: ParsableCommand {
         print("pass                                CPU s   MB/CPU-s   additions/spectrum (channels + subbands)")
         print("read (pread + unpack), the floor".leftAligned(34) + String(format: " %7.3f %10.0f", read, megabytes / read))
         for (pass, cpu) in timed {
-            let adds = try configured(pass, reader).plannedAdditions(dms: dms, downsample: 1)
+            let adds = configured(pass, reader).plannedAdditions(dms: dms, downsample: 1)
             print(pass.label.leftAligned(34) + String(format: " %7.3f %10.1f %12.0f (%.0f + %.0f)", cpu, megabytes / cpu, adds.channels + adds.subbands, adds.channels, adds.subbands))
         }
         if let reference = timed.first(where: { $0.pass.kernel == .reference })?.cpu {

@@ -70,7 +70,8 @@ import Testing
         // Tiles of both steps of different lengths (a wrong one used for the other shows), several
         // per chunk; chunks longer and shorter than the largest subband shift (step 2's lag, about
         // 580 samples at DM 150 here), and series buffers moved every chunk or every few.
-        for (chunk, tile, channelTile) in [(1337, 100, 333), (4096, 512, 2048), (200, 64, 90)] {
+        // Chunks of 20 are shorter than the largest channel shift inside a subband too (about 65).
+        for (chunk, tile, channelTile) in [(1337, 100, 333), (4096, 512, 2048), (200, 64, 90), (20, 16, 7)] {
             for kernel in SubbandDedisperser.Kernel.allCases {
                 _ = try run(kernel, chunk: chunk, tile: tile, channelTile: channelTile)
             }
@@ -156,17 +157,57 @@ import Testing
         try writer.close()
         let file = try FilterbankReader(path: path)
         #expect(file.hasUnsignedBytes)
+        #expect(ChunkReader(source: file, weights: try ChannelWeights.measure(file), downsample: 1, length: spectra).readsBytes)
         let memory = InMemorySpectra(data: data, channelFrequencies: (0..<nch).map(file.channelFrequency), sampleTime: 1e-3)
         let weights = try ChannelWeights.measure(memory)
         let dms = [0, 30.5, 61, 117.3]
-        var results: [[Float]] = []
-        for source in [file as SpectrumSource, memory] {
-            let d = SubbandDedisperser(source: source, weights: weights, subbands: 8)
-            // Several chunks, the rows moved on between them.
-            d.chunkLength = 700
-            results.append(try d.dedisperse(dms: dms, downsample: 1).data)
+        // Downsampled, the file is read as floats (the byte path sums no spectra): same bits too.
+        for downsample in [1, 2] {
+            var results: [[Float]] = []
+            for source in [file as SpectrumSource, memory] {
+                let d = SubbandDedisperser(source: source, weights: weights, subbands: 8)
+                // Several chunks, the rows moved on between them.
+                d.chunkLength = 700
+                results.append(try d.dedisperse(dms: dms, downsample: downsample).data)
+            }
+            #expect(results[0].count == dms.count * (spectra / downsample))
+            #expect(results[0] == results[1], "downsample \(downsample)")
         }
-        #expect(results[0].count == dms.count * spectra)
-        #expect(results[0] == results[1])
+    }
+
+    @Test("an input shorter than the lag, a subband with no weighted channel, and streamed chunks shorter than the lag")
+    func shortInputsAndStreaming() throws {
+        var rng = SeededGenerator(seed: 4242)
+        let nch = 48
+        let freqs = (0..<nch).map { 1500 - 6 * Double($0) }
+        let dms = [0, 12.5, 80, 151, 150.2]
+        for spectra in [400, 2500] {
+            let data = (0..<(nch * spectra)).map { k in Float(Double(k % nch) + (1 + Double(k % 7)) * rng.gaussian()) }
+            let source = InMemorySpectra(data: data, channelFrequencies: freqs, sampleTime: 2.5e-4)
+            var weights = try ChannelWeights.measure(source)
+            // Subband 3 of 8 (channels 18-23) wholly masked: its series must stay zero.
+            for c in 18..<24 { weights.weights[c] = 0 }
+            let d = SubbandDedisperser(source: source, weights: weights, subbands: 8)
+            let lag = d.channelShifts(dms: dms, downsample: 1).map { $0.max()! }.max()!
+            #expect(lag > 400, "the lag (\(lag)) should exceed the short input")
+            let expected = Self.bruteForce(source, weights, shifts: d.channelShifts(dms: dms, downsample: 1), downsample: 1)
+            for chunk in [50, 1000] {
+                d.chunkLength = chunk
+                let block = try d.dedisperse(dms: dms, downsample: 1)
+                var worst = 0.0
+                for i in dms.indices { for t in 0..<spectra { worst = max(worst, abs(Double(block.data[i * spectra + t]) - expected[i][t])) } }
+                #expect(worst < 2e-3, "\(spectra) spectra, chunk \(chunk): worst \(worst)")
+                // Streamed: the same values, handed over in time order, every sample once.
+                var streamed = [Float](repeating: .nan, count: dms.count * spectra)
+                var next = 0
+                try d.stream(dms: dms, downsample: 1) { piece in
+                    #expect(piece.start == next && piece.count > 0)
+                    for i in dms.indices { for t in 0..<piece.count { streamed[i * spectra + piece.start + t] = piece.series(i)[t] } }
+                    next = piece.start + piece.count
+                }
+                #expect(next == spectra)
+                #expect(streamed == block.data, "\(spectra) spectra, chunk \(chunk)")
+            }
+        }
     }
 }

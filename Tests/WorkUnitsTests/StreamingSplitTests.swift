@@ -1,7 +1,7 @@
 import Foundation
 import PulsarSearch
 import Testing
-import WorkUnits
+@testable import WorkUnits
 import XunxingProtocol
 
 @Suite("Streaming split")
@@ -95,6 +95,40 @@ struct StreamingSplitTests {
             let b = try Data(contentsOf: URL(fileURLWithPath: payload.path))
             #expect(a == b, "unit \(payload.sequence)")
             try FileManager.default.removeItem(atPath: reference)
+        }
+    }
+
+    @Test("a pass takes the most units whose dedispersion memory fits the budget, and at least one")
+    func passesFitTheMemoryBudget() throws {
+        var o = SimulatedObservation()
+        o.channels = 64
+        o.fch1 = 1500
+        o.foff = -4
+        o.tsamp = 1e-4
+        o.samples = 8192
+        let source = Simulator.spectra(o)
+        let weights = try ChannelWeights.measure(source)
+        let plan = DMPlan(geometry: source.geometry, dmMin: 0, dmMax: 300, maxDownsample: 1)
+        #expect(plan.trials.count > 100 && plan.trials.allSatisfy { $0.downsample == 1 })
+        let preset = WorkUnitPreset(name: "t", summary: "", targetCost: 0.0005, deadlineSeconds: 60)
+        let units = WorkUnitPlanner.plan(dmPlan: plan, spectra: source.spectrumCount, sampleTime: o.tsamp, accelMax: 0, preset: preset)
+        #expect(units.count >= 6, "\(units.count) units")
+        var splitter = PayloadSplitter(datasetID: "ds", dmPlan: plan, units: units, preset: preset, search: preset.searchParameters)
+        splitter.chunkLength = 512
+        let dedisperser = SubbandDedisperser(source: source, weights: weights)
+        dedisperser.chunkLength = 512
+        // Bytes one pass over the first n units holds: they grow with every unit (more DMs, more
+        // nominal DMs, longer shifts), the subband series most.
+        func bytes(_ n: Int) -> Int {
+            let dms = units.prefix(n).flatMap { $0.dmTrials.map { plan.trials[$0].dm } }
+            return 4 * (dedisperser.workingFloats(dms: dms, downsample: 1) + dms.count * 512)
+        }
+        #expect(bytes(units.count) > 2 * bytes(1))
+        for n in [1, 2, units.count / 2, units.count - 1, units.count] {
+            splitter.memoryBudget = bytes(n)
+            #expect(splitter.fittingUnits(units[...], dedisperser: dedisperser, downsample: 1) == n, "budget for \(n)")
+            splitter.memoryBudget = bytes(n) - 1
+            #expect(splitter.fittingUnits(units[...], dedisperser: dedisperser, downsample: 1) == max(1, n - 1), "just under \(n)")
         }
     }
 }

@@ -13,6 +13,8 @@ final class ChunkReader {
     /// The source's stored bytes, when it has unsigned 8-bit samples and nothing is downsampled:
     /// they go straight into the rows, widened once.
     private let bytes: ByteSpectrumSource?
+    /// Whether samples come as stored bytes, widened once (unsigned 8-bit, not downsampled).
+    var readsBytes: Bool { bytes != nil }
     private var rawBytes: [UInt8] = []
     /// Spectra read and transposed at a time: about 1 MB of floats, so they stay in cache between.
     private var blockSpectra: Int { max(64, 262_144 / max(1, source.channelCount)) }

@@ -8,9 +8,9 @@ import Foundation
 /// Nominal DMs are spaced so the DM error inside a subband stays under one (downsampled) sample.
 /// Cost per sample is about nominal DMs x channels + DMs x subbands instead of DMs x channels.
 /// The subband series persist from chunk to chunk (``SubbandSumTrees``), so each subband sample is
-/// summed once. Memory holds one chunk of channels plus the largest delay inside a subband, each
-/// subband series' last `laps` chunks plus the band's largest delay, and the output; never the
-/// whole input.
+/// summed once. Memory holds one chunk of channels plus the largest shift inside a subband,
+/// `nominal DMs x subbands x (largest subband shift + laps x chunk)` floats of subband series
+/// (``workingFloats(dms:downsample:)``), and the output; never the whole input.
 ///
 /// **Rounding.** Delays are whole (downsampled) samples. With `dt` the sample time, `g_c D` the
 /// delay of channel `c` behind the top of the band at DM `D` in samples, `D0` the nominal DM of a
@@ -119,9 +119,9 @@ public final class SubbandDedisperser {
     }
 
     /// The summing plans of the `tree` or `vector` kernel (`vector`: flat sums), as configured.
-    private func sumTrees(_ shifts: SubbandShifts, chunk: Int, kernel: Kernel) throws -> SubbandSumTrees {
+    private func sumTrees(_ shifts: SubbandShifts, chunk: Int, kernel: Kernel) -> SubbandSumTrees {
         let tree = kernel == .tree
-        return try SubbandSumTrees(shifts: shifts, weights: weights.weights, chunk: chunk, tile: tree ? tile : 2048,
+        return SubbandSumTrees(shifts: shifts, weights: weights.weights, chunk: chunk, tile: tree ? tile : 2048,
                                    channelTile: tree ? channelTile : 1 << 30, channelRadices: tree ? channelRadices : [],
                                    subbandRadices: tree ? subbandRadices : [], laps: laps)
     }
@@ -130,18 +130,33 @@ public final class SubbandDedisperser {
     /// `dms`, in each step (channels into subbands, subbands into DMs): the arithmetic cost the
     /// benchmark prints beside its times. The reference loops add what the flat vector sums add,
     /// and sum each chunk's subband series again over the band's delay after it.
-    public func plannedAdditions(dms: [Double], downsample: Int) throws -> (channels: Double, subbands: Double) {
+    public func plannedAdditions(dms: [Double], downsample: Int) -> (channels: Double, subbands: Double) {
         let shifts = shifts(dms: dms, downsample: downsample)
-        guard kernel == .reference else { return try sumTrees(shifts, chunk: max(1, chunkLength), kernel: kernel).additionsPerSample() }
-        let flat = try sumTrees(shifts, chunk: max(1, chunkLength), kernel: .vector).additionsPerSample()
+        guard kernel == .reference else { return sumTrees(shifts, chunk: max(1, chunkLength), kernel: kernel).additionsPerSample() }
+        let flat = sumTrees(shifts, chunk: max(1, chunkLength), kernel: .vector).additionsPerSample()
         let chunk = Double(max(chunkLength, shifts.maxChannelDelay + shifts.maxSubbandDelay))
         return (flat.channels * (chunk + Double(shifts.maxSubbandDelay)) / chunk, flat.subbands)
     }
 
+    /// Floats this dedisperser holds while dedispersing `dms` at `downsample`, besides the output
+    /// (the whole series, or a chunk of each when streaming): the channel rows and, for the tree
+    /// and vector kernels, each nominal DM's subband series over the band's largest subband shift
+    /// plus `laps` chunks. What a caller with a memory budget sizes its passes by.
+    public func workingFloats(dms: [Double], downsample: Int) -> Int {
+        guard !dms.isEmpty else { return 0 }
+        let shifts = shifts(dms: dms, downsample: downsample)
+        let nch = source.channelCount, nsub = shifts.subbandCount, lag = shifts.maxSubbandDelay
+        if kernel == .reference {
+            let overlap = shifts.maxChannelDelay + lag, chunk = max(chunkLength, overlap)
+            return nch * (chunk + overlap) + nsub * (chunk + lag)
+        }
+        let chunk = max(1, chunkLength)
+        return nch * (chunk + shifts.maxChannelDelay) + shifts.groups.count * nsub * (lag + max(1, laps) * chunk)
+    }
+
     /// Dedisperses at `dms` with time downsampling `downsample`, handing the output to `body` one
-    /// chunk at a time, in time order, instead of keeping it: memory holds one chunk of input and
-    /// one chunk of output per DM (about `chunkLength` samples each), whatever the observation's
-    /// length. The chunk's buffer is reused and valid only during the call. The values are the
+    /// chunk at a time, in time order, instead of keeping it: memory holds one chunk of output per
+    /// DM and ``workingFloats(dms:downsample:)``, whatever the observation's length. The chunk's buffer is reused and valid only during the call. The values are the
     /// same as ``dedisperse(dms:downsample:progress:)``'s. Returns the series' sample time and length.
     @discardableResult
     public func stream(
@@ -186,7 +201,7 @@ public final class SubbandDedisperser {
             return
         }
         let chunk = max(1, chunkLength)
-        let trees = try sumTrees(shifts, chunk: chunk, kernel: kernel)
+        let trees = sumTrees(shifts, chunk: chunk, kernel: kernel)
         let lag = trees.lag
         let outputSeries = separateSubbands ? subbandCount : dms.count
         var chunkOutput = [Float](repeating: 0, count: whole == nil ? outputSeries * chunk : 0)
@@ -195,7 +210,7 @@ public final class SubbandDedisperser {
             // `lag` samples behind, until the output is whole.
             var t0 = 0
             while t0 - lag < length {
-                trees.advance(channels: rows, stride: stride)
+                try trees.advance(channels: rows, stride: stride)
                 let skip = max(0, lag - t0)
                 let start = t0 - lag + skip
                 let count = min(chunk - skip, length - start)
@@ -271,13 +286,13 @@ public final class SubbandDedisperser {
 
 /// Why dedispersion could not run.
 public enum DedispersionError: Error, CustomStringConvertible {
-    /// The chunk of channels (`floats` floats) could not be allocated.
+    /// A buffer of `floats` floats (channel rows or subband series) could not be allocated.
     case outOfMemory(floats: Int)
 
     public var description: String {
         switch self {
         case .outOfMemory(let floats):
-            return "dedispersion: could not allocate \(floats * 4 / 1_000_000) MB for a chunk of channels; use fewer channels or DM trials per pass"
+            return "dedispersion: could not allocate \(floats * 4 / 1_000_000) MB of channel rows or subband series; use fewer channels or DM trials per pass"
         }
     }
 }

@@ -31,8 +31,9 @@ final class SubbandSumTrees {
     private let seriesLength: Int
     /// Weighted channels of each subband: its channel plans' leaves.
     private let subChannels: [[Int]]
-    /// Series (group `g`, subband `s`) at `(g * nsub + s) * seriesLength`.
-    private let series: UnsafeMutablePointer<Float>
+    /// Series (group `g`, subband `s`) at `(g * nsub + s) * seriesLength`; allocated by the first
+    /// ``advance(channels:stride:)`` (a plan only counted never holds them).
+    private var series: UnsafeMutablePointer<Float>?
     /// Where in each series buffer the next chunk's first sample goes.
     private var position = 0
     private var scratch: [Float]
@@ -43,7 +44,7 @@ final class SubbandSumTrees {
     /// Plans chunks of `chunk` samples; `channelRadices` and `subbandRadices` are the plans'
     /// hierarchies; each series buffer holds `laps` chunks past the lag.
     init(shifts: SubbandShifts, weights: [Float], chunk: Int, tile: Int, channelTile: Int,
-         channelRadices: [Int], subbandRadices: [Int], laps: Int = 2) throws {
+         channelRadices: [Int], subbandRadices: [Int], laps: Int = 2) {
         self.shifts = shifts
         self.chunk = chunk
         let tile = max(1, tile), channelTile = max(1, channelTile)
@@ -64,11 +65,6 @@ final class SubbandSumTrees {
                          targetExtra: shifts.groups.map { _ in 0 }, leafCount: subChannels[s].count, radices: channelRadices)
         }
         self.channelPlans = channelPlans
-        let floats = shifts.groups.count * nsub * seriesLength
-        guard let series = xx_alloc_floats_huge(floats) else { throw DedispersionError.outOfMemory(floats: floats) }
-        // Zero: a subband with no weighted channel is never summed, only read.
-        series.initialize(repeating: 0, count: floats)
-        self.series = series
         let scratchCount = max(subbandPlans.map { $0.scratchCount(tile: tile) }.max() ?? 0,
                                channelPlans.map { $0.scratchCount(tile: channelTile) }.max() ?? 0)
         scratch = [Float](repeating: 0, count: scratchCount)
@@ -80,15 +76,11 @@ final class SubbandSumTrees {
     }
 
     deinit {
-        xx_free_floats(series)
+        if let series { xx_free_floats(series) }
         leafPointers.deallocate()
         targetPointers.deallocate()
         rowPointers.deallocate()
     }
-
-    /// Samples past a chunk's own that step 1 reads of each channel row: the largest channel shift
-    /// inside a subband.
-    var channelReach: Int { channelPlans.map { $0.leafReach.max() ?? 0 }.max() ?? 0 }
 
     /// Additions per output sample of every DM in each step (the plans' cost): channels into
     /// subbands, subbands into DMs.
@@ -107,10 +99,19 @@ final class SubbandSumTrees {
     }
 
     /// Step 1: sums the next `chunk` samples of every subband series from `channels` (row `c` at
-    /// `c * stride`, column 0 the chunk's first sample, `chunk + channelReach` columns read).
-    /// Then step 2 can emit output up to the chunk's end less ``lag``.
-    func advance(channels: UnsafePointer<Float>, stride: Int) {
+    /// `c * stride`, column 0 the chunk's first sample, `chunk` plus the largest channel shift
+    /// columns read). Then step 2 can emit output up to the chunk's end less ``lag``.
+    func advance(channels: UnsafePointer<Float>, stride: Int) throws {
         let nsub = shifts.subbandCount, groups = shifts.groups.count
+        let series = try self.series ?? {
+            let floats = groups * nsub * seriesLength
+            guard let buffer = xx_alloc_floats_huge(floats) else { throw DedispersionError.outOfMemory(floats: floats) }
+            // Every sample is written before step 2 reads it (a subband with no weighted channel
+            // gets zeros from its empty sums); zeroed anyway, so nothing stale can ever show.
+            buffer.initialize(repeating: 0, count: floats)
+            self.series = buffer
+            return buffer
+        }()
         if position + chunk > seriesLength {
             // Keep what step 2 still reads: the last `lag` samples.
             for k in 0..<(groups * nsub) {
@@ -141,10 +142,10 @@ final class SubbandSumTrees {
     /// at `i * outStride`), or with `separateSubbands` the first DM's subbands aligned (subband `s`
     /// at `s * outStride`).
     func emit(skip: Int, count: Int, output: UnsafeMutablePointer<Float>, outStride: Int, separateSubbands: Bool) {
-        precondition(skip >= 0 && skip + count <= chunk)
-        guard count > 0 else { return }
-        let nsub = shifts.subbandCount
         let start = position - chunk - lag + skip
+        precondition(skip >= 0 && skip + count <= chunk && start >= 0, "emit: skip \(skip), count \(count) outside the summed series")
+        guard count > 0, let series else { return }
+        let nsub = shifts.subbandCount
         scratch.withUnsafeMutableBufferPointer { scratchBuffer in
             let work = scratchBuffer.baseAddress!
             for (g, members) in shifts.groups.enumerated() {
