@@ -73,98 +73,67 @@ void xx_sum_rows_scalar(const float *const *rows, size_t nrows, float *out, size
 
 /* ---- the dedisperser's reader: spectrum-major to normalised channel rows ---- */
 
-static void transpose_normalise_scalar(const float *x, size_t spectra, size_t nch, const float *offset,
-                                       const float *weight, float *out, size_t stride) {
-    for (size_t t = 0; t < spectra; t++)
-        for (size_t c = 0; c < nch; c++) out[c * stride + t] = (x[t * nch + c] - offset[c]) * weight[c];
-}
+/* One body for float samples and for unsigned 8-bit samples as stored (widened once, in
+ * registers): NAME's scalar and AVX2 kernels over samples of type T, LOAD8(p) loading the 8
+ * consecutive samples at p as floats. The AVX2 kernels take eight spectra of eight channels at a
+ * time, normalised with the channels across the lanes, transposed in registers, stored as eight
+ * samples of eight rows. */
+#define XX_SCALAR_ROWS                                                                                \
+    for (size_t t = 0; t < spectra; t++)                                                              \
+        for (size_t c = 0; c < nch; c++) out[c * stride + t] = ((float)x[t * nch + c] - offset[c]) * weight[c];
 
 #ifdef XX_HAVE_X86
-/* Eight spectra of eight channels at a time: normalised with the channels across the lanes,
- * transposed in registers, stored as eight samples of eight rows. */
-__attribute__((target("avx2")))
-static void transpose_normalise_avx2(const float *x, size_t spectra, size_t nch, const float *offset,
-                                     const float *weight, float *out, size_t stride) {
-    size_t t8 = spectra & ~(size_t)7, c8 = nch & ~(size_t)7;
-    for (size_t c = 0; c < c8; c += 8) {
-        __m256 o = _mm256_loadu_ps(offset + c), w = _mm256_loadu_ps(weight + c);
-        for (size_t t = 0; t < t8; t += 8) {
-            __m256 r[8];
-            for (int k = 0; k < 8; k++)
-                r[k] = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + (t + k) * nch + c), o), w);
-            xx_transpose8(r);
-            for (int i = 0; i < 8; i++) _mm256_storeu_ps(out + (c + i) * stride + t, r[i]);
-        }
+#define XX_TRANSPOSE_NORMALISE_AVX2(NAME, T, LOAD8)                                                   \
+    __attribute__((target("avx2")))                                                                   \
+    static void NAME##_avx2(const T *x, size_t spectra, size_t nch, const float *offset,              \
+                            const float *weight, float *out, size_t stride) {                         \
+        size_t t8 = spectra & ~(size_t)7, c8 = nch & ~(size_t)7;                                      \
+        for (size_t c = 0; c < c8; c += 8) {                                                          \
+            __m256 o = _mm256_loadu_ps(offset + c), w = _mm256_loadu_ps(weight + c);                  \
+            for (size_t t = 0; t < t8; t += 8) {                                                      \
+                __m256 r[8];                                                                          \
+                for (int k = 0; k < 8; k++)                                                           \
+                    r[k] = _mm256_mul_ps(_mm256_sub_ps(LOAD8(x + (t + k) * nch + c), o), w);          \
+                xx_transpose8(r);                                                                     \
+                for (int i = 0; i < 8; i++) _mm256_storeu_ps(out + (c + i) * stride + t, r[i]);      \
+            }                                                                                         \
+        }                                                                                             \
+        for (size_t t = 0; t < t8; t++)                                                               \
+            for (size_t c = c8; c < nch; c++) out[c * stride + t] = ((float)x[t * nch + c] - offset[c]) * weight[c]; \
+        for (size_t t = t8; t < spectra; t++)                                                         \
+            for (size_t c = 0; c < nch; c++) out[c * stride + t] = ((float)x[t * nch + c] - offset[c]) * weight[c]; \
     }
-    for (size_t t = 0; t < t8; t++)
-        for (size_t c = c8; c < nch; c++) out[c * stride + t] = (x[t * nch + c] - offset[c]) * weight[c];
-    for (size_t t = t8; t < spectra; t++)
-        for (size_t c = 0; c < nch; c++) out[c * stride + t] = (x[t * nch + c] - offset[c]) * weight[c];
-}
+#define XX_LOAD8_FLOAT(p) _mm256_loadu_ps(p)
+#define XX_LOAD8_U8(p) _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p))))
+XX_TRANSPOSE_NORMALISE_AVX2(transpose_normalise, float, XX_LOAD8_FLOAT)
+XX_TRANSPOSE_NORMALISE_AVX2(transpose_normalise_u8, unsigned char, XX_LOAD8_U8)
+#define XX_DISPATCH_AVX2(NAME)                                                                        \
+    if (xx_kernels_use_avx2()) {                                                                      \
+        NAME##_avx2(x, spectra, nch, offset, weight, out, stride);                                    \
+        return;                                                                                       \
+    }
+#else
+#define XX_DISPATCH_AVX2(NAME)
 #endif
 
 void xx_transpose_normalise(const float *x, size_t spectra, size_t nch, const float *offset, const float *weight,
                             float *out, size_t stride) {
-#ifdef XX_HAVE_X86
-    if (xx_kernels_use_avx2()) {
-        transpose_normalise_avx2(x, spectra, nch, offset, weight, out, stride);
-        return;
-    }
-#endif
-    transpose_normalise_scalar(x, spectra, nch, offset, weight, out, stride);
+    XX_DISPATCH_AVX2(transpose_normalise)
+    XX_SCALAR_ROWS
 }
 
 void xx_transpose_normalise_scalar(const float *x, size_t spectra, size_t nch, const float *offset,
                                    const float *weight, float *out, size_t stride) {
-    transpose_normalise_scalar(x, spectra, nch, offset, weight, out, stride);
+    XX_SCALAR_ROWS
 }
-
-/* ---- the same from unsigned 8-bit samples ---- */
-
-static void transpose_normalise_u8_scalar(const unsigned char *x, size_t spectra, size_t nch, const float *offset,
-                                          const float *weight, float *out, size_t stride) {
-    for (size_t t = 0; t < spectra; t++)
-        for (size_t c = 0; c < nch; c++) out[c * stride + t] = ((float)x[t * nch + c] - offset[c]) * weight[c];
-}
-
-#ifdef XX_HAVE_X86
-/* Eight bytes of eight spectra at a time, widened to floats in registers, then as the float kernel. */
-__attribute__((target("avx2")))
-static void transpose_normalise_u8_avx2(const unsigned char *x, size_t spectra, size_t nch, const float *offset,
-                                        const float *weight, float *out, size_t stride) {
-    size_t t8 = spectra & ~(size_t)7, c8 = nch & ~(size_t)7;
-    for (size_t c = 0; c < c8; c += 8) {
-        __m256 o = _mm256_loadu_ps(offset + c), w = _mm256_loadu_ps(weight + c);
-        for (size_t t = 0; t < t8; t += 8) {
-            __m256 r[8];
-            for (int k = 0; k < 8; k++) {
-                __m128i b = _mm_loadl_epi64((const __m128i *)(x + (t + k) * nch + c));
-                __m256 v = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
-                r[k] = _mm256_mul_ps(_mm256_sub_ps(v, o), w);
-            }
-            xx_transpose8(r);
-            for (int i = 0; i < 8; i++) _mm256_storeu_ps(out + (c + i) * stride + t, r[i]);
-        }
-    }
-    for (size_t t = 0; t < t8; t++)
-        for (size_t c = c8; c < nch; c++) out[c * stride + t] = ((float)x[t * nch + c] - offset[c]) * weight[c];
-    for (size_t t = t8; t < spectra; t++)
-        for (size_t c = 0; c < nch; c++) out[c * stride + t] = ((float)x[t * nch + c] - offset[c]) * weight[c];
-}
-#endif
 
 void xx_transpose_normalise_u8(const unsigned char *x, size_t spectra, size_t nch, const float *offset,
                                const float *weight, float *out, size_t stride) {
-#ifdef XX_HAVE_X86
-    if (xx_kernels_use_avx2()) {
-        transpose_normalise_u8_avx2(x, spectra, nch, offset, weight, out, stride);
-        return;
-    }
-#endif
-    transpose_normalise_u8_scalar(x, spectra, nch, offset, weight, out, stride);
+    XX_DISPATCH_AVX2(transpose_normalise_u8)
+    XX_SCALAR_ROWS
 }
 
 void xx_transpose_normalise_u8_scalar(const unsigned char *x, size_t spectra, size_t nch, const float *offset,
                                       const float *weight, float *out, size_t stride) {
-    transpose_normalise_u8_scalar(x, spectra, nch, offset, weight, out, stride);
+    XX_SCALAR_ROWS
 }
