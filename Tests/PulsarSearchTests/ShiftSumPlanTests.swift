@@ -7,9 +7,8 @@ import Testing
     /// Runs `plan` on random leaf rows that are NaN past what ``ShiftSumPlan/leafReach`` says is
     /// read, with scratch and outputs NaN beforehand, and checks every target sample against a
     /// brute-force double sum. A plan that reads past its reach, or a node it never wrote, shows NaN.
-    /// With `limits`, target `T` must stop short of sample `limits[T]`. Every buffer has 64 NaN
-    /// floats past its end that must stay NaN.
-    static func check(shifts: [[Int]], extra: [Int], radices: [Int], first: Int, count: Int, limits: [Int]? = nil,
+    /// Every buffer has 64 NaN floats past its end that must stay NaN.
+    static func check(shifts: [[Int]], extra: [Int], radices: [Int], first: Int, count: Int,
                       rng: inout SeededGenerator, _ label: String) -> ShiftSumPlan {
         let leafCount = shifts.first?.count ?? 0
         let plan = ShiftSumPlan(shifts: shifts, targetExtra: extra, leafCount: leafCount, radices: radices)
@@ -43,22 +42,15 @@ import Testing
         for i in 0..<leafCount { leafPointers[i] = UnsafePointer(rowStore[i]) }
         for t in 0..<shifts.count { targetPointers[t] = outStore[t] }
         scratch.withUnsafeMutableBufferPointer { work in
-            if let limits {
-                limits.withUnsafeBufferPointer { l in
-                    plan.run(leaves: leafPointers, first: first, count: count, targets: targetPointers, limits: l.baseAddress!,
-                             scratch: work.baseAddress!, rowPointers: rowPointers)
-                }
-            } else {
-                plan.run(leaves: leafPointers, first: first, count: count, targets: targetPointers,
-                         scratch: work.baseAddress!, rowPointers: rowPointers)
-            }
+            plan.run(leaves: leafPointers, first: first, count: count, targets: targetPointers,
+                     scratch: work.baseAddress!, rowPointers: rowPointers)
         }
         let scratchGuard = scratch[scratchCount...].allSatisfy { $0.isNaN }
         #expect(scratchGuard, "\(label): wrote past the scratch it asked for")
         for t in 0..<shifts.count { outputs[t] = Array(UnsafeBufferPointer(start: outStore[t], count: outputs[t].count)) }
         var worst = 0.0
         for (t, s) in shifts.enumerated() {
-            let end = min(first + count + extra[t], limits?[t] ?? .max)
+            let end = first + count + extra[t]
             let unwritten = outputs[t][max(first, end)...].allSatisfy { $0.isNaN }
             #expect(unwritten, "\(label): target \(t) written past sample \(end)")
             for u in first..<max(first, end) {
@@ -96,20 +88,6 @@ import Testing
                     }
                 }
             }
-        }
-    }
-
-    @Test("targets stop short of their limits, and compute everything before them")
-    func limits() {
-        var rng = SeededGenerator(seed: 31)
-        for radices in [[], [2], [4, 4]] {
-            let leaves = 24, targets = 9
-            let shifts = (0..<targets).map { t in (0..<leaves).map { i in Int((Double(t * i) * 0.13).rounded()) + Int(rng.uniform() * 3) } }
-            let first = 1 + Int(rng.uniform() * 20), count = 50 + Int(rng.uniform() * 200)
-            // Limits before the tile, inside it and past it.
-            let limits = (0..<targets).map { t in [first - 1, first, first + count / 2, first + count, first + count + 5][t % 5] }
-            _ = Self.check(shifts: shifts, extra: [Int](repeating: 0, count: targets), radices: radices, first: first, count: count,
-                           limits: limits, rng: &rng, "limits, radices \(radices)")
         }
     }
 

@@ -176,34 +176,41 @@ struct ShiftSumPlan: Sendable {
         nodes.reduce(0) { $1.target < 0 ? $0 + tile + $1.extra : $0 }
     }
 
-    /// Additions (samples summed) per tile of `tile` samples, the plan's cost; with `limits`, target
-    /// `T` summed only to sample `limits[T]` of a tile starting at 0 (as ``run`` does).
-    func additions(tile: Int, limits: [Int]? = nil) -> Int {
-        nodes.reduce(0) { total, node in
-            let length = node.target >= 0 && limits != nil ? min(tile + node.extra, limits![node.target]) : tile + node.extra
-            return total + max(0, node.terms.count - 1) * max(0, length)
+    /// Additions (samples summed) per tile of `tile` samples, the plan's cost.
+    func additions(tile: Int) -> Int {
+        nodes.reduce(0) { $0 + max(0, $1.terms.count - 1) * max(0, tile + $1.extra) }
+    }
+
+    /// ``run(leaves:first:count:targets:scratch:rowPointers:)`` over samples `0 ..< count`, a tile
+    /// of at most `tile` samples at a time, so the partial sums of a tile stay in cache.
+    func run(
+        leaves: UnsafePointer<UnsafePointer<Float>>, count: Int, tile: Int,
+        targets: UnsafePointer<UnsafeMutablePointer<Float>>,
+        scratch: UnsafeMutablePointer<Float>, rowPointers: UnsafeMutablePointer<UnsafePointer<Float>?>
+    ) {
+        var first = 0
+        while first < count {
+            let n = min(tile, count - first)
+            run(leaves: leaves, first: first, count: n, targets: targets, scratch: scratch, rowPointers: rowPointers)
+            first += n
         }
     }
 
     /// Computes samples `first ..< first + count` (plus each target's extra) of every target into
-    /// `targets[T] + first`, reading leaf `i` at `leaves[i] + first + offset`. With `limits`, target
-    /// `T` stops short of sample `limits[T]` (tiles of targets of different lengths; leaves are
-    /// then read as if every target went on to `first + count`). `rowPointers` holds at least as
-    /// many pointers as the widest node has terms.
+    /// `targets[T] + first`, reading leaf `i` at `leaves[i] + first + offset`. `rowPointers` holds
+    /// at least as many pointers as the widest node has terms.
     func run(
         leaves: UnsafePointer<UnsafePointer<Float>>, first: Int, count: Int,
-        targets: UnsafePointer<UnsafeMutablePointer<Float>>, limits: UnsafePointer<Int>? = nil,
+        targets: UnsafePointer<UnsafeMutablePointer<Float>>,
         scratch: UnsafeMutablePointer<Float>, rowPointers: UnsafeMutablePointer<UnsafePointer<Float>?>
     ) {
         var placed = [Int](repeating: 0, count: nodes.count)
         var next = 0
         for (k, node) in nodes.enumerated() {
             let out: UnsafeMutablePointer<Float>
-            var length = count + node.extra
+            let length = count + node.extra
             if node.target >= 0 {
                 out = targets[node.target] + first
-                if let limits { length = min(length, limits[node.target] - first) }
-                if length <= 0 { continue }
             } else {
                 placed[k] = next
                 out = scratch + next

@@ -125,13 +125,8 @@ final class SubbandSumTrees {
             for s in 0..<nsub {
                 for (k, c) in subChannels[s].enumerated() { leafPointers[k] = channels + c * stride }
                 for g in 0..<groups { targetPointers[g] = series + (g * nsub + s) * seriesLength + position }
-                var first = 0
-                while first < chunk {
-                    let n = min(channelTile, chunk - first)
-                    channelPlans[s].run(leaves: leafPointers, first: first, count: n, targets: targetPointers,
-                                        scratch: work, rowPointers: rowPointers)
-                    first += n
-                }
+                channelPlans[s].run(leaves: leafPointers, count: chunk, tile: channelTile, targets: targetPointers,
+                                    scratch: work, rowPointers: rowPointers)
             }
         }
         position += chunk
@@ -159,13 +154,8 @@ final class SubbandSumTrees {
                     continue
                 }
                 for (j, i) in members.enumerated() { targetPointers[j] = output + i * outStride }
-                var first = 0
-                while first < count {
-                    let n = min(tile, count - first)
-                    subbandPlans[g].run(leaves: leafPointers, first: first, count: n, targets: targetPointers,
-                                        scratch: work, rowPointers: rowPointers)
-                    first += n
-                }
+                subbandPlans[g].run(leaves: leafPointers, count: count, tile: tile, targets: targetPointers,
+                                    scratch: work, rowPointers: rowPointers)
             }
         }
     }
