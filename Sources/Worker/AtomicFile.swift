@@ -59,17 +59,36 @@ public enum AtomicFile {
 
     /// Reads JSON written by ``writeJSON(_:to:mode:)``; nil when the file does not exist.
     public static func readJSON<T: Decodable>(_ type: T.Type, from path: String) throws -> T? {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            if FileManager.default.fileExists(atPath: path) {
-                throw WorkerError.io(path: path, operation: "read", reason: "permission denied or not a regular file")
-            }
-            return nil
-        }
+        guard let data = try read(path) else { return nil }
         do {
             return try StateCoding.decoder().decode(T.self, from: data)
         } catch let error as DecodingError {
             let (field, reason) = StateCoding.describe(error)
             throw WorkerError.invalidStateFile(path: path, field: field, reason: reason)
+        }
+    }
+
+    /// The whole file at `path`; nil when it does not exist.
+    ///
+    /// One `open` decides both: asking "does it exist?" after a failed read raced the first
+    /// write of a file another process was creating (the read saw no file, the check saw one).
+    public static func read(_ path: String) throws -> Data? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
+            throw WorkerError.io(path: path, operation: "read", reason: errnoText())
+        }
+        defer { close(fd) }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw WorkerError.io(path: path, operation: "read", reason: errnoText())
+            }
+            if n == 0 { return data }
+            data.append(contentsOf: buffer[0..<n])
         }
     }
 
@@ -103,6 +122,14 @@ public enum AtomicFile {
         guard fd >= 0 else { return }
         _ = fsync(fd)
         close(fd)
+    }
+
+    private static func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+        #if canImport(Glibc)
+        return Glibc.read(fd, buffer, count)
+        #else
+        return Darwin.read(fd, buffer, count)
+        #endif
     }
 
     private static func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {

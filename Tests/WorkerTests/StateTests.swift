@@ -67,6 +67,40 @@ struct StateTests {
         }
     }
 
+    @Test("reading a file another process is creating: absent or whole, never an error; a directory is an error naming it")
+    func readWhileCreated() async throws {
+        let state = try Self.temporaryState()
+        defer { try? FileManager.default.removeItem(atPath: state.path) }
+        let path = state.path + "/status.json"
+        let body = (0..<2_000).map { "line \($0)" }
+        var errors: [String] = []
+        var whole = 0
+        for _ in 0..<200 {
+            unlink(path)
+            let writer = Task.detached { try AtomicFile.writeJSON(body, to: path) }
+            var seen: [String]?
+            while seen == nil {
+                do {
+                    seen = try AtomicFile.readJSON([String].self, from: path)
+                } catch {
+                    errors.append("\(error)")
+                    break
+                }
+            }
+            if seen == body { whole += 1 }
+            try await writer.value
+        }
+        #expect(errors.count == 0, "\(errors.prefix(3))")
+        #expect(whole == 200 - errors.count)
+        #expect(try AtomicFile.read(state.path + "/absent") == nil)
+        #expect(throws: WorkerError.self) { _ = try AtomicFile.read(state.path) }
+        do {
+            _ = try AtomicFile.read(state.path)
+        } catch let error as WorkerError {
+            #expect(error.description.contains(state.path))
+        }
+    }
+
     @Test("not attached: the error says how to attach")
     func notAttached() throws {
         let state = try Self.temporaryState()
