@@ -3,58 +3,58 @@ import CoordinatorService
 import CoordinatorStore
 import CoordinatorTestSupport
 import Foundation
-import Hummingbird
-import HummingbirdTesting
-import Logging
 import Testing
+import XunxingHTTPClient
 import XunxingProtocol
 
-/// The HTTP layer in process (HummingbirdTesting's router framework: no socket, no server
-/// process): each domain refusal answered with its status and JSON error body, and the routes
-/// that need no domain at all.
-@Suite("Routes in process: domain refusals as HTTP answers")
+/// The HTTP layer over real loopback HTTP (libcurl to the coordinator's server): each domain
+/// refusal answered with its status and JSON error body, and the routes that need no domain at all.
+@Suite("Routes: domain refusals as HTTP answers")
 struct RouteTests {
+    /// Requests to one coordinator, as a client outside it sends them.
+    struct Client: Sendable {
+        let baseURL: String
+
+        func execute(_ method: String, _ path: String, headers: [String: String] = [:], body: String? = nil) async throws -> HTTPResponse {
+            try await HTTPClient().send(method, url: baseURL + path, headers: headers, body: body.map { Data($0.utf8) })
+        }
+    }
+
     /// A coordinator on a fresh SQLite database whose background jobs never wake up.
-    static func withCoordinator(_ body: @escaping @Sendable (Coordinator, any TestClientProtocol) async throws -> Void) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("routes-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        var configuration = CoordinatorConfiguration(
-            dataDirectory: directory.path, presetsDirectory: CoordinatorFixture.packageRoot.appendingPathComponent("workunits").path)
-        configuration.defaultPreset = "tiny"
-        configuration.jobInterval = 3600
-        var logger = Logger(label: "test.routes")
-        logger.logLevel = .warning
-        let coordinator = try await Coordinator.open(configuration, logger: logger)
-        try await coordinator.application().test(.router) { client in try await body(coordinator, client) }
-        try await coordinator.store.close()
+    static func withCoordinator(_ body: @escaping @Sendable (Coordinator, Client) async throws -> Void) async throws {
+        try await CoordinatorFixture.with({ $0.jobInterval = 3600 }) { fixture in
+            try await body(fixture.coordinator, Client(baseURL: fixture.baseURL))
+        }
     }
 
-    static func error(_ response: TestResponse) throws -> APIErrorBody {
-        try JSONDecoder().decode(APIErrorBody.self, from: Data(buffer: response.body))
+    static func error(_ response: HTTPResponse) throws -> APIErrorBody {
+        try JSONDecoder().decode(APIErrorBody.self, from: response.body)
     }
 
-    static func bearer(_ secret: String) -> HTTPFields { [.authorization: "Bearer \(secret)", .contentType: "application/json"] }
+    static func text(_ response: HTTPResponse) -> String { String(decoding: response.body, as: UTF8.self) }
+
+    static func bearer(_ secret: String) -> [String: String] { ["Authorization": "Bearer \(secret)", "Content-Type": "application/json"] }
 
     @Test("health and the OpenAPI document answer without a key; a missing or unknown key is 401 with a JSON error")
     func openRoutes() async throws {
         try await Self.withCoordinator { _, client in
             do {
-                let response = try await client.execute(uri: "/api/v1/health", method: .get) { $0 }
-                #expect(response.status == .ok && String(buffer: response.body) == "ok")
+                let response = try await client.execute("GET", "/api/v1/health")
+                #expect(response.status == 200 && Self.text(response) == "ok")
             }
             do {
-                let response = try await client.execute(uri: "/api/v1/openapi.yaml", method: .get) { $0 }
-                #expect(response.status == .ok && response.headers[.contentType] == "application/yaml")
-                #expect(String(buffer: response.body).contains("openapi:"))
+                let response = try await client.execute("GET", "/api/v1/openapi.yaml")
+                #expect(response.status == 200 && response.header("Content-Type") == "application/yaml")
+                #expect(Self.text(response).contains("openapi:"))
             }
             do {
-                let response = try await client.execute(uri: "/api/v1/work/request", method: .post, body: ByteBuffer(string: "{}")) { $0 }
-                #expect(response.status == .unauthorized)
+                let response = try await client.execute("POST", "/api/v1/work/request", body: "{}")
+                #expect(response.status == 401)
                 #expect(try Self.error(response).error == "unauthorized")
             }
             do {
-                let response = try await client.execute(uri: "/api/v1/work/request", method: .post, headers: Self.bearer("xxhost_nobody")) { $0 }
-                #expect(response.status == .unauthorized)
+                let response = try await client.execute("POST", "/api/v1/work/request", headers: Self.bearer("xxhost_nobody"))
+                #expect(response.status == 401)
             }
         }
     }
@@ -70,8 +70,8 @@ struct RouteTests {
             let (_, astronomerKey) = try await accounts.createAccount(role: .astronomer, name: "astronomer")
 
             do {
-                let response = try await client.execute(uri: "/api/v1/replicas/missing/ack", method: .post, headers: Self.bearer(keyA)) { $0 }
-                #expect(response.status == .notFound)
+                let response = try await client.execute("POST", "/api/v1/replicas/missing/ack", headers: Self.bearer(keyA))
+                #expect(response.status == 404)
                 #expect(try Self.error(response) == APIErrorBody(error: "not_found", message: "replica missing does not exist"))
             }
             // A replica of host A's, through the domain; host B may not touch it.
@@ -91,26 +91,24 @@ struct RouteTests {
                 host: hostA, account: volunteerA, network: nil, request: WorkRequest(cores: 1, memoryMB: 1024, speed: 1, seconds: 1))
             #expect(sent.assignments.map(\.replicaID) == [replica])
             do {
-                let response = try await client.execute(uri: "/api/v1/replicas/\(replica)/ack", method: .post, headers: Self.bearer(keyB)) { $0 }
-                #expect(response.status == .forbidden)
+                let response = try await client.execute("POST", "/api/v1/replicas/\(replica)/ack", headers: Self.bearer(keyB))
+                #expect(response.status == 403)
                 #expect(try Self.error(response).message == "replica r is assigned to another host")
             }
             try await store.transaction { try await $0.setReplicaState(id: replica, state: .lost) }
             do {
-                let response = try await client.execute(uri: "/api/v1/replicas/\(replica)/ack", method: .post, headers: Self.bearer(keyA)) { $0 }
-                #expect(response.status == .conflict)
+                let response = try await client.execute("POST", "/api/v1/replicas/\(replica)/ack", headers: Self.bearer(keyA))
+                #expect(response.status == 409)
                 #expect(try Self.error(response).message.contains("reissued"))
             }
             do {
-                let response = try await client.execute(uri: "/api/v1/datasets?preset=none", method: .post, headers: Self.bearer(astronomerKey),
-                                     body: ByteBuffer(string: "x")) { $0 }
-                #expect(response.status == .badRequest)
+                let response = try await client.execute("POST", "/api/v1/datasets?preset=none", headers: Self.bearer(astronomerKey), body: "x")
+                #expect(response.status == 400)
                 #expect(try Self.error(response).message.contains("preset 'none' does not exist"))
             }
             do {
-                let response = try await client.execute(uri: "/api/v1/datasets?dm_max=-3", method: .post, headers: Self.bearer(astronomerKey),
-                                     body: ByteBuffer(string: "x")) { $0 }
-                #expect(response.status == .badRequest)
+                let response = try await client.execute("POST", "/api/v1/datasets?dm_max=-3", headers: Self.bearer(astronomerKey), body: "x")
+                #expect(response.status == 400)
                 #expect(try Self.error(response).message == "dm_max '-3' is not a non-negative number")
             }
         }
