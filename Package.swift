@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "PulsarSearch", dependencies: ["CFFTW3", "CCFITSIO", "CSearchKernels"], swiftSettings: optimisedInDebug),
 
         // Wire types shared by coordinator, worker and command line, and the work-unit payload format.
-        .target(name: "XunxingProtocol", dependencies: ["PulsarSearch"], swiftSettings: optimisedInDebug),
+        .target(name: "XunxingProtocol", dependencies: ["PulsarSearch", "CSearchKernels"], swiftSettings: optimisedInDebug),
 
         // Work-unit policy: presets, cost model, splitting plans, replica comparison.
         .target(name: "WorkUnits", dependencies: ["PulsarSearch", "XunxingProtocol"], swiftSettings: optimisedInDebug),

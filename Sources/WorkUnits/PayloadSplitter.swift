@@ -52,7 +52,7 @@ public enum SplitError: Error, Equatable, Sendable, CustomStringConvertible {
 /// unit's payload is then written from the spill file, piece by piece. Memory is the
 /// dedisperser's working floats (``SubbandDedisperser/workingFloats(dms:downsample:)``: channel
 /// rows and subband series) plus `DMs x chunkLength` floats of output, and a batch takes no more
-/// units than fit `memoryBudget`; the whole series only ever
+/// units than fit `memoryBudget` (writing a payload holds one series more); the whole series only ever
 /// exist on disk (4 bytes x samples x DMs of a batch, in the payload directory).
 public struct PayloadSplitter {
     public var datasetID: String
@@ -65,8 +65,11 @@ public struct PayloadSplitter {
     /// Bytes a pass may hold (the dedisperser's working floats and a chunk of output per DM): more
     /// DMs than fit are dedispersed in another pass.
     public var memoryBudget = 512 << 20
-    /// Samples read back from the spill file at a time.
+    /// Samples read back from the spill file at a time, for series longer than `heldSamples`.
     static let pieceSamples = 1 << 16
+    /// Series up to this long (16 MB of Float) are read back whole, once for the encoder's fit and
+    /// once to write; longer ones piece by piece, once per pass of the fit.
+    var heldSamples = 1 << 22
 
     public init(
         datasetID: String, dmPlan: DMPlan, units: [PlannedWorkUnit], preset: WorkUnitPreset,
@@ -133,6 +136,9 @@ public struct PayloadSplitter {
             timings.dedispersion += seconds(since: clock)
 
             clock = ContinuousClock.now
+            let series = length <= heldSamples ? UnsafeMutableBufferPointer<Float>.allocate(capacity: length) : nil
+            defer { series?.deallocate() }
+            var heldFirst = -1
             for unit in batch {
                 let id = makeID()
                 let path = directory + "/\(written.count)-\(id).xxwu"
@@ -146,6 +152,16 @@ public struct PayloadSplitter {
                     header: header, bits: preset.bits, seriesCount: unit.dmTrials.count,
                     scan: { i, visit in
                         let first = (unit.dmTrials.lowerBound - firstTrial + i) * length
+                        if let series {
+                            // The encoder scans a series a few times in a row to fit its
+                            // quantiser: one read of the spill file serves them all.
+                            if heldFirst != first {
+                                try spill.read(into: series.baseAddress!, count: length, at: first)
+                                heldFirst = first
+                            }
+                            _ = try visit(UnsafeBufferPointer(start: series.baseAddress!, count: length))
+                            return
+                        }
                         var start = 0
                         while start < length {
                             let n = min(Self.pieceSamples, length - start)

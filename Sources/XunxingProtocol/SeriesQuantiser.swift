@@ -1,3 +1,5 @@
+import CSearchKernels
+
 /// Per-series linear quantisation of a dedispersed series to 8 or 16 bits:
 /// value = stored * scale + offset, stored in `0...levels`.
 ///
@@ -106,25 +108,17 @@ public struct SeriesQuantiser: Sendable, Equatable {
         return (mean, sigma)
     }
 
-    /// Stores `input` into `output` (little-endian, `bits / 8` bytes per sample).
+    /// Stores `input` into `output` (little-endian, `bits / 8` bytes per sample): each sample's
+    /// level is `(x - offset) / scale` (as `(x - offset) * (1 / scale)` in Float) rounded half
+    /// away from zero and clamped to `0...levels`; NaN is stored as the middle level.
     public func encode(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableRawBufferPointer) {
         precondition(output.count >= input.count * bits / 8)
-        let inverse = 1 / scale
-        let top = Float(levels)
-        let middle = ((0.5 * top).rounded())
-        @inline(__always) func level(_ v: Float) -> Float {
-            let q = ((v - offset) * inverse).rounded()
-            return q.isNaN ? middle : min(top, max(0, q))
-        }
+        guard let x = input.baseAddress, let out = output.baseAddress else { return }
+        let bytes = out.assumingMemoryBound(to: UInt8.self)
         if bits == 8 {
-            let out = output.bindMemory(to: UInt8.self)
-            for i in 0..<input.count { out[i] = UInt8(level(input[i])) }
+            xx_quantise_u8(x, input.count, offset, 1 / scale, bytes)
         } else {
-            let out = output.baseAddress!
-            for i in 0..<input.count {
-                let q = UInt16(level(input[i])).littleEndian
-                out.storeBytes(of: q, toByteOffset: 2 * i, as: UInt16.self)
-            }
+            xx_quantise_u16(x, input.count, offset, 1 / scale, bytes)
         }
     }
 

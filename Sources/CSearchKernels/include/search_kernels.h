@@ -80,6 +80,15 @@ void xx_fourier_sum_scalar(const float *x, long lo, long hi, double r, double *r
 /* 1 if the kernels that need AVX2 and FMA both are in use on this CPU. */
 int xx_kernels_use_avx2_fma(void);
 
+/* Payload quantisation (quantise_kernels.c): out gets the stored level of each of the n samples,
+ * q = (x[i] - offset) * inverse rounded half away from zero and clamped to [0, 255] (u8) or
+ * [0, 65535] (u16, two bytes little-endian per sample); NaN stores the middle level (128, 32768).
+ * The AVX2 and scalar kernels give identical bytes. */
+void xx_quantise_u8(const float *x, size_t n, float offset, float inverse, uint8_t *out);
+void xx_quantise_u8_scalar(const float *x, size_t n, float offset, float inverse, uint8_t *out);
+void xx_quantise_u16(const float *x, size_t n, float offset, float inverse, uint8_t *out);
+void xx_quantise_u16_scalar(const float *x, size_t n, float offset, float inverse, uint8_t *out);
+
 /* FFA kernels (ffa_kernels.c). */
 
 /* For each of the `nw` boxcar widths: out[i] = max over j in [0, placements) of

@@ -1,0 +1,104 @@
+#include "search_kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define XX_HAVE_X86 1
+#endif
+
+/* ---- payload quantisation: stored level of each sample ----
+ *
+ * q = (x - offset) * inverse in float; NaN stores `middle`; otherwise q rounded half away from
+ * zero and clamped to [0, top]. Clamping first and then rounding (double)q + 0.5 down gives the
+ * same level for every input: q in [0, top] has at most 24 significant bits, so adding 0.5 in
+ * double is exact (in float, 0.49999997 + 0.5 would round up to 1). */
+
+static inline int32_t level(float x, float offset, float inverse, float top, int32_t middle) {
+    float q = (x - offset) * inverse;
+    if (q != q) return middle;
+    q = q > 0 ? q : 0;
+    q = q < top ? q : top;
+    return (int32_t)((double)q + 0.5);
+}
+
+static void quantise_u8_scalar(const float *x, size_t n, float offset, float inverse, uint8_t *out) {
+    for (size_t i = 0; i < n; i++) out[i] = (uint8_t)level(x[i], offset, inverse, 255.0f, 128);
+}
+
+static void quantise_u16_scalar(const float *x, size_t n, float offset, float inverse, uint8_t *out) {
+    for (size_t i = 0; i < n; i++) {
+        int32_t q = level(x[i], offset, inverse, 65535.0f, 32768);
+        out[2 * i] = (uint8_t)(q & 0xff);
+        out[2 * i + 1] = (uint8_t)(q >> 8);
+    }
+}
+
+#ifdef XX_HAVE_X86
+/* Eight levels as int32, by the scalar rule. */
+__attribute__((target("avx2"), always_inline))
+static inline __m256i levels_avx2(const float *x, __m256 offset, __m256 inverse, __m256 top, __m256i middle) {
+    __m256 q = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x), offset), inverse);
+    __m256 unordered = _mm256_cmp_ps(q, q, _CMP_UNORD_Q);
+    __m256 c = _mm256_min_ps(_mm256_max_ps(q, _mm256_setzero_ps()), top);  /* NaN becomes 0, then replaced */
+    const __m256d half = _mm256_set1_pd(0.5);
+    __m128i low = _mm256_cvttpd_epi32(_mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(c)), half));
+    __m128i high = _mm256_cvttpd_epi32(_mm256_add_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(c, 1)), half));
+    __m256i levels = _mm256_set_m128i(high, low);
+    return _mm256_blendv_epi8(levels, middle, _mm256_castps_si256(unordered));
+}
+
+__attribute__((target("avx2")))
+static void quantise_u8_avx2(const float *x, size_t n, float offset, float inverse, uint8_t *out) {
+    const __m256 o = _mm256_set1_ps(offset), v = _mm256_set1_ps(inverse), top = _mm256_set1_ps(255.0f);
+    const __m256i middle = _mm256_set1_epi32(128), order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i a = levels_avx2(x + i, o, v, top, middle), b = levels_avx2(x + i + 8, o, v, top, middle);
+        __m256i c = levels_avx2(x + i + 16, o, v, top, middle), d = levels_avx2(x + i + 24, o, v, top, middle);
+        /* The packs work within 128-bit lanes; the permutation puts the 4-byte groups in order. */
+        __m256i bytes = _mm256_packus_epi16(_mm256_packus_epi32(a, b), _mm256_packus_epi32(c, d));
+        _mm256_storeu_si256((__m256i *)(out + i), _mm256_permutevar8x32_epi32(bytes, order));
+    }
+    quantise_u8_scalar(x + i, n - i, offset, inverse, out + i);
+}
+
+__attribute__((target("avx2")))
+static void quantise_u16_avx2(const float *x, size_t n, float offset, float inverse, uint8_t *out) {
+    const __m256 o = _mm256_set1_ps(offset), v = _mm256_set1_ps(inverse), top = _mm256_set1_ps(65535.0f);
+    const __m256i middle = _mm256_set1_epi32(32768);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i a = levels_avx2(x + i, o, v, top, middle), b = levels_avx2(x + i + 8, o, v, top, middle);
+        __m256i words = _mm256_permute4x64_epi64(_mm256_packus_epi32(a, b), 0xd8);  /* x86 is little-endian */
+        _mm256_storeu_si256((__m256i *)(out + 2 * i), words);
+    }
+    quantise_u16_scalar(x + i, n - i, offset, inverse, out + 2 * i);
+}
+#endif
+
+void xx_quantise_u8(const float *x, size_t n, float offset, float inverse, uint8_t *out) {
+#ifdef XX_HAVE_X86
+    if (xx_kernels_use_avx2()) {
+        quantise_u8_avx2(x, n, offset, inverse, out);
+        return;
+    }
+#endif
+    quantise_u8_scalar(x, n, offset, inverse, out);
+}
+
+void xx_quantise_u8_scalar(const float *x, size_t n, float offset, float inverse, uint8_t *out) {
+    quantise_u8_scalar(x, n, offset, inverse, out);
+}
+
+void xx_quantise_u16(const float *x, size_t n, float offset, float inverse, uint8_t *out) {
+#ifdef XX_HAVE_X86
+    if (xx_kernels_use_avx2()) {
+        quantise_u16_avx2(x, n, offset, inverse, out);
+        return;
+    }
+#endif
+    quantise_u16_scalar(x, n, offset, inverse, out);
+}
+
+void xx_quantise_u16_scalar(const float *x, size_t n, float offset, float inverse, uint8_t *out) {
+    quantise_u16_scalar(x, n, offset, inverse, out);
+}

@@ -1,0 +1,93 @@
+import CSearchKernels
+import Foundation
+import PulsarSearch
+import Testing
+import XunxingProtocol
+
+/// The payload encoder's C kernels against the rule written out in Swift, sample by sample.
+@Suite("Payload quantisation kernels")
+struct QuantiserKernelTests {
+    /// The stored level by the documented rule, with Swift's own rounding (half away from zero).
+    static func reference(_ x: Float, offset: Float, inverse: Float, bits: Int) -> Int {
+        let top = Float((1 << bits) - 1)
+        let q = ((x - offset) * inverse).rounded()
+        if q.isNaN { return Int((0.5 * top).rounded()) }
+        return Int(min(top, max(0, q)))
+    }
+
+    /// Values where a rounding or clamping mistake shows: exact halves, the float just below 0.5
+    /// (which rounds up to 1 when 0.5 is added in float), both ends, signed zeros, infinities, NaN.
+    static let edges: [Float] = [
+        0, -0.0, 0.5, -0.5, 0.49999997, -0.49999997, 0.50000006, 1.5, 2.5, 127.5, 128.5, 254.5, 254.49998,
+        255, 255.49998, 255.5, 256, 1e-30, -1e-30, 65534.5, 65535, 65535.5, 70_000, -3,
+        .infinity, -.infinity, .nan, Float(bitPattern: 0x7fc0_0001), .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
+    ]
+
+    static func inputs(seed: UInt64, count: Int) -> [Float] {
+        var rng = SeededGenerator(seed: seed)
+        return (0..<count).map { i in
+            if i % 7 == 3 { return edges[Int(rng.next() % UInt64(edges.count))] }
+            // Mostly within the range, some beyond either end; some exact halves.
+            let u = Double(rng.next() >> 11) / Double(1 << 53)
+            if i % 5 == 1 { return Float(Int(u * 600) - 50) + 0.5 }
+            return Float(u * 1.4 - 0.2) * 70_000
+        }
+    }
+
+    @Test("u8 and u16, AVX2 and scalar, every length 0-80 and a long run: the reference's levels exactly")
+    func kernelsMatchReference() {
+        // Scale 1 puts the edge values where they are; the other pairs scale them anywhere.
+        let parameters: [(offset: Float, inverse: Float)] = [(0, 1), (0, 1.0 / 257), (-1000.25, 0.003), (17.5, 1.0 / 3)]
+        var checked = 0
+        for seed in UInt64(1)...4 {
+            for count in Array(0...80) + [4099] {
+                let x = Self.inputs(seed: seed &* 1000 &+ UInt64(count), count: count)
+                for p in parameters {
+                    for bits in [8, 16] {
+                        let width = bits / 8
+                        var fast = [UInt8](repeating: 0xAA, count: count * width + 1)
+                        var scalar = [UInt8](repeating: 0xAA, count: count * width + 1)
+                        x.withUnsafeBufferPointer { xs in
+                            if bits == 8 {
+                                xx_quantise_u8(xs.baseAddress, count, p.offset, p.inverse, &fast)
+                                xx_quantise_u8_scalar(xs.baseAddress, count, p.offset, p.inverse, &scalar)
+                            } else {
+                                xx_quantise_u16(xs.baseAddress, count, p.offset, p.inverse, &fast)
+                                xx_quantise_u16_scalar(xs.baseAddress, count, p.offset, p.inverse, &scalar)
+                            }
+                        }
+                        #expect(fast.last == 0xAA && scalar.last == 0xAA, "wrote past the end")
+                        for i in 0..<count {
+                            let expected = Self.reference(x[i], offset: p.offset, inverse: p.inverse, bits: bits)
+                            let got = bits == 8 ? Int(fast[i]) : Int(fast[2 * i]) | Int(fast[2 * i + 1]) << 8
+                            let gotScalar = bits == 8 ? Int(scalar[i]) : Int(scalar[2 * i]) | Int(scalar[2 * i + 1]) << 8
+                            if got != expected || gotScalar != expected {
+                                Issue.record("bits \(bits), x \(x[i]), offset \(p.offset), inverse \(p.inverse): reference \(expected), kernel \(got), scalar \(gotScalar)")
+                                return
+                            }
+                            checked += 1
+                        }
+                    }
+                }
+            }
+        }
+        #expect(checked == 4 * (81 * 80 / 2 + 4099) * 4 * 2)
+    }
+
+    @Test("encode stores what decode restores to within half a step, clipping beyond the range")
+    func encodeDecode() {
+        let x = Self.inputs(seed: 9, count: 1000).map { $0 / 70_000 * 10 - 3 }
+        for bits in [8, 16] {
+            let q = SeriesQuantiser(bits: bits, scale: 0.01, offset: -1)
+            var bytes = [UInt8](repeating: 0, count: x.count * bits / 8)
+            var back = [Float](repeating: 0, count: x.count)
+            x.withUnsafeBufferPointer { xs in bytes.withUnsafeMutableBytes { q.encode(xs, into: $0) } }
+            bytes.withUnsafeBytes { raw in back.withUnsafeMutableBufferPointer { q.decode(raw, into: $0) } }
+            let top = Float(q.levels) * 0.01 - 1
+            for (v, r) in zip(x, back) {
+                let clipped = v.isNaN ? Float(((0.5 * Float(q.levels)).rounded())) * 0.01 - 1 : min(top, max(-1, v))
+                #expect(abs(r - clipped) <= 0.005 + 1e-5, "bits \(bits): \(v) came back as \(r)")
+            }
+        }
+    }
+}
