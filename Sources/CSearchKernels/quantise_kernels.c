@@ -5,6 +5,9 @@
 #define XX_HAVE_X86 1
 #endif
 
+/* The moments' sums must be the same on every path: no fused multiply-adds. */
+#pragma STDC FP_CONTRACT OFF
+
 /* ---- payload quantisation: stored level of each sample ----
  *
  * q = (x - offset) * inverse in float; NaN stores `middle`; otherwise q rounded half away from
@@ -101,4 +104,103 @@ void xx_quantise_u16(const float *x, size_t n, float offset, float inverse, uint
 
 void xx_quantise_u16_scalar(const float *x, size_t n, float offset, float inverse, uint8_t *out) {
     quantise_u16_scalar(x, n, offset, inverse, out);
+}
+
+/* ---- the quantiser's fit: sums over a window, four lanes by sample index ---- */
+
+static inline void moments_one(float v, double lower, double upper, double shift, size_t lane, xx_moments *m) {
+    double d = (double)v;
+    if (d >= lower && d <= upper) { /* false for NaN */
+        double c = d - shift;
+        m->sum[lane] += c;
+        m->squares[lane] += c * c;
+        m->count[lane] += 1;
+    }
+}
+
+static void moments_scalar(const float *x, size_t n, double lower, double upper, double shift, size_t phase,
+                           xx_moments *m) {
+    for (size_t i = 0; i < n; i++) moments_one(x[i], lower, upper, shift, (phase + i) & 3, m);
+}
+
+static int any_leaves_scalar(const float *x, size_t n, double lower, double upper, double new_lower,
+                             double new_upper) {
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)x[i];
+        if (d >= lower && d <= upper && (d < new_lower || d > new_upper)) return 1;
+    }
+    return 0;
+}
+
+#ifdef XX_HAVE_X86
+/* Lane j of each vector holds the samples whose index is j modulo 4, as in the scalar loop; a
+ * sample outside the window adds +0.0, which leaves a sum (never -0.0: it starts at +0.0)
+ * unchanged. */
+__attribute__((target("avx2")))
+static void moments_avx2(const float *x, size_t n, double lower, double upper, double shift, size_t phase,
+                         xx_moments *m) {
+    size_t i = 0;
+    for (; i < n && ((phase + i) & 3) != 0; i++) moments_one(x[i], lower, upper, shift, (phase + i) & 3, m);
+    __m256d sum = _mm256_loadu_pd(m->sum), squares = _mm256_loadu_pd(m->squares);
+    __m256i count = _mm256_loadu_si256((const __m256i *)m->count);
+    const __m256d lo = _mm256_set1_pd(lower), hi = _mm256_set1_pd(upper), s = _mm256_set1_pd(shift);
+    for (; i + 4 <= n; i += 4) {
+        __m256d d = _mm256_cvtps_pd(_mm_loadu_ps(x + i));
+        __m256d in = _mm256_and_pd(_mm256_cmp_pd(d, lo, _CMP_GE_OQ), _mm256_cmp_pd(d, hi, _CMP_LE_OQ));
+        __m256d c = _mm256_and_pd(_mm256_sub_pd(d, s), in);
+        sum = _mm256_add_pd(sum, c);
+        squares = _mm256_add_pd(squares, _mm256_mul_pd(c, c));
+        count = _mm256_sub_epi64(count, _mm256_castpd_si256(in)); /* the mask is -1 where in */
+    }
+    _mm256_storeu_pd(m->sum, sum);
+    _mm256_storeu_pd(m->squares, squares);
+    _mm256_storeu_si256((__m256i *)m->count, count);
+    for (; i < n; i++) moments_one(x[i], lower, upper, shift, (phase + i) & 3, m);
+}
+
+__attribute__((target("avx2")))
+static int any_leaves_avx2(const float *x, size_t n, double lower, double upper, double new_lower,
+                           double new_upper) {
+    const __m256d lo = _mm256_set1_pd(lower), hi = _mm256_set1_pd(upper);
+    const __m256d new_lo = _mm256_set1_pd(new_lower), new_hi = _mm256_set1_pd(new_upper);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        __m256d a = _mm256_cvtps_pd(_mm256_castps256_ps128(v)), b = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+        __m256d in_a = _mm256_and_pd(_mm256_cmp_pd(a, lo, _CMP_GE_OQ), _mm256_cmp_pd(a, hi, _CMP_LE_OQ));
+        __m256d in_b = _mm256_and_pd(_mm256_cmp_pd(b, lo, _CMP_GE_OQ), _mm256_cmp_pd(b, hi, _CMP_LE_OQ));
+        __m256d out_a = _mm256_or_pd(_mm256_cmp_pd(a, new_lo, _CMP_LT_OQ), _mm256_cmp_pd(a, new_hi, _CMP_GT_OQ));
+        __m256d out_b = _mm256_or_pd(_mm256_cmp_pd(b, new_lo, _CMP_LT_OQ), _mm256_cmp_pd(b, new_hi, _CMP_GT_OQ));
+        __m256d left = _mm256_or_pd(_mm256_and_pd(in_a, out_a), _mm256_and_pd(in_b, out_b));
+        if (_mm256_movemask_pd(left)) return 1;
+    }
+    return any_leaves_scalar(x + i, n - i, lower, upper, new_lower, new_upper);
+}
+#endif
+
+void xx_moments_add(const float *x, size_t n, double lower, double upper, double shift, size_t phase,
+                    xx_moments *m) {
+#ifdef XX_HAVE_X86
+    if (xx_kernels_use_avx2()) {
+        moments_avx2(x, n, lower, upper, shift, phase, m);
+        return;
+    }
+#endif
+    moments_scalar(x, n, lower, upper, shift, phase, m);
+}
+
+void xx_moments_add_scalar(const float *x, size_t n, double lower, double upper, double shift, size_t phase,
+                           xx_moments *m) {
+    moments_scalar(x, n, lower, upper, shift, phase, m);
+}
+
+int xx_any_leaves(const float *x, size_t n, double lower, double upper, double new_lower, double new_upper) {
+#ifdef XX_HAVE_X86
+    if (xx_kernels_use_avx2()) return any_leaves_avx2(x, n, lower, upper, new_lower, new_upper);
+#endif
+    return any_leaves_scalar(x, n, lower, upper, new_lower, new_upper);
+}
+
+int xx_any_leaves_scalar(const float *x, size_t n, double lower, double upper, double new_lower, double new_upper) {
+    return any_leaves_scalar(x, n, lower, upper, new_lower, new_upper);
 }

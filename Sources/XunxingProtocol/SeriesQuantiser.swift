@@ -59,30 +59,28 @@ public struct SeriesQuantiser: Sendable, Equatable {
     }
 
     /// ``robustMoments(_:)`` of a series read piece by piece (see ``init(bits:scanning:)``).
+    ///
+    /// The sums are taken in Double, about the previous pass's mean (so large offsets cost no
+    /// precision), in four interleaved partial sums by sample index (`xx_moments_add`): the same
+    /// for any division into pieces.
     static func robustMoments(
         _ scan: ((UnsafeBufferPointer<Float>) -> Bool) throws -> Void
     ) rethrows -> (mean: Double, sigma: Double) {
         var lower = -Double.infinity, upper = Double.infinity
         var mean = 0.0, sigma = 0.0
         for _ in 0..<4 {
-            var sum = 0.0, sumSquares = 0.0, count = 0
-            // Sums about the previous mean, in Double, so large offsets do not cost precision.
+            var moments = xx_moments()
+            var index = 0
             let shift = mean
             try scan { x in
-                // Local copies keep the loop in registers; the order of the sums is unchanged.
-                var s = sum, q = sumSquares, n = count
-                for v in x {
-                    let d = Double(v)
-                    if d >= lower && d <= upper {  // false for NaN
-                        let c = d - shift
-                        s += c
-                        q += c * c
-                        n += 1
-                    }
-                }
-                (sum, sumSquares, count) = (s, q, n)
+                xx_moments_add(x.baseAddress, x.count, lower, upper, shift, index & 3, &moments)
+                index += x.count
                 return true
             }
+            let (sums, squares, counts) = (moments.sum, moments.squares, moments.count)
+            let sum = (sums.0 + sums.1) + (sums.2 + sums.3)
+            let sumSquares = (squares.0 + squares.1) + (squares.2 + squares.3)
+            let count = Int(counts.0 + counts.1 + counts.2 + counts.3)
             guard count > 0 else { return (mean, sigma) }
             let m = sum / Double(count)
             let newMean = shift + m
@@ -95,11 +93,8 @@ public struct SeriesQuantiser: Sendable, Equatable {
             // Stop once no sample left the window: the next pass would give the same numbers.
             var excluded = false
             try scan { x in
-                for v in x {
-                    let d = Double(v)
-                    if d >= lower && d <= upper && (d < newLower || d > newUpper) { excluded = true; return false }
-                }
-                return true
+                excluded = xx_any_leaves(x.baseAddress, x.count, lower, upper, newLower, newUpper) != 0
+                return !excluded
             }
             lower = newLower
             upper = newUpper

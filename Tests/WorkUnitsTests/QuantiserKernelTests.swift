@@ -2,7 +2,7 @@ import CSearchKernels
 import Foundation
 import PulsarSearch
 import Testing
-import XunxingProtocol
+@testable import XunxingProtocol
 
 /// The payload encoder's C kernels against the rule written out in Swift, sample by sample.
 @Suite("Payload quantisation kernels")
@@ -88,6 +88,89 @@ struct QuantiserKernelTests {
                 let clipped = v.isNaN ? Float(((0.5 * Float(q.levels)).rounded())) * 0.01 - 1 : min(top, max(-1, v))
                 #expect(abs(r - clipped) <= 0.005 + 1e-5, "bits \(bits): \(v) came back as \(r)")
             }
+        }
+    }
+
+    /// The fit's sums written out: sample i of the whole series into lane i % 4, in order.
+    static func referenceMoments(_ x: [Float], lower: Double, upper: Double, shift: Double) -> (sum: [Double], squares: [Double], count: [Int]) {
+        var sum = [Double](repeating: 0, count: 4), squares = sum, count = [0, 0, 0, 0]
+        for (i, v) in x.enumerated() {
+            let d = Double(v)
+            guard d >= lower && d <= upper else { continue }
+            let c = d - shift
+            sum[i % 4] += c
+            squares[i % 4] += c * c
+            count[i % 4] += 1
+        }
+        return (sum, squares, count)
+    }
+
+    static func lanes(_ m: xx_moments) -> (sum: [Double], squares: [Double], count: [Int]) {
+        ([m.sum.0, m.sum.1, m.sum.2, m.sum.3], [m.squares.0, m.squares.1, m.squares.2, m.squares.3],
+         [m.count.0, m.count.1, m.count.2, m.count.3].map { Int($0) })
+    }
+
+    @Test("the fit's sums: AVX2, scalar and pieces cut anywhere give the reference's lanes bit for bit; the window test finds the one sample that leaves")
+    func momentKernels() {
+        var rng = SeededGenerator(seed: 77)
+        var compared = 0
+        for count in Array(0...40) + [1000, 4099] {
+            for trial in 0..<3 {
+                let x = Self.inputs(seed: UInt64(count * 10 + trial), count: count).map { $0 / 1000 }
+                let lower = trial == 0 ? -Double.infinity : -3.0 - Double(trial), upper = trial == 0 ? Double.infinity : 50.0
+                let shift = trial == 2 ? 12.345 : 0
+                let expected = Self.referenceMoments(x, lower: lower, upper: upper, shift: shift)
+                var whole = xx_moments(), scalar = xx_moments(), pieces = xx_moments()
+                x.withUnsafeBufferPointer { xs in
+                    xx_moments_add(xs.baseAddress, count, lower, upper, shift, 0, &whole)
+                    xx_moments_add_scalar(xs.baseAddress, count, lower, upper, shift, 0, &scalar)
+                    var start = 0
+                    while start < count {
+                        let n = min(count - start, Int(rng.next() % 11))
+                        xx_moments_add(xs.baseAddress! + start, n, lower, upper, shift, start & 3, &pieces)
+                        start += n
+                    }
+                }
+                for got in [whole, scalar, pieces] {
+                    let l = Self.lanes(got)
+                    #expect(l.sum.map(\.bitPattern) == expected.sum.map(\.bitPattern), "count \(count) trial \(trial)")
+                    #expect(l.squares.map(\.bitPattern) == expected.squares.map(\.bitPattern), "count \(count) trial \(trial)")
+                    #expect(l.count == expected.count, "count \(count) trial \(trial)")
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared == (41 + 2) * 3 * 3)
+
+        // One sample leaves the new window, at every position of a 300-sample series.
+        for position in 0..<300 {
+            var x = [Float](repeating: 1, count: 300)
+            x[position] = 9
+            let leaves = x.withUnsafeBufferPointer { xx_any_leaves($0.baseAddress, 300, 0, 10, 0.5, 8) }
+            let scalar = x.withUnsafeBufferPointer { xx_any_leaves_scalar($0.baseAddress, 300, 0, 10, 0.5, 8) }
+            // Outside the old window it was already left out: not counted again.
+            let before = x.withUnsafeBufferPointer { xx_any_leaves($0.baseAddress, 300, 0, 8.5, 0.5, 8) }
+            x[position] = .nan
+            let nan = x.withUnsafeBufferPointer { xx_any_leaves($0.baseAddress, 300, 0, 10, 0.5, 8) }
+            #expect(leaves == 1 && scalar == 1 && before == 0 && nan == 0, "position \(position)")
+        }
+    }
+
+    @Test("the robust fit: the plain mean and deviation of Gaussian noise to 1e-12; spikes 1000 sigma high are left out")
+    func robustFit() {
+        for seed in UInt64(1)...20 {
+            var rng = SeededGenerator(seed: seed)
+            let n = 5000 + Int(seed) * 37
+            var x = (0..<n).map { _ in Float(rng.gaussian() * 3 + 100) }
+            let mean = x.reduce(0.0) { $0 + Double($1) } / Double(n)
+            let sigma = (x.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(n)).squareRoot()
+            let fit = x.withUnsafeBufferPointer { SeriesQuantiser.robustMoments($0) }
+            if x.allSatisfy({ abs(Double($0) - mean) <= 6 * sigma }) {
+                #expect(abs(fit.mean - mean) < 1e-12 * mean && abs(fit.sigma / sigma - 1) < 1e-12, "seed \(seed)")
+            }
+            for i in stride(from: 17, to: n, by: 500) { x[i] = 3100 }
+            let spiky = x.withUnsafeBufferPointer { SeriesQuantiser.robustMoments($0) }
+            #expect(abs(spiky.mean - mean) < 0.2 && abs(spiky.sigma / sigma - 1) < 0.02, "seed \(seed): \(spiky) against \(mean), \(sigma)")
         }
     }
 }

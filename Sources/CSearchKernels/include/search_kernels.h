@@ -89,6 +89,24 @@ void xx_quantise_u8_scalar(const float *x, size_t n, float offset, float inverse
 void xx_quantise_u16(const float *x, size_t n, float offset, float inverse, uint8_t *out);
 void xx_quantise_u16_scalar(const float *x, size_t n, float offset, float inverse, uint8_t *out);
 
+/* The quantiser's robust fit (quantise_kernels.c). Sums over the samples d (as double) with
+ * lower <= d <= upper (never NaN) of c = d - shift and c * c, and their count, in four lanes:
+ * sample i goes to lane (phase + i) % 4, so a series handed over in pieces, each with phase =
+ * the index of its first sample, sums exactly as the whole series does. AVX2 and scalar kernels
+ * give identical sums. */
+typedef struct {
+    double sum[4];
+    double squares[4];
+    int64_t count[4];
+} xx_moments;
+void xx_moments_add(const float *x, size_t n, double lower, double upper, double shift, size_t phase,
+                    xx_moments *m);
+void xx_moments_add_scalar(const float *x, size_t n, double lower, double upper, double shift, size_t phase,
+                           xx_moments *m);
+/* 1 if a sample within [lower, upper] lies outside [new_lower, new_upper]. */
+int xx_any_leaves(const float *x, size_t n, double lower, double upper, double new_lower, double new_upper);
+int xx_any_leaves_scalar(const float *x, size_t n, double lower, double upper, double new_lower, double new_upper);
+
 /* FFA kernels (ffa_kernels.c). */
 
 /* For each of the `nw` boxcar widths: out[i] = max over j in [0, placements) of
