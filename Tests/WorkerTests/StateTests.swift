@@ -73,22 +73,33 @@ struct StateTests {
         defer { try? FileManager.default.removeItem(atPath: state.path) }
         let path = state.path + "/status.json"
         let body = (0..<2_000).map { "line \($0)" }
-        var errors: [String] = []
-        var whole = 0
-        for _ in 0..<200 {
-            unlink(path)
-            let writer = Task.detached { try AtomicFile.writeJSON(body, to: path) }
-            var seen: [String]?
-            while seen == nil {
-                do {
-                    seen = try AtomicFile.readJSON([String].self, from: path)
-                } catch {
-                    errors.append("\(error)")
-                    break
+        // The race runs on threads of its own: a reader spinning on the concurrency pool would
+        // starve the in-process servers of the suites running beside this one.
+        let (errors, whole) = try await onThread { () throws -> ([String], Int) in
+            var errors: [String] = []
+            var whole = 0
+            for _ in 0..<200 {
+                unlink(path)
+                let written = DispatchSemaphore(value: 0)
+                let failure = Locked<(any Error)?>(nil)
+                startThread(name: "test-writer") {
+                    do { try AtomicFile.writeJSON(body, to: path) } catch { failure.with { $0 = error } }
+                    written.signal()
                 }
+                var seen: [String]?
+                while seen == nil {
+                    do {
+                        seen = try AtomicFile.readJSON([String].self, from: path)
+                    } catch {
+                        errors.append("\(error)")
+                        break
+                    }
+                }
+                written.wait()
+                if let error = failure.current { throw error }
+                if seen == body { whole += 1 }
             }
-            if seen == body { whole += 1 }
-            try await writer.value
+            return (errors, whole)
         }
         #expect(errors.count == 0, "\(errors.prefix(3))")
         #expect(whole == 200 - errors.count)
