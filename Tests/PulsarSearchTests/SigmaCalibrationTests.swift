@@ -36,7 +36,14 @@ struct SigmaCalibrationTests {
     func calibration(harmonics: Int) async {
         // 24,000 series: the Gaussian tail at 3 sigma expects 32 of them (a Poisson error of 18%).
         let count = 24_000
-        let tops = await onThread { Self.topSigmas(count: count, samples: 1 << 14, harmonics: harmonics, seed: 5555) }
+        // Two threads, half the series each (the seeds do not change): the three cases together
+        // are the longest test of their run, and a case left running alone at its end would
+        // otherwise keep one core idle.
+        async let first = onThread { Self.topSigmas(count: count / 2, samples: 1 << 14, harmonics: harmonics, seed: 5555) }
+        async let second = onThread {
+            Self.topSigmas(count: count - count / 2, samples: 1 << 14, harmonics: harmonics, seed: 5555 &+ UInt64(count / 2))
+        }
+        let tops = await first + second
         var table = "harmonics \(harmonics), \(count) series of 16384 samples\n  s   measured  Gaussian  ratio\n"
         for s in [1.0, 2.0, 3.0] {
             let measured = Double(tops.filter { $0 > s }.count) / Double(count)
