@@ -176,7 +176,7 @@ let package = Package(
 
         .testTarget(name: "PulsarSearchTests", dependencies: ["PulsarSearch", "CSearchKernels", "XunxingSupport"], swiftSettings: optimisedInDebug),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "PulsarSearch", "XunxingProtocol"], swiftSettings: optimisedInDebug),
-        .testTarget(name: "WorkUnitsTests", dependencies: ["WorkUnits", "XunxingProtocol", "PulsarSearch"]),
+        .testTarget(name: "WorkUnitsTests", dependencies: ["WorkUnits", "XunxingProtocol", "PulsarSearch", "CSearchKernels"]),
         .testTarget(
             name: "HTTPClientTests",
             dependencies: [

@@ -12,8 +12,8 @@
  *
  * q = (x - offset) * inverse in float; NaN stores `middle`; otherwise q rounded half away from
  * zero and clamped to [0, top]. Clamping first and then rounding (double)q + 0.5 down gives the
- * same level for every input: q in [0, top] has at most 24 significant bits, so adding 0.5 in
- * double is exact (in float, 0.49999997 + 0.5 would round up to 1). */
+ * same level for every input: for q in [2^-29, top] (24 significant bits) adding 0.5 in double is
+ * exact, and a smaller q rounds to 0.5, never to 1. In float, 0.49999997 + 0.5 would round up to 1. */
 
 static inline int32_t level(float x, float offset, float inverse, float top, int32_t middle) {
     float q = (x - offset) * inverse;

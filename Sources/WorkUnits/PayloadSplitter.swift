@@ -156,6 +156,7 @@ public struct PayloadSplitter {
                             // The encoder scans a series a few times in a row to fit its
                             // quantiser: one read of the spill file serves them all.
                             if heldFirst != first {
+                                heldFirst = -1  // a read that fails halfway holds no series
                                 try spill.read(into: series.baseAddress!, count: length, at: first)
                                 heldFirst = first
                             }

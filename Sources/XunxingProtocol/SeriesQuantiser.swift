@@ -66,7 +66,8 @@ public struct SeriesQuantiser: Sendable, Equatable {
     static func robustMoments(
         _ scan: ((UnsafeBufferPointer<Float>) -> Bool) throws -> Void
     ) rethrows -> (mean: Double, sigma: Double) {
-        var lower = -Double.infinity, upper = Double.infinity
+        // The first window holds every finite sample: an infinity would make the mean infinite.
+        var lower = -Double.greatestFiniteMagnitude, upper = Double.greatestFiniteMagnitude
         var mean = 0.0, sigma = 0.0
         for _ in 0..<4 {
             var moments = xx_moments()
@@ -93,7 +94,7 @@ public struct SeriesQuantiser: Sendable, Equatable {
             // Stop once no sample left the window: the next pass would give the same numbers.
             var excluded = false
             try scan { x in
-                excluded = xx_any_leaves(x.baseAddress, x.count, lower, upper, newLower, newUpper) != 0
+                if xx_any_leaves(x.baseAddress, x.count, lower, upper, newLower, newUpper) != 0 { excluded = true }
                 return !excluded
             }
             lower = newLower

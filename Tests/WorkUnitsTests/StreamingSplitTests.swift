@@ -101,6 +101,55 @@ struct StreamingSplitTests {
         }
     }
 
+    @Test("several units to a pass: series held whole and series read piece by piece give the same payloads")
+    func heldSeriesAcrossUnits() throws {
+        let dir = try Fixtures.temporaryDirectory("split-held")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var o = SimulatedObservation()
+        o.channels = 32
+        o.fch1 = 1500
+        o.foff = -8
+        o.tsamp = 5e-4
+        o.samples = 20_000
+        o.pulsars = [InjectedPulsar(period: 0.05, dm: 40, snr: 30)]
+        let source = Simulator.spectra(o)
+        let weights = try ChannelWeights.measure(source)
+        let plan = DMPlan(geometry: source.geometry, dmMin: 0, dmMax: 120, maxDownsample: 1)
+        let preset = WorkUnitPreset(name: "t", summary: "", targetCost: 0.002, deadlineSeconds: 60)
+        let units = WorkUnitPlanner.plan(dmPlan: plan, spectra: source.spectrumCount, sampleTime: o.tsamp, accelMax: 0, preset: preset)
+        #expect(units.count >= 3, "\(units.count) units")
+        func split(held: Bool) throws -> [Data] {
+            let out = dir + (held ? "/held" : "/pieces")
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            var splitter = PayloadSplitter(datasetID: "ds", dmPlan: plan, units: units, preset: preset, search: preset.searchParameters)
+            splitter.chunkLength = 1000
+            if !held { splitter.heldSamples = 0 }
+            // The default budget: every unit in one pass, so the units' series sit side by side in one spill file.
+            let dedisperser = SubbandDedisperser(source: source, weights: weights)
+            #expect(splitter.fittingUnits(units[...], dedisperser: dedisperser, downsample: 1) == units.count)
+            var counter = 0, timings = SplitTimings()
+            let payloads = try splitter.write(
+                source: source, weights: weights, directory: out, makeID: { counter += 1; return "u\(counter)" }, timings: &timings)
+            return try payloads.map { try Data(contentsOf: URL(fileURLWithPath: $0.path)) }
+        }
+        let held = try split(held: true), pieces = try split(held: false)
+        #expect(held.count == units.count && held == pieces)
+
+        // Reference: every DM of the plan dedispersed in one pass in memory (the nominal DMs
+        // depend on a pass's DMs), each unit's series taken from their place in it.
+        let dedisperser = SubbandDedisperser(source: source, weights: weights)
+        dedisperser.chunkLength = 1000
+        let block = try dedisperser.dedisperse(dms: plan.trials.map(\.dm), downsample: 1)
+        for (k, unit) in units.enumerated() {
+            let (header, _) = try WorkUnitPayload.read(path: dir + "/held/\(k)-u\(k + 1).xxwu")
+            let slice = Array(block.data[(unit.dmTrials.lowerBound * block.length)..<(unit.dmTrials.upperBound * block.length)])
+            let reference = dir + "/reference.xxwu"
+            try Fixtures.write(header, bits: preset.bits, data: slice, to: reference)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: reference)) == held[k], "unit \(k)")
+            try FileManager.default.removeItem(atPath: reference)
+        }
+    }
+
     @Test("a pass takes the most units whose dedispersion memory fits the budget, and at least one")
     func passesFitTheMemoryBudget() throws {
         var o = SimulatedObservation()

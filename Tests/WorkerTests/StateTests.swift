@@ -82,18 +82,24 @@ struct StateTests {
                 unlink(path)
                 let written = DispatchSemaphore(value: 0)
                 let failure = Locked<(any Error)?>(nil)
+                let done = Locked(false)
                 startThread(name: "test-writer") {
                     do { try AtomicFile.writeJSON(body, to: path) } catch { failure.with { $0 = error } }
+                    done.with { $0 = true }
                     written.signal()
                 }
                 var seen: [String]?
-                while seen == nil {
+                // Until the writer is done (a failed write ends the wait too), then once more.
+                var finished = false
+                while seen == nil && !finished {
+                    finished = done.current
                     do {
                         seen = try AtomicFile.readJSON([String].self, from: path)
                     } catch {
                         errors.append("\(error)")
                         break
                     }
+                    if seen == nil { sched_yield() }
                 }
                 written.wait()
                 if let error = failure.current { throw error }
