@@ -47,18 +47,33 @@ struct StreamingSplitTests {
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
-    @Test("the splitter's payloads hold the dedispersed series of their DMs, and no spill file is left",
-          arguments: [false, true])
-    func splitterMatchesDedispersion(piecewise: Bool) throws {
-        let dir = try Fixtures.temporaryDirectory("split")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+    /// 32 channels of 8 MHz below 1500 MHz, 0.5 ms samples, a 50 ms pulsar at DM 40.
+    static func pulsarObservation(samples: Int) -> SimulatedObservation {
         var o = SimulatedObservation()
         o.channels = 32
         o.fch1 = 1500
         o.foff = -8
         o.tsamp = 5e-4
-        o.samples = 30_000
+        o.samples = samples
         o.pulsars = [InjectedPulsar(period: 0.05, dm: 40, snr: 30)]
+        return o
+    }
+
+    /// The bytes of a payload with `header` written the in-memory way from `data` (a file in
+    /// `dir`, removed again).
+    static func referenceBytes(_ header: WorkUnitHeader, bits: Int, data: [Float], in dir: String) throws -> Data {
+        let reference = dir + "/reference.xxwu"
+        defer { try? FileManager.default.removeItem(atPath: reference) }
+        try Fixtures.write(header, bits: bits, data: data, to: reference)
+        return try Data(contentsOf: URL(fileURLWithPath: reference))
+    }
+
+    @Test("the splitter's payloads hold the dedispersed series of their DMs, and no spill file is left",
+          arguments: [false, true])
+    func splitterMatchesDedispersion(piecewise: Bool) throws {
+        let dir = try Fixtures.temporaryDirectory("split")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let o = Self.pulsarObservation(samples: 30_000)
         let source = Simulator.spectra(o)
         let weights = try ChannelWeights.measure(source)
         // Up to DM 200 so the plan has two downsampling factors (x2 from DM 156 on this band).
@@ -92,12 +107,8 @@ struct StreamingSplitTests {
             let (header, _) = try WorkUnitPayload.read(path: payload.path)
             #expect(header.samplesPerSeries == block.length)
             #expect(header.dmIndices == Array(unit.dmTrials))
-            let reference = dir + "/reference.xxwu"
-            try Fixtures.write(header, bits: preset.bits, data: block.data, to: reference)
-            let a = try Data(contentsOf: URL(fileURLWithPath: reference))
             let b = try Data(contentsOf: URL(fileURLWithPath: payload.path))
-            #expect(a == b, "unit \(payload.sequence)")
-            try FileManager.default.removeItem(atPath: reference)
+            #expect(try Self.referenceBytes(header, bits: preset.bits, data: block.data, in: dir) == b, "unit \(payload.sequence)")
         }
     }
 
@@ -105,13 +116,7 @@ struct StreamingSplitTests {
     func heldSeriesAcrossUnits() throws {
         let dir = try Fixtures.temporaryDirectory("split-held")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var o = SimulatedObservation()
-        o.channels = 32
-        o.fch1 = 1500
-        o.foff = -8
-        o.tsamp = 5e-4
-        o.samples = 20_000
-        o.pulsars = [InjectedPulsar(period: 0.05, dm: 40, snr: 30)]
+        let o = Self.pulsarObservation(samples: 20_000)
         let source = Simulator.spectra(o)
         let weights = try ChannelWeights.measure(source)
         let plan = DMPlan(geometry: source.geometry, dmMin: 0, dmMax: 120, maxDownsample: 1)
@@ -143,10 +148,7 @@ struct StreamingSplitTests {
         for (k, unit) in units.enumerated() {
             let (header, _) = try WorkUnitPayload.read(path: dir + "/held/\(k)-u\(k + 1).xxwu")
             let slice = Array(block.data[(unit.dmTrials.lowerBound * block.length)..<(unit.dmTrials.upperBound * block.length)])
-            let reference = dir + "/reference.xxwu"
-            try Fixtures.write(header, bits: preset.bits, data: slice, to: reference)
-            #expect(try Data(contentsOf: URL(fileURLWithPath: reference)) == held[k], "unit \(k)")
-            try FileManager.default.removeItem(atPath: reference)
+            #expect(try Self.referenceBytes(header, bits: preset.bits, data: slice, in: dir) == held[k], "unit \(k)")
         }
     }
 
