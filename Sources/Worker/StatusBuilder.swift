@@ -13,7 +13,7 @@ public struct StatusBuilder: Sendable {
 
     /// The snapshot. `shared` is the daemon's live state (nil when built by `status` with no
     /// daemon running: progress then comes from the checkpoints alone).
-    public func build(host: HostIdentity, tasks: [TaskRecord], pending: [PendingResult], shared: DaemonState?,
+    public func build(host: HostIdentity, tasks: [TaskRecord], pending: [PendingUploadStatus], shared: DaemonState?,
                       running: Bool, now: Date = Date()) -> WorkerStatus {
         let c = settings.configuration
         let paused = shared?.pauseReason
@@ -34,14 +34,11 @@ public struct StatusBuilder: Sendable {
                 trialsDone: done, trialCount: count, estimatedCost: task.assignment.estimatedCost,
                 deadline: task.assignment.deadline)
         }
-        let uploads = pending.map {
-            PendingUploadStatus(replicaID: $0.replicaID, workUnitID: $0.result.workUnitID, finishedAt: $0.finishedAt, attempts: $0.attempts)
-        }
         let backoff = shared?.backoff.status ?? Backoff(base: c.backoffBaseSeconds, cap: c.backoffCapSeconds).status
         var status = WorkerStatus(
             running: running, updatedAt: now, coordinator: host.coordinatorURL, hostID: host.hostID,
             pausedReason: paused.map(\.description), cores: settings.cores, cpuLimitPercent: c.cpuLimitPercent,
-            speed: settings.speed, tasks: taskStatuses, pendingUploads: uploads, backoff: backoff, hours: shared?.hours)
+            speed: settings.speed, tasks: taskStatuses, pendingUploads: pending, backoff: backoff, hours: shared?.hours)
         status.hoursUpdatedAt = shared?.hoursUpdatedAt
         status.lastError = shared?.lastError
         status.memoryLimitMB = c.effectiveMemoryLimitMB()

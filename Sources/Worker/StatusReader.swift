@@ -11,7 +11,7 @@ public enum StatusReader {
         let configuration = try state.loadConfiguration()
         let store = TaskStore(state: state)
         var status = StatusBuilder(store: store, settings: RunSettings(configuration: configuration)).build(
-            host: host, tasks: try store.tasks(), pending: try store.pendingResults(), shared: nil, running: false)
+            host: host, tasks: try store.tasks(), pending: try store.pendingUploads(), shared: nil, running: false)
         if let last = try? AtomicFile.readJSON(WorkerStatus.self, from: state.statusFile) {
             status.backoff = last.backoff
             status.hours = last.hours

@@ -115,3 +115,19 @@ public struct PendingResult: Codable, Sendable, Equatable {
         self.attempts = attempts
     }
 }
+
+/// The fields of a stored ``PendingResult`` that the status shows, decoded without its candidates.
+struct PendingUploadHeader: Decodable {
+    struct Result: Decodable {
+        let workUnitID: String
+    }
+
+    let replicaID: String
+    let result: Result
+    let finishedAt: Date
+    let attempts: Int
+
+    enum CodingKeys: String, CodingKey {
+        case replicaID = "replica_id", result, finishedAt = "finished_at", attempts
+    }
+}

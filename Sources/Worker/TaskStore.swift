@@ -115,13 +115,28 @@ public struct TaskStore: Sendable {
 
     /// Results awaiting upload, oldest first.
     public func pendingResults() throws -> [PendingResult] {
+        try readResults(PendingResult.self).sorted { ($0.finishedAt, $0.replicaID) < ($1.finishedAt, $1.replicaID) }
+    }
+
+    /// What the status says of each result awaiting upload, oldest first: the same files as
+    /// ``pendingResults()``, their candidates and toplists left undecoded (the daemon writes its
+    /// status every loop; decoding every candidate of every waiting result each time was a
+    /// measurable share of its CPU).
+    public func pendingUploads() throws -> [PendingUploadStatus] {
+        try readResults(PendingUploadHeader.self)
+            .map { PendingUploadStatus(replicaID: $0.replicaID, workUnitID: $0.result.workUnitID, finishedAt: $0.finishedAt, attempts: $0.attempts) }
+            .sorted { ($0.finishedAt, $0.replicaID) < ($1.finishedAt, $1.replicaID) }
+    }
+
+    /// Every result file decoded as `T`.
+    private func readResults<T: Decodable>(_ type: T.Type) throws -> [T] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: state.resultsDirectory)) ?? []
-        var results: [PendingResult] = []
+        var results: [T] = []
         for name in names where name.hasSuffix(".json") && !name.contains(AtomicFile.temporaryMarker) {
             let path = (state.resultsDirectory as NSString).appendingPathComponent(name)
-            if let result = try AtomicFile.readJSON(PendingResult.self, from: path) { results.append(result) }
+            if let result = try AtomicFile.readJSON(T.self, from: path) { results.append(result) }
         }
-        return results.sorted { ($0.finishedAt, $0.replicaID) < ($1.finishedAt, $1.replicaID) }
+        return results
     }
 
     public func savePending(_ pending: PendingResult) throws {

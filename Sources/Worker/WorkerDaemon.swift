@@ -146,7 +146,7 @@ public final class WorkerDaemon: @unchecked Sendable {
             for runner in runners.values.sorted(by: { $0.startedAt > $1.startedAt }).prefix(max(0, runners.count - settings.cores)) {
                 runner.halt.trigger()
             }
-            let pending = (try? store.pendingResults()) ?? []
+            let pending = (try? store.pendingUploads()) ?? []
             writeStatus(tasks: tasks, pending: pending, running: true)
             if settings.exitWhenIdle, tasks.isEmpty, pending.isEmpty, runners.isEmpty, shared.with({ $0.projectIdle }) {
                 logger.info("the coordinator has no more work; exiting (--exit-when-idle)")
@@ -166,7 +166,7 @@ public final class WorkerDaemon: @unchecked Sendable {
         finished += runners.values.filter { $0.outcome == .finished }.count
         // A plan being measured (at most 5 s) is not waited for: it is measured again next time.
         _ = try? planner.saveWisdomIfIdle()
-        writeStatus(tasks: (try? store.tasks()) ?? [], pending: (try? store.pendingResults()) ?? [], running: false)
+        writeStatus(tasks: (try? store.tasks()) ?? [], pending: (try? store.pendingUploads()) ?? [], running: false)
         logger.info("stopped: \(finished) units finished in this run")
         return RunSummary(finished: finished, signalled: signalled)
     }
@@ -251,7 +251,7 @@ public final class WorkerDaemon: @unchecked Sendable {
         }
     }
 
-    func writeStatus(tasks: [TaskRecord], pending: [PendingResult], running: Bool) {
+    func writeStatus(tasks: [TaskRecord], pending: [PendingUploadStatus], running: Bool) {
         let current = shared.current
         let snapshot = StatusBuilder(store: store, settings: current.settings).build(
             host: host, tasks: tasks, pending: pending, shared: current, running: running)

@@ -177,6 +177,16 @@ struct StateTests {
         try store.finish(PendingResult(replicaID: "r1", result: result))
         #expect(try store.tasks().map(\.replicaID) == ["r2"])
         #expect(try store.pendingResults().map(\.result) == [result])
+        // The status's read of the same files leaves the candidates undecoded but says the same.
+        try store.savePending(PendingResult(replicaID: "r0", result: WorkUnitResult(
+            workUnitID: "wu-r0", candidates: [candidate, candidate], cpuSeconds: 1, elapsedSeconds: 1, seriesSearched: 1, software: "t"),
+            finishedAt: Date(timeIntervalSince1970: 1_000), attempts: 3))
+        let facts = try store.pendingResults().map {
+            PendingUploadStatus(replicaID: $0.replicaID, workUnitID: $0.result.workUnitID, finishedAt: $0.finishedAt, attempts: $0.attempts)
+        }
+        #expect(facts.map(\.replicaID) == ["r0", "r1"] && facts[0].attempts == 3)
+        #expect(try store.pendingUploads() == facts)
+        store.removeResult("r0")
         // A crash between storing a result and removing its task: the task is skipped, and swept
         // at the next start with directories that never got their record.
         try store.save(TaskRecord(assignment: Self.assignment("r1")))
@@ -241,7 +251,7 @@ struct StateTests {
         shared.backoff.recordFailure("coordinator unreachable", at: now, unit: { 0.5 })
         shared.live["run"] = LiveProgress(trialsDone: 6, trialCount: 10, startedAtTrial: 5, startedAt: Date(), secondsPerTrial: 0.5)
         let status = StatusBuilder(store: store, settings: settings).build(
-            host: host, tasks: try store.tasks(), pending: try store.pendingResults(), shared: shared, running: true, now: now)
+            host: host, tasks: try store.tasks(), pending: try store.pendingUploads(), shared: shared, running: true, now: now)
         let json = try JSONSerialization.jsonObject(with: StateCoding.encoder().encode(status)) as! [String: Any]
         let tasks = try #require(json["tasks"] as? [[String: Any]])
         #expect(tasks.count == 2)
