@@ -151,13 +151,14 @@ public final class SubbandDedisperser {
             return nch * (chunk + overlap) + nsub * (chunk + lag)
         }
         let chunk = max(1, chunkLength)
-        return nch * (chunk + shifts.maxChannelDelay) + shifts.groups.count * nsub * (lag + max(1, laps) * chunk)
+        return nch * (chunk + shifts.maxChannelDelay) + SubbandSumTrees.seriesFloats(shifts: shifts, chunk: chunk, laps: laps)
     }
 
     /// Dedisperses at `dms` with time downsampling `downsample`, handing the output to `body` one
     /// chunk at a time, in time order, instead of keeping it: memory holds one chunk of output per
-    /// DM and ``workingFloats(dms:downsample:)``, whatever the observation's length. The chunk's buffer is reused and valid only during the call. The values are the
-    /// same as ``dedisperse(dms:downsample:progress:)``'s. Returns the series' sample time and length.
+    /// DM and ``workingFloats(dms:downsample:)``, whatever the observation's length. The chunk's
+    /// buffer is reused and valid only during the call. The values are the same as
+    /// ``dedisperse(dms:downsample:progress:)``'s. Returns the series' sample time and length.
     @discardableResult
     public func stream(
         dms: [Double], downsample: Int, chunk body: (DedispersedChunk) throws -> Void

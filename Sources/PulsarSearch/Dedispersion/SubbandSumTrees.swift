@@ -52,7 +52,7 @@ final class SubbandSumTrees {
         self.channelTile = channelTile
         let nsub = shifts.subbandCount, nch = shifts.channelCount
         lag = shifts.maxSubbandDelay
-        seriesLength = lag + max(1, laps) * chunk
+        seriesLength = Self.seriesLength(shifts: shifts, chunk: chunk, laps: laps)
         let subChannels = (0..<nsub).map { s in (0..<nch).filter { shifts.subbandOf[$0] == s && weights[$0] != 0 } }
         self.subChannels = subChannels
         let subbandPlans = shifts.groups.map { members in
@@ -73,6 +73,16 @@ final class SubbandSumTrees {
         leafPointers = .allocate(capacity: pointerCount)
         targetPointers = .allocate(capacity: pointerCount)
         rowPointers = .allocate(capacity: pointerCount)
+    }
+
+    /// Samples of each subband series' buffer: the largest subband shift plus `laps` chunks.
+    static func seriesLength(shifts: SubbandShifts, chunk: Int, laps: Int) -> Int {
+        shifts.maxSubbandDelay + max(1, laps) * chunk
+    }
+
+    /// Floats of subband series the plans for `shifts` hold: every group's every subband.
+    static func seriesFloats(shifts: SubbandShifts, chunk: Int, laps: Int) -> Int {
+        shifts.groups.count * shifts.subbandCount * seriesLength(shifts: shifts, chunk: chunk, laps: laps)
     }
 
     deinit {

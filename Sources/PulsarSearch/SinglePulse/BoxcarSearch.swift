@@ -127,7 +127,8 @@ public struct BoxcarSearch: Sendable {
     /// does: noise that is not white (what the detrending leaves) then gives unit-variance S/N at
     /// every width. Empty when flat.
     func snrs(prefix: [Double], width w: Int, step: Int) -> [Float] {
-        guard var (sums, median, scale) = boxcarSums(prefix: prefix, width: w, step: step) else { return [] }
+        guard let (boxcars, median, scale) = boxcarSums(prefix: prefix, width: w, step: step) else { return [] }
+        var sums = boxcars
         for i in sums.indices { sums[i] = (sums[i] - median) * scale }
         return sums
     }
