@@ -40,6 +40,10 @@ static float middle(float *a, size_t n, size_t upper, int both) {
     return m;
 }
 
+void xx_select_rank(float *a, size_t n, size_t k) {
+    if (n > 1 && k < n) select_rank(a, n, k);
+}
+
 float xx_median(const float *x, size_t n, float *scratch) {
     const size_t upper = n / 2;
     const int both = n % 2 == 0;

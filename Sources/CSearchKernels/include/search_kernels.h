@@ -51,6 +51,11 @@ double xx_sum(const float *values, size_t count);
  * expected ~3n comparisons. */
 float xx_median(const float *x, size_t n, float *scratch);
 
+/* Puts the value of rank k (0-based) of a[0 ..< n) at a[k], everything before it <= and everything
+ * after it >= (Hoare-partition quickselect, median-of-three pivot; the selection xx_median uses).
+ * Nothing happens for n < 2 or k >= n. */
+void xx_select_rank(float *a, size_t n, size_t k);
+
 /* Red-noise normalisation between two medians: for k in [first, end), the local median is
  * m(k) = m0 + (m1 - m0) * ((k - c0) / (c1 - c0)) in float arithmetic (c1 > c0), and p[k] is
  * multiplied by ln 2 / m(k), or set to 0 where m(k) is not positive. */

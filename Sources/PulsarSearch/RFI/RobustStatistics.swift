@@ -1,3 +1,4 @@
+import CSearchKernels
 import Foundation
 
 /// Medians and median-absolute-deviation sigmas: statistics that a minority of interference does
@@ -55,18 +56,10 @@ enum Robust {
         }
     }
 
-    /// Puts the k-th smallest element at index k (Hoare's selection), in place.
+    /// Puts the k-th smallest element at index k, the smaller ones before it and the larger after
+    /// it, in place: `xx_select_rank`, the selection the spectrum whitener's medians use too.
     static func quickselect(_ a: UnsafeMutableBufferPointer<Float>, _ k: Int) {
-        var lo = 0, hi = a.count - 1
-        while lo < hi {
-            let pivot = a[(lo + hi) / 2]
-            var i = lo, j = hi
-            while i <= j {
-                while a[i] < pivot { i += 1 }
-                while a[j] > pivot { j -= 1 }
-                if i <= j { a.swapAt(i, j); i += 1; j -= 1 }
-            }
-            if k <= j { hi = j } else if k >= i { lo = i } else { return }
-        }
+        guard let base = a.baseAddress, k >= 0 else { return }
+        xx_select_rank(base, a.count, k)
     }
 }
