@@ -177,16 +177,20 @@ struct StateTests {
         try store.finish(PendingResult(replicaID: "r1", result: result))
         #expect(try store.tasks().map(\.replicaID) == ["r2"])
         #expect(try store.pendingResults().map(\.result) == [result])
-        // The status's read of the same files leaves the candidates undecoded but says the same.
-        try store.savePending(PendingResult(replicaID: "r0", result: WorkUnitResult(
-            workUnitID: "wu-r0", candidates: [candidate, candidate], cpuSeconds: 1, elapsedSeconds: 1, seriesSearched: 1, software: "t"),
-            finishedAt: Date(timeIntervalSince1970: 1_000), attempts: 3))
+        // The status's read of the same files leaves the candidates undecoded but says the same, in
+        // the same order (oldest first: five more results, finished in the reverse of their names).
+        let older = (0..<5).map { "q\($0)" }
+        for (i, replica) in older.enumerated() {
+            try store.savePending(PendingResult(replicaID: replica, result: WorkUnitResult(
+                workUnitID: "wu-\(replica)", candidates: [candidate, candidate], cpuSeconds: 1, elapsedSeconds: 1, seriesSearched: 1, software: "t"),
+                finishedAt: Date(timeIntervalSince1970: Double(1_000 - i)), attempts: i + 1))
+        }
         let facts = try store.pendingResults().map {
             PendingUploadStatus(replicaID: $0.replicaID, workUnitID: $0.result.workUnitID, finishedAt: $0.finishedAt, attempts: $0.attempts)
         }
-        #expect(facts.map(\.replicaID) == ["r0", "r1"] && facts[0].attempts == 3)
+        #expect(facts.map(\.replicaID) == older.reversed() + ["r1"] && facts[0].attempts == 5)
         #expect(try store.pendingUploads() == facts)
-        store.removeResult("r0")
+        older.forEach(store.removeResult)
         // A crash between storing a result and removing its task: the task is skipped, and swept
         // at the next start with directories that never got their record.
         try store.save(TaskRecord(assignment: Self.assignment("r1")))
