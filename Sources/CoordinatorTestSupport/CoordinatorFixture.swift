@@ -47,7 +47,7 @@ public final class CoordinatorFixture: @unchecked Sendable {
         // Pages as they are now: tests look at a page right after changing what it shows
         // (PageCacheTests turn the cache on).
         configuration.pageCacheSeconds = 0
-        if backend == .postgres { configuration.databaseURL = try PostgresTestCluster.shared.makeDatabase() }
+        if backend == .postgres { configuration.databaseURL = try await onThread { try PostgresTestCluster.shared.makeDatabase() } }
         adjust(&configuration)
         let (coordinator, task, group, port) = try await serve(configuration, clock: clock)
         let fixture = CoordinatorFixture(

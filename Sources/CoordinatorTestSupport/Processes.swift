@@ -1,4 +1,5 @@
 import Foundation
+import XunxingSupport
 
 /// The package's built executables (they sit beside the test bundle).
 public enum BuiltExecutable {
@@ -7,12 +8,21 @@ public enum BuiltExecutable {
     }
 
     /// Runs one of the package's executables to completion, returning its status and output.
-    public static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-        try runPath(path(name), arguments, environment: environment)
+    /// Waits on a thread of its own: the executable may be talking to an in-process coordinator,
+    /// which answers on the Swift concurrency pool, so the wait must not hold a pool thread.
+    public static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        try await runPath(path(name), arguments, environment: environment)
     }
 
-    /// Runs any executable to completion, returning its status and output.
-    public static func runPath(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+    /// Runs any executable to completion, returning its status and output (waiting off the pool,
+    /// as ``run(_:_:environment:)``).
+    public static func runPath(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        try await onThread(name: "test-subprocess") { try runBlocking(executable, arguments, environment: environment) }
+    }
+
+    /// ``runPath(_:_:environment:)`` for synchronous set-up code (initdb, openssl, psql): it blocks
+    /// the calling thread, so never call it from async code while an in-process server must answer.
+    public static func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

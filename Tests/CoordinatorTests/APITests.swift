@@ -87,16 +87,11 @@ struct APITests {
             }
             #expect(error?.status == 413)
             // The same file chunked, with no Content-Length to refuse it by: counted as it streams.
-            let curl = Process()
-            curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-            curl.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-H", "Authorization: Bearer \(astronomer.secret!)",
-                              "-H", "Transfer-Encoding: chunked", "-H", "Content-Type: application/octet-stream",
-                              "--data-binary", "@" + file, f.baseURL + "/api/v1/datasets?name=chunked"]
-            let out = Pipe()
-            curl.standardOutput = out
-            try curl.run()
-            curl.waitUntilExit()
-            let code = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let code = try await BuiltExecutable.runPath("/usr/bin/curl", [
+                "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-H", "Authorization: Bearer \(astronomer.secret!)",
+                "-H", "Transfer-Encoding: chunked", "-H", "Content-Type: application/octet-stream",
+                "--data-binary", "@" + file, f.baseURL + "/api/v1/datasets?name=chunked",
+            ]).stdout
             #expect(code == "413", "a chunked upload over the limit answered \(code)")
             #expect(try await onThread { try astronomer.datasets() }.isEmpty)
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: f.coordinator.configuration.uploadsDirectory)

@@ -304,7 +304,7 @@ struct HoursTests {
             let hosts = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
             #expect(hosts.contains { $0["host_id"] as? String == registration.hostID })
 
-            let command = try BuiltExecutable.run("xunxing", ["profile", "--coordinator", f.baseURL, "--account-key", signup.accountKey, "--format", "json"])
+            let command = try await BuiltExecutable.run("xunxing", ["profile", "--coordinator", f.baseURL, "--account-key", signup.accountKey, "--format", "json"])
             #expect(command.status == 0, "\(command.stderr)")
             let printed = try #require(try JSONSerialization.jsonObject(with: Data(command.stdout.utf8)) as? [String: Any])
             #expect(abs((printed["hours_total"] as? Double ?? -1) - profile.hoursTotal) < 1e-9)

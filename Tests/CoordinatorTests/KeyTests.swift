@@ -81,16 +81,12 @@ struct KeyTests {
             let signup = try await onThread { try CoordinatorClient(baseURL: f.baseURL).signup(email: "cli@example.org", name: "cli") }
             let volunteer = CoordinatorClient(baseURL: f.baseURL, secret: signup.accountKey)
             let host = try await onThread { try volunteer.registerHost(HostRegistration(name: "old", cores: 1, memoryMB: 512, os: "Linux")) }
-            let rotated = try await onThread {
-                try BuiltExecutable.run("xunxing", ["key", "rotate", "--coordinator", f.baseURL, "--token", signup.accountKey])
-            }
+            let rotated = try await BuiltExecutable.run("xunxing", ["key", "rotate", "--coordinator", f.baseURL, "--token", signup.accountKey])
             #expect(rotated.status == 0, "\(rotated)")
             let new = try #require(rotated.stdout.split(separator: "\n").last.map(String.init))
             #expect(new.hasPrefix("xxvol_") && new != signup.accountKey)
             #expect(try await Self.status(f, "GET", "/volunteers/me", key: signup.accountKey).0 == 401)
-            let revoked = try await onThread {
-                try BuiltExecutable.run("xunxing", ["key", "revoke-host", host.hostID, "--coordinator", f.baseURL, "--token", new])
-            }
+            let revoked = try await BuiltExecutable.run("xunxing", ["key", "revoke-host", host.hostID, "--coordinator", f.baseURL, "--token", new])
             #expect(revoked.status == 0, "\(revoked)")
             #expect(try await Self.status(f, "GET", "/hosts/me", key: host.hostKey).0 == 401)
         }

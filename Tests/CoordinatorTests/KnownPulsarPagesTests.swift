@@ -66,7 +66,7 @@ struct KnownPulsarPagesTests {
             // PRESTO's files from the command line: the Crab's ACCEL file has it, with its note.
             let outDir = f.directory.appendingPathComponent("presto").path
             _ = try await onThread { try astronomer.publish(dataset.id) }
-            let run = try BuiltExecutable.run("xunxing", ["candidates", dataset.id, "--format", "presto", "--output-dir", outDir],
+            let run = try await BuiltExecutable.run("xunxing", ["candidates", dataset.id, "--format", "presto", "--output-dir", outDir],
                                               environment: ["XUNXING_COORDINATOR": f.baseURL, "XUNXING_TOKEN": token])
             #expect(run.status == 0, "\(run.stderr)")
             let crabFile = try #require(run.stdout.split(separator: "\n").first { $0.contains(String(format: "_DM%.2f_ACCEL_", found.dm)) })

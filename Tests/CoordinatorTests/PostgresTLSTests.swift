@@ -89,21 +89,21 @@ struct PostgresTLSTests {
 @Suite("Secrets stay off the command line")
 struct SecretArgumentTests {
     @Test("a password in --database, a secret file others can read, and --sync-secret itself are refused without echoing the secret")
-    func refused() throws {
+    func refused() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let serve = ["serve", "--data-dir", directory, "--port", "0"]
-        let inURL = try BuiltExecutable.run("xunxing-coordinator", serve + ["--database", "postgres://u:hunter2@127.0.0.1:1/x"])
+        let inURL = try await BuiltExecutable.run("xunxing-coordinator", serve + ["--database", "postgres://u:hunter2@127.0.0.1:1/x"])
         #expect(inURL.status != 0 && inURL.stderr.contains("PGPASSWORD") && !(inURL.stderr + inURL.stdout).contains("hunter2"), "\(inURL)")
 
         let secret = directory + "/sync-secret"
         try "s3cret-value\n".write(toFile: secret, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: secret)
-        let open = try BuiltExecutable.run("xunxing-coordinator", serve + ["--sync-url", "http://127.0.0.1:1/", "--sync-secret-file", secret])
+        let open = try await BuiltExecutable.run("xunxing-coordinator", serve + ["--sync-url", "http://127.0.0.1:1/", "--sync-secret-file", secret])
         #expect(open.status != 0 && open.stderr.contains("chmod 600") && !open.stderr.contains("s3cret-value"), "\(open)")
 
-        let onArgv = try BuiltExecutable.run("xunxing-coordinator", serve + ["--sync-secret", "s3cret-value"])
+        let onArgv = try await BuiltExecutable.run("xunxing-coordinator", serve + ["--sync-secret", "s3cret-value"])
         #expect(onArgv.status != 0 && onArgv.stderr.contains("--sync-secret"), "\(onArgv)")
     }
 }

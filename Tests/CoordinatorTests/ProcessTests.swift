@@ -15,23 +15,23 @@ struct ProcessTests {
         try await CoordinatorFixture.with({ $0.trustThreshold = 1_000_000 }) { f in
             let data = f.coordinator.configuration.dataDirectory
             // `token create` opens the same database beside the running server.
-            let token = try BuiltExecutable.run("xunxing-coordinator", ["token", "create", "--role", "astronomer", "--name", "Cli", "--data-dir", data])
+            let token = try await BuiltExecutable.run("xunxing-coordinator", ["token", "create", "--role", "astronomer", "--name", "Cli", "--data-dir", data])
             #expect(token.status == 0, "\(token.stderr)")
             let secret = try #require(token.stdout.split(separator: "\n").last.map(String.init))
             #expect(secret.hasPrefix("xxast_"))
 
-            let signup = try BuiltExecutable.run("xunxing", ["signup", "--coordinator", f.baseURL, "--email", "cli@example.org", "--name", "Cli"])
+            let signup = try await BuiltExecutable.run("xunxing", ["signup", "--coordinator", f.baseURL, "--email", "cli@example.org", "--name", "Cli"])
             #expect(signup.status == 0, "\(signup.stderr)")
             #expect(signup.stdout.split(separator: "\n").last?.hasPrefix("xxvol_") == true)
 
             let environment = ["XUNXING_COORDINATOR": f.baseURL, "XUNXING_TOKEN": secret]
             let file = try f.simulatedObservation(seed: 7)
-            let submit = try BuiltExecutable.run("xunxing", ["submit", file, "--preset", "tiny", "--dm-max", "60"], environment: environment)
+            let submit = try await BuiltExecutable.run("xunxing", ["submit", file, "--preset", "tiny", "--dm-max", "60"], environment: environment)
             #expect(submit.status == 0, "\(submit.stderr)")
             let id = try #require(submit.stdout.split(separator: "\n").last.map(String.init))
 
             try await f.waitUntil(timeout: 30, "split") {
-                let status = try BuiltExecutable.run("xunxing", ["status", id, "--format", "json"], environment: environment)
+                let status = try await BuiltExecutable.run("xunxing", ["status", id, "--format", "json"], environment: environment)
                 return status.stdout.contains("\"searching\"")
             }
             let a = try await f.host(name: "a")
@@ -40,22 +40,22 @@ struct ProcessTests {
             async let rb = b.work()
             _ = try await (ra, rb)
             try await f.waitUntil(timeout: 30, "complete") {
-                try BuiltExecutable.run("xunxing", ["status", id, "--format", "json"], environment: environment).stdout.contains("\"complete\"")
+                try await BuiltExecutable.run("xunxing", ["status", id, "--format", "json"], environment: environment).stdout.contains("\"complete\"")
             }
-            let status = try BuiltExecutable.run("xunxing", ["status", id, "--format", "json"], environment: environment)
+            let status = try await BuiltExecutable.run("xunxing", ["status", id, "--format", "json"], environment: environment)
             let json = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
             #expect(json["state"] as? String == "complete")
             let units = try #require(json["units"] as? [String: Int])
             #expect(units["total"] == units["validated"] && units["in_progress"] == 0 && units["error"] == 0)
 
-            let candidates = try BuiltExecutable.run("xunxing", ["candidates", id, "--format", "json"], environment: environment)
+            let candidates = try await BuiltExecutable.run("xunxing", ["candidates", id, "--format", "json"], environment: environment)
             let list = try #require(try JSONSerialization.jsonObject(with: Data(candidates.stdout.utf8)) as? [[String: Any]])
             let top = try #require(list.first)
             for key in ["period_s", "frequency_hz", "dm", "sigma", "harmonics", "accel_m_s2", "snr_folded"] { #expect(top[key] != nil) }
             #expect(abs((top["period_s"] as? Double ?? 0) - 0.1234) / 0.1234 < 5e-4)
 
             // Without credentials the astronomer commands say what is missing.
-            let bare = try BuiltExecutable.run("xunxing", ["status", id, "--coordinator", f.baseURL], environment: ["XUNXING_TOKEN": ""])
+            let bare = try await BuiltExecutable.run("xunxing", ["status", id, "--coordinator", f.baseURL], environment: ["XUNXING_TOKEN": ""])
             #expect(bare.status != 0)
             #expect(bare.stderr.contains("--token"))
         }
@@ -70,7 +70,7 @@ struct ProcessTests {
             arguments: ["--default-preset", "tiny", "--job-interval", "0.2", "--acknowledge-timeout", "2"])
         try server.start()
         defer { server.kill() }
-        let token = try BuiltExecutable.run("xunxing-coordinator", ["token", "create", "--role", "astronomer", "--name", "C", "--data-dir", directory])
+        let token = try await BuiltExecutable.run("xunxing-coordinator", ["token", "create", "--role", "astronomer", "--name", "C", "--data-dir", directory])
         let astronomer = CoordinatorClient(baseURL: server.baseURL, secret: String(token.stdout.split(separator: "\n").last!))
         let file = CoordinatorFixture.dataPath("tutorial.fil")
         let dataset = try await onThread { try astronomer.submit(file: file, name: "t", preset: "tiny", dmMax: nil, accelMax: nil, sha256: nil) }

@@ -108,7 +108,7 @@ final class RoamingHost: @unchecked Sendable {
 struct ScaleOutTests {
     @Test("three coordinators, eight hosts, one coordinator killed mid-run: no replica twice, no result lost, hours match")
     func threeCoordinators() async throws {
-        let url = try PostgresTestCluster.shared.makeDatabase()
+        let url = try await onThread { try PostgresTestCluster.shared.makeDatabase() }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("scale-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let arguments = ["--database", url, "--default-preset", "tiny", "--job-interval", "0.2", "--acknowledge-timeout", "3"]
@@ -116,7 +116,7 @@ struct ScaleOutTests {
         for server in servers { try server.start() }
         defer { for server in servers { server.kill() } }
 
-        let token = try BuiltExecutable.run(
+        let token = try await BuiltExecutable.run(
             "xunxing-coordinator", ["token", "create", "--role", "astronomer", "--name", "S", "--data-dir", directory.path, "--database", url])
         #expect(token.status == 0, "\(token.stderr)")
         let astronomer = CoordinatorClient(baseURL: servers[0].baseURL, secret: String(token.stdout.split(separator: "\n").last!))

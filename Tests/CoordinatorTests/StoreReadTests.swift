@@ -5,6 +5,7 @@ import SQLKit
 import Synchronization
 import Testing
 import XunxingHTTPClient
+import XunxingSupport
 
 /// The store's read path: a snapshot that neither waits for the writer nor holds it up, and that
 /// refuses to write.
@@ -17,7 +18,7 @@ struct StoreReadTests {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             return (try await SQLiteStorage.open(path: directory + "/coordinator.sqlite"), { try? FileManager.default.removeItem(atPath: directory) })
         case .postgres:
-            return (try await PostgresStorage.connect(url: try PostgresTestCluster.shared.makeDatabase()), {})
+            return (try await PostgresStorage.connect(url: try await onThread { try PostgresTestCluster.shared.makeDatabase() }), {})
         }
     }
 
