@@ -46,7 +46,9 @@ struct FFTPlannerTests {
         let quickPowers = Self.transform(quick, input)
         #expect(!FileManager.default.fileExists(atPath: wisdom), "nothing measured yet, so no wisdom written")
 
-        #expect(planner.improveNextPlan(timeLimit: 5) == size)
+        // A generous cap: FFTW stops measuring at the limit, and then the next planner found no
+        // wisdom for the size (seen with another test process sharing the cores).
+        #expect(planner.improveNextPlan(timeLimit: 60) == size)
         #expect(planner.sizesToImprove.isEmpty)
         #expect(planner.improveNextPlan(timeLimit: 5) == nil)
         #expect(FileManager.default.fileExists(atPath: wisdom))
