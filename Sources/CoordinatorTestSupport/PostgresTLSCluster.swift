@@ -1,4 +1,5 @@
 import Foundation
+import XunxingSupport
 
 /// A throwaway PostgreSQL 15 server that accepts only TLS connections with a password (scram),
 /// its certificate signed by a CA made for it, for the tests of the coordinator's TLS settings.
@@ -31,7 +32,7 @@ public final class PostgresTLSCluster: @unchecked Sendable {
         caPath = tls + "/ca.pem"
         strangerCAPath = tls + "/stranger.pem"
         func run(_ path: String, _ arguments: [String]) throws {
-            let result = try BuiltExecutable.runBlocking(path, arguments)
+            let result = try Subprocess.run(path, arguments)
             guard result.status == 0 else { throw FixtureError.timeout("\(path) \(arguments.first ?? ""): \(result.stderr)") }
         }
         let openssl = "/usr/bin/openssl"
@@ -47,7 +48,7 @@ public final class PostgresTLSCluster: @unchecked Sendable {
         try "\(password)\n".write(toFile: tls + "/pw", atomically: true, encoding: .utf8)
         try run("/bin/chown", ["-R", "postgres:postgres", directory])
         try run("/bin/chmod", ["600", "\(tls)/server.key"])
-        let initdb = try BuiltExecutable.runBlocking("/usr/sbin/runuser", [
+        let initdb = try Subprocess.run("/usr/sbin/runuser", [
             "-u", "postgres", "--", bin + "/initdb", "-D", directory + "/data", "-U", "xunxing", "--pwfile", tls + "/pw",
             "--auth-host", "scram-sha-256", "--auth-local", "trust", "-E", "UTF8", "--no-sync",
         ])

@@ -1,4 +1,5 @@
 import Foundation
+import XunxingSupport
 
 /// Which database a test runs the coordinator on.
 public enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
@@ -22,7 +23,7 @@ public final class PostgresTestCluster: @unchecked Sendable {
         guard let components = URLComponents(string: base), let port = components.port else {
             throw FixtureError.timeout("a usable PostgreSQL URL (got \(base))")
         }
-        let result = try BuiltExecutable.runBlocking(
+        let result = try Subprocess.run(
             "/usr/bin/psql", ["-h", components.host ?? "127.0.0.1", "-p", String(port), "-U", components.user ?? "postgres",
                               "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE \(name)"])
         guard result.status == 0 else { throw FixtureError.timeout("CREATE DATABASE: \(result.stderr)") }
@@ -57,8 +58,8 @@ public final class PostgresTestCluster: @unchecked Sendable {
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pg-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        _ = try BuiltExecutable.runBlocking("/bin/chown", ["postgres:postgres", directory])
-        let initdb = try BuiltExecutable.runBlocking(
+        _ = try Subprocess.run("/bin/chown", ["postgres:postgres", directory])
+        let initdb = try Subprocess.run(
             "/usr/sbin/runuser", ["-u", "postgres", "--", bin + "/initdb", "-D", directory + "/data", "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"])
         guard initdb.status == 0 else { throw FixtureError.timeout("initdb: \(initdb.stderr)") }
         let port = 20000 + Int(getpid() % 20000)

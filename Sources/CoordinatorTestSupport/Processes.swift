@@ -7,34 +7,11 @@ public enum BuiltExecutable {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
     }
 
-    /// Runs one of the package's executables to completion, returning its status and output.
-    /// Waits on a thread of its own: the executable may be talking to an in-process coordinator,
-    /// which answers on the Swift concurrency pool, so the wait must not hold a pool thread.
-    public static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
-        try await runPath(path(name), arguments, environment: environment)
-    }
-
-    /// Runs any executable to completion, returning its status and output (waiting off the pool,
-    /// as ``run(_:_:environment:)``).
-    public static func runPath(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
-        try await onThread(name: "test-subprocess") { try runBlocking(executable, arguments, environment: environment) }
-    }
-
-    /// ``runPath(_:_:environment:)`` for synchronous set-up code (initdb, openssl, psql): it blocks
-    /// the calling thread, so never call it from async code while an in-process server must answer.
-    public static func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    /// Runs one of the package's executables to completion, returning its status and output,
+    /// waiting off the concurrency pool (``Subprocess/output(_:_:environment:)``): the executable
+    /// may be talking to an in-process coordinator.
+    public static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> SubprocessOutput {
+        try await Subprocess.output(path(name), arguments, environment: environment)
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PulsarSearch
 import XunxingMarkup
+import XunxingSupport
 
 struct FoldCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -74,18 +75,14 @@ struct FoldCommand: ParsableCommand {
         let input = (NSTemporaryDirectory() as NSString).appendingPathComponent("xunxing-fold-\(getpid()).svg")
         try Data(svg.utf8).write(to: URL(fileURLWithPath: input))
         defer { try? FileManager.default.removeItem(atPath: input) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["rsvg-convert", "--format", "png", "--background-color", "white", "--output", path, input]
-        let errors = Pipe()
-        process.standardError = errors
-        do { try process.run() } catch {
+        let run: SubprocessOutput
+        do {
+            run = try Subprocess.run("/usr/bin/env", ["rsvg-convert", "--format", "png", "--background-color", "white", "--output", path, input])
+        } catch {
             throw ValidationError("--png \(path): cannot run rsvg-convert (\(error)); install Debian's librsvg2-bin")
         }
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw ValidationError("--png \(path): rsvg-convert failed (status \(process.terminationStatus)): \(message.isEmpty ? "install Debian's librsvg2-bin" : message)")
+        guard run.status == 0 else {
+            throw ValidationError("--png \(path): rsvg-convert failed (status \(run.status)): \(run.stderr.isEmpty ? "install Debian's librsvg2-bin" : run.stderr)")
         }
     }
 }

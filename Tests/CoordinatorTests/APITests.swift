@@ -87,7 +87,7 @@ struct APITests {
             }
             #expect(error?.status == 413)
             // The same file chunked, with no Content-Length to refuse it by: counted as it streams.
-            let code = try await BuiltExecutable.runPath("/usr/bin/curl", [
+            let code = try await Subprocess.output("/usr/bin/curl", [
                 "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-H", "Authorization: Bearer \(astronomer.secret!)",
                 "-H", "Transfer-Encoding: chunked", "-H", "Content-Type: application/octet-stream",
                 "--data-binary", "@" + file, f.baseURL + "/api/v1/datasets?name=chunked",

@@ -96,12 +96,12 @@ struct KnownPulsarPagesTests {
             let crabDiagnostics = try #require(found.diagnostics)
             #expect(abs(crabDiagnostics.period - crabPeriod) <= 3 * crabDiagnostics.periodUncertainty + 1e-9, "\(crabDiagnostics.period) ± \(crabDiagnostics.periodUncertainty)")
             #expect(abs(crabDiagnostics.dm - 56.77) <= max(3 * crabDiagnostics.dmUncertainty, 1))
-            let foldDOM = try await onThread { try renderInBrowser(f.baseURL + "/datasets/\(dataset.id)/candidates/\(rank)") }
+            let foldDOM = try await renderInBrowser(f.baseURL + "/datasets/\(dataset.id)/candidates/\(rank)")
             for id in ["fold-profile", "fold-dm", "fold-time-phase", "fold-frequency-phase", "fold-period", "fold-ppdot"] {
                 #expect(foldDOM.dom.contains("id=\"\(id)\"") , "panel \(id)")
             }
             #expect(foldDOM.dom.contains("Quality <b>") && foldDOM.dom.contains("P    = ") && foldDOM.console.isEmpty, "\(foldDOM.console)")
-            let (dom, console) = try await onThread { try renderInBrowser(f.baseURL + "/datasets/\(dataset.id)") }
+            let (dom, console) = try await renderInBrowser(f.baseURL + "/datasets/\(dataset.id)")
             #expect(dom.contains("Known pulsars re-detected") && dom.contains("New candidates") && console.isEmpty, "\(console)")
         }
     }

@@ -103,7 +103,7 @@ struct SearchModesTests {
             #expect(page.contains("id=\"sp-burst-1\"") && page.components(separatedBy: "id=\"sp-burst-1\"")[1].components(separatedBy: "<svg").count - 1 >= 3)
             // And in a real browser: the scatter's points and the burst's plots are in the rendered
             // page, with no console message.
-            let (dom, console) = try await onThread { try renderInBrowser(f.baseURL + "/datasets/\(dataset.id)") }
+            let (dom, console) = try await renderInBrowser(f.baseURL + "/datasets/\(dataset.id)")
             let rendered = try #require(dom.components(separatedBy: "id=\"sp-dm-time\"").dropFirst().first?.components(separatedBy: "</figure>").first)
             #expect(rendered.components(separatedBy: "<circle").count - 1 == events.count)
             #expect(dom.contains("id=\"sp-burst-1\"") && console.isEmpty, "\(console)")

@@ -1,6 +1,7 @@
 import Foundation
 import PulsarSearch
 import Testing
+import XunxingSupport
 
 /// Runs the built `xunxing` executable (it sits beside the test bundle).
 enum CommandLine {
@@ -9,21 +10,8 @@ enum CommandLine {
     }
 
     /// Runs it with `arguments`; `environment` entries are added to (or replace) this process's.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> SubprocessOutput {
+        try Subprocess.run(executable.path, arguments, environment: environment)
     }
 }
 

@@ -300,18 +300,11 @@ struct StateTests {
     /// `systemd-analyze security --offline` on a unit file: its overall exposure (0-10) and whether
     /// it is at most `threshold` (systemd's exit status with --threshold, in tenths).
     static func exposure(_ path: String, threshold: Int) throws -> (Double, Bool) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
-        process.arguments = ["security", "--offline=true", "--threshold=\(threshold)", path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let run = try Subprocess.run("/usr/bin/systemd-analyze", ["security", "--offline=true", "--threshold=\(threshold)", path])
+        let output = run.stdout + run.stderr
         let line = try #require(output.split(separator: "\n").last { $0.contains("Overall exposure level") }, "\(output)")
         let value = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) }, "\(line)")
-        return (value, process.terminationStatus == 0)
+        return (value, run.status == 0)
     }
 
     @Test("the systemd unit runs the daemon on /var/lib/xunxing, and systemd-analyze rates it at most 1.5; a copy without the hardening fails that, the confinement drop-in improves it")
