@@ -31,12 +31,12 @@ public struct Assimilator: DomainService {
 
     private func assimilate(_ dataset: DatasetRecord) async throws {
         let (preset, stored) = try splitPlan(of: dataset)
-        let (units, results) = try await store.read { tx -> ([WorkUnitRecord], [String]) in
+        let (units, results) = try await store.read { tx -> ([WorkUnitRecord], [(replica: String, json: String)]) in
             let units = try await tx.workUnits(dataset: dataset.id)
-            var results: [String] = []
+            var results: [(replica: String, json: String)] = []
             for unit in units where unit.state == WorkUnitState.validated {
                 if let id = unit.canonicalReplica, let replica = try await tx.replica(id: id), let result = replica.result {
-                    results.append(result)
+                    results.append((id, result))
                 }
             }
             return (units, results)
@@ -47,8 +47,8 @@ public struct Assimilator: DomainService {
             }
             return
         }
-        let decoder = WireCoding.decoder()
-        let decoded = try results.map { try decoder.decode(WorkUnitResult.self, from: Data($0.utf8)) }
+        let cache = decodedResults
+        let decoded = try results.map { try cache.result(replica: $0.replica, json: $0.json) }
         let reported = decoded.flatMap(\.candidates)
         let hits = decoded.flatMap { $0.singlePulseHits ?? [] }
         let foldCount = configuration.foldCount

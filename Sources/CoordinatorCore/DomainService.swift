@@ -16,6 +16,8 @@ public struct CoordinatorEnvironment: Sendable {
     public let planner: FFTPlanner
     /// The catalogue merged candidates are checked against (nil: none configured).
     public let knownPulsars: KnownPulsarMatcher?
+    /// Stored results already decoded, by replica (each is decoded once, not once per use).
+    let decodedResults = DecodedResults()
 
     public init(
         configuration: CoordinatorConfiguration, store: any SQLStorage, presets: [String: WorkUnitPreset],
@@ -46,6 +48,7 @@ extension DomainService {
     var metrics: CoordinatorMetrics { environment.metrics }
     var logger: Logger { environment.logger }
     var clock: any CoordinatorClock { environment.clock }
+    var decodedResults: DecodedResults { environment.decodedResults }
 
     /// Runs `step` on each dataset in turn. A dataset whose step fails is logged as one that
     /// "could not be `done`" and marked failed with the reason (after `errorPrefix`), and the

@@ -53,6 +53,7 @@ public struct Validator: DomainService {
             }
             return try await self.validate(unit, reported: id, host: host, known: known, spotCheckDraw: spotCheckDraw, tx: tx)
         }
+        decodedResults.keep(result, replica: id, json: json)
         metrics.resultsReported.increment()
         return outcome
     }
@@ -64,10 +65,10 @@ public struct Validator: DomainService {
             return try await tx.replicas(workUnit: replica.workUnitId).compactMap { r in r.result.map { (r.id, $0) } }
         }
         guard !stored.isEmpty else { return [:] }
+        let cache = decodedResults
         return await onThread {
-            let decoder = WireCoding.decoder()
             var decoded: [String: WorkUnitResult] = [:]
-            for (replica, json) in stored { decoded[replica] = try? decoder.decode(WorkUnitResult.self, from: Data(json.utf8)) }
+            for (replica, json) in stored { decoded[replica] = try? cache.result(replica: replica, json: json) }
             return decoded
         }
     }
@@ -80,12 +81,11 @@ public struct Validator: DomainService {
     ) async throws -> String {
         var unit = unit
         let replicas = try await tx.replicas(workUnit: unit.id)
-        let decoder = WireCoding.decoder()
-        let metrics = self.metrics
+        let metrics = self.metrics, cache = decodedResults
         func decode(_ r: ReplicaRecord) throws -> WorkUnitResult {
             if let result = known[r.id] { return result }
             tx.afterCommit { metrics.resultsDecodedInWriter.increment() }
-            return try decoder.decode(WorkUnitResult.self, from: Data((r.result ?? "").utf8))
+            return try cache.result(replica: r.id, json: r.result ?? "")
         }
         let now = clock.now()
 
