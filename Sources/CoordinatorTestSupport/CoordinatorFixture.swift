@@ -257,6 +257,19 @@ public struct TestHost: Sendable {
     public let hostID: String
     public let client: CoordinatorClient
     static let planner = FFTPlanner(rigor: .estimate)
+    /// Honest results by payload digest. A unit's search is deterministic, so the hosts of one test
+    /// process that download the same payload (the replicas of a unit, or the same dataset split
+    /// again by another test) report what the first of them computed: these suites judge the
+    /// coordinator, not the search, which the science and worker suites test. Halves their CPU.
+    static let searched = Locked<[String: WorkUnitResult]>([:])
+
+    /// The honest result for the payload at `path`, whose SHA-256 is `sha256`.
+    static func search(payload path: String, sha256: String) throws -> WorkUnitResult {
+        if let known = searched.with({ $0[sha256] }) { return known }
+        let result = try WorkUnitExecutor(payload: path, planner: planner).result(software: "test-host")
+        searched.with { $0[sha256] = result }
+        return result
+    }
 
     public init(name: String, hostID: String, client: CoordinatorClient) {
         self.name = name
@@ -314,8 +327,7 @@ public struct TestHost: Sendable {
                     try? FileManager.default.removeItem(atPath: path)
                     continue
                 }
-                let executor = try WorkUnitExecutor(payload: path, planner: Self.planner)
-                var result = executor.result(software: "test-host")
+                var result = try Self.search(payload: path, sha256: sha)
                 if behaviour == .truncate {
                     result.seriesSearched -= 1
                     result.candidates = Array(result.candidates.prefix(1))
@@ -323,9 +335,10 @@ public struct TestHost: Sendable {
                 if behaviour == .claimHugeCPU { result.cpuSeconds = 1e9 }
                 if behaviour == .hideBursts { result.singlePulseHits = result.singlePulseHits?.filter { $0.snr < 8 } }
                 if behaviour == .fabricate {
+                    let header = try WorkUnitPayload.readHeader(path: path)
                     result.candidates = [SeriesCandidate(
-                        frequency: 123.456, harmonics: 8, power: 500, sigma: 40, acceleration: 0, dm: executor.header.dms[0],
-                        dmIndex: executor.header.dmIndices[0])]
+                        frequency: 123.456, harmonics: 8, power: 500, sigma: 40, acceleration: 0, dm: header.dms[0],
+                        dmIndex: header.dmIndices[0])]
                 }
                 outcomes.append(try client.report(replica: assignment.replicaID, result: result).outcome)
                 try? FileManager.default.removeItem(atPath: path)
@@ -341,6 +354,6 @@ public struct TestHost: Sendable {
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("payload").path
         try client.downloadPayload(assignment, to: path)
-        return try WorkUnitExecutor(payload: path, planner: Self.planner).result(software: "test-host")
+        return try Self.search(payload: path, sha256: try FileDigest.sha256(path: path))
     }
 }
