@@ -53,7 +53,8 @@ public struct Validator: DomainService {
             }
             return try await self.validate(unit, reported: id, host: host, known: known, spotCheckDraw: spotCheckDraw, tx: tx)
         }
-        decodedResults.keep(result, replica: id, json: json)
+        // A duplicate was not stored (the replica's first result stands): nothing to keep.
+        if outcome != "duplicate" { decodedResults.keep(result, replica: id, json: json) }
         metrics.resultsReported.increment()
         return outcome
     }
