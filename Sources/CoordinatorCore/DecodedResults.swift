@@ -19,7 +19,7 @@ final class DecodedResults: Sendable {
 
     private struct State {
         var entries: [String: Entry] = [:]
-        /// Replica ids, oldest first (ids already evicted are skipped when their turn comes).
+        /// Replica ids, oldest first kept; each once (an entry leaves only when its turn comes).
         var order: [String] = []
         var head = 0
         var bytes = 0
