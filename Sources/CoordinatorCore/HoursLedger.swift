@@ -26,7 +26,7 @@ public struct HoursLedger: DomainService {
         guard let host = try await tx.host(id: hostID) else { return }
         let cap = HostDailyCap.hours(host: host, work: try await tx.recentValidWork(host: hostID, limit: HostDailyCap.window))
         let already = try await tx.creditedHours(host: hostID, day: day)
-        let hours = max(0, min(estimated, cap - already))
+        let hours = LedgerEntryRecord.quantized(max(0, min(estimated, cap - already)))
         let unitRecord = unit
         try await tx.appendLedgerEntry(LedgerEntryRecord(
             id: Secrets.identifier(), accountId: account, volunteerSeq: try await tx.nextVolunteerSeq(account: account),
@@ -42,7 +42,7 @@ public struct HoursLedger: DomainService {
     /// its credit by claiming more peaks than its independent partner measured.
     public static func creditedHours(unit: WorkUnitRecord, valid: [ReplicaRecord]) -> Double {
         let peaks = valid.compactMap(\.peaksMeasured).min() ?? 0
-        return (unit.estimatedCost + CostModel.reference.peakCost(peaks)) / 3600
+        return LedgerEntryRecord.quantized((unit.estimatedCost + CostModel.reference.peakCost(peaks)) / 3600)
     }
 
     /// Corrects a credit by appending a reversal entry (the ledger is never edited).

@@ -266,6 +266,18 @@ public struct LedgerEntryRecord: Codable, Sendable, Equatable {
     }
 }
 
+extension LedgerEntryRecord {
+    /// The ledger's unit of hours, 2^-20 h (3.4 ms). Every entry's hours are a whole number of
+    /// them, so every sum of entries (up to 2^33 hours) is exact whatever order a database adds
+    /// them in: a host whose credits were all reversed totals exactly 0, on SQLite and PostgreSQL.
+    public static let hoursQuantum = 1.0 / 1_048_576
+
+    /// `hours` rounded down to a whole number of ``hoursQuantum``s (never more than was earned).
+    public static func quantized(_ hours: Double) -> Double {
+        (hours / hoursQuantum).rounded(.down) * hoursQuantum
+    }
+}
+
 /// A row of `volunteer_sync`: how far a volunteer's ledger has reached the profile platform.
 public struct VolunteerSyncRecord: Codable, Sendable, Equatable {
     public var accountId: String

@@ -33,7 +33,7 @@ public struct LoadAudit: Codable, Sendable {
 
             var audit = LoadAudit(
                 units: units, unitsValidated: validated, unitsInError: errors, validReplicas: valid, ledgerCredits: credits,
-                ledgerDistinctReplicas: distinct, hoursCredited: hours, hoursExpected: Double(valid) * unitCost / 3600,
+                ledgerDistinctReplicas: distinct, hoursCredited: hours, hoursExpected: Double(valid) * LedgerEntryRecord.quantized(unitCost / 3600),
                 lostReports: lost, problems: [])
             if expectComplete && validated != units { audit.problems.append("\(units - validated) of \(units) units not validated (\(errors) in error)") }
             if !lost.isEmpty { audit.problems.append("\(lost.count) accepted reports not stored, e.g. \(lost.prefix(3))") }

@@ -24,6 +24,23 @@ struct CreditTests {
         return work.reduce(0) { $0 + $1.estimatedCost } / (Double(covered) * dt)
     }
 
+    @Test("ledger hours are whole quanta: credits and their reversals, added in any order, total exactly 0 (and raw hours would not)")
+    func quantizedHoursCancel() {
+        var generator = SystemRandomNumberGenerator()
+        var rawResidues = 0
+        for _ in 0..<200 {
+            let raw = (0..<Int.random(in: 2...40, using: &generator)).map { _ in Double.random(in: 1e-4...50, using: &generator) }
+            let quantized = raw.map(LedgerEntryRecord.quantized)
+            #expect(zip(raw, quantized).allSatisfy { $1 <= $0 && $0 - $1 < LedgerEntryRecord.hoursQuantum })
+            // Credits first, then their reversals in another order: what a database's SUM sees.
+            func total(_ hours: [Double]) -> Double { (hours + hours.shuffled(using: &generator).map { -$0 }).reduce(0, +) }
+            #expect(total(quantized) == 0)
+            if total(raw) != 0 { rawResidues += 1 }
+        }
+        // The same sums of unquantized hours leave residues: this test can tell the two apart.
+        #expect(rawResidues > 50)
+    }
+
     @Test("demonstrated cores: cost over the union of the held intervals, against a brute-force union on random intervals")
     func demonstratedCoresAgainstBruteForce() {
         for seed in 1...20 {
@@ -130,7 +147,7 @@ struct CreditTests {
                 }
                 return credited
             }
-            let expected = (36 + 40 * CostModel.reference.secondsPerPeak) / 3600
+            let expected = LedgerEntryRecord.quantized((36 + 40 * CostModel.reference.secondsPerPeak) / 3600)
             #expect(hours.allSatisfy { abs($0 - expected) < 1e-12 }, "\(hours) vs \(expected)")
             #expect(CostModel.reference.secondsPerPeak > 0)
         }
