@@ -18,7 +18,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         // Without the default ConfigurationSupport trait: nothing here reads swift-configuration,
         // and building it (with the parts of swift-collections it pulls in) cost minutes of every
         // cold build.
@@ -27,15 +26,19 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
-        .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
-        .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
-        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
-        // C libraries from Debian: libfftw3-dev (single precision) and libcurl4-openssl-dev.
+        // C libraries from Debian: FFTW (single precision), libcurl, CFITSIO, OpenSSL's libcrypto
+        // (SHA-256, HMAC), SQLite and libpq. Swift packages that bundle their own (swift-crypto,
+        // and postgres-nio through swift-nio-ssl, each with a copy of BoringSSL; sqlite-nio with
+        // SQLite's amalgamation) made up a third of every cold build's CPU time.
         .systemLibrary(name: "CFFTW3", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCFITSIO", pkgConfig: "cfitsio", providers: [.apt(["libcfitsio-dev"])]),
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         // Vectorised hot loops of the search (AVX2 chosen at run time, scalar elsewhere).
         .target(name: "CSearchKernels", cSettings: [.unsafeFlags(["-O2"])]),
@@ -51,7 +54,7 @@ let package = Package(
 
         // One of each small helper every part needs: a locked box, waiting for blocking work off
         // the concurrency pool, SHA-256 of a file, backoff with jitter.
-        .target(name: "XunxingSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "XunxingSupport", dependencies: ["CLibCrypto"]),
 
         // Text escaped for HTML and XML, and SVG charts: the pages', the exports' and the plots' one copy.
         .target(name: "XunxingMarkup", dependencies: ["PulsarSearch"]),
@@ -70,11 +73,9 @@ let package = Package(
         .target(
             name: "CoordinatorStore",
             dependencies: [
-                "XunxingProtocol",
+                "XunxingProtocol", "CSQLite3", "CLibPQ",
                 .product(name: "SQLKit", package: "sql-kit"),
-                .product(name: "SQLiteKit", package: "sqlite-kit"),
-                .product(name: "PostgresKit", package: "postgres-kit"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -86,7 +87,6 @@ let package = Package(
             name: "CoordinatorCore",
             dependencies: [
                 "CoordinatorStore", "WorkUnits", "XunxingProtocol", "PulsarSearch", "XunxingHTTPClient", "XunxingSupport", "XunxingMarkup",
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -112,7 +112,6 @@ let package = Package(
             dependencies: [
                 "PulsarSearch", "XunxingProtocol", "XunxingHTTPClient", "XunxingClient", "WorkUnits", "XunxingSupport", "XunxingMarkup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
@@ -146,7 +145,6 @@ let package = Package(
             dependencies: [
                 "CoordinatorStore", "XunxingHTTPClient", "XunxingProtocol", "PulsarSearch", "WorkUnits", "XunxingClient",
                 "XunxingSupport",
-                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
@@ -164,7 +162,6 @@ let package = Package(
                 "CoordinatorService", "CoordinatorCore", "CoordinatorStore", "XunxingProtocol", "XunxingClient", "XunxingHTTPClient",
                 "WorkUnits", "PulsarSearch", "LoadGeneration", "XunxingSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -191,7 +188,6 @@ let package = Package(
                 "CoordinatorTestSupport", "CoordinatorService", "CoordinatorCore", "CoordinatorStore", "XunxingProtocol", "XunxingHTTPClient",
                 "XunxingClient", "WorkUnits", "PulsarSearch", "LoadGeneration", "XunxingSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -202,7 +198,6 @@ let package = Package(
             dependencies: [
                 "Worker", "CoordinatorTestSupport", "CoordinatorService", "CoordinatorCore", "CoordinatorStore", "XunxingClient",
                 "XunxingProtocol", "WorkUnits", "PulsarSearch", "XunxingSupport", .product(name: "Logging", package: "swift-log"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
     ]

@@ -3,7 +3,7 @@
 # Swift itself is expected on PATH (https://www.swift.org/install/linux/).
 set -euo pipefail
 
-packages=(libfftw3-dev libcurl4-openssl-dev libcfitsio-dev pkg-config librsvg2-bin)
+packages=(libfftw3-dev libcurl4-openssl-dev libcfitsio-dev libssl-dev libsqlite3-dev libpq-dev pkg-config librsvg2-bin)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

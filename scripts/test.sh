@@ -34,7 +34,7 @@ export XUNXING_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres
 # Swift without debug information (-gnone): 10 % less CPU for the cold build, which is most of
 # this script's time. Failures still name their file and line (the test macros record them); crash
 # backtraces keep symbol names. (-Xcc -g0 reaches only Swift's C importer: SwiftPM puts its own -g
-# after it for C targets. BoringSSL's ~800 C files, compiled twice, built no faster without it.)
+# after it for C targets, which built no faster without it.)
 swift build --build-tests -Xswiftc -gnone -Xcc -g0
 if (($#)); then
     swift test --skip-build "$@"

@@ -1,5 +1,5 @@
-import Crypto
 import Foundation
+import XunxingSupport
 
 /// The proof a volunteer brings to link their profile on the external platform: a code the
 /// platform issues to the signed-in owner of the profile, signed with the secret the platform and
@@ -45,7 +45,7 @@ public enum PlatformLinkCode {
         else { throw .malformed }
         let body = parts[0..<4].joined(separator: ".")
         guard let given = hexBytes(parts[4]),
-            HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: Data(body.utf8), using: SymmetricKey(data: Data(secret.utf8)))
+            HMACSHA256.isValid(given, for: Data(body.utf8), key: Data(secret.utf8))
         else { throw .badSignature }
         guard expires > now else { throw .expired }
         guard expires <= now + longestValidity + 60 else { throw .tooLongValid }
@@ -53,8 +53,7 @@ public enum PlatformLinkCode {
     }
 
     static func mac(_ body: String, secret: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: Data(secret.utf8)))
-            .map { String(format: "%02x", $0) }.joined()
+        FileDigest.hex(HMACSHA256.code(for: Data(body.utf8), key: Data(secret.utf8)))
     }
 
     static func base64url(_ data: Data) -> String {

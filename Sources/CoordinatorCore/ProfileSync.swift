@@ -1,9 +1,8 @@
 import CoordinatorStore
-import Crypto
 import Foundation
-import XunxingSupport
 import XunxingHTTPClient
 import XunxingProtocol
+import XunxingSupport
 
 /// Pushes the ledger to the external volunteer-profile platform, signed, with backoff per volunteer.
 public struct ProfileSync: DomainService {
@@ -72,8 +71,7 @@ public struct ProfileSync: DomainService {
 
     /// Hex HMAC-SHA256 of `body` under `secret`.
     public static func signature(of body: Data, secret: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-        return mac.map { String(format: "%02x", $0) }.joined()
+        FileDigest.hex(HMACSHA256.code(for: body, key: Data(secret.utf8)))
     }
 
     /// Full-jitter exponential backoff: uniformly up to base x 2^(failures-1), capped.

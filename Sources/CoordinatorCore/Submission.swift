@@ -1,5 +1,4 @@
 import CoordinatorStore
-import Crypto
 import Foundation
 import PulsarSearch
 import WorkUnits

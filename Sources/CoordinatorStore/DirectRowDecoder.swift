@@ -33,7 +33,7 @@ struct DirectRowDecoder: Decoder {
             row.index.propertyPositions[key.stringValue] ?? row.index.positions[SnakeCaseColumns.column(for: key.stringValue)]
         }
 
-        private func value(_ key: Key) throws -> (SQLiteValue, String) {
+        private func value(_ key: Key) throws -> (SQLValue, String) {
             guard let i = position(key) else {
                 throw DecodingError.keyNotFound(key, .init(codingPath: [], debugDescription: "no column for \(key.stringValue) in \(row.index.names)"))
             }
@@ -47,24 +47,24 @@ struct DirectRowDecoder: Decoder {
         func decode(_ type: String.Type, forKey key: Key) throws -> String {
             let (v, column) = try value(key)
             if case .text(let s) = v { return s }
-            return try SQLiteValueDecoder(value: v, column: column).decode(String.self)
+            return try SQLValueDecoder(value: v, column: column).decode(String.self)
         }
 
         func decode(_ type: Double.Type, forKey key: Key) throws -> Double {
             let (v, column) = try value(key)
             if case .real(let d) = v { return d }
-            return try SQLiteValueDecoder(value: v, column: column).decode(Double.self)
+            return try SQLValueDecoder(value: v, column: column).decode(Double.self)
         }
 
         func decode(_ type: Int.Type, forKey key: Key) throws -> Int {
             let (v, column) = try value(key)
             if case .integer(let n) = v { return Int(n) }
-            return try SQLiteValueDecoder(value: v, column: column).decode(Int.self)
+            return try SQLValueDecoder(value: v, column: column).decode(Int.self)
         }
 
         func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
             let (v, column) = try value(key)
-            return try SQLiteValueDecoder(value: v, column: column).decode(T.self)
+            return try SQLValueDecoder(value: v, column: column).decode(T.self)
         }
 
         func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {

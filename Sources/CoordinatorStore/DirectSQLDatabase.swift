@@ -3,16 +3,22 @@ import Logging
 import NIOCore
 import NIOPosix
 import SQLKit
-import SQLiteKit
 
-/// SQLKit's view of a ``DirectSQLite`` connection: statements run synchronously on the calling
-/// thread (the store's writer thread), in SQLite's dialect.
+/// A database connection the store calls synchronously, from one thread at a time.
+protocol DirectConnection: AnyObject, Sendable {
+    /// Runs one statement with its binds and returns every row.
+    func query(_ sql: String, _ binds: [SQLValue]) throws -> (columns: ColumnIndex, rows: [[SQLValue]])
+}
+
+/// SQLKit's view of a ``DirectConnection``: statements run synchronously on the calling thread
+/// (the connection's own thread), in the connection's dialect.
 struct DirectSQLDatabase: SQLDatabase {
-    let connection: DirectSQLite
+    let connection: any DirectConnection
+    let kind: SQLDialectKind
     let logger: Logger
     let eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
     var version: (any SQLDatabaseReportedVersion)? { nil }
-    var dialect: any SQLDialect { SQLiteDialect() }
+    var dialect: any SQLDialect { StoreDialect(kind: kind) }
     var queryLogLevel: Logger.Level? { nil }
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
@@ -25,7 +31,7 @@ struct DirectSQLDatabase: SQLDatabase {
 
     private func run(_ query: any SQLExpression, _ onRow: (any SQLRow) -> Void) throws {
         let (sql, binds) = serialize(query)
-        let values = try binds.map { try SQLiteValueEncoder.encode($0) }
+        let values = try binds.map { try SQLValueEncoder.encode($0) }
         let result = try connection.query(sql, values)
         for row in result.rows { onRow(DirectRow(index: result.columns, values: row)) }
     }
@@ -63,7 +69,7 @@ final class ColumnIndex: Sendable {
 /// One result row.
 struct DirectRow: SQLRow, @unchecked Sendable {
     let index: ColumnIndex
-    let values: [SQLiteValue]
+    let values: [SQLValue]
 
     var allColumns: [String] { index.names }
 
@@ -78,7 +84,7 @@ struct DirectRow: SQLRow, @unchecked Sendable {
         guard let i = index.positions[column] else {
             throw DecodingError.keyNotFound(ColumnKey(column), .init(codingPath: [], debugDescription: "no column \(column)"))
         }
-        return try D(from: SQLiteValueDecoder(value: values[i], column: column))
+        return try SQLValueDecoder(value: values[i], column: column).decode(D.self)
     }
 }
 

@@ -1,51 +1,50 @@
 import Foundation
 import Logging
-import PostgresKit
-import PostgresNIO
 import SQLKit
 
 /// PostgreSQL, for a project that outgrows one machine: several coordinator processes share it.
-/// Each transaction takes a pooled connection; rows that concurrent coordinators could both
-/// change are locked (`FOR UPDATE`, or skipped with `SKIP LOCKED` where any free row will do),
-/// and a transaction that loses a deadlock or a serialisation conflict is run again.
+/// Each transaction takes a pooled connection (libpq, on a thread of its own); rows that
+/// concurrent coordinators could both change are locked (`FOR UPDATE`, or skipped with
+/// `SKIP LOCKED` where any free row will do), and a transaction that loses a deadlock or a
+/// serialisation conflict is run again.
 public final class PostgresStorage: SQLStorage {
     public let dialect = SQLDialectKind.postgres
-    private let client: PostgresClient
-    private let runner: Task<Void, Never>
+    private let pool: PostgresPool
+    private let logger: Logger
 
-    private init(client: PostgresClient) {
-        self.client = client
-        self.runner = Task { await client.run() }
+    private init(pool: PostgresPool, logger: Logger) {
+        self.pool = pool
+        self.logger = logger
     }
 
     /// Connects to `url` (`postgres://user[:password]@host[:port]/database[?sslmode=...]`) and
     /// applies pending migrations (serialised across processes by an advisory lock). `password`
     /// is used when the URL has none (from `PGPASSWORD` or a file, so that it never shows in `ps`).
-    /// One connection is made first, outside the pool, so that a wrong address, password or
-    /// certificate fails the start with PostgreSQL's or TLS's own error instead of being retried.
+    /// A wrong address, password or certificate fails the start with libpq's or the server's own
+    /// message.
     public static func connect(
         url: String, password: String? = nil, logger: Logger = Logger(label: "xunxing.store")
     ) async throws -> PostgresStorage {
         let target = try PostgresTarget(url: url, password: password)
+        let storage = PostgresStorage(pool: PostgresPool(parameters: target.parameters, limit: 8), logger: logger)
         do {
-            let probe = try await PostgresConnection.connect(configuration: try target.connectionConfiguration(), id: 0, logger: logger)
-            try await probe.close()
+            storage.pool.release(try await storage.pool.acquire())
         } catch {
-            throw StorageError.unreachable(redacted(url), String(reflecting: error))
+            storage.pool.close()
+            throw StorageError.unreachable(redacted(url), String(describing: error))
         }
-        let storage = PostgresStorage(client: PostgresClient(configuration: target.clientConfiguration(), backgroundLogger: logger))
         do {
             try await Migrations.apply(to: storage)
         } catch {
-            storage.runner.cancel()
+            storage.pool.close()
             throw error
         }
         return storage
     }
 
-    /// Parses a postgres:// URL into a client configuration (see ``PostgresTarget``).
-    public static func configuration(from url: String, password: String? = nil) throws -> PostgresClient.Configuration {
-        try PostgresTarget(url: url, password: password).clientConfiguration()
+    /// Parses and checks a postgres:// URL (see ``PostgresTarget``) without connecting.
+    public static func configuration(from url: String, password: String? = nil) throws -> PostgresTarget {
+        try PostgresTarget(url: url, password: password)
     }
 
     /// `url` with its password replaced by `***`, for messages and logs.
@@ -68,40 +67,41 @@ public final class PostgresStorage: SQLStorage {
         try await run(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
     }
 
-    private func run<T: Sendable>(begin: SQLQueryString, _ body: @escaping @Sendable (SQLTransaction) async throws -> T) async throws -> T {
+    private func run<T: Sendable>(begin: String, _ body: @escaping @Sendable (SQLTransaction) async throws -> T) async throws -> T {
         var attempt = 0
         while true {
             attempt += 1
+            // Each attempt collects its own after-commit effects; only the committed one's run.
+            let effects = AfterCommit()
+            let lease = try await pool.acquire()
+            let database = DirectSQLDatabase(connection: lease.connection, kind: .postgres, logger: logger)
             do {
-                // Each attempt collects its own after-commit effects; only the committed one's run.
-                let effects = AfterCommit()
-                let result = try await client.withConnection { connection in
-                    let db = connection.sql(queryLogLevel: nil)
-                    try await db.raw(begin).run()
+                let result = try await withTaskExecutorPreference(lease.thread) {
+                    _ = try lease.connection.query(begin, [])
                     do {
-                        let result = try await body(SQLTransaction(database: db, dialect: .postgres, effects: effects))
-                        try await db.raw("COMMIT").run()
+                        let result = try await body(SQLTransaction(database: database, dialect: .postgres, effects: effects))
+                        _ = try lease.connection.query("COMMIT", [])
                         return result
                     } catch {
-                        try? await db.raw("ROLLBACK").run()
+                        _ = try? lease.connection.query("ROLLBACK", [])
                         throw error
                     }
                 }
+                pool.release(lease)
                 effects.run()
                 return result
-            } catch let error as PSQLError where attempt < 5 && Self.isRetryable(error) {
+            } catch let error as PostgresFailure where attempt < 5 && error.isRetryable {
+                pool.release(lease)
                 try await Task.sleep(for: .milliseconds(Int.random(in: 5...50) * attempt))
+            } catch {
+                pool.release(lease)
+                throw error
             }
         }
     }
 
-    static func isRetryable(_ error: PSQLError) -> Bool {
-        guard let code = error.serverInfo?[.sqlState] else { return false }
-        return code == "40001" || code == "40P01"  // serialization_failure, deadlock_detected
-    }
-
     public func close() async throws {
-        runner.cancel()
+        pool.close()
     }
 }
 

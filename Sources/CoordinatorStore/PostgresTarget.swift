@@ -1,21 +1,24 @@
 import Foundation
-import PostgresNIO
 
-/// Where and how to reach PostgreSQL, parsed from a postgres:// URL. TLS follows libpq's `sslmode`:
-/// `disable`; `prefer` (the default: TLS when the server offers it, unverified); `require` (TLS,
-/// unverified); `verify-ca` (TLS, certificate signed by `sslrootcert`); `verify-full` (also the
-/// host name). `sslrootcert` is a PEM file of trusted CAs (default: the system's).
-struct PostgresTarget {
-    enum Mode { case disable, prefer, require }
-    let host: String
-    let port: Int
-    let username: String
+/// Where and how to reach PostgreSQL, parsed from a postgres:// URL. TLS follows libpq's `sslmode`
+/// (libpq makes the connections): `disable`; `prefer` (the default: TLS when the server offers it,
+/// unverified); `require` (TLS, unverified); `verify-ca` (TLS, certificate signed by
+/// `sslrootcert`); `verify-full` (also the host name). `sslrootcert` is a PEM file of trusted CAs
+/// (default: the system's).
+public struct PostgresTarget: Sendable {
+    public let host: String
+    public let port: Int
+    public let username: String
+    public let database: String?
+    /// libpq's sslmode, one of the five above.
+    public let sslMode: String
     let password: String?
-    let database: String?
-    let mode: Mode
-    let tls: TLSConfiguration
+    let rootCertificates: String?
 
-    init(url: String, password: String?) throws {
+    /// The system's bundle of certificate authorities (Debian's ca-certificates).
+    static let systemRootCertificates = "/etc/ssl/certs/ca-certificates.crt"
+
+    public init(url: String, password: String?) throws {
         let shown = PostgresStorage.redacted(url)
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
             let host = components.host, !host.isEmpty
@@ -25,52 +28,37 @@ struct PostgresTarget {
         for name in query.keys where !["sslmode", "sslrootcert"].contains(name) {
             throw StorageError.invalidURL(shown, "unknown parameter '\(name)' (sslmode and sslrootcert are understood)")
         }
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if let root = query["sslrootcert"] {
-            guard FileManager.default.isReadableFile(atPath: root) else {
-                throw StorageError.invalidURL(shown, "sslrootcert '\(root)' is not a readable file")
-            }
-            tls.trustRoots = .file(root)
+        if let root = query["sslrootcert"], !FileManager.default.isReadableFile(atPath: root) {
+            throw StorageError.invalidURL(shown, "sslrootcert '\(root)' is not a readable file")
         }
-        switch query["sslmode"] ?? "prefer" {
-        case "disable": mode = .disable
-        case "prefer": (mode, tls.certificateVerification) = (.prefer, .none)
-        case "require": (mode, tls.certificateVerification) = (.require, .none)
-        case "verify-ca": (mode, tls.certificateVerification) = (.require, .noHostnameVerification)
-        case "verify-full": (mode, tls.certificateVerification) = (.require, .fullVerification)
-        case let other:
-            throw StorageError.invalidURL(shown, "sslmode '\(other)' is not one of disable, prefer, require, verify-ca, verify-full")
+        let mode = query["sslmode"] ?? "prefer"
+        guard ["disable", "prefer", "require", "verify-ca", "verify-full"].contains(mode) else {
+            throw StorageError.invalidURL(shown, "sslmode '\(mode)' is not one of disable, prefer, require, verify-ca, verify-full")
         }
         self.host = host
         self.port = components.port ?? 5432
         self.username = components.user ?? "postgres"
         self.password = components.password ?? password
         self.database = path.isEmpty ? nil : path
-        self.tls = tls
+        self.sslMode = mode
+        self.rootCertificates = query["sslrootcert"]
     }
 
-    /// For the pool of connections the store runs on.
-    func clientConfiguration() -> PostgresClient.Configuration {
-        let mode: PostgresClient.Configuration.TLS
-        switch self.mode {
-        case .disable: mode = .disable
-        case .prefer: mode = .prefer(tls)
-        case .require: mode = .require(tls)
+    /// libpq's connection keywords and values. Every one is given, so that libpq's environment
+    /// variables (`PGSSLMODE`, ...) never change what the URL says; a password not given here
+    /// may still come from `~/.pgpass`, as with every libpq client.
+    var parameters: [(String, String)] {
+        var p: [(String, String)] = [
+            ("host", host), ("port", String(port)), ("user", username), ("sslmode", sslMode),
+            ("connect_timeout", "10"), ("application_name", "xunxing"),
+            // A server or network that vanishes mid-statement is noticed within about a minute.
+            ("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "3"),
+        ]
+        if let database { p.append(("dbname", database)) }
+        if let password { p.append(("password", password)) }
+        if let root = rootCertificates ?? (sslMode.hasPrefix("verify") ? Self.systemRootCertificates : nil) {
+            p.append(("sslrootcert", root))
         }
-        var configuration = PostgresClient.Configuration(
-            host: host, port: port, username: username, password: password, database: database, tls: mode)
-        configuration.options.maximumConnections = 8
-        return configuration
-    }
-
-    /// For one connection outside the pool.
-    func connectionConfiguration() throws -> PostgresConnection.Configuration {
-        let mode: PostgresConnection.Configuration.TLS
-        switch self.mode {
-        case .disable: mode = .disable
-        case .prefer: mode = .prefer(try NIOSSLContext(configuration: tls))
-        case .require: mode = .require(try NIOSSLContext(configuration: tls))
-        }
-        return PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: mode)
+        return p
     }
 }

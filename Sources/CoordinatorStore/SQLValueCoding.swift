@@ -1,9 +1,19 @@
 import Foundation
 
+/// One value of a row or bind, in either database: SQLite's storage classes, which PostgreSQL's
+/// results are read into by their column types (``PostgresConnection``).
+enum SQLValue: Sendable, Equatable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob([UInt8])
+}
+
 /// Turns a bound Swift value (String, integers, Double, Bool, Data, or an Optional of one) into a
-/// SQLite value, through `Encodable` so that optionals of any of them work.
-enum SQLiteValueEncoder {
-    static func encode(_ value: any Encodable) throws -> SQLiteValue {
+/// ``SQLValue``, through `Encodable` so that optionals of any of them work.
+enum SQLValueEncoder {
+    static func encode(_ value: any Encodable) throws -> SQLValue {
         switch value {
         case let v as String: return .text(v)
         case let v as Int: return .integer(Int64(v))
@@ -18,7 +28,7 @@ enum SQLiteValueEncoder {
     }
 
     private final class Capture: Encoder, SingleValueEncodingContainer {
-        var value: SQLiteValue = .null
+        var value: SQLValue = .null
         var codingPath: [any CodingKey] = []
         var userInfo: [CodingUserInfoKey: Any] = [:]
 
@@ -47,16 +57,16 @@ enum SQLiteValueEncoder {
             if let data = v as? Data {
                 value = .blob([UInt8](data))
             } else {
-                value = try SQLiteValueEncoder.encode(v)
+                value = try SQLValueEncoder.encode(v)
             }
         }
     }
 }
 
-/// Reads one SQLite value as the Swift type a record asks for (with SQLite's own conversions:
+/// Reads one ``SQLValue`` as the Swift type a record asks for (with SQLite's own conversions:
 /// integers read as Double, reals read as integers when whole).
-struct SQLiteValueDecoder: Decoder, SingleValueDecodingContainer {
-    let value: SQLiteValue
+struct SQLValueDecoder: Decoder, SingleValueDecodingContainer {
+    let value: SQLValue
     let column: String
     var codingPath: [any CodingKey] { [ColumnKey(column)] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }

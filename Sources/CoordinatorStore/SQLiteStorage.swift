@@ -28,11 +28,11 @@ public final class SQLiteStorage: SQLStorage {
         self.connection = connection
         self.thread = WriterThread(name: "xunxing-sqlite")
         self.writer = GroupCommit(
-            database: DirectSQLDatabase(connection: connection, logger: logger), maxQueued: writeQueueLimit, executor: thread)
+            database: DirectSQLDatabase(connection: connection, kind: .sqlite, logger: logger), maxQueued: writeQueueLimit, executor: thread)
         self.readers = readConnections.enumerated().map { i, c in
             let thread = WriterThread(name: "xunxing-sqlite-read-\(i)")
             let queue = GroupCommit(
-                database: DirectSQLDatabase(connection: c, logger: logger), maxBatch: 1, begin: "BEGIN", executor: thread)
+                database: DirectSQLDatabase(connection: c, kind: .sqlite, logger: logger), maxBatch: 1, begin: "BEGIN", executor: thread)
             return (c, thread, queue)
         }
     }

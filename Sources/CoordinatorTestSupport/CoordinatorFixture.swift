@@ -1,7 +1,6 @@
 import CoordinatorCore
 import CoordinatorService
 import CoordinatorStore
-import Crypto
 import Foundation
 import Hummingbird
 import LoadGeneration

@@ -1,7 +1,7 @@
 import CoordinatorStore
-import Crypto
 import Foundation
 import PulsarSearch
+import XunxingSupport
 
 import XunxingProtocol
 

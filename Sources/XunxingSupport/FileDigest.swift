@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// SHA-256 of files, read in 1 MiB blocks (a payload or an observation is never held in memory

@@ -1,7 +1,6 @@
 import CoordinatorCore
 import CoordinatorStore
 import CoordinatorTestSupport
-import Crypto
 import Foundation
 import Logging
 import PulsarSearch

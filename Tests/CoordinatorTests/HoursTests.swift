@@ -2,7 +2,6 @@ import CoordinatorCore
 import CoordinatorService
 import CoordinatorStore
 import CoordinatorTestSupport
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -10,8 +9,8 @@ import Logging
 import SQLKit
 import ServiceLifecycle
 import Testing
-import XunxingHTTPClient
 import XunxingClient
+import XunxingHTTPClient
 import XunxingProtocol
 import XunxingSupport
 

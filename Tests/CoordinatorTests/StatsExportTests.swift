@@ -2,7 +2,6 @@ import CoordinatorCore
 import CoordinatorService
 import CoordinatorStore
 import CoordinatorTestSupport
-import Crypto
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML

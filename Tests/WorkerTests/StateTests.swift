@@ -1,5 +1,4 @@
 import CoordinatorTestSupport
-import Crypto
 import Foundation
 import PulsarSearch
 import Testing
