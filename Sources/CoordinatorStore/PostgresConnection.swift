@@ -52,9 +52,13 @@ final class PostgresConnection: DirectConnection, @unchecked Sendable {
         handle = nil
     }
 
-    /// Whether the connection is gone (closed, or lost to the network or the server): its pool
-    /// drops it instead of handing it out again.
-    var isBroken: Bool { handle.map { PQstatus($0) != CONNECTION_OK } ?? true }
+    /// Whether the connection can serve another transaction: open, and outside any transaction
+    /// (one whose ROLLBACK failed would otherwise leak into the next BEGIN). Its pool drops a
+    /// connection that cannot.
+    var isReusable: Bool {
+        guard let handle else { return false }
+        return PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
+    }
 
     func query(_ sql: String, _ binds: [SQLValue]) throws -> (columns: ColumnIndex, rows: [[SQLValue]]) {
         guard let handle else { throw PostgresFailure(sqlState: nil, message: "the connection is closed", sql: sql) }

@@ -62,15 +62,17 @@ final class PostgresPool: @unchecked Sendable {
         next?.resume(returning: nil)
     }
 
-    /// Gives a connection back: to the next waiting transaction, to the idle ones, or (broken, or
-    /// the pool closed) closed on its thread.
+    /// Gives a connection back: to the next waiting transaction, to the idle ones, or (not
+    /// reusable, or the pool closed) closed on its thread.
     func release(_ lease: Lease) {
-        if lease.connection.isBroken || lock.withLock({ closed }) {
+        let reusable = lease.connection.isReusable
+        lock.lock()
+        if !reusable || closed {
+            lock.unlock()
             freeSlot()
             Self.close(lease)
             return
         }
-        lock.lock()
         if !waiting.isEmpty {
             let next = waiting.removeFirst()
             lock.unlock()
