@@ -66,7 +66,9 @@ final class DirectSQLite: DirectConnection, @unchecked Sendable {
             case .null: code = sqlite3_bind_null(statement, index)
             case .integer(let v): code = sqlite3_bind_int64(statement, index, v)
             case .real(let v): code = sqlite3_bind_double(statement, index, v)
-            case .text(let v): code = sqlite3_bind_text(statement, index, v, -1, sqliteTransient)
+            case .text(let v):
+                // By its byte count, not up to a NUL: text holding one is kept whole.
+                code = v.withCString { sqlite3_bind_text(statement, index, $0, Int32(v.utf8.count), sqliteTransient) }
             case .blob(let v): code = v.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), sqliteTransient) }
             }
             guard code == SQLITE_OK else { throw failure(code, sql) }
@@ -83,7 +85,10 @@ final class DirectSQLite: DirectConnection, @unchecked Sendable {
                 switch sqlite3_column_type(statement, c) {
                 case SQLITE_INTEGER: row.append(.integer(sqlite3_column_int64(statement, c)))
                 case SQLITE_FLOAT: row.append(.real(sqlite3_column_double(statement, c)))
-                case SQLITE_TEXT: row.append(.text(String(cString: sqlite3_column_text(statement, c))))
+                case SQLITE_TEXT:
+                    let n = Int(sqlite3_column_bytes(statement, c))
+                    let text = sqlite3_column_text(statement, c)
+                    row.append(.text(n == 0 || text == nil ? "" : String(decoding: UnsafeBufferPointer(start: text, count: n), as: UTF8.self)))
                 case SQLITE_BLOB:
                     let n = Int(sqlite3_column_bytes(statement, c))
                     let bytes = sqlite3_column_blob(statement, c)

@@ -101,8 +101,17 @@ final class PostgresConnection: DirectConnection, @unchecked Sendable {
             case .null: (type, format, data) = (0, 0, nil)
             case .integer(let v): (type, format, data) = (Int32(XX_PG_INT8), 0, Array(String(v).utf8) + [0])
             case .real(let v): (type, format, data) = (Int32(XX_PG_FLOAT8), 0, Array(Self.text(v).utf8) + [0])
-            case .text(let v): (type, format, data) = (Int32(XX_PG_TEXT), 0, Array(v.utf8) + [0])
-            case .blob(let v): (type, format, data) = (Int32(XX_PG_BYTEA), 1, v)
+            case .text(let v):
+                // libpq reads a text parameter up to its first NUL, which PostgreSQL's text cannot hold.
+                guard !v.utf8.contains(0) else {
+                    throw PostgresFailure(sqlState: nil, message: "a text value holds a NUL character, which PostgreSQL cannot store", sql: sql)
+                }
+                (type, format, data) = (Int32(XX_PG_TEXT), 0, Array(v.utf8) + [0])
+            case .blob(let v):
+                guard v.count < Int(Int32.max) else {
+                    throw PostgresFailure(sqlState: nil, message: "a blob of \(v.count) bytes is over libpq's 2 GiB", sql: sql)
+                }
+                (type, format, data) = (Int32(XX_PG_BYTEA), 1, v)
             }
             types.append(Oid(type))
             formats.append(format)

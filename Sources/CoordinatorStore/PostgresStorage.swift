@@ -49,7 +49,11 @@ public final class PostgresStorage: SQLStorage {
 
     /// `url` with its password replaced by `***`, for messages and logs.
     public static func redacted(_ url: String) -> String {
-        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        guard var components = URLComponents(string: url) else {
+            // Unparsable: it may still hold a password.
+            return url.contains("@") ? "(a database URL that cannot be parsed)" : url
+        }
+        guard components.password != nil else { return url }
         components.password = "***"
         return components.string ?? "postgres://***"
     }

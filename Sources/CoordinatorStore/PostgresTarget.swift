@@ -4,8 +4,9 @@ import Foundation
 /// (libpq makes the connections): `disable`; `prefer` (the default: TLS when the server offers it,
 /// unverified); `require` (TLS, unverified); `verify-ca` (TLS, certificate signed by
 /// `sslrootcert`); `verify-full` (also the host name). `sslrootcert` is a PEM file of trusted CAs
-/// (default: the system's).
-public struct PostgresTarget: Sendable {
+/// (default: the system's). As in every libpq client, `prefer` and `require` also verify the
+/// certificate when a CA file is given (here, or as `~/.postgresql/root.crt`).
+public struct PostgresTarget: Sendable, CustomStringConvertible {
     public let host: String
     public let port: Int
     public let username: String
@@ -14,6 +15,11 @@ public struct PostgresTarget: Sendable {
     public let sslMode: String
     let password: String?
     let rootCertificates: String?
+
+    /// The target without its password.
+    public var description: String {
+        "postgres://\(username)\(password == nil ? "" : ":***")@\(host):\(port)/\(database ?? "") (sslmode \(sslMode))"
+    }
 
     /// The system's bundle of certificate authorities (Debian's ca-certificates).
     static let systemRootCertificates = "/etc/ssl/certs/ca-certificates.crt"
@@ -44,13 +50,16 @@ public struct PostgresTarget: Sendable {
         self.rootCertificates = query["sslrootcert"]
     }
 
-    /// libpq's connection keywords and values. Every one is given, so that libpq's environment
-    /// variables (`PGSSLMODE`, ...) never change what the URL says; a password not given here
-    /// may still come from `~/.pgpass`, as with every libpq client.
+    /// libpq's connection keywords and values. Those the URL sets are given explicitly, so that
+    /// libpq's environment variables (`PGSSLMODE`, ...) cannot change them; a password not given
+    /// here may still come from `~/.pgpass`, as with every libpq client. The session settings
+    /// the store's text results are read with are pinned, whatever the server, database or role
+    /// defaults: UTF-8 text, bytea in hex, floats with every digit.
     var parameters: [(String, String)] {
         var p: [(String, String)] = [
             ("host", host), ("port", String(port)), ("user", username), ("sslmode", sslMode),
-            ("connect_timeout", "10"), ("application_name", "xunxing"),
+            ("connect_timeout", "10"), ("application_name", "xunxing"), ("client_encoding", "UTF8"),
+            ("options", "-c bytea_output=hex -c extra_float_digits=3"),
             // A server or network that vanishes mid-statement is noticed within about a minute.
             ("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "3"),
         ]

@@ -3,40 +3,40 @@ import Foundation
 
 /// SHA-256 through OpenSSL's libcrypto (Debian's libssl-dev, which libcurl already links): the
 /// one hash every part uses, for payloads, observations, stored secrets and sync signatures.
-public struct SHA256: Sendable {
+///
+/// Non-copyable: a digest in progress is one libcrypto context, which two copies could not share.
+public struct SHA256: ~Copyable, @unchecked Sendable {
     /// The number of bytes in a digest.
     public static let byteCount = 32
 
-    private final class Context: @unchecked Sendable {
-        let pointer: OpaquePointer
-        init() {
-            guard let pointer = EVP_MD_CTX_new(), EVP_DigestInit_ex(pointer, EVP_sha256(), nil) == 1 else {
-                fatalError("libcrypto could not start a SHA-256 digest")
-            }
-            self.pointer = pointer
-        }
-        deinit { EVP_MD_CTX_free(pointer) }
-    }
-
-    private let context = Context()
+    private let context: OpaquePointer
 
     /// A digest of nothing yet: feed it with ``update(data:)``.
-    public init() {}
+    public init() {
+        guard let context = EVP_MD_CTX_new(), EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else {
+            fatalError("libcrypto could not start a SHA-256 digest")
+        }
+        self.context = context
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
 
     /// Adds `data` to the digest.
     public mutating func update(data: some DataProtocol) {
         for region in data.regions {
             region.withUnsafeBytes { bytes in
-                _ = EVP_DigestUpdate(context.pointer, bytes.baseAddress, bytes.count)
+                guard EVP_DigestUpdate(context, bytes.baseAddress, bytes.count) == 1 else {
+                    fatalError("libcrypto could not add to a SHA-256 digest")
+                }
             }
         }
     }
 
-    /// The digest of everything added; the hasher is spent afterwards.
-    public func finalize() -> [UInt8] {
+    /// The digest of everything added (the hasher is used up).
+    public consuming func finalize() -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: Self.byteCount)
         var length: UInt32 = 0
-        guard EVP_DigestFinal_ex(context.pointer, &digest, &length) == 1, length == Self.byteCount else {
+        guard EVP_DigestFinal_ex(context, &digest, &length) == 1, length == Self.byteCount else {
             fatalError("libcrypto could not finish a SHA-256 digest")
         }
         return digest
