@@ -20,6 +20,8 @@ enum SQLValueEncoder {
         case let v as Int64: return .integer(v)
         case let v as Double: return .real(v)
         case let v as Bool: return .integer(v ? 1 : 0)
+        // Data encodes itself as a list of bytes, which the single-value capture below refuses.
+        case let v as Data: return .blob([UInt8](v))
         default:
             let capture = Capture()
             try value.encode(to: capture)

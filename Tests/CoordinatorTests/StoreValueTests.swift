@@ -77,6 +77,11 @@ struct StoreValueTests {
             for (k, row) in rows.enumerated() {
                 try await tx.run("INSERT INTO value_probe (k, i, d, t, b) VALUES (\(bind: k), \(bind: row.i), \(bind: row.d), \(bind: row.t), \(bind: row.b))")
             }
+            // An empty blob as a statement's only value is still a value, not NULL.
+            try await tx.run("INSERT INTO value_probe (k, b) VALUES (-1, \(bind: Data()))")
+            let lone = try await tx.first("SELECT b FROM value_probe WHERE k = -1")!
+            #expect(try !lone.decodeNil(column: "b") && lone.decode(column: "b", as: Data.self).isEmpty)
+            try await tx.run("DELETE FROM value_probe WHERE k = -1")
             return try await tx.all("SELECT i, d, t, b FROM value_probe ORDER BY k").map { r in
                 Row(i: try r.decodeNil(column: "i") ? nil : try r.decode(column: "i", as: Int64.self),
                     d: try r.decodeNil(column: "d") ? nil : try r.decode(column: "d", as: Double.self),
