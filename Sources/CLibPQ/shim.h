@@ -8,8 +8,8 @@ enum {
     XX_PG_FLOAT4 = 700, XX_PG_FLOAT8 = 701, XX_PG_NUMERIC = 1700, XX_PG_TEXT = 25
 };
 
-/* The error fields the store reads (character-literal macros Swift cannot import). */
-enum { XX_PG_DIAG_SQLSTATE = PG_DIAG_SQLSTATE, XX_PG_DIAG_MESSAGE_PRIMARY = PG_DIAG_MESSAGE_PRIMARY };
+/* The error field the store reads (a character-literal macro Swift cannot import). */
+enum { XX_PG_DIAG_SQLSTATE = PG_DIAG_SQLSTATE };
 
 /* Drops the server's notices ("relation already exists, skipping"), which libpq would print on stderr. */
 static void xx_pq_ignore_notice(void *arg, const char *message) { (void)arg; (void)message; }

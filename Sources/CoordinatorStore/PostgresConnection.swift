@@ -93,8 +93,10 @@ final class PostgresConnection: DirectConnection, @unchecked Sendable {
 
     /// Sends the statement with its parameters: integers as int8, reals as float8, text as text,
     /// blobs as binary bytea, nulls untyped (PostgreSQL infers their type from where they go).
+    /// Every parameter's bytes go into one buffer, each at its own offset.
     private func execute(_ handle: OpaquePointer, _ sql: String, _ binds: [SQLValue]) throws -> OpaquePointer {
-        var types: [Oid] = [], formats: [Int32] = [], lengths: [Int32] = [], bytes: [[UInt8]?] = []
+        var types: [Oid] = [], formats: [Int32] = [], lengths: [Int32] = [], offsets: [Int?] = []
+        var buffer: [UInt8] = []
         for bind in binds {
             let (type, format, data): (Int32, Int32, [UInt8]?)
             switch bind {
@@ -116,18 +118,17 @@ final class PostgresConnection: DirectConnection, @unchecked Sendable {
             types.append(Oid(type))
             formats.append(format)
             lengths.append(Int32(data?.count ?? 0))
-            bytes.append(data)
+            offsets.append(data.map { _ in buffer.count })
+            if let data { buffer += data }
         }
-        // Each parameter's bytes stay put while libpq reads them.
-        let pointers: [UnsafeMutablePointer<CChar>?] = bytes.map { data in
-            guard let data else { return nil }
-            let p = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, data.count))
-            data.withUnsafeBytes { if let base = $0.baseAddress { UnsafeMutableRawPointer(p).copyMemory(from: base, byteCount: $0.count) } }
-            return p
+        // Never empty, so that an empty blob has an address (libpq reads a nil one as NULL).
+        buffer.append(0)
+        let result = buffer.withUnsafeBufferPointer { bytes in
+            let base = bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
+            let values = offsets.map { offset in offset.flatMap { base?.advanced(by: $0) } }
+            return PQexecParams(handle, sql, Int32(binds.count), types, values, lengths, formats, 0)
         }
-        defer { pointers.forEach { $0?.deallocate() } }
-        let values = pointers.map { $0.map { UnsafePointer($0) } }
-        guard let result = PQexecParams(handle, sql, Int32(binds.count), types, values, lengths, formats, 0) else {
+        guard let result else {
             throw PostgresFailure(sqlState: nil, message: String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines), sql: sql)
         }
         return result

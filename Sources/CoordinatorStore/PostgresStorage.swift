@@ -79,8 +79,9 @@ public final class PostgresStorage: SQLStorage {
             let effects = AfterCommit()
             let lease = try await pool.acquire()
             let database = DirectSQLDatabase(connection: lease.connection, kind: .postgres, logger: logger)
+            let outcome: Result<T, any Error>
             do {
-                let result = try await withTaskExecutorPreference(lease.thread) {
+                outcome = .success(try await withTaskExecutorPreference(lease.thread) {
                     _ = try lease.connection.query(begin, [])
                     do {
                         let result = try await body(SQLTransaction(database: database, dialect: .postgres, effects: effects))
@@ -90,15 +91,18 @@ public final class PostgresStorage: SQLStorage {
                         _ = try? lease.connection.query("ROLLBACK", [])
                         throw error
                     }
-                }
-                pool.release(lease)
+                })
+            } catch {
+                outcome = .failure(error)
+            }
+            pool.release(lease)
+            switch outcome {
+            case .success(let result):
                 effects.run()
                 return result
-            } catch let error as PostgresFailure where attempt < 5 && error.isRetryable {
-                pool.release(lease)
+            case .failure(let error as PostgresFailure) where attempt < 5 && error.isRetryable:
                 try await Task.sleep(for: .milliseconds(Int.random(in: 5...50) * attempt))
-            } catch {
-                pool.release(lease)
+            case .failure(let error):
                 throw error
             }
         }

@@ -1,9 +1,8 @@
 import CoordinatorStore
 import Foundation
 import PulsarSearch
-import XunxingSupport
-
 import XunxingProtocol
+import XunxingSupport
 
 /// Puts synthetic work into a coordinator's database for load and fault runs: a searching dataset
 /// of many small units (two unsent replicas each), and optionally a history of already validated
@@ -48,7 +47,7 @@ public struct LoadSeeder: Sendable {
         let payload = (directory as NSString).appendingPathComponent("loadgen-\(run).payload")
         try Self.writePayload(to: payload, id: "lg-\(run)-shared", dataset: "lg-\(run)-active")
         let payloadBytes = try Data(contentsOf: URL(fileURLWithPath: payload))
-        let sha = SHA256.hash(data: payloadBytes).map { String(format: "%02x", $0) }.joined()
+        let sha = FileDigest.hex(SHA256.hash(data: payloadBytes))
         let size = try FileManager.default.attributesOfItem(atPath: filterbank)[.size] as? Int64 ?? 0
 
         let now = Date().timeIntervalSince1970
